@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of the command line contract (docs/cli.md).
+const (
+	exitOK    = 0
+	exitError = 1 // the input was well formed but the operation failed
+	exitUsage = 2 // the command line itself was wrong: flag, value, argument
+)
+
+// usageError marks an error in the command line: an unknown or missing flag,
+// or a flag value that cannot be parsed. It maps to exit code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// usagef returns a usage error naming the offending flag.
+func usagef(flag, format string, args ...any) error {
+	return usageError{fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, args...))}
+}
+
+// app carries what every command shares: the output streams and the global
+// flags.
+type app struct {
+	stdout, stderr io.Writer
+	network        string
+	json           bool
+}
+
+// commandCtors lists the constructors of the top-level commands. Each command
+// file registers its own from init, so adding a command touches one file.
+var commandCtors []func(*app) *cobra.Command
+
+func register(ctor func(*app) *cobra.Command) { commandCtors = append(commandCtors, ctor) }
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "btcstake",
+		Short: "Babylon-style Bitcoin staking: scripts, EOTS, PSBTs and a regtest harness",
+		Long: `btcstake builds the taproot outputs of Babylon-style Bitcoin staking, explains
+their spend paths, and (in its other commands) signs, inspects and broadcasts
+every transaction of the staking lifecycle.`,
+		Example: `  btcstake script --staker-pk <hex> --fp-pk <hex> --covenant-pk <hex> \
+      --covenant-quorum 1 --staking-time 144 --unbonding-time 101`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.PersistentFlags().StringVar(&a.network, "network", "regtest", "bitcoin network: regtest|signet|testnet|mainnet")
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	for _, ctor := range commandCtors {
+		root.AddCommand(ctor(a))
+	}
+	return root
+}
+
+// run executes the command line and returns the process exit code. Errors
+// are printed as one line on stderr; nothing panics out of here.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "btcstake: error: internal error: %v\n", r)
+			code = exitError
+		}
+	}()
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintf(stderr, "btcstake: error: %s\n", msg)
+	var u usageError
+	if errors.As(err, &u) || isCobraUsage(err) {
+		if cmd != nil {
+			fmt.Fprintf(stderr, "run '%s --help' for usage\n", cmd.CommandPath())
+		}
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsage recognises the errors cobra itself raises for a bad command
+// line (unknown command, missing required flag, wrong argument count).
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "required flag", "accepts ", "requires at least", "unknown flag", "unknown shorthand"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// params returns the chain parameters of --network.
+func (a *app) params() (*chaincfg.Params, error) {
+	switch a.network {
+	case "regtest":
+		return &chaincfg.RegressionNetParams, nil
+	case "signet":
+		return &chaincfg.SigNetParams, nil
+	case "testnet", "testnet3":
+		return &chaincfg.TestNet3Params, nil
+	case "mainnet", "main", "bitcoin":
+		return &chaincfg.MainNetParams, nil
+	}
+	return nil, usagef("network", "unknown network %q (want regtest, signet, testnet or mainnet)", a.network)
+}
+
+// printJSON writes v as indented JSON to stdout.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printf writes human-readable output to stdout.
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.stdout, format, args...)
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/hex"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+)
+
+// parseHex decodes a hex flag value, tolerating an optional 0x prefix.
+func parseHex(flag, s string) ([]byte, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "0x")
+	if s == "" {
+		return nil, usagef(flag, "empty value")
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, usagef(flag, "not hex: %v", err)
+	}
+	return b, nil
+}
+
+// parsePubKey accepts a 32-byte x-only or a 33-byte compressed public key.
+func parsePubKey(flag, s string) (*btcec.PublicKey, error) {
+	b, err := parseHex(flag, s)
+	if err != nil {
+		return nil, err
+	}
+	switch len(b) {
+	case 32:
+		k, err := schnorr.ParsePubKey(b)
+		if err != nil {
+			return nil, usagef(flag, "not a valid x-only public key (no curve point has this x coordinate)")
+		}
+		return k, nil
+	case 33:
+		k, err := btcec.ParsePubKey(b)
+		if err != nil {
+			return nil, usagef(flag, "not a valid compressed public key: %v", err)
+		}
+		return k, nil
+	}
+	return nil, usagef(flag, "public key must be 32 bytes x-only or 33 bytes compressed, got %d bytes", len(b))
+}
+
+// parsePubKeys parses a repeatable key flag.
+func parsePubKeys(flag string, vals []string) ([]*btcec.PublicKey, error) {
+	keys := make([]*btcec.PublicKey, 0, len(vals))
+	for _, v := range vals {
+		k, err := parsePubKey(flag, v)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
