@@ -1,0 +1,87 @@
+package script
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+)
+
+// XOnlyKey is a 32-byte BIP-340 x-only public key: the x coordinate of a
+// point whose y is taken to be even. It is what every script leaf contains.
+type XOnlyKey [32]byte
+
+// XOnly reduces a public key to its x-only form. A key with odd y maps to
+// the same XOnlyKey as its negation; consensus treats it as the even-y lift.
+func XOnly(pk *btcec.PublicKey) XOnlyKey {
+	var k XOnlyKey
+	pk.X().FillBytes(k[:])
+	return k
+}
+
+// ParseXOnlyKey accepts a 32-byte x-only key or a 33-byte compressed key and
+// returns its x-only form. It fails with ErrInvalidKey unless the bytes name a
+// point on the curve.
+func ParseXOnlyKey(b []byte) (XOnlyKey, error) {
+	var k XOnlyKey
+	switch len(b) {
+	case 32:
+		if _, err := schnorr.ParsePubKey(b); err != nil {
+			return k, fmt.Errorf("%w: %x is not the x coordinate of a curve point", ErrInvalidKey, b)
+		}
+		copy(k[:], b)
+	case 33:
+		pk, err := btcec.ParsePubKey(b)
+		if err != nil {
+			return k, fmt.Errorf("%w: %x: %v", ErrInvalidKey, b, err)
+		}
+		k = XOnly(pk)
+	default:
+		return k, fmt.Errorf("%w: want 32 or 33 bytes, got %d", ErrInvalidKey, len(b))
+	}
+	return k, nil
+}
+
+// PubKey lifts the x-only key to the curve point with even y.
+func (k XOnlyKey) PubKey() (*btcec.PublicKey, error) {
+	pk, err := schnorr.ParsePubKey(k[:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %x", ErrInvalidKey, k[:])
+	}
+	return pk, nil
+}
+
+// String returns the key as 64 hex characters.
+func (k XOnlyKey) String() string { return hex.EncodeToString(k[:]) }
+
+// compareKeys orders x-only keys by their bytes, as the scripts do.
+func compareKeys(a, b XOnlyKey) int { return bytes.Compare(a[:], b[:]) }
+
+// xonlyAll converts keys to x-only form, rejecting nil keys. role names the
+// keys in errors ("covenant", "finality provider").
+func xonlyAll(role string, keys []*btcec.PublicKey) ([]XOnlyKey, error) {
+	out := make([]XOnlyKey, len(keys))
+	for i, pk := range keys {
+		if pk == nil {
+			return nil, fmt.Errorf("%w: %s key %d is nil", ErrInvalidKey, role, i)
+		}
+		out[i] = XOnly(pk)
+	}
+	return out, nil
+}
+
+// sortedUnique returns a sorted copy of keys, failing with ErrDuplicateKey if
+// two are equal. The caller's slice is not modified.
+func sortedUnique(role string, keys []XOnlyKey) ([]XOnlyKey, error) {
+	s := slices.Clone(keys)
+	slices.SortFunc(s, compareKeys)
+	for i := 1; i < len(s); i++ {
+		if s[i] == s[i-1] {
+			return nil, fmt.Errorf("%w: %s key %s appears twice", ErrDuplicateKey, role, s[i])
+		}
+	}
+	return s, nil
+}
