@@ -1,0 +1,255 @@
+package regtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+const (
+	// modulePath is this project's module; the btcd build happens inside
+	// its checkout when the program runs there.
+	modulePath = "github.com/btcstake/btcstake"
+	// btcdModule is the module (and main package) of the btcd node.
+	btcdModule = "github.com/btcsuite/btcd"
+	// EnvBtcd names an environment variable holding the path of a btcd
+	// binary to use instead of building one.
+	EnvBtcd = "BTCSTAKE_BTCD"
+	// EnvNode names an environment variable selecting the node
+	// implementation: "btcd" (the default) or "bitcoind".
+	EnvNode = "BTCSTAKE_NODE"
+)
+
+// BtcdVersion returns the btcd module version this program is built
+// against (from its build information), or, failing that, the version
+// required by the go.mod of the enclosing btcstake checkout.
+func BtcdVersion() (string, error) {
+	if v := buildInfoVersion(); v != "" {
+		return v, nil
+	}
+	if root := findModuleRoot(); root != "" {
+		if v, err := goModVersion(filepath.Join(root, "go.mod")); err == nil {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("%w: the btcd version is neither in the build information nor in a go.mod of %s", ErrBuild, modulePath)
+}
+
+func buildInfoVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range bi.Deps {
+		if d.Path == btcdModule {
+			if d.Replace != nil {
+				return d.Replace.Version
+			}
+			return d.Version
+		}
+	}
+	return ""
+}
+
+// goModVersion reads the required version of btcd from a go.mod file.
+func goModVersion(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "require "))
+		if len(f) >= 2 && f[0] == btcdModule && strings.HasPrefix(f[1], "v") {
+			return f[1], nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s does not require %s", ErrBuild, path, btcdModule)
+}
+
+// findModuleRoot walks up from the working directory to the directory
+// whose go.mod declares this project's module, or returns "".
+func findModuleRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil {
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			for sc.Scan() {
+				f := strings.Fields(sc.Text())
+				if len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == modulePath {
+					return dir
+				}
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// BtcdBinary returns the path of a btcd executable: $BTCSTAKE_BTCD when
+// set, otherwise a cached build of the pinned btcd version, building it
+// with the Go toolchain on first use. The build runs inside the btcstake
+// checkout when the program runs there (so go.mod/go.sum pin it), else
+// with "go install btcd@version" in a scratch directory; either way
+// modules come only through the Go module proxy. Builds are atomic (temp
+// name, then rename) and serialised by a lock file, so concurrent test
+// processes share one build. log, when not nil, receives a line before a
+// build starts.
+func BtcdBinary(ctx context.Context, log func(string)) (string, error) {
+	if p := os.Getenv(EnvBtcd); p != "" {
+		if err := checkExecutable(p); err != nil {
+			return "", fmt.Errorf("%w: %s=%s: %v", ErrBuild, EnvBtcd, p, err)
+		}
+		return p, nil
+	}
+	root := findModuleRoot()
+	version := ""
+	if root != "" {
+		if v, err := goModVersion(filepath.Join(root, "go.mod")); err == nil {
+			version = v
+		}
+	}
+	if version == "" {
+		version = buildInfoVersion()
+	}
+	if version == "" || version == "(devel)" {
+		return "", fmt.Errorf("%w: cannot tell which btcd version to build; set %s", ErrBuild, EnvBtcd)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil || cache == "" {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "btcstake", "btcd-"+version+"-"+runtime.GOOS+"-"+runtime.GOARCH)
+	exe := "btcd"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	bin := filepath.Join(dir, exe)
+	if checkExecutable(bin) == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBuild, err)
+	}
+	unlock, err := lockFile(filepath.Join(dir, ".lock"))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBuild, err)
+	}
+	defer unlock()
+	if checkExecutable(bin) == nil { // built by another process meanwhile
+		return bin, nil
+	}
+	if log != nil {
+		log(fmt.Sprintf("building btcd %s into %s (once; takes about 30 s)", version, dir))
+	}
+	if err := buildBtcd(ctx, root, version, dir, bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+func checkExecutable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("is a directory")
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("not executable")
+	}
+	return nil
+}
+
+func goTool() (string, error) {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p, nil
+	}
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if checkExecutable(p) == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w: the go command is not on PATH; install Go or set %s", ErrBuild, EnvBtcd)
+}
+
+func buildBtcd(ctx context.Context, root, version, dir, bin string) error {
+	gobin, err := goTool()
+	if err != nil {
+		return err
+	}
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	tmp := filepath.Join(dir, ".btcd-"+hex.EncodeToString(suffix[:]))
+	var cmd *exec.Cmd
+	if root != "" {
+		cmd = exec.CommandContext(ctx, gobin, "build", "-o", tmp, btcdModule)
+		cmd.Dir = root
+	} else {
+		scratch, err := os.MkdirTemp("", "btcstake-btcd-build-")
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBuild, err)
+		}
+		defer os.RemoveAll(scratch)
+		cmd = exec.CommandContext(ctx, gobin, "install", btcdModule+"@"+version)
+		cmd.Dir = scratch
+		cmd.Env = append(os.Environ(), "GOBIN="+scratch, "GOFLAGS=-mod=mod", "GOWORK=off")
+		// go install names the binary after the package.
+		defer func() { _ = os.Remove(tmp) }()
+		tmpInstalled := filepath.Join(scratch, filepath.Base(bin))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: go install %s@%s: %v: %s", ErrBuild, btcdModule, version, err, lastLines(out, 5))
+		}
+		if err := copyFile(tmpInstalled, tmp); err != nil {
+			return fmt.Errorf("%w: %v", ErrBuild, err)
+		}
+		if err := os.Rename(tmp, bin); err != nil {
+			return fmt.Errorf("%w: %v", ErrBuild, err)
+		}
+		return nil
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%w: go build %s in %s: %v: %s", ErrBuild, btcdModule, root, err, lastLines(out, 5))
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%w: %v", ErrBuild, err)
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o755)
+}
+
+// lastLines returns the last n non-empty lines of out joined with " | ".
+func lastLines(out []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

@@ -1,0 +1,771 @@
+package regtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire/v2"
+)
+
+// Kind is a node implementation.
+type Kind string
+
+// The supported node implementations.
+const (
+	Btcd     Kind = "btcd"
+	Bitcoind Kind = "bitcoind"
+)
+
+// DefaultInitialBlocks is how many blocks Start mines when Options leaves
+// InitialBlocks at zero: enough for ten mature coinbase outputs (50 BTC
+// each) in the harness wallet.
+const DefaultInitialBlocks = 110
+
+// Options configure Start. The zero value starts btcd (or the node named by
+// $BTCSTAKE_NODE) in a fresh temporary directory.
+type Options struct {
+	// Kind selects the node; empty means $BTCSTAKE_NODE, else btcd.
+	Kind Kind
+	// Dir holds the node's data and its log (node.log). Empty means a new
+	// temporary directory, removed by Stop. A directory given here is
+	// kept (tests pass t.TempDir()).
+	Dir string
+	// Binary is the node executable. Empty means $BTCSTAKE_BTCD or the
+	// cached build of the pinned btcd (see BtcdBinary) for btcd, and
+	// bitcoind from PATH for bitcoind.
+	Binary string
+	// InitialBlocks is the number of blocks mined right after start; 0
+	// means DefaultInitialBlocks, negative means none.
+	InitialBlocks int
+	// Detached starts the node so that it outlives this process (the CLI's
+	// "regtest start"): no parent-death signal, its own session. Stop
+	// still stops it.
+	Detached bool
+	// StartTimeout bounds the wait for the node's RPC to answer (not the
+	// btcd build). Zero means 60 s.
+	StartTimeout time.Duration
+	// Logf, when set, receives progress lines (such as the one-time btcd
+	// build notice).
+	Logf func(format string, args ...any)
+}
+
+// RPCInfo is how to reach the node's JSON-RPC server.
+type RPCInfo struct {
+	Host string `json:"host"` // "127.0.0.1:port"
+	User string `json:"user"`
+	Pass string `json:"pass"`
+}
+
+// Node is a running regtest node with a small wallet: it mines to a key
+// the harness generated, and pays arbitrary scripts from the mature
+// coinbase outputs (and change) of that key. Methods are safe for
+// concurrent use.
+type Node struct {
+	kind    Kind
+	params  *chaincfg.Params
+	rpcInfo RPCInfo
+	rpc     *rpcCaller
+	dir     string
+	ownsDir bool
+	logPath string
+	pid     int
+	proc    *os.Process   // nil for an attached node
+	exited  chan struct{} // closed when an own child exits
+	w       *wallet
+
+	wmu      sync.Mutex // the wallet
+	mu       sync.Mutex // stopped, stopErr
+	stopped  bool
+	stopErr  error
+	clientMu sync.Mutex
+	client   *rpcclient.Client
+}
+
+const rpcTimeout = 30 * time.Second
+
+// Start launches a node on 127.0.0.1 with free ports and waits, polling its
+// RPC, until it answers; then it mines the initial blocks. On error nothing
+// is left running. Call Stop when done (tests: t.Cleanup, or NewTestNode).
+func Start(ctx context.Context, opts Options) (n *Node, err error) {
+	kind := opts.Kind
+	if kind == "" {
+		kind = Kind(os.Getenv(EnvNode))
+	}
+	if kind == "" {
+		kind = Btcd
+	}
+	if kind != Btcd && kind != Bitcoind {
+		return nil, fmt.Errorf("%w: unknown node kind %q (want btcd or bitcoind)", ErrInvalidArgument, kind)
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	bin := opts.Binary
+	if bin == "" {
+		switch kind {
+		case Btcd:
+			if bin, err = BtcdBinary(ctx, func(s string) { logf("%s", s) }); err != nil {
+				return nil, err
+			}
+		case Bitcoind:
+			if bin, err = exec.LookPath("bitcoind"); err != nil {
+				return nil, fmt.Errorf("%w: %s=bitcoind but bitcoind is not on PATH", ErrBuild, EnvNode)
+			}
+		}
+	}
+
+	dir, ownsDir := opts.Dir, false
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "btcstake-regtest-"); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrStart, err)
+		}
+		ownsDir = true
+	} else {
+		if dir, err = filepath.Abs(dir); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrStart, err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrStart, err)
+		}
+	}
+	defer func() {
+		if err != nil && ownsDir {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+
+	params := &chaincfg.RegressionNetParams
+	w, err := newWallet(params)
+	if err != nil {
+		return nil, err
+	}
+	user, pass := randomHex(8), randomHex(16)
+	timeout := opts.StartTimeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+
+	// A free port found by binding :0 can be taken by someone else before
+	// the node binds it; retry with a new port when that happens.
+	for attempt := 0; ; attempt++ {
+		port, perr := freePort()
+		if perr != nil {
+			return nil, fmt.Errorf("%w: no free port: %v", ErrStart, perr)
+		}
+		n = &Node{
+			kind:    kind,
+			params:  params,
+			rpcInfo: RPCInfo{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: user, Pass: pass},
+			dir:     dir,
+			ownsDir: ownsDir,
+			logPath: filepath.Join(dir, "node.log"),
+			w:       w,
+		}
+		n.rpc = newRPCCaller(n.rpcInfo.Host, user, pass)
+		err = n.launch(ctx, bin, port, opts.Detached, timeout)
+		if err == nil {
+			break
+		}
+		n.kill()
+		if attempt < 2 && strings.Contains(strings.ToLower(n.LogTail(20)), "address already in use") {
+			continue
+		}
+		return nil, err
+	}
+	blocks := opts.InitialBlocks
+	if blocks == 0 {
+		blocks = DefaultInitialBlocks
+	}
+	if blocks > 0 {
+		if _, err = n.Mine(blocks); err != nil {
+			n.kill()
+			return nil, fmt.Errorf("%w: mining the initial %d blocks: %v", ErrStart, blocks, err)
+		}
+	}
+	return n, nil
+}
+
+func (n *Node) args(port int) []string {
+	p := strconv.Itoa(port)
+	switch n.kind {
+	case Bitcoind:
+		return []string{
+			"-regtest", "-server", "-datadir=" + n.dir, "-printtoconsole",
+			"-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-rpcport=" + p,
+			"-rpcuser=" + n.rpcInfo.User, "-rpcpassword=" + n.rpcInfo.Pass,
+			"-listen=0", "-dnsseed=0", "-fixedseeds=0", "-txindex",
+			"-disablewallet", "-acceptnonstdtxn=0", "-minrelaytxfee=0.00001",
+		}
+	default:
+		return []string{
+			"--regtest", "--notls", "--rpclisten=127.0.0.1:" + p,
+			"--rpcuser=" + n.rpcInfo.User, "--rpcpass=" + n.rpcInfo.Pass,
+			"--nolisten", "--txindex", "--miningaddr=" + n.w.addr,
+			"--datadir=" + filepath.Join(n.dir, "data"), "--logdir=" + filepath.Join(n.dir, "logs"),
+			"--utxocachemaxsize=16", "--rejectnonstd", "--limitfreerelay=0",
+		}
+	}
+}
+
+// launch starts the process and polls its RPC until it answers.
+func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, timeout time.Duration) error {
+	logFile, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrStart, err)
+	}
+	cmd := exec.Command(bin, n.args(port)...)
+	cmd.Dir = n.dir
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	setProcAttr(cmd, detached)
+	err = cmd.Start()
+	logFile.Close() // the child holds its own descriptor
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrStart, bin, err)
+	}
+	n.proc, n.pid = cmd.Process, cmd.Process.Pid
+	n.exited = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(n.exited) }() // also reaps a detached child
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := n.rpc.call(ctx, 2*time.Second, "getblockcount")
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-n.exited:
+			return fmt.Errorf("%w: %s exited during start-up (log %s): %s", ErrStart, n.kind, n.logPath, n.LogTail(5))
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s did not answer RPC within %s (log %s): %v", ErrStart, n.kind, timeout, n.logPath, err)
+		case <-tick.C:
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Kind reports which node implementation runs.
+func (n *Node) Kind() Kind { return n.kind }
+
+// RPC returns the node's JSON-RPC address and credentials.
+func (n *Node) RPC() RPCInfo { return n.rpcInfo }
+
+// Params returns the chain parameters (regtest).
+func (n *Node) Params() *chaincfg.Params { return n.params }
+
+// Dir returns the node's directory (data and node.log).
+func (n *Node) Dir() string { return n.dir }
+
+// Pid returns the node's process id.
+func (n *Node) Pid() int { return n.pid }
+
+// LogPath returns the file the node's output goes to.
+func (n *Node) LogPath() string { return n.logPath }
+
+// LogTail returns the last lines of the node's log (empty if unreadable).
+func (n *Node) LogTail(lines int) string {
+	data, err := os.ReadFile(n.logPath)
+	if err != nil {
+		return ""
+	}
+	all := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+// Client returns an rpcclient connected to the node (HTTP POST mode, no
+// TLS), for typed calls the harness does not wrap. It is shut down by Stop
+// or Close.
+func (n *Node) Client() (*rpcclient.Client, error) {
+	n.clientMu.Lock()
+	defer n.clientMu.Unlock()
+	if n.client != nil {
+		return n.client, nil
+	}
+	c, err := rpcclient.New(&rpcclient.ConnConfig{
+		Host: n.rpcInfo.Host, User: n.rpcInfo.User, Pass: n.rpcInfo.Pass,
+		HTTPPostMode: true, DisableTLS: true,
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRPC, err)
+	}
+	n.client = c
+	return c, nil
+}
+
+// Call runs a raw JSON-RPC call and returns its result. Node errors are
+// wrapped in ErrRPC with the node's code and message.
+func (n *Node) Call(method string, params ...any) (json.RawMessage, error) {
+	res, err := n.rpc.call(context.Background(), rpcTimeout, method, params...)
+	if err != nil {
+		var re *rpcError
+		if errors.As(err, &re) {
+			return nil, fmt.Errorf("%w: %s: %s (code %d)", ErrRPC, method, re.Message, re.Code)
+		}
+		if n.isStopped() {
+			return nil, fmt.Errorf("%w: %v", ErrStopped, err)
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+func (n *Node) callInto(out any, method string, params ...any) error {
+	res, err := n.Call(method, params...)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(res, out); err != nil {
+		return fmt.Errorf("%w: %s: unexpected reply: %v", ErrRPC, method, err)
+	}
+	return nil
+}
+
+func (n *Node) isStopped() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.stopped
+}
+
+// Height returns the height of the chain tip.
+func (n *Node) Height() (int32, error) {
+	var h int32
+	err := n.callInto(&h, "getblockcount")
+	return h, err
+}
+
+// Mine mines count blocks (paying the harness's key) and returns their
+// hashes in chain order. Transactions in the mempool go into the first
+// block.
+func (n *Node) Mine(count int) ([]chainhash.Hash, error) {
+	if count <= 0 || count > 10000 {
+		return nil, fmt.Errorf("%w: block count %d (want 1..10000)", ErrInvalidArgument, count)
+	}
+	var strs []string
+	var err error
+	if n.kind == Bitcoind {
+		err = n.callInto(&strs, "generatetoaddress", count, n.w.addr)
+	} else {
+		err = n.callInto(&strs, "generate", count)
+	}
+	if err != nil {
+		return nil, err
+	}
+	hashes := make([]chainhash.Hash, len(strs))
+	for i, s := range strs {
+		h, err := chainhash.NewHashFromStr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: generate: bad block hash %q", ErrRPC, s)
+		}
+		hashes[i] = *h
+	}
+	if len(hashes) != count {
+		return hashes, fmt.Errorf("%w: asked for %d blocks, got %d", ErrRPC, count, len(hashes))
+	}
+	return hashes, nil
+}
+
+// Broadcast submits tx to the node's mempool. A refusal is a *RejectError
+// (errors.Is with ErrRejected and the classified kind).
+func (n *Node) Broadcast(tx *wire.MsgTx) (chainhash.Hash, error) {
+	raw, err := txHex(tx)
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "sendrawtransaction", raw)
+	if err != nil {
+		var re *rpcError
+		if errors.As(err, &re) {
+			return chainhash.Hash{}, newReject(re.Message)
+		}
+		return chainhash.Hash{}, err
+	}
+	var s string
+	if err := json.Unmarshal(res, &s); err != nil {
+		return chainhash.Hash{}, fmt.Errorf("%w: sendrawtransaction: unexpected reply", ErrRPC)
+	}
+	h, err := chainhash.NewHashFromStr(s)
+	if err != nil {
+		return chainhash.Hash{}, fmt.Errorf("%w: sendrawtransaction: bad txid %q", ErrRPC, s)
+	}
+	return *h, nil
+}
+
+// TestMempoolAccept asks the node whether it would accept tx, without
+// broadcasting it. nil means accepted; a refusal is a *RejectError.
+func (n *Node) TestMempoolAccept(tx *wire.MsgTx) error {
+	raw, err := txHex(tx)
+	if err != nil {
+		return err
+	}
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "testmempoolaccept", []string{raw})
+	if err != nil {
+		var re *rpcError
+		if errors.As(err, &re) {
+			return newReject(re.Message)
+		}
+		return err
+	}
+	var items []struct {
+		Allowed      bool   `json:"allowed"`
+		RejectReason string `json:"reject-reason"`
+	}
+	if err := json.Unmarshal(res, &items); err != nil || len(items) != 1 {
+		return fmt.Errorf("%w: testmempoolaccept: unexpected reply", ErrRPC)
+	}
+	if !items[0].Allowed {
+		return newReject(items[0].RejectReason)
+	}
+	return nil
+}
+
+func txHex(tx *wire.MsgTx) (string, error) {
+	if tx == nil {
+		return "", fmt.Errorf("%w: nil transaction", ErrInvalidArgument)
+	}
+	var buf bytes.Buffer
+	if err := tx.Serialize(&buf); err != nil {
+		return "", fmt.Errorf("%w: serializing transaction: %v", ErrInvalidArgument, err)
+	}
+	return hex.EncodeToString(buf.Bytes()), nil
+}
+
+// notFound converts the node's "no such transaction/block" errors to
+// ErrNotFound.
+func notFound(err error, what string) error {
+	var re *rpcError
+	if errors.As(err, &re) && (re.Code == -5 || re.Code == -8) {
+		return fmt.Errorf("%w: %s: %s", ErrNotFound, what, re.Message)
+	}
+	if errors.As(err, &re) {
+		return fmt.Errorf("%w: %s: %s (code %d)", ErrRPC, what, re.Message, re.Code)
+	}
+	return err
+}
+
+// GetRawTransaction returns a transaction from the mempool or the chain
+// (the node runs with a transaction index).
+func (n *Node) GetRawTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "getrawtransaction", txid.String(), 0)
+	if err != nil {
+		return nil, notFound(err, "transaction "+txid.String())
+	}
+	return decodeTx(res)
+}
+
+func decodeTx(res json.RawMessage) (*wire.MsgTx, error) {
+	var s string
+	if err := json.Unmarshal(res, &s); err != nil {
+		return nil, fmt.Errorf("%w: expected a hex transaction", ErrRPC)
+	}
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: transaction hex: %v", ErrRPC, err)
+	}
+	tx := new(wire.MsgTx)
+	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("%w: transaction: %v", ErrRPC, err)
+	}
+	return tx, nil
+}
+
+// Confirmations returns how many blocks confirm txid: 0 while it waits in
+// the mempool, ErrNotFound when the node does not know it.
+func (n *Node) Confirmations(txid chainhash.Hash) (int64, error) {
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "getrawtransaction", txid.String(), 1)
+	if err != nil {
+		return 0, notFound(err, "transaction "+txid.String())
+	}
+	var v struct {
+		Confirmations int64 `json:"confirmations"`
+	}
+	if err := json.Unmarshal(res, &v); err != nil {
+		return 0, fmt.Errorf("%w: getrawtransaction: unexpected reply", ErrRPC)
+	}
+	return v.Confirmations, nil
+}
+
+// WaitConfirmations polls until txid has at least confs confirmations. It
+// does not mine: call Mine (or let another party mine). It fails at once
+// with ErrNotFound if the node does not know txid, and with ErrTimeout when
+// ctx ends first.
+func (n *Node) WaitConfirmations(ctx context.Context, txid chainhash.Hash, confs int64) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got, err := n.Confirmations(txid)
+		if err != nil {
+			return err
+		}
+		if got >= confs {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s has %d of %d confirmations: %v", ErrTimeout, txid, got, confs, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// TxOut is an unspent output as the node sees it.
+type TxOut struct {
+	Value         int64  // satoshis
+	PkScript      []byte //
+	Confirmations int64  // 0 for an output of a mempool transaction
+	Coinbase      bool
+}
+
+// GetTxOut returns an unspent output, counting the mempool: an output
+// spent by a mempool transaction, or unknown, is ErrNotFound.
+func (n *Node) GetTxOut(op wire.OutPoint) (*TxOut, error) {
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "gettxout", op.Hash.String(), op.Index, true)
+	if err != nil {
+		return nil, notFound(err, "output "+op.String())
+	}
+	if string(res) == "null" || len(res) == 0 {
+		return nil, fmt.Errorf("%w: output %s is spent or unknown", ErrNotFound, op)
+	}
+	var v struct {
+		Confirmations int64   `json:"confirmations"`
+		Value         float64 `json:"value"`
+		Coinbase      bool    `json:"coinbase"`
+		ScriptPubKey  struct {
+			Hex string `json:"hex"`
+		} `json:"scriptPubKey"`
+	}
+	if err := json.Unmarshal(res, &v); err != nil {
+		return nil, fmt.Errorf("%w: gettxout: unexpected reply", ErrRPC)
+	}
+	script, err := hex.DecodeString(v.ScriptPubKey.Hex)
+	if err != nil {
+		return nil, fmt.Errorf("%w: gettxout: bad script hex", ErrRPC)
+	}
+	return &TxOut{Value: btcToSat(v.Value), PkScript: script, Confirmations: v.Confirmations, Coinbase: v.Coinbase}, nil
+}
+
+func btcToSat(v float64) int64 {
+	if v < 0 {
+		return int64(v*1e8 - 0.5)
+	}
+	return int64(v*1e8 + 0.5)
+}
+
+// GetBlockHash returns the hash of the main-chain block at height.
+func (n *Node) GetBlockHash(height int32) (chainhash.Hash, error) {
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "getblockhash", height)
+	if err != nil {
+		return chainhash.Hash{}, notFound(err, fmt.Sprintf("block at height %d", height))
+	}
+	var s string
+	if err := json.Unmarshal(res, &s); err != nil {
+		return chainhash.Hash{}, fmt.Errorf("%w: getblockhash: unexpected reply", ErrRPC)
+	}
+	h, err := chainhash.NewHashFromStr(s)
+	if err != nil {
+		return chainhash.Hash{}, fmt.Errorf("%w: getblockhash: bad hash", ErrRPC)
+	}
+	return *h, nil
+}
+
+// GetBlock returns a block by hash.
+func (n *Node) GetBlock(hash chainhash.Hash) (*wire.MsgBlock, error) {
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "getblock", hash.String(), 0)
+	if err != nil {
+		return nil, notFound(err, "block "+hash.String())
+	}
+	var s string
+	if err := json.Unmarshal(res, &s); err != nil {
+		return nil, fmt.Errorf("%w: getblock: unexpected reply", ErrRPC)
+	}
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: getblock: bad hex", ErrRPC)
+	}
+	b := new(wire.MsgBlock)
+	if err := b.Deserialize(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("%w: getblock: %v", ErrRPC, err)
+	}
+	return b, nil
+}
+
+// BlockAt returns the main-chain block at height.
+func (n *Node) BlockAt(height int32) (*wire.MsgBlock, error) {
+	h, err := n.GetBlockHash(height)
+	if err != nil {
+		return nil, err
+	}
+	return n.GetBlock(h)
+}
+
+// ScanBlocks calls fn for each main-chain block from height from to to
+// (inclusive), in order, stopping at fn's first error (returned as is).
+func (n *Node) ScanBlocks(from, to int32, fn func(height int32, b *wire.MsgBlock) error) error {
+	if from < 0 || to < from {
+		return fmt.Errorf("%w: block range %d..%d", ErrInvalidArgument, from, to)
+	}
+	for h := from; h <= to; h++ {
+		b, err := n.BlockAt(h)
+		if err != nil {
+			return err
+		}
+		if err := fn(h, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MempoolTxids returns the ids of the transactions in the mempool.
+func (n *Node) MempoolTxids() ([]chainhash.Hash, error) {
+	var strs []string
+	if err := n.callInto(&strs, "getrawmempool"); err != nil {
+		return nil, err
+	}
+	out := make([]chainhash.Hash, 0, len(strs))
+	for _, s := range strs {
+		h, err := chainhash.NewHashFromStr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: getrawmempool: bad txid", ErrRPC)
+		}
+		out = append(out, *h)
+	}
+	return out, nil
+}
+
+// Close releases the RPC connections without stopping the node (for a
+// node reached with Attach that should keep running).
+func (n *Node) Close() {
+	n.clientMu.Lock()
+	if n.client != nil {
+		n.client.Shutdown()
+		n.client = nil
+	}
+	n.clientMu.Unlock()
+	n.rpc.close()
+}
+
+// Stop stops the node and waits for its process to exit (killing it if it
+// ignores the request for 15 s), then removes the data directory if Start
+// created it. It is idempotent: later calls return the first result.
+func (n *Node) Stop() error {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return n.stopErr
+	}
+	n.stopped = true
+	n.mu.Unlock()
+
+	err := n.stopProcess(15 * time.Second)
+	n.Close()
+	if n.ownsDir {
+		if rerr := os.RemoveAll(n.dir); rerr != nil && err == nil {
+			err = fmt.Errorf("%w: removing %s: %v", ErrStopped, n.dir, rerr)
+		}
+	}
+	n.mu.Lock()
+	n.stopErr = err
+	n.mu.Unlock()
+	return err
+}
+
+// kill stops the process of a failed start without the niceties.
+func (n *Node) kill() {
+	if n.proc != nil {
+		_ = n.proc.Kill()
+		<-n.exited
+	}
+	n.rpc.close()
+}
+
+func (n *Node) stopProcess(grace time.Duration) error {
+	if n.proc != nil {
+		// Our own child: SIGTERM, then SIGKILL after the grace period.
+		select {
+		case <-n.exited:
+			return nil
+		default:
+		}
+		_ = terminate(n.proc)
+		select {
+		case <-n.exited:
+			return nil
+		case <-time.After(grace):
+		}
+		_ = n.proc.Kill()
+		<-n.exited
+		return nil
+	}
+	// An attached node (another process started it): ask over RPC, which
+	// cannot hit a reused pid, then watch the pid.
+	_, rpcErr := n.rpc.call(context.Background(), 5*time.Second, "stop")
+	if n.pid <= 0 {
+		if rpcErr != nil {
+			return fmt.Errorf("%w: stop: %v", ErrRPC, rpcErr)
+		}
+		return nil
+	}
+	if rpcErr != nil && processAlive(n.pid) && processMatches(n.pid, n.dir) {
+		_ = terminatePid(n.pid)
+	}
+	if waitGone(n.pid, grace) {
+		return nil
+	}
+	if processMatches(n.pid, n.dir) {
+		_ = killPid(n.pid)
+		if waitGone(n.pid, 5*time.Second) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: process %d did not exit", ErrRPC, n.pid)
+}
+
+// waitGone polls until pid is gone or the timeout passes.
+func waitGone(pid int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		<-tick.C
+	}
+	return true
+}
