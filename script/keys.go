@@ -8,6 +8,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
 // XOnlyKey is a 32-byte BIP-340 x-only public key: the x coordinate of a
@@ -18,7 +19,9 @@ type XOnlyKey [32]byte
 // the same XOnlyKey as its negation; consensus treats it as the even-y lift.
 func XOnly(pk *btcec.PublicKey) XOnlyKey {
 	var k XOnlyKey
-	pk.X().FillBytes(k[:])
+	var j secp256k1.JacobianPoint
+	pk.AsJacobian(&j) // affine already (Z = 1): no big.Int, no allocation
+	j.X.PutBytesUnchecked(k[:])
 	return k
 }
 
@@ -85,3 +88,6 @@ func sortedUnique(role string, keys []XOnlyKey) ([]XOnlyKey, error) {
 	}
 	return s, nil
 }
+
+// Bytes returns a copy of the key's 32 bytes.
+func (k XOnlyKey) Bytes() []byte { return append([]byte(nil), k[:]...) }

@@ -288,7 +288,14 @@ func testSlashingPath(t *testing.T, r *rand.Rand, f *fixture, o *Output) {
 			t.Errorf("builder with two FP signatures: %v", err)
 		}
 		mustFail(t, "two finality provider signatures", s.run(s.rawWitness(covItems, rawSlots(s, f.fps, two, false), [][]byte{staker})))
-		mustFail(t, "ascending finality provider slots", s.run(s.rawWitness(covItems, rawSlots(s, f.fps, fp, true), [][]byte{staker})))
+		// The smallest key's signature belongs in the last slot; ascending
+		// order moves it to the first (a middle key would not move).
+		smallest := slices.MinFunc(f.fps, func(a, b *btcec.PrivateKey) int {
+			return compareKeys(XOnly(a.PubKey()), XOnly(b.PubKey()))
+		})
+		lone := []*btcec.PrivateKey{smallest}
+		mustPass(t, "smallest FP key in the last slot", s.run(s.rawWitness(covItems, rawSlots(s, f.fps, lone, false), [][]byte{staker})))
+		mustFail(t, "ascending finality provider slots", s.run(s.rawWitness(covItems, rawSlots(s, f.fps, lone, true), [][]byte{staker})))
 	}
 	if len(f.cov) > 1 {
 		mustFail(t, "ascending covenant slots", s.run(s.rawWitness(rawSlots(s, f.cov, signers, true), fpItems, [][]byte{staker})))

@@ -14,6 +14,18 @@ import (
 // BaseLeafVersion is the BIP-342 tapscript leaf version.
 const BaseLeafVersion = 0xc0
 
+// numsPoint is NUMSKey lifted to the curve once, sparing every output build
+// a square root.
+var numsPoint = func() secp256k1.JacobianPoint {
+	var j secp256k1.JacobianPoint
+	pk, err := NUMSKey.PubKey()
+	if err != nil {
+		panic(err)
+	}
+	pk.AsJacobian(&j)
+	return j
+}()
+
 // NUMSKey is the BIP-341 "nothing up my sleeve" point H, the internal key of
 // every staking output: nobody knows its discrete logarithm, so the key path
 // cannot be spent.
@@ -248,9 +260,15 @@ type TaprootOutput struct {
 // for the internal key P (BIP-341 taproot_tweak_pubkey; without a tree the
 // tweak commits to x(P) alone).
 func NewTaprootOutput(internal XOnlyKey, tree *TapTree) (*TaprootOutput, error) {
-	p, err := internal.PubKey()
-	if err != nil {
-		return nil, err
+	var pj secp256k1.JacobianPoint
+	if internal == NUMSKey {
+		pj = numsPoint
+	} else {
+		p, err := internal.PubKey()
+		if err != nil {
+			return nil, err
+		}
+		p.AsJacobian(&pj)
 	}
 	o := &TaprootOutput{InternalKey: internal, Tree: tree}
 	// Step 1: t = int(tagged_hash("TapTweak", x(P) || root)), fail if >= n.
@@ -269,8 +287,7 @@ func NewTaprootOutput(internal XOnlyKey, tree *TapTree) (*TaprootOutput, error) 
 		return nil, fmt.Errorf("%w: tweak exceeds the group order", ErrInvalidTree)
 	}
 	// Step 2: Q = P + t·G (P is the even-y lift of the x-only key).
-	var pj, tg, q secp256k1.JacobianPoint
-	p.AsJacobian(&pj)
+	var tg, q secp256k1.JacobianPoint
 	secp256k1.ScalarBaseMultNonConst(&t, &tg)
 	secp256k1.AddNonConst(&pj, &tg, &q)
 	if (q.X.IsZero() && q.Y.IsZero()) || q.Z.IsZero() {
