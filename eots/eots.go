@@ -1,0 +1,227 @@
+package eots
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/btcstake/btcstake/eots/internal/secp"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	secp256k1 "github.com/decred/dcrd/dcrec/secp256k1/v4"
+)
+
+// SignatureSize is the length of an EOTS signature (the scalar s).
+const SignatureSize = 32
+
+// Signature is an EOTS signature: the 32-byte scalar s. Together with the
+// public randomness r it forms the BIP-340 signature r || s over sha256(msg).
+type Signature [SignatureSize]byte
+
+// String returns the lowercase hex encoding.
+func (s Signature) String() string { return hex.EncodeToString(s[:]) }
+
+// ParseSignature parses a 32-byte signature; s must be below n.
+func ParseSignature(b []byte) (Signature, error) {
+	var s Signature
+	if len(b) != SignatureSize {
+		return s, fmt.Errorf("%w: signature must be %d bytes, got %d", ErrInvalidEncoding, SignatureSize, len(b))
+	}
+	var sc secp256k1.ModNScalar
+	if sc.SetByteSlice(b) {
+		return s, fmt.Errorf("%w: signature scalar is not below the curve order", ErrInvalidEncoding)
+	}
+	copy(s[:], b)
+	return s, nil
+}
+
+// BIP340 returns r || s as a btcec BIP-340 signature, or ErrInvalidEncoding
+// if r >= p or s >= n.
+func (s Signature) BIP340(r PublicRand) (*schnorr.Signature, error) {
+	var b [64]byte
+	copy(b[:32], r[:])
+	copy(b[32:], s[:])
+	sig, err := schnorr.ParseSignature(b[:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: r || s is not a well-formed BIP-340 signature", ErrInvalidEncoding)
+	}
+	return sig, nil
+}
+
+// Sign returns the EOTS signature of msg with secret key sk and private
+// randomness k (PROTOCOL.md section 7). The message is hashed with SHA-256
+// inside, as in Babylon. Signing costs one base-point multiplication (k·G);
+// the public key is cached in sk. Signing two different messages with the
+// same k reveals sk: use the slashing-protected signer (eots/signer) for
+// anything but tests.
+func Sign(sk *SecretKey, k *PrivateRand, msg []byte) (Signature, error) {
+	h := sha256.Sum256(msg)
+	_, s, err := signHash(sk, k, h[:])
+	return s, err
+}
+
+// SignHash is Sign for a message that is already hashed to 32 bytes.
+func SignHash(sk *SecretKey, k *PrivateRand, hash [32]byte) (Signature, error) {
+	_, s, err := signHash(sk, k, hash[:])
+	return s, err
+}
+
+// signHash signs the (already hashed) message m, BIP-340 style with a given
+// nonce; m may have any length (BIP-340 test vectors use a few).
+func signHash(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature, error) {
+	var r PublicRand
+	var s Signature
+	if !sk.valid() {
+		return r, s, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
+	}
+	if !k.valid() {
+		return r, s, fmt.Errorf("%w: missing or zeroed private randomness", ErrInvalidRandomness)
+	}
+	// Step 1 (BIP-340 sign): d = d' if has_even_y(P), else n - d'. P is cached.
+	d := sk.signingScalar()
+	defer d.Zero()
+	// Step 2: R = k'·G; k = k' if has_even_y(R), else n - k'. The caller's k
+	// is copied, never negated in place.
+	kk := k.k
+	defer kk.Zero()
+	var R secp256k1.JacobianPoint
+	secp256k1.ScalarBaseMultNonConst(&kk, &R)
+	R.ToAffine()
+	if R.Y.IsOdd() {
+		kk.Negate()
+	}
+	R.X.PutBytes((*[32]byte)(&r))
+	// Step 3: e = int(tagged_hash("BIP0340/challenge", r || x(P) || m)) mod n.
+	e := secp.Challenge((*[32]byte)(&r), &sk.px, m)
+	// Step 4: s = k + e·d mod n.
+	e.Mul(&d).Add(&kk)
+	e.PutBytes((*[32]byte)(&s))
+	e.Zero()
+	return r, s, nil
+}
+
+// Verify checks an EOTS signature s over msg under public key pk and public
+// randomness r (PROTOCOL.md section 7; BIP-340 verification of r || s over
+// sha256(msg)). Only x(pk) matters, as in BIP-340. It returns nil or an error
+// wrapping ErrInvalidSignature (or ErrInvalidKey for a nil key) with a
+// one-line reason.
+func Verify(pk *btcec.PublicKey, r PublicRand, msg []byte, s Signature) error {
+	h := sha256.Sum256(msg)
+	return verifyHash(pk, &r, h[:], &s)
+}
+
+// VerifyHash is Verify for a message already hashed to 32 bytes.
+func VerifyHash(pk *btcec.PublicKey, r PublicRand, hash [32]byte, s Signature) error {
+	return verifyHash(pk, &r, hash[:], &s)
+}
+
+func verifyHash(pk *btcec.PublicKey, r *PublicRand, m []byte, s *Signature) error {
+	if pk == nil {
+		return fmt.Errorf("%w: nil public key", ErrInvalidKey)
+	}
+	// Step 1 (BIP-340 verify): P = lift_x(x(pk)): the even-y view of pk.
+	P, px := secp.EvenKey(pk)
+	// Step 2: fail if r >= p.
+	var rx secp256k1.FieldVal
+	if rx.SetBytes((*[32]byte)(r)) != 0 {
+		return fmt.Errorf("%w: public randomness is not below the field prime", ErrInvalidSignature)
+	}
+	// Step 3: fail if s >= n.
+	var sc secp256k1.ModNScalar
+	if sc.SetBytes((*[32]byte)(s)) != 0 {
+		return fmt.Errorf("%w: signature scalar is not below the curve order", ErrInvalidSignature)
+	}
+	// Step 4: e = int(tagged_hash("BIP0340/challenge", r || x(P) || m)) mod n.
+	e := secp.Challenge((*[32]byte)(r), &px, m)
+	// Step 5: R = s·G - e·P.
+	e.Negate()
+	var sG, eP, R secp256k1.JacobianPoint
+	secp256k1.ScalarBaseMultNonConst(&sc, &sG)
+	secp256k1.ScalarMultNonConst(&e, &P, &eP)
+	secp256k1.AddNonConst(&sG, &eP, &R)
+	// Step 6: fail if R is infinity, has odd y, or x(R) != r.
+	if secp.IsInfinity(&R) {
+		return fmt.Errorf("%w: s·G - e·P is the point at infinity", ErrInvalidSignature)
+	}
+	R.ToAffine()
+	if R.Y.IsOdd() {
+		return fmt.Errorf("%w: s·G - e·P has odd y", ErrInvalidSignature)
+	}
+	if !R.X.Equals(&rx) {
+		return fmt.Errorf("%w: signature does not match the public randomness", ErrInvalidSignature)
+	}
+	return nil
+}
+
+// Extract recovers the secret key from two signatures made with the same
+// randomness r over different messages (PROTOCOL.md section 7):
+// x = (s1 - s2) / (e1 - e2) mod n. When pk has odd y (a full 33-byte key) the
+// actual secret key (x·G == pk) is returned; for an x-only key (even y) the
+// BIP-340-normalised one. Inputs that cannot leak the key (the same message,
+// a signature made with other randomness, an invalid signature) give an error
+// wrapping ErrNotExtractable, and also ErrInvalidSignature when a signature
+// does not verify. The inversion is variable time; it handles public values.
+func Extract(pk *btcec.PublicKey, r PublicRand, msg1 []byte, s1 Signature, msg2 []byte, s2 Signature) (*SecretKey, error) {
+	h1, h2 := sha256.Sum256(msg1), sha256.Sum256(msg2)
+	return extractHash(pk, &r, &h1, &s1, &h2, &s2)
+}
+
+// ExtractHash is Extract for messages already hashed to 32 bytes.
+func ExtractHash(pk *btcec.PublicKey, r PublicRand, hash1 [32]byte, s1 Signature, hash2 [32]byte, s2 Signature) (*SecretKey, error) {
+	return extractHash(pk, &r, &hash1, &s1, &hash2, &s2)
+}
+
+func extractHash(pk *btcec.PublicKey, r *PublicRand, h1 *[32]byte, s1 *Signature, h2 *[32]byte, s2 *Signature) (*SecretKey, error) {
+	if pk == nil {
+		return nil, fmt.Errorf("%w: nil public key", ErrInvalidKey)
+	}
+	// Step 1: both scalars must be below n.
+	var a, b secp256k1.ModNScalar
+	if a.SetBytes((*[32]byte)(s1)) != 0 || b.SetBytes((*[32]byte)(s2)) != 0 {
+		return nil, fmt.Errorf("%w: %w: a signature scalar is not below the curve order", ErrNotExtractable, ErrInvalidSignature)
+	}
+	// Step 2: the messages must differ (otherwise e1 == e2).
+	if *h1 == *h2 {
+		return nil, fmt.Errorf("%w: both signatures are over the same message", ErrNotExtractable)
+	}
+	// Step 3: e_i = challenge(r, x(P), h_i).
+	P, px := secp.EvenKey(pk)
+	e1 := secp.Challenge((*[32]byte)(r), &px, h1[:])
+	e2 := secp.Challenge((*[32]byte)(r), &px, h2[:])
+	// Step 4: x = (s1 - s2) / (e1 - e2) mod n.
+	e2.Negate()
+	e1.Add(&e2)
+	if e1.IsZero() {
+		return nil, fmt.Errorf("%w: the two challenges coincide", ErrNotExtractable)
+	}
+	b.Negate()
+	a.Add(&b)
+	e1.InverseNonConst()
+	x := a.Mul(&e1)
+	defer x.Zero()
+	// Step 5: check x·G == lift_x(x(P)). If it does not hold, the inputs were
+	// not two valid signatures with randomness r; find out which one is bad.
+	var X secp256k1.JacobianPoint
+	secp256k1.ScalarBaseMultNonConst(x, &X)
+	X.ToAffine()
+	if x.IsZero() || !secp.Equal(&X, &P) {
+		if err := verifyHash(pk, r, h1[:], s1); err != nil {
+			return nil, fmt.Errorf("%w: signature 1 does not verify with this key and public randomness (%w)", ErrNotExtractable, err)
+		}
+		if err := verifyHash(pk, r, h2[:], s2); err != nil {
+			return nil, fmt.Errorf("%w: signature 2 does not verify with this key and public randomness (%w)", ErrNotExtractable, err)
+		}
+		return nil, fmt.Errorf("%w: the signatures are inconsistent", ErrNotExtractable)
+	}
+	// Step 6: x is the even-y key; negate it if the caller's key has odd y.
+	// The public key is already known (X, or pk itself), so no second
+	// base-point multiplication is needed.
+	var full secp256k1.JacobianPoint
+	pk.AsJacobian(&full)
+	if full.Y.IsOdd() {
+		x.Negate()
+		X = full
+	}
+	sk := &SecretKey{d: *x, pub: *secp256k1.NewPublicKey(&X.X, &X.Y), px: px, odd: X.Y.IsOdd(), init: true}
+	return sk, nil
+}
