@@ -57,7 +57,8 @@ var (
 	// is already spent.
 	ErrMissingInputs = errors.New("missing or spent inputs")
 	// ErrDoubleSpend: an input is already spent by a transaction in the
-	// mempool. It also matches ErrMissingInputs.
+	// mempool (including a replacement the node refused). It also matches
+	// ErrMissingInputs.
 	ErrDoubleSpend = errors.New("input already spent in mempool")
 	// ErrAlreadyKnown: the very same transaction is already in the mempool
 	// or the chain.
@@ -118,10 +119,13 @@ var rejectPatterns = []struct {
 		"immature",
 	}},
 	{ErrDoubleSpend, []string{
-		"already spent in mempool",                // btcd
-		"txn-mempool-conflict",                    // bitcoind
-		"spends-conflicting-tx",                   // bitcoind
-		"insufficient fee, rejecting replacement", // bitcoind RBF
+		"already spent in mempool",        // btcd
+		"txn-mempool-conflict",            // bitcoind
+		"spends-conflicting-tx",           // bitcoind
+		"replacement transaction",         // btcd: a failed replacement is a conflict
+		"rejecting replacement",           // bitcoind
+		"too many potential replacements", // bitcoind
+		"replacement-adds-unconfirmed",    // bitcoind
 	}},
 	{ErrMissingInputs, []string{
 		"references outputs of unknown or fully-spent", // btcd sendrawtransaction
@@ -150,7 +154,6 @@ var rejectPatterns = []struct {
 		"rate limiter due to low fees", // btcd, free transaction
 		"under the required amount",    // btcd
 		"insufficient fee",             // btcd replacement, bitcoind
-		"insufficient absolute fee",    // btcd replacement
 		"min relay fee not met",        // bitcoind
 		"mempool min fee not met",      // bitcoind
 		"max-fee-exceeded",             // both, testmempoolaccept

@@ -220,6 +220,7 @@ func (n *Node) args(port int) []string {
 			"--nolisten", "--txindex", "--miningaddr=" + n.w.addr,
 			"--datadir=" + filepath.Join(n.dir, "data"), "--logdir=" + filepath.Join(n.dir, "logs"),
 			"--utxocachemaxsize=16", "--rejectnonstd", "--limitfreerelay=0",
+			"--debuglevel=MINR=warn", // not a line per mined block
 		}
 	}
 }
@@ -409,11 +410,7 @@ func (n *Node) Broadcast(tx *wire.MsgTx) (chainhash.Hash, error) {
 	}
 	res, err := n.rpc.call(context.Background(), rpcTimeout, "sendrawtransaction", raw)
 	if err != nil {
-		var re *rpcError
-		if errors.As(err, &re) {
-			return chainhash.Hash{}, newReject(re.Message)
-		}
-		return chainhash.Hash{}, err
+		return chainhash.Hash{}, txCallError(err, "sendrawtransaction")
 	}
 	var s string
 	if err := json.Unmarshal(res, &s); err != nil {
@@ -433,13 +430,11 @@ func (n *Node) TestMempoolAccept(tx *wire.MsgTx) error {
 	if err != nil {
 		return err
 	}
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "testmempoolaccept", []string{raw})
+	// btcd wants the max fee rate (BTC/kvB) spelled out; 0.1 is both
+	// nodes' default.
+	res, err := n.rpc.call(context.Background(), rpcTimeout, "testmempoolaccept", []string{raw}, 0.1)
 	if err != nil {
-		var re *rpcError
-		if errors.As(err, &re) {
-			return newReject(re.Message)
-		}
-		return err
+		return txCallError(err, "testmempoolaccept")
 	}
 	var items []struct {
 		Allowed      bool   `json:"allowed"`
@@ -452,6 +447,29 @@ func (n *Node) TestMempoolAccept(tx *wire.MsgTx) error {
 		return newReject(items[0].RejectReason)
 	}
 	return nil
+}
+
+// Transaction RPC error codes shared by btcd and bitcoind: the node
+// refused the transaction (rather than the call).
+const (
+	rpcDeserialization = -22
+	rpcVerify          = -25
+	rpcVerifyRejected  = -26
+	rpcAlreadyInChain  = -27
+)
+
+// txCallError turns the error of a transaction RPC into a *RejectError
+// when the node refused the transaction, else into ErrRPC.
+func txCallError(err error, method string) error {
+	var re *rpcError
+	if !errors.As(err, &re) {
+		return err
+	}
+	switch re.Code {
+	case rpcDeserialization, rpcVerify, rpcVerifyRejected, rpcAlreadyInChain:
+		return newReject(re.Message)
+	}
+	return fmt.Errorf("%w: %s: %s (code %d)", ErrRPC, method, re.Message, re.Code)
 }
 
 func txHex(tx *wire.MsgTx) (string, error) {
@@ -469,7 +487,10 @@ func txHex(tx *wire.MsgTx) (string, error) {
 // ErrNotFound.
 func notFound(err error, what string) error {
 	var re *rpcError
-	if errors.As(err, &re) && (re.Code == -5 || re.Code == -8) {
+	// bitcoind: -5 invalid address or key / no such tx, -8 height out of
+	// range; btcd uses -5 for unknown txs and blocks and -1 for heights.
+	if errors.As(err, &re) && (re.Code == -5 || re.Code == -8 ||
+		strings.Contains(strings.ToLower(re.Message), "out of range")) {
 		return fmt.Errorf("%w: %s: %s", ErrNotFound, what, re.Message)
 	}
 	if errors.As(err, &re) {
@@ -576,7 +597,32 @@ func (n *Node) GetTxOut(op wire.OutPoint) (*TxOut, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: gettxout: bad script hex", ErrRPC)
 	}
+	// btcd's gettxout ignores mempool spends of confirmed outputs (bitcoind
+	// does not); ask both the same way.
+	spender, err := n.mempoolSpender(op)
+	if err != nil {
+		return nil, err
+	}
+	if spender != "" {
+		return nil, fmt.Errorf("%w: output %s is spent by mempool transaction %s", ErrNotFound, op, spender)
+	}
 	return &TxOut{Value: btcToSat(v.Value), PkScript: script, Confirmations: v.Confirmations, Coinbase: v.Coinbase}, nil
+}
+
+// mempoolSpender returns the id of the mempool transaction spending op, or
+// "".
+func (n *Node) mempoolSpender(op wire.OutPoint) (string, error) {
+	var res []struct {
+		SpendingTxid string `json:"spendingtxid"`
+	}
+	arg := []map[string]any{{"txid": op.Hash.String(), "vout": op.Index}}
+	if err := n.callInto(&res, "gettxspendingprevout", arg); err != nil {
+		return "", err
+	}
+	if len(res) != 1 {
+		return "", fmt.Errorf("%w: gettxspendingprevout: unexpected reply", ErrRPC)
+	}
+	return res[0].SpendingTxid, nil
 }
 
 func btcToSat(v float64) int64 {

@@ -186,6 +186,21 @@ func (n *Node) FundOutputs(outs ...*wire.TxOut) (*wire.MsgTx, error) {
 	}
 	n.wmu.Lock()
 	defer n.wmu.Unlock()
+	// Another process using the same key (the CLI next to a test) may have
+	// spent a coin this wallet has not seen; learn the mempool and retry
+	// once.
+	tx, err := n.fundOnce(outs, total)
+	if errors.Is(err, ErrMissingInputs) {
+		if serr := n.syncMempool(); serr != nil {
+			return nil, serr
+		}
+		tx, err = n.fundOnce(outs, total)
+	}
+	return tx, err
+}
+
+// fundOnce selects coins, signs and broadcasts; the caller holds wmu.
+func (n *Node) fundOnce(outs []*wire.TxOut, total int64) (*wire.MsgTx, error) {
 	tip, err := n.syncWallet()
 	if err != nil {
 		return nil, err

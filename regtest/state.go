@@ -1,0 +1,161 @@
+package regtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
+)
+
+// Secret is key material that must not reach logs or error messages: it
+// prints as "[redacted]" and only its JSON form (for the 0600 state file)
+// carries the bytes, as hex.
+type Secret []byte
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalJSON encodes the secret as hex.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(hex.EncodeToString(s)) }
+
+// UnmarshalJSON decodes hex.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	var h string
+	if err := json.Unmarshal(b, &h); err != nil {
+		return err
+	}
+	raw, err := hex.DecodeString(h)
+	if err != nil {
+		return fmt.Errorf("secret is not hex")
+	}
+	*s = raw
+	return nil
+}
+
+// State describes a running node well enough for another process to use
+// it (Attach): the CLI's "regtest start" saves it, "mine", "fund" and
+// "stop" load it. It holds the harness's mining key, so it is stored with
+// mode 0600.
+type State struct {
+	Kind          Kind      `json:"kind"`
+	Pid           int       `json:"pid"`
+	RPC           RPCInfo   `json:"rpc"`
+	Dir           string    `json:"datadir"`
+	Log           string    `json:"log"`
+	MiningAddress string    `json:"mining_address"`
+	MiningKey     Secret    `json:"mining_key"`
+	Started       time.Time `json:"started"`
+}
+
+// State returns the node's State (including its mining key).
+func (n *Node) State() State {
+	return State{
+		Kind: n.kind, Pid: n.pid, RPC: n.rpcInfo, Dir: n.dir, Log: n.logPath,
+		MiningAddress: n.w.addr, MiningKey: Secret(n.w.key.Serialize()),
+		Started: time.Now().UTC().Truncate(time.Second),
+	}
+}
+
+// Attach connects to a node another process started, as described by s.
+// The returned Node works like one from Start; Stop stops the node (over
+// RPC, then by signal if needed) and Close just lets go of it. It fails
+// with ErrState when the node is not running or does not answer.
+func Attach(ctx context.Context, s State) (*Node, error) {
+	if s.Kind != Btcd && s.Kind != Bitcoind {
+		return nil, fmt.Errorf("%w: unknown node kind %q", ErrState, s.Kind)
+	}
+	if len(s.MiningKey) != 32 {
+		return nil, fmt.Errorf("%w: the mining key is missing or not 32 bytes", ErrState)
+	}
+	if s.Pid > 0 && !processAlive(s.Pid) {
+		return nil, fmt.Errorf("%w: node process %d is not running", ErrState, s.Pid)
+	}
+	params := &chaincfg.RegressionNetParams
+	key, _ := btcec.PrivKeyFromBytes(s.MiningKey)
+	w, err := walletFromKey(key, params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrState, err)
+	}
+	if s.MiningAddress != "" && s.MiningAddress != w.addr {
+		return nil, fmt.Errorf("%w: the mining key does not match the mining address", ErrState)
+	}
+	n := &Node{
+		kind: s.Kind, params: params, rpcInfo: s.RPC, dir: s.Dir, logPath: s.Log,
+		pid: s.Pid, w: w, rpc: newRPCCaller(s.RPC.Host, s.RPC.User, s.RPC.Pass),
+	}
+	if _, err := n.rpc.call(ctx, 5*time.Second, "getblockcount"); err != nil {
+		n.rpc.close()
+		return nil, fmt.Errorf("%w: node at %s does not answer: %v", ErrState, s.RPC.Host, err)
+	}
+	// Payments made by earlier processes may still wait in the mempool.
+	n.wmu.Lock()
+	defer n.wmu.Unlock()
+	if _, err := n.syncWallet(); err != nil {
+		n.rpc.close()
+		return nil, err
+	}
+	if err := n.syncMempool(); err != nil {
+		n.rpc.close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// SaveState writes s to path atomically (temp file, fsync, rename) with
+// mode 0600, creating the directory (0700) if needed.
+func SaveState(path string, s State) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrState, err)
+	}
+	return writeFileAtomic(path, append(data, '\n'), 0o600)
+}
+
+// LoadState reads a state file written by SaveState.
+func LoadState(path string) (State, error) {
+	var s State
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return s, fmt.Errorf("%w: no state file %s (is a node running?)", ErrState, path)
+		}
+		return s, fmt.Errorf("%w: %v", ErrState, err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("%w: %s: %v", ErrState, path, err)
+	}
+	return s, nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: %v", ErrState, err)
+	}
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+"-"+hex.EncodeToString(suffix[:]))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrState, err)
+	}
+	_, werr := f.Write(data)
+	serr := f.Sync()
+	cerr := f.Close()
+	if werr != nil || serr != nil || cerr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%w: writing %s failed", ErrState, path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%w: %v", ErrState, err)
+	}
+	return nil
+}
