@@ -94,17 +94,9 @@ func Attach(ctx context.Context, s State) (*Node, error) {
 		n.rpc.close()
 		return nil, fmt.Errorf("%w: node at %s does not answer: %v", ErrState, s.RPC.Host, err)
 	}
-	// Payments made by earlier processes may still wait in the mempool.
-	n.wmu.Lock()
-	defer n.wmu.Unlock()
-	if _, err := n.syncWallet(); err != nil {
-		n.rpc.close()
-		return nil, err
-	}
-	if err := n.syncMempool(); err != nil {
-		n.rpc.close()
-		return nil, err
-	}
+	// Payments made by earlier processes may still wait in the mempool;
+	// the wallet reads it (and the chain) on first use.
+	n.w.needMempool = true
 	return n, nil
 }
 

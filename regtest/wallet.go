@@ -33,6 +33,9 @@ type wallet struct {
 
 	utxos   map[wire.OutPoint]*utxo
 	scanned int32 // blocks up to this height are in utxos
+	// needMempool: the mempool may hold payments this wallet did not
+	// make (set by Attach); read it on first use.
+	needMempool bool
 }
 
 type utxo struct {
@@ -118,6 +121,12 @@ func (n *Node) syncWallet() (int32, error) {
 			w.apply(tx, h, i == 0)
 		}
 		w.scanned = h
+	}
+	if w.needMempool {
+		if err := n.syncMempool(); err != nil {
+			return 0, err
+		}
+		w.needMempool = false
 	}
 	return tip, nil
 }
