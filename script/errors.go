@@ -48,6 +48,9 @@ var (
 	// ErrAmbiguousStakingTx: more than one staking OP_RETURN, or more than
 	// one output paying the staking script.
 	ErrAmbiguousStakingTx = errors.New("ambiguous staking transaction")
+	// ErrUnknownLeaf: a script that is not a staking leaf as this package
+	// builds it.
+	ErrUnknownLeaf = errors.New("not a staking leaf script")
 	// ErrInvalidTree: a tap tree that is empty, malformed, or refers to a
 	// leaf that does not exist.
 	ErrInvalidTree = errors.New("invalid tap tree")

@@ -38,11 +38,19 @@ func (o *Output) Witness(kind PathKind, sigs Signatures) (wire.TxWitness, error)
 	if err != nil {
 		return nil, err
 	}
+	l := &Leaf{Kind: kind, Staker: o.s, Timelock: path.Timelock}
+	if o.p != nil {
+		l.FinalityProviders, l.Covenant, l.Quorum = o.p.fps, o.p.cov, o.p.quorum
+	}
+	return leafWitness(l, path.Script, path.ControlBlock, sigs)
+}
+
+func leafWitness(l *Leaf, leafScript, controlBlock []byte, sigs Signatures) (wire.TxWitness, error) {
 	if err := checkSig("staker", sigs.Staker); err != nil {
 		return nil, err
 	}
 	var items [][]byte
-	switch kind {
+	switch l.Kind {
 	case TimelockPath:
 		if len(sigs.FinalityProviders) != 0 || len(sigs.Covenant) != 0 {
 			return nil, fmt.Errorf("%w: the timelock path takes only the staker's signature", ErrUnknownSigner)
@@ -51,25 +59,27 @@ func (o *Output) Witness(kind PathKind, sigs Signatures) (wire.TxWitness, error)
 		if len(sigs.FinalityProviders) != 0 {
 			return nil, fmt.Errorf("%w: the unbonding path takes no finality provider signature", ErrUnknownSigner)
 		}
-		cov, err := slots("covenant", o.p.cov, sigs.Covenant, int(o.p.quorum))
+		cov, err := slots("covenant", l.Covenant, sigs.Covenant, int(l.Quorum))
 		if err != nil {
 			return nil, err
 		}
 		items = cov
 	case SlashingPath:
-		cov, err := slots("covenant", o.p.cov, sigs.Covenant, int(o.p.quorum))
+		cov, err := slots("covenant", l.Covenant, sigs.Covenant, int(l.Quorum))
 		if err != nil {
 			return nil, err
 		}
-		fps, err := slots("finality provider", o.p.fps, sigs.FinalityProviders, 1)
+		fps, err := slots("finality provider", l.FinalityProviders, sigs.FinalityProviders, 1)
 		if err != nil {
 			return nil, err
 		}
 		items = append(cov, fps...)
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrUnknownPath, l.Kind)
 	}
 	w := make(wire.TxWitness, 0, len(items)+3)
 	w = append(w, items...)
-	w = append(w, clone(sigs.Staker), clone(path.Script), clone(path.ControlBlock))
+	w = append(w, clone(sigs.Staker), clone(leafScript), clone(controlBlock))
 	return w, nil
 }
 
