@@ -322,9 +322,12 @@ func TestRejections(t *testing.T) {
 		if _, err := n.Broadcast(first); err != nil {
 			t.Fatal(err)
 		}
-		_, err := n.Broadcast(first)
-		if !errors.Is(err, ErrAlreadyKnown) {
-			t.Fatalf("rebroadcast: %v, want ErrAlreadyKnown", err)
+		// Broadcasting it again is harmless; a dry run says it is known.
+		if id, err := n.Broadcast(first); err != nil || id != first.TxHash() {
+			t.Fatalf("rebroadcast: %v, %v", id, err)
+		}
+		if err := n.TestMempoolAccept(first); !errors.Is(err, ErrAlreadyKnown) {
+			t.Fatalf("testmempoolaccept of a mempool tx: %v, want ErrAlreadyKnown", err)
 		}
 		second := k.spend(t, op(2), 100_000, dest, 600, k.key)
 		_, err = n.Broadcast(second)
@@ -332,11 +335,15 @@ func TestRejections(t *testing.T) {
 			t.Fatalf("conflicting spend: %v, want ErrDoubleSpend", err)
 		}
 		t.Logf("%v", err)
-		// Once the first is mined the output is simply gone.
+		// Once the first is mined the output is simply gone, and the first
+		// is known to the chain.
 		if _, err := n.Mine(1); err != nil {
 			t.Fatal(err)
 		}
 		expect(t, second, ErrMissingInputs)
+		if _, err := n.Broadcast(first); !errors.Is(err, ErrAlreadyKnown) {
+			t.Fatalf("broadcast of a confirmed tx: %v, want ErrAlreadyKnown", err)
+		}
 	})
 }
 
