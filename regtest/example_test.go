@@ -1,0 +1,52 @@
+package regtest_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/btcstake/btcstake/regtest"
+)
+
+// Start a node, pay a script, confirm the payment and stop. (Examples
+// without output are compiled, not run; the tests run the same steps.)
+func ExampleStart() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	n, err := regtest.Start(ctx, regtest.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer n.Stop()
+
+	pkScript := []byte{0x51, 0x20 /* 32-byte taproot output key */}
+	op, _, err := n.Fund(pkScript, 100_000)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := n.Mine(1); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("funded", op, "via", n.RPC().Host)
+}
+
+// Classify a node's reject text; Broadcast and TestMempoolAccept do this
+// for you and return a *RejectError.
+func ExampleClassifyReject() {
+	for _, text := range []string{
+		"TX rejected: transaction's sequence locks on inputs not met", // btcd
+		"non-BIP68-final", // bitcoind
+		"bad-txns-premature-spend-of-coinbase, tried to spend coinbase at depth 5",
+		"something new",
+	} {
+		fmt.Println(regtest.ClassifyReject(text))
+	}
+	// Output:
+	// sequence locks not met
+	// sequence locks not met
+	// immature coinbase spend
+	// transaction rejected
+}
