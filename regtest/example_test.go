@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+
 	"github.com/btcstake/btcstake/regtest"
 )
 
@@ -20,7 +23,8 @@ func ExampleStart() {
 	}
 	defer n.Stop()
 
-	pkScript := []byte{0x51, 0x20 /* 32-byte taproot output key */}
+	key, _ := btcec.NewPrivateKey()
+	pkScript, _ := txscript.PayToTaprootScript(txscript.ComputeTaprootKeyNoScript(key.PubKey()))
 	op, _, err := n.Fund(pkScript, 100_000)
 	if err != nil {
 		fmt.Println(err)
