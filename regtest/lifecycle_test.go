@@ -2,7 +2,9 @@ package regtest
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,8 +206,8 @@ func TestAttach(t *testing.T) {
 	if _, err := Attach(ctx, bad); !errors.Is(err, ErrState) {
 		t.Fatalf("short key: %v", err)
 	}
-	if s := (Secret{1, 2}).String(); s != "[redacted]" {
-		t.Fatalf("Secret prints as %q", s)
+	if s := fmt.Sprintf("%v %+v %#v %s", st, st, st, st.MiningKey); strings.Contains(s, hex.EncodeToString(st.MiningKey)) {
+		t.Fatalf("printing State leaks the mining key: %s", s)
 	}
 
 	// Stop through the attached handle (as the CLI's stop does).

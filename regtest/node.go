@@ -401,6 +401,20 @@ func (n *Node) Mine(count int) ([]chainhash.Hash, error) {
 	return hashes, nil
 }
 
+// MineTo mines until the tip is at height target (nothing if it is
+// already there or above) and returns the new blocks' hashes. Time-lock
+// tests use it to stand exactly one block before, then at, a lock.
+func (n *Node) MineTo(target int32) ([]chainhash.Hash, error) {
+	tip, err := n.Height()
+	if err != nil {
+		return nil, err
+	}
+	if target <= tip {
+		return nil, nil
+	}
+	return n.Mine(int(target - tip))
+}
+
 // Broadcast submits tx to the node's mempool and returns its txid. A
 // refusal is a *RejectError (errors.Is with ErrRejected and the classified
 // kind). Broadcasting a transaction already in the mempool succeeds again;

@@ -297,17 +297,26 @@ func TestRejections(t *testing.T) {
 			tx.AddTxOut(wire.NewTxOut(99_000, dest))
 			return tx
 		}
-		// The output has 1 confirmation. A spend with sequence csvBlocks
-		// can be mined once it has csvBlocks confirmations, i.e. in the
-		// block after csvBlocks-1 more blocks.
-		if _, err := n.Mine(csvBlocks - 2); err != nil {
+		// The output confirmed at height h. A spend with sequence
+		// csvBlocks can go into block h+csvBlocks, so it is refused while
+		// the tip is h+csvBlocks-2 and accepted at h+csvBlocks-1.
+		conf, err := n.Confirmations(fundID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tip, _ := n.Height()
+		h := tip - int32(conf) + 1
+		if _, err := n.MineTo(h + csvBlocks - 2); err != nil {
 			t.Fatal(err)
 		}
 		expect(t, spend(csvBlocks), ErrSequenceLock)
 		// A sequence below the script's lock fails the script instead.
 		expect(t, spend(csvBlocks-1), ErrScriptFailure)
-		if _, err := n.Mine(1); err != nil {
-			t.Fatal(err)
+		if hs, err := n.MineTo(h + csvBlocks - 1); err != nil || len(hs) != 1 {
+			t.Fatalf("MineTo one block: %d blocks, %v", len(hs), err)
+		}
+		if hs, err := n.MineTo(h); err != nil || len(hs) != 0 {
+			t.Fatalf("MineTo below the tip mined %d blocks, %v", len(hs), err)
 		}
 		tx := spend(csvBlocks)
 		if err := n.TestMempoolAccept(tx); err != nil {
