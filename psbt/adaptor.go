@@ -1,0 +1,304 @@
+package psbt
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/eots/adaptor"
+	"github.com/btcstake/btcstake/script"
+)
+
+// Covenant adaptor signatures travel inside the slashing PSBT as BIP-174
+// proprietary input fields:
+//
+//	key   = 0xfc || 0x08 "btcstake" || 0x01 || covenant x-only key (32)
+//	        || finality provider x-only key (32) || leaf hash (32)
+//	value = the 65-byte adaptor signature (R0 compressed || s0)
+//
+// One field per (covenant member, finality provider) pair: each covenant
+// member encrypts its signature of the slashing leaf to every finality
+// provider's key, so whichever provider double-signs can be slashed.
+const (
+	proprietaryType    = 0xfc
+	proprietaryID      = "btcstake"
+	subtypeAdaptorSig  = 0x01
+	adaptorKeyDataSize = 1 + len(proprietaryID) + 1 + 32 + 32 + 32
+)
+
+// AdaptorSig is a covenant member's adaptor signature on a slashing input,
+// encrypted to one finality provider's key.
+type AdaptorSig struct {
+	Covenant         script.XOnlyKey
+	FinalityProvider script.XOnlyKey
+	LeafHash         chainhash.Hash
+	Sig              *adaptor.Signature
+}
+
+func (a *AdaptorSig) unknown() *psbt.Unknown {
+	k := make([]byte, 0, 1+adaptorKeyDataSize)
+	k = append(k, proprietaryType, byte(len(proprietaryID)))
+	k = append(k, proprietaryID...)
+	k = append(k, subtypeAdaptorSig)
+	k = append(k, a.Covenant[:]...)
+	k = append(k, a.FinalityProvider[:]...)
+	k = append(k, a.LeafHash[:]...)
+	v := a.Sig.Bytes()
+	return &psbt.Unknown{Key: k, Value: v[:]}
+}
+
+// parseAdaptorUnknown decodes one of our proprietary fields; ok is false for
+// any other unknown field.
+func parseAdaptorUnknown(u *psbt.Unknown) (a *AdaptorSig, ok bool, err error) {
+	prefix := append([]byte{proprietaryType, byte(len(proprietaryID))}, proprietaryID...)
+	prefix = append(prefix, subtypeAdaptorSig)
+	if !bytes.HasPrefix(u.Key, prefix) {
+		return nil, false, nil
+	}
+	rest := u.Key[len(prefix):]
+	if len(rest) != 96 {
+		return nil, true, fmt.Errorf("%w: adaptor signature field key has %d bytes of key data, want 96", ErrInvalidPSBT, len(rest))
+	}
+	s, err := adaptor.Parse(u.Value)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: adaptor signature field: %v", ErrInvalidPSBT, err)
+	}
+	a = &AdaptorSig{Sig: s}
+	copy(a.Covenant[:], rest[0:32])
+	copy(a.FinalityProvider[:], rest[32:64])
+	copy(a.LeafHash[:], rest[64:96])
+	return a, true, nil
+}
+
+// AdaptorSigs lists the covenant adaptor signatures carried by input idx.
+func AdaptorSigs(p *psbt.Packet, idx int) ([]AdaptorSig, error) {
+	if idx < 0 || idx >= len(p.Inputs) {
+		return nil, fmt.Errorf("%w: no input %d", ErrWrongInput, idx)
+	}
+	var out []AdaptorSig
+	for _, u := range p.Inputs[idx].Unknowns {
+		a, ok, err := parseAdaptorUnknown(u)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, *a)
+		}
+	}
+	return out, nil
+}
+
+// slashingLeaf returns input idx's leaf, which must be a slashing leaf.
+func slashingLeaf(p *psbt.Packet, idx int) (*psbt.TaprootTapLeafScript, *script.Leaf, chainhash.Hash, error) {
+	ls, leaf, err := tapLeaf(p, idx)
+	if err != nil {
+		return nil, nil, chainhash.Hash{}, err
+	}
+	if leaf.Kind != script.SlashingPath {
+		return nil, nil, chainhash.Hash{}, fmt.Errorf("%w: input %d spends a %s leaf, not a slashing leaf", ErrNotSignable, idx, leaf.Kind)
+	}
+	return ls, leaf, txscript.NewBaseTapLeaf(ls.Script).TapHash(), nil
+}
+
+// AddAdaptorSig records an adaptor signature on input idx after checking it
+// (EncVerify against the covenant key, the finality provider's encryption
+// key and the input's slashing sighash). A signature for the same
+// (covenant, finality provider, leaf) replaces the earlier one.
+func AddAdaptorSig(p *psbt.Packet, idx int, a AdaptorSig) error {
+	_, leaf, lh, err := slashingLeaf(p, idx)
+	if err != nil {
+		return err
+	}
+	if a.LeafHash != lh {
+		return fmt.Errorf("%w: adaptor signature is for another leaf", ErrBadSignature)
+	}
+	if !contains(leaf.Covenant, a.Covenant) {
+		return fmt.Errorf("%w: %s is not a covenant key of the leaf", ErrBadSignature, a.Covenant)
+	}
+	if !contains(leaf.FinalityProviders, a.FinalityProvider) {
+		return fmt.Errorf("%w: %s is not a finality provider of the leaf", ErrBadSignature, a.FinalityProvider)
+	}
+	h, err := TapscriptSigHash(p, idx)
+	if err != nil {
+		return err
+	}
+	covPK, _ := a.Covenant.PubKey()
+	fpPK, _ := a.FinalityProvider.PubKey()
+	ek, err := adaptor.NewEncryptionKey(fpPK)
+	if err != nil {
+		return err
+	}
+	if err := adaptor.EncVerify(covPK, ek, h, a.Sig); err != nil {
+		return fmt.Errorf("%w: adaptor signature of %s to %s: %v", ErrBadSignature, a.Covenant, a.FinalityProvider, err)
+	}
+	in := &p.Inputs[idx]
+	u := a.unknown()
+	for i, x := range in.Unknowns {
+		if bytes.Equal(x.Key, u.Key) {
+			in.Unknowns[i] = u
+			return nil
+		}
+	}
+	in.Unknowns = append(in.Unknowns, u)
+	return nil
+}
+
+func contains(keys []script.XOnlyKey, k script.XOnlyKey) bool {
+	for _, x := range keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// AdaptorSignSlashing has a covenant member sign input idx of a slashing
+// PSBT with one adaptor signature per finality provider of the leaf, each
+// encrypted to that provider's key, and records them. It returns how many
+// it added. The packet is changed only on success.
+func AdaptorSignSlashing(p *psbt.Packet, idx int, covKey *btcec.PrivateKey) (int, error) {
+	_, leaf, lh, err := slashingLeaf(p, idx)
+	if err != nil {
+		return 0, err
+	}
+	cov := script.XOnly(covKey.PubKey())
+	if !contains(leaf.Covenant, cov) {
+		return 0, fmt.Errorf("%w: %s is not a covenant key of input %d's slashing leaf", ErrNotSignable, cov, idx)
+	}
+	h, err := TapscriptSigHash(p, idx)
+	if err != nil {
+		return 0, err
+	}
+	sigs := make([]AdaptorSig, 0, len(leaf.FinalityProviders))
+	for _, fp := range leaf.FinalityProviders {
+		fpPK, _ := fp.PubKey()
+		ek, err := adaptor.NewEncryptionKey(fpPK)
+		if err != nil {
+			return 0, err
+		}
+		s, err := adaptor.EncSign(covKey, ek, h)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %v", ErrNotSignable, err)
+		}
+		sigs = append(sigs, AdaptorSig{Covenant: cov, FinalityProvider: fp, LeafHash: lh, Sig: s})
+	}
+	cp, err := clonePacket(p)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range sigs {
+		if err := AddAdaptorSig(cp, idx, a); err != nil {
+			return 0, err
+		}
+	}
+	*p = *cp
+	return len(sigs), nil
+}
+
+// CompleteSlashing turns a slashing PSBT that carries the staker's signature
+// and the covenant's adaptor signatures into a broadcastable transaction,
+// given a finality provider's secret key (for instance one extracted from an
+// EOTS double-sign): it decrypts the adaptor signatures encrypted to that
+// provider, signs the provider's slot, finalises and verifies every input.
+// The packet p is not modified.
+func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, error) {
+	cp, err := clonePacket(p)
+	if err != nil {
+		return nil, err
+	}
+	fp := script.XOnly(fpKey.PubKey())
+	dk, err := adaptor.NewDecryptionKey(fpKey)
+	if err != nil {
+		return nil, err
+	}
+	done := 0
+	for idx := range cp.Inputs {
+		_, leaf, lh, err := slashingLeaf(cp, idx)
+		if err != nil {
+			continue
+		}
+		if !contains(leaf.FinalityProviders, fp) {
+			return nil, fmt.Errorf("%w: %s is not a finality provider of input %d", ErrNotSignable, fp, idx)
+		}
+		sigs, err := AdaptorSigs(cp, idx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range sigs {
+			if a.FinalityProvider != fp || a.LeafHash != lh {
+				continue
+			}
+			s, err := adaptor.Decrypt(a.Sig, dk)
+			if err != nil {
+				return nil, fmt.Errorf("%w: decrypting %s's adaptor signature: %v", ErrBadSignature, a.Covenant, err)
+			}
+			if err := AddTapscriptSig(cp, idx, a.Covenant, s.Serialize()); err != nil {
+				return nil, err
+			}
+		}
+		if err := SignTapscript(cp, idx, fpKey); err != nil {
+			return nil, err
+		}
+		done++
+	}
+	if done == 0 {
+		return nil, fmt.Errorf("%w: no slashing input", ErrNotSignable)
+	}
+	return Finalize(cp)
+}
+
+// RecoverFinalityProviderKey recovers a finality provider's secret key from
+// a slashing transaction seen on chain and a covenant adaptor signature that
+// was encrypted to that provider: the covenant member's completed signature
+// sits in the witness, and adaptor.RecoverSecretKey extracts the key. The
+// key returned is the BIP-340-normalised one for the x-only key in the
+// script.
+func RecoverFinalityProviderKey(tx *wire.MsgTx, inputIdx int, a AdaptorSig) (*btcec.PrivateKey, error) {
+	if tx == nil || inputIdx < 0 || inputIdx >= len(tx.TxIn) {
+		return nil, fmt.Errorf("%w: no input %d", ErrWrongInput, inputIdx)
+	}
+	w := tx.TxIn[inputIdx].Witness
+	if len(w) < 3 {
+		return nil, fmt.Errorf("%w: input %d has no script-path witness", ErrWrongInput, inputIdx)
+	}
+	leafScript := w[len(w)-2]
+	leaf, err := script.ParseLeafScript(leafScript)
+	if err != nil || leaf.Kind != script.SlashingPath {
+		return nil, fmt.Errorf("%w: input %d does not spend a slashing leaf", ErrWrongInput, inputIdx)
+	}
+	if txscript.NewBaseTapLeaf(leafScript).TapHash() != a.LeafHash {
+		return nil, fmt.Errorf("%w: the adaptor signature is for another leaf", ErrWrongInput)
+	}
+	n := len(leaf.Covenant)
+	if len(w) != n+len(leaf.FinalityProviders)+3 {
+		return nil, fmt.Errorf("%w: witness has %d items, the slashing leaf takes %d", ErrWrongInput, len(w), n+len(leaf.FinalityProviders)+3)
+	}
+	// Covenant slots run descending by key: slot i holds key n-1-i.
+	slot := -1
+	for i, k := range leaf.Covenant {
+		if k == a.Covenant {
+			slot = n - 1 - i
+		}
+	}
+	if slot < 0 {
+		return nil, fmt.Errorf("%w: %s is not a covenant key of the leaf", ErrWrongInput, a.Covenant)
+	}
+	if len(w[slot]) != 64 {
+		return nil, fmt.Errorf("%w: covenant member %s did not sign this slashing tx", ErrWrongInput, a.Covenant)
+	}
+	sig, err := schnorr.ParseSignature(w[slot])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	fpPK, err := a.FinalityProvider.PubKey()
+	if err != nil {
+		return nil, err
+	}
+	return adaptor.RecoverSecretKey(a.Sig, sig, fpPK)
+}

@@ -1,0 +1,239 @@
+package psbt
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"slices"
+
+	"github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/script"
+)
+
+// Decode parses a PSBT from base64 or raw bytes and checks it is sane.
+func Decode(b []byte) (*psbt.Packet, error) {
+	raw := bytes.TrimSpace(b)
+	if !bytes.HasPrefix(raw, []byte("psbt\xff")) {
+		dec, err := base64.StdEncoding.DecodeString(string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("%w: neither raw nor base64: %v", ErrInvalidPSBT, err)
+		}
+		raw = dec
+	}
+	p, err := psbt.NewFromRawBytes(bytes.NewReader(raw), false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
+	}
+	if err := p.SanityCheck(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
+	}
+	return p, nil
+}
+
+// Encode serialises a PSBT as base64.
+func Encode(p *psbt.Packet) (string, error) {
+	s, err := p.B64Encode()
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
+	}
+	return s, nil
+}
+
+// clonePacket deep-copies a packet through its serialisation.
+func clonePacket(p *psbt.Packet) (*psbt.Packet, error) {
+	var buf bytes.Buffer
+	if err := p.Serialize(&buf); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
+	}
+	c, err := psbt.NewFromRawBytes(&buf, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
+	}
+	return c, nil
+}
+
+// Finalize assembles the final witness (or scriptSig) of every input, runs
+// btcd's script engine over each, and returns the network transaction.
+// Script-path inputs of the staking protocol get the witness their leaf
+// demands (PROTOCOL.md section 5): staker signature, exactly one finality
+// provider and exactly quorum covenant signatures in descending slot order.
+// When more covenant members (or finality providers) signed than the leaf
+// takes, the signatures of the smallest keys are used. Other inputs (the
+// staking transaction's funding coins) are finalised by btcd's finaliser.
+//
+// On any error p is left unchanged; on success its inputs are finalised.
+func Finalize(p *psbt.Packet) (*wire.MsgTx, error) {
+	cp, err := clonePacket(p)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cp.Inputs {
+		pi := &cp.Inputs[i]
+		if pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
+			continue
+		}
+		if len(pi.TaprootLeafScript) > 0 {
+			if err := finalizeTapscript(cp, i); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := psbt.Finalize(cp, i); err != nil {
+			return nil, fmt.Errorf("%w: input %d: %v", ErrNotFinalizable, i, err)
+		}
+	}
+	tx, err := psbt.Extract(cp)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotFinalizable, err)
+	}
+	if err := VerifyTx(tx, cp); err != nil {
+		return nil, err
+	}
+	*p = *cp
+	return tx, nil
+}
+
+// VerifyTx executes every input of tx with btcd's script engine (standard
+// verification flags) against the spent outputs recorded in p.
+func VerifyTx(tx *wire.MsgTx, p *psbt.Packet) error {
+	fetch, err := prevOuts(p)
+	if err != nil {
+		return err
+	}
+	hashes := txscript.NewTxSigHashes(tx, fetch)
+	for i, in := range tx.TxIn {
+		prev := fetch.FetchPrevOutput(in.PreviousOutPoint)
+		vm, err := txscript.NewEngine(prev.PkScript, tx, i, txscript.StandardVerifyFlags, nil, hashes, prev.Value, fetch)
+		if err == nil {
+			err = vm.Execute()
+		}
+		if err != nil {
+			return fmt.Errorf("%w: input %d: %v", ErrScriptValidation, i, err)
+		}
+	}
+	return nil
+}
+
+// finalizeTapscript finalises a script-path input of ours.
+func finalizeTapscript(p *psbt.Packet, idx int) error {
+	ls, leaf, err := tapLeaf(p, idx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotFinalizable, err)
+	}
+	lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+	have := map[script.XOnlyKey][]byte{}
+	for _, s := range p.Inputs[idx].TaprootScriptSpendSig {
+		if !bytes.Equal(s.LeafHash, lh[:]) || s.SigHash != txscript.SigHashDefault {
+			continue
+		}
+		if k, err := script.ParseXOnlyKey(s.XOnlyPubKey); err == nil {
+			have[k] = s.Signature
+		}
+	}
+	sigs := script.Signatures{Staker: have[leaf.Staker]}
+	if sigs.Staker == nil {
+		return fmt.Errorf("%w: input %d: the staker has not signed the %s leaf", ErrNotFinalizable, idx, leaf.Kind)
+	}
+	if leaf.Kind != script.TimelockPath {
+		sigs.Covenant, err = choose(have, leaf.Covenant, int(leaf.Quorum), "covenant", idx)
+		if err != nil {
+			return err
+		}
+	}
+	if leaf.Kind == script.SlashingPath {
+		sigs.FinalityProviders, err = choose(have, leaf.FinalityProviders, 1, "finality provider", idx)
+		if err != nil {
+			return err
+		}
+	}
+	w, err := leaf.Witness(sigs, ls.ControlBlock)
+	if err != nil {
+		return fmt.Errorf("%w: input %d: %v", ErrNotFinalizable, idx, err)
+	}
+	var buf bytes.Buffer
+	if err := psbt.WriteTxWitness(&buf, w); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotFinalizable, err)
+	}
+	pi := &p.Inputs[idx]
+	pi.FinalScriptWitness = buf.Bytes()
+	// BIP-174: the finaliser clears all but the UTXO and unknown fields.
+	pi.PartialSigs, pi.SighashType, pi.Bip32Derivation = nil, 0, nil
+	pi.TaprootKeySpendSig, pi.TaprootScriptSpendSig, pi.TaprootLeafScript = nil, nil, nil
+	pi.TaprootBip32Derivation, pi.TaprootInternalKey, pi.TaprootMerkleRoot = nil, nil, nil
+	return nil
+}
+
+// choose picks exactly want signatures among keys (ascending), smallest keys
+// first, failing if fewer are present.
+func choose(have map[script.XOnlyKey][]byte, keys []script.XOnlyKey, want int, role string, idx int) (map[script.XOnlyKey][]byte, error) {
+	out := map[script.XOnlyKey][]byte{}
+	for _, k := range keys {
+		if s, ok := have[k]; ok && len(out) < want {
+			out[k] = s
+		}
+	}
+	if len(out) < want {
+		return nil, fmt.Errorf("%w: input %d: %d %s signature(s), the leaf needs %d", ErrNotFinalizable, idx, len(out), role, want)
+	}
+	return out, nil
+}
+
+// Combine merges PSBTs of the same unsigned transaction signed by different
+// parties (BIP-174 combiner) into a new packet: signatures, leaf scripts,
+// derivations and unknown fields are united. The inputs are not modified.
+func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
+	if len(pkts) == 0 {
+		return nil, fmt.Errorf("%w: nothing to combine", ErrInvalidPSBT)
+	}
+	out, err := clonePacket(pkts[0])
+	if err != nil {
+		return nil, err
+	}
+	want := out.UnsignedTx.TxHash()
+	for n, p := range pkts[1:] {
+		if p.UnsignedTx.TxHash() != want {
+			return nil, fmt.Errorf("%w: psbt %d is for transaction %s, not %s", ErrInvalidPSBT, n+1, p.UnsignedTx.TxHash(), want)
+		}
+		c, err := clonePacket(p)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out.Inputs {
+			a, b := &out.Inputs[i], &c.Inputs[i]
+			if a.WitnessUtxo == nil {
+				a.WitnessUtxo = b.WitnessUtxo
+			}
+			if a.NonWitnessUtxo == nil {
+				a.NonWitnessUtxo = b.NonWitnessUtxo
+			}
+			for _, s := range b.TaprootScriptSpendSig {
+				if !slices.ContainsFunc(a.TaprootScriptSpendSig, s.EqualKey) {
+					a.TaprootScriptSpendSig = append(a.TaprootScriptSpendSig, s)
+				}
+			}
+			for _, s := range b.PartialSigs {
+				if !slices.ContainsFunc(a.PartialSigs, func(x *psbt.PartialSig) bool { return bytes.Equal(x.PubKey, s.PubKey) }) {
+					a.PartialSigs = append(a.PartialSigs, s)
+				}
+			}
+			if a.TaprootKeySpendSig == nil {
+				a.TaprootKeySpendSig = b.TaprootKeySpendSig
+			}
+			for _, u := range b.Unknowns {
+				if !slices.ContainsFunc(a.Unknowns, func(x *psbt.Unknown) bool { return bytes.Equal(x.Key, u.Key) }) {
+					a.Unknowns = append(a.Unknowns, u)
+				}
+			}
+			if a.FinalScriptWitness == nil {
+				a.FinalScriptWitness = b.FinalScriptWitness
+			}
+			if a.FinalScriptSig == nil {
+				a.FinalScriptSig = b.FinalScriptSig
+			}
+		}
+	}
+	return out, nil
+}

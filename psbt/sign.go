@@ -1,0 +1,336 @@
+package psbt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/btcstake/btcstake/script"
+)
+
+// prevOuts returns a fetcher over every input's spent output, as the
+// taproot sighash needs them all.
+func prevOuts(p *psbt.Packet) (*txscript.MultiPrevOutFetcher, error) {
+	m := make(map[wire.OutPoint]*wire.TxOut, len(p.Inputs))
+	for i, in := range p.UnsignedTx.TxIn {
+		pi := &p.Inputs[i]
+		switch {
+		case pi.WitnessUtxo != nil:
+			m[in.PreviousOutPoint] = pi.WitnessUtxo
+		case pi.NonWitnessUtxo != nil:
+			op := in.PreviousOutPoint
+			if pi.NonWitnessUtxo.TxHash() != op.Hash || int(op.Index) >= len(pi.NonWitnessUtxo.TxOut) {
+				return nil, fmt.Errorf("%w: input %d: non_witness_utxo is not the spent transaction", ErrInvalidPSBT, i)
+			}
+			m[op] = pi.NonWitnessUtxo.TxOut[op.Index]
+		default:
+			return nil, fmt.Errorf("%w: input %d has neither witness_utxo nor non_witness_utxo", ErrInvalidPSBT, i)
+		}
+	}
+	return txscript.NewMultiPrevOutFetcher(m), nil
+}
+
+// tapLeaf returns the single leaf script an input of ours spends.
+func tapLeaf(p *psbt.Packet, idx int) (*psbt.TaprootTapLeafScript, *script.Leaf, error) {
+	if idx < 0 || idx >= len(p.Inputs) {
+		return nil, nil, fmt.Errorf("%w: no input %d", ErrWrongInput, idx)
+	}
+	ls := p.Inputs[idx].TaprootLeafScript
+	if len(ls) != 1 {
+		return nil, nil, fmt.Errorf("%w: input %d has %d tap leaf scripts, want 1", ErrNotSignable, idx, len(ls))
+	}
+	leaf, err := script.ParseLeafScript(ls[0].Script)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input %d: %w", idx, err)
+	}
+	return ls[0], leaf, nil
+}
+
+// leafRoles lists the x-only keys that sign a leaf.
+func leafKeys(l *script.Leaf) []script.XOnlyKey {
+	keys := []script.XOnlyKey{l.Staker}
+	keys = append(keys, l.FinalityProviders...)
+	return append(keys, l.Covenant...)
+}
+
+// TapscriptSigHash is the BIP-341 script-path sighash (SIGHASH_DEFAULT) of
+// input idx for the leaf it carries.
+func TapscriptSigHash(p *psbt.Packet, idx int) ([]byte, error) {
+	ls, _, err := tapLeaf(p, idx)
+	if err != nil {
+		return nil, err
+	}
+	fetch, err := prevOuts(p)
+	if err != nil {
+		return nil, err
+	}
+	return txscript.CalcTapscriptSignaturehash(txscript.NewTxSigHashes(p.UnsignedTx, fetch),
+		txscript.SigHashDefault, p.UnsignedTx, idx, fetch, txscript.NewBaseTapLeaf(ls.Script))
+}
+
+// SignTapscript signs input idx's leaf with key and records the signature
+// as tap_script_sig. The key must have a slot in the leaf (staker, finality
+// provider or covenant member); signing twice replaces the earlier
+// signature. The packet is changed only on success.
+func SignTapscript(p *psbt.Packet, idx int, key *btcec.PrivateKey) error {
+	_, leaf, err := tapLeaf(p, idx)
+	if err != nil {
+		return err
+	}
+	x := script.XOnly(key.PubKey())
+	found := false
+	for _, k := range leafKeys(leaf) {
+		found = found || k == x
+	}
+	if !found {
+		return fmt.Errorf("%w: key %s has no slot in the %s leaf of input %d", ErrNotSignable, x, leaf.Kind, idx)
+	}
+	h, err := TapscriptSigHash(p, idx)
+	if err != nil {
+		return err
+	}
+	sig, err := schnorr.Sign(key, h)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotSignable, err)
+	}
+	return AddTapscriptSig(p, idx, x, sig.Serialize())
+}
+
+// AddTapscriptSig records a 64-byte signature for key on input idx's leaf,
+// after checking it verifies. It replaces an earlier signature by the same
+// key for the same leaf.
+func AddTapscriptSig(p *psbt.Packet, idx int, key script.XOnlyKey, sig []byte) error {
+	ls, _, err := tapLeaf(p, idx)
+	if err != nil {
+		return err
+	}
+	h, err := TapscriptSigHash(p, idx)
+	if err != nil {
+		return err
+	}
+	if err := verifySchnorr(key, h, sig); err != nil {
+		return fmt.Errorf("input %d, key %s: %w", idx, key, err)
+	}
+	lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+	in := &p.Inputs[idx]
+	entry := &psbt.TaprootScriptSpendSig{XOnlyPubKey: key.Bytes(), LeafHash: lh[:], Signature: bytes.Clone(sig),
+		SigHash: txscript.SigHashDefault}
+	for i, s := range in.TaprootScriptSpendSig {
+		if entry.EqualKey(s) {
+			in.TaprootScriptSpendSig[i] = entry
+			return nil
+		}
+	}
+	in.TaprootScriptSpendSig = append(in.TaprootScriptSpendSig, entry)
+	return nil
+}
+
+func verifySchnorr(key script.XOnlyKey, hash, sig []byte) error {
+	pk, err := key.PubKey()
+	if err != nil {
+		return err
+	}
+	s, err := schnorr.ParseSignature(sig)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	if !s.Verify(hash, pk) {
+		return fmt.Errorf("%w: does not verify against the sighash", ErrBadSignature)
+	}
+	return nil
+}
+
+// VerifyTapscriptSigs checks every tap_script_sig of every input against the
+// input's sighash and leaf; it returns the number checked.
+func VerifyTapscriptSigs(p *psbt.Packet) (int, error) {
+	n := 0
+	for i := range p.Inputs {
+		if len(p.Inputs[i].TaprootScriptSpendSig) == 0 {
+			continue
+		}
+		ls, leaf, err := tapLeaf(p, i)
+		if err != nil {
+			return n, err
+		}
+		h, err := TapscriptSigHash(p, i)
+		if err != nil {
+			return n, err
+		}
+		lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+		for _, s := range p.Inputs[i].TaprootScriptSpendSig {
+			if !bytes.Equal(s.LeafHash, lh[:]) {
+				return n, fmt.Errorf("%w: input %d has a signature for another leaf", ErrBadSignature, i)
+			}
+			x, err := script.ParseXOnlyKey(s.XOnlyPubKey)
+			if err != nil {
+				return n, err
+			}
+			inLeaf := false
+			for _, k := range leafKeys(leaf) {
+				inLeaf = inLeaf || k == x
+			}
+			if !inLeaf {
+				return n, fmt.Errorf("%w: input %d: key %s has no slot in the leaf", ErrBadSignature, i, x)
+			}
+			if s.SigHash != txscript.SigHashDefault {
+				return n, fmt.Errorf("%w: input %d: sighash type %v, want SIGHASH_DEFAULT", ErrBadSignature, i, s.SigHash)
+			}
+			if err := verifySchnorr(x, h, s.Signature); err != nil {
+				return n, fmt.Errorf("input %d, key %s: %w", i, x, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// SignFundingInputs signs every P2WPKH, P2TR key-path, P2PKH and
+// P2SH-P2WPKH input whose key is among keys (the staking transaction's
+// funding coins), adding partial_sig or tap_key_sig fields. It returns the
+// number of inputs signed.
+func SignFundingInputs(p *psbt.Packet, keys ...*btcec.PrivateKey) (int, error) {
+	fetch, err := prevOuts(p)
+	if err != nil {
+		return 0, err
+	}
+	hashes := txscript.NewTxSigHashes(p.UnsignedTx, fetch)
+	signed := 0
+	for i, txin := range p.UnsignedTx.TxIn {
+		pi := &p.Inputs[i]
+		if len(pi.TaprootLeafScript) > 0 || pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
+			continue
+		}
+		prev := fetch.FetchPrevOutput(txin.PreviousOutPoint)
+		kind, err := classify(prev.PkScript)
+		if err != nil {
+			continue
+		}
+		for _, k := range keys {
+			ok, err := signKeyInput(p, i, kind, prev, hashes, fetch, k)
+			if err != nil {
+				return signed, err
+			}
+			if ok {
+				signed++
+				break
+			}
+		}
+	}
+	return signed, nil
+}
+
+func signKeyInput(p *psbt.Packet, i int, kind InputKind, prev *wire.TxOut, hashes *txscript.TxSigHashes,
+	fetch txscript.PrevOutputFetcher, k *btcec.PrivateKey) (bool, error) {
+
+	pub := k.PubKey()
+	pkh := address.Hash160(pub.SerializeCompressed())
+	wpkh := append([]byte{0x00, 0x14}, pkh...)
+	pi := &p.Inputs[i]
+	switch kind {
+	case P2TRKeyPath:
+		q := txscript.ComputeTaprootKeyNoScript(pub)
+		if !bytes.Equal(prev.PkScript[2:], schnorr.SerializePubKey(q)) {
+			return false, nil
+		}
+		sig, err := txscript.RawTxInTaprootSignature(p.UnsignedTx, hashes, i, prev.Value, prev.PkScript, nil,
+			txscript.SigHashDefault, k)
+		if err != nil {
+			return false, fmt.Errorf("%w: input %d: %v", ErrNotSignable, i, err)
+		}
+		pi.TaprootKeySpendSig = sig
+		pi.TaprootInternalKey = schnorr.SerializePubKey(pub)
+		return true, nil
+	case P2WPKH, P2SHP2WPKH:
+		if kind == P2WPKH && !bytes.Equal(prev.PkScript, wpkh) {
+			return false, nil
+		}
+		if kind == P2SHP2WPKH {
+			if !bytes.Equal(prev.PkScript[2:22], address.Hash160(wpkh)) {
+				return false, nil
+			}
+			pi.RedeemScript = wpkh
+		}
+		scriptCode := append(append([]byte{0x76, 0xa9, 0x14}, pkh...), 0x88, 0xac)
+		h, err := txscript.CalcWitnessSigHash(scriptCode, hashes, txscript.SigHashAll, p.UnsignedTx, i, prev.Value)
+		if err != nil {
+			return false, fmt.Errorf("%w: input %d: %v", ErrNotSignable, i, err)
+		}
+		pi.PartialSigs = append(pi.PartialSigs, &psbt.PartialSig{PubKey: pub.SerializeCompressed(), Signature: signECDSA(k, h)})
+		return true, nil
+	case P2PKH:
+		want := append(append([]byte{0x76, 0xa9, 0x14}, pkh...), 0x88, 0xac)
+		if !bytes.Equal(prev.PkScript, want) {
+			return false, nil
+		}
+		h, err := txscript.CalcSignatureHash(prev.PkScript, txscript.SigHashAll, p.UnsignedTx, i)
+		if err != nil {
+			return false, fmt.Errorf("%w: input %d: %v", ErrNotSignable, i, err)
+		}
+		pi.PartialSigs = append(pi.PartialSigs, &psbt.PartialSig{PubKey: pub.SerializeCompressed(), Signature: signECDSA(k, h)})
+		return true, nil
+	}
+	return false, nil
+}
+
+// signECDSA returns a DER signature of hash with SIGHASH_ALL appended,
+// always 71 bytes long: RFC 6979 nonces, with extra data counting up (as
+// Bitcoin Core grinds for low R) until both r and s encode in exactly 32
+// bytes with the top bit clear, and low S. Not constant time in the number
+// of attempts (about two on average), which depends only on public values.
+func signECDSA(k *btcec.PrivateKey, hash []byte) []byte {
+	priv := k.Key.Bytes()
+	defer func() {
+		for i := range priv {
+			priv[i] = 0
+		}
+	}()
+	var e secp256k1.ModNScalar
+	e.SetByteSlice(hash)
+	for counter := uint32(0); ; counter++ {
+		// Step 1: nonce k = RFC6979(d, hash, extra = counter) (no extra data
+		// on the first attempt, as in plain RFC 6979).
+		var extra []byte
+		if counter > 0 {
+			extra = make([]byte, 32)
+			binary.LittleEndian.PutUint32(extra, counter)
+		}
+		nonce := secp256k1.NonceRFC6979(priv[:], hash, extra, nil, 0)
+		// Step 2: R = k*G, r = x(R) mod n.
+		var R secp256k1.JacobianPoint
+		secp256k1.ScalarBaseMultNonConst(nonce, &R)
+		R.ToAffine()
+		var r secp256k1.ModNScalar
+		xb := R.X.Bytes()
+		r.SetBytes(xb)
+		if r.IsZero() {
+			nonce.Zero()
+			continue
+		}
+		// Step 3: s = k^-1 (e + r*d) mod n, then low S.
+		var s secp256k1.ModNScalar
+		s.Mul2(&r, &k.Key).Add(&e)
+		kinv := new(secp256k1.ModNScalar).InverseValNonConst(nonce)
+		s.Mul(kinv)
+		nonce.Zero()
+		kinv.Zero()
+		if s.IsZero() {
+			continue
+		}
+		if s.IsOverHalfOrder() {
+			s.Negate()
+		}
+		der := ecdsa.NewSignature(&r, &s).Serialize()
+		if len(der) == ecdsaSigLen-1 {
+			return append(der, byte(txscript.SigHashAll))
+		}
+	}
+}

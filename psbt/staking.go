@@ -1,0 +1,214 @@
+package psbt
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/script"
+)
+
+// UTXO is a coin the staking transaction may spend.
+type UTXO struct {
+	OutPoint wire.OutPoint
+	Value    int64
+	PkScript []byte
+	// PrevTx is the transaction that created the coin. Required for P2PKH
+	// (BIP-174 non_witness_utxo); added to the PSBT for other kinds too
+	// when given.
+	PrevTx *wire.MsgTx
+	// RedeemScript is the P2SH-P2WPKH redeem script (0014{hash160(pk)}),
+	// when known; signers can derive it from their key otherwise.
+	RedeemScript []byte
+}
+
+// StakingRequest is everything a staking transaction is built from.
+type StakingRequest struct {
+	Delegation
+	Value          int64 // satoshis locked in the staking output
+	UTXOs          []UTXO
+	FeeRate        FeeRate
+	ChangePkScript []byte
+	// PhaseOne adds the phase-1 OP_RETURN (needs Params.Tag and exactly one
+	// finality provider).
+	PhaseOne bool
+}
+
+// inputSequence signals replaceability (BIP-125) so a stuck staking
+// transaction can be fee-bumped.
+const inputSequence = wire.MaxTxInSequenceNum - 2
+
+// BuildStaking builds the staking transaction as a PSBT. It selects coins
+// deterministically (largest value first, then by outpoint), charges exactly
+// FeeRate for the signed transaction's virtual size, and adds change only
+// when it is not dust (otherwise the remainder goes to the fee, which the
+// description notes).
+//
+// It refuses (ErrInvalidStakingValue, ErrInvalidStakingTime, ErrDustOutput,
+// script kinds) to build a staking output whose unbonding or slashing
+// transactions could not be valid under the params.
+func BuildStaking(req StakingRequest) (*Result, error) {
+	d := &req.Delegation
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	p := d.Params
+	if req.Value < p.MinStakingValue || req.Value > p.MaxStakingValue {
+		return nil, fmt.Errorf("%w: %d sat outside %d..%d", ErrInvalidStakingValue, req.Value, p.MinStakingValue, p.MaxStakingValue)
+	}
+	if err := p.checkSlashable(req.Value); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDustOutput, err)
+	}
+	if req.FeeRate < 1000 {
+		return nil, fmt.Errorf("%w: %v sat/vB is below the 1 sat/vB relay minimum", ErrInvalidFeeRate, req.FeeRate.SatPerVB())
+	}
+	staking, err := d.StakingOutput()
+	if err != nil {
+		return nil, err
+	}
+	outs := []*wire.TxOut{staking.TxOut(req.Value)}
+	roles := []string{"staking"}
+	if req.PhaseOne {
+		if len(p.Tag) == 0 {
+			return nil, fmt.Errorf("%w: phase-1 staking needs a tag in the params", ErrInvalidParams)
+		}
+		data, err := script.NewV0StakingData(p.Tag, d.Staker, d.FinalityProviders, d.StakingTime)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, data.TxOut())
+		roles = append(roles, "op_return")
+	}
+	if k := txscript.GetScriptClass(req.ChangePkScript); k == txscript.NonStandardTy || k == txscript.NullDataTy {
+		return nil, fmt.Errorf("%w: change script %x is not a standard payment script", ErrInvalidOutput, req.ChangePkScript)
+	}
+
+	// Classify and order the coins.
+	type coin struct {
+		UTXO
+		kind InputKind
+	}
+	coins := make([]coin, 0, len(req.UTXOs))
+	seen := map[wire.OutPoint]bool{}
+	for i, u := range req.UTXOs {
+		if seen[u.OutPoint] {
+			return nil, fmt.Errorf("%w: utxo %v given twice", ErrInvalidOutput, u.OutPoint)
+		}
+		seen[u.OutPoint] = true
+		k, err := classify(u.PkScript)
+		if err != nil {
+			return nil, fmt.Errorf("utxo %d: %w", i, err)
+		}
+		if u.Value <= 0 {
+			return nil, fmt.Errorf("%w: utxo %d has value %d", ErrInvalidOutput, i, u.Value)
+		}
+		if u.PrevTx != nil {
+			if u.PrevTx.TxHash() != u.OutPoint.Hash || int(u.OutPoint.Index) >= len(u.PrevTx.TxOut) ||
+				u.PrevTx.TxOut[u.OutPoint.Index].Value != u.Value ||
+				!bytes.Equal(u.PrevTx.TxOut[u.OutPoint.Index].PkScript, u.PkScript) {
+				return nil, fmt.Errorf("%w: utxo %d: previous transaction does not create %v with that value and script", ErrWrongInput, i, u.OutPoint)
+			}
+		} else if k == P2PKH {
+			return nil, fmt.Errorf("%w: utxo %d is p2pkh, which needs its previous transaction", ErrMissingPrevTx, i)
+		}
+		coins = append(coins, coin{u, k})
+	}
+	slices.SortStableFunc(coins, func(a, b coin) int {
+		if a.Value != b.Value {
+			if a.Value > b.Value {
+				return -1
+			}
+			return 1
+		}
+		if c := bytes.Compare(a.OutPoint.Hash[:], b.OutPoint.Hash[:]); c != 0 {
+			return c
+		}
+		return int(a.OutPoint.Index) - int(b.OutPoint.Index)
+	})
+
+	// Select the fewest largest coins that pay value + fee.
+	var w txWeight
+	for _, o := range outs {
+		w.addOutput(o.PkScript)
+	}
+	var total int64
+	nonWitnessIns := 0
+	var chosen []coin
+	var fee, change int64
+	var vs int64
+	found := false
+	for _, c := range coins {
+		nw, wit := inputWeight(c.kind)
+		w.addInput(nw, wit)
+		if wit == 0 {
+			nonWitnessIns++
+		}
+		total += c.Value
+		chosen = append(chosen, c)
+		noChange := vsize(w.total(nonWitnessIns))
+		if total < req.Value+req.FeeRate.Fee(noChange) {
+			continue
+		}
+		wc := w
+		wc.addOutput(req.ChangePkScript)
+		withChange := vsize(wc.total(nonWitnessIns))
+		change = total - req.Value - req.FeeRate.Fee(withChange)
+		if change > 0 && !isDust(change, req.ChangePkScript) {
+			vs, fee = withChange, req.FeeRate.Fee(withChange)
+		} else {
+			change, vs, fee = 0, noChange, total-req.Value
+		}
+		found = true
+		break
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: %d sat in %d utxos cannot pay %d sat plus fees", ErrInsufficientFunds, total, len(coins), req.Value)
+	}
+	if change > 0 {
+		outs = append(outs, wire.NewTxOut(change, append([]byte(nil), req.ChangePkScript...)))
+		roles = append(roles, "change")
+	}
+
+	ins := make([]*wire.OutPoint, len(chosen))
+	seqs := make([]uint32, len(chosen))
+	for i := range chosen {
+		op := chosen[i].OutPoint
+		ins[i], seqs[i] = &op, inputSequence
+	}
+	pkt, err := psbt.New(ins, outs, 2, 0, seqs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
+	}
+	for i, c := range chosen {
+		pi := &pkt.Inputs[i]
+		if c.kind != P2PKH {
+			pi.WitnessUtxo = wire.NewTxOut(c.Value, append([]byte(nil), c.PkScript...))
+		}
+		if c.PrevTx != nil {
+			pi.NonWitnessUtxo = c.PrevTx.Copy()
+		}
+		if c.kind == P2SHP2WPKH && c.RedeemScript != nil {
+			pi.RedeemScript = append([]byte(nil), c.RedeemScript...)
+		}
+	}
+	describeOutputFields(&pkt.Outputs[0], staking, d.StakerOrigin)
+
+	desc := Description{
+		Kind: "staking", Txid: pkt.UnsignedTx.TxHash().String(), InputValue: total,
+		OutputValue: total - fee, Fee: fee, VSize: vs, FeeRate: float64(fee) / float64(vs),
+		Timelock: d.StakingTime, Sequence: inputSequence, Version: 2,
+	}
+	for i, o := range outs {
+		desc.Outputs = append(desc.Outputs, OutputDesc{Index: i, Role: roles[i], Value: o.Value, PkScript: hex.EncodeToString(o.PkScript)})
+	}
+	if change == 0 && fee > req.FeeRate.Fee(vs) {
+		desc.Notes = append(desc.Notes, fmt.Sprintf("no change output: the %d sat left over would be dust, so it goes to the fee", fee-req.FeeRate.Fee(vs)))
+	}
+	desc.Notes = append(desc.Notes, fmt.Sprintf("fee assumes %d-byte ECDSA signatures (low-R) and %d-byte Schnorr signatures", ecdsaSigLen, schnorrSigLen))
+	return &Result{Packet: pkt, Description: desc}, nil
+}

@@ -1,0 +1,174 @@
+package psbt
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcutil/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/script"
+)
+
+func invalid(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrInvalidTx, kind, fmt.Sprintf(format, args...))
+}
+
+// maxStandardWeight is the largest standard transaction weight.
+const maxStandardWeight = 400_000
+
+// ValidateStakingTx checks a staking transaction as a verifier would
+// (PROTOCOL.md section 4): version 2, exactly one output paying the
+// delegation's staking script, its value within the params and large
+// enough to be unbonded and slashed without dust. It returns the staking
+// output's index.
+func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
+	if err := d.validate(); err != nil {
+		return 0, err
+	}
+	st, err := d.StakingOutput()
+	if err != nil {
+		return 0, err
+	}
+	if tx == nil {
+		return 0, invalid(ErrTxOutputs, "no transaction")
+	}
+	if tx.Version != 2 {
+		return 0, invalid(ErrTxVersion, "staking tx version %d, want 2", tx.Version)
+	}
+	idx := -1
+	for i, o := range tx.TxOut {
+		if bytes.Equal(o.PkScript, st.PkScript) {
+			if idx >= 0 {
+				return 0, invalid(ErrTxOutputs, "outputs %d and %d both pay the staking script", idx, i)
+			}
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return 0, invalid(ErrTxOutputs, "no output pays the staking script")
+	}
+	v := tx.TxOut[idx].Value
+	p := d.Params
+	if v < p.MinStakingValue || v > p.MaxStakingValue {
+		return 0, fmt.Errorf("%w: %w: %d sat outside %d..%d", ErrInvalidTx, ErrInvalidStakingValue, v, p.MinStakingValue, p.MaxStakingValue)
+	}
+	if err := p.checkSlashable(v); err != nil {
+		return 0, fmt.Errorf("%w: %w: %v", ErrInvalidTx, ErrDustOutput, err)
+	}
+	return uint32(idx), nil
+}
+
+// ValidateUnbondingTx checks an unbonding transaction against its staking
+// transaction (PROTOCOL.md section 4): version 2; exactly one input, the
+// staking output, with nSequence ffffffff and an empty scriptSig; exactly
+// one output, the unbonding output, worth the staking value less exactly
+// the unbonding fee; locktime 0; weight at most 400,000.
+func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
+	stIdx, err := ValidateStakingTx(staking, d)
+	if err != nil {
+		return err
+	}
+	ub, err := d.UnbondingOutput()
+	if err != nil {
+		return err
+	}
+	tx := unbonding
+	if tx == nil {
+		return invalid(ErrTxInputs, "no transaction")
+	}
+	if tx.Version != 2 {
+		return invalid(ErrTxVersion, "unbonding tx version %d, want 2", tx.Version)
+	}
+	want := wire.OutPoint{Hash: staking.TxHash(), Index: stIdx}
+	if len(tx.TxIn) != 1 || tx.TxIn[0].PreviousOutPoint != want {
+		return invalid(ErrTxInputs, "must have exactly one input spending %v", want)
+	}
+	if len(tx.TxIn[0].SignatureScript) != 0 {
+		return invalid(ErrTxInputs, "input has a non-empty scriptSig")
+	}
+	if tx.TxIn[0].Sequence != wire.MaxTxInSequenceNum {
+		return invalid(ErrTxSequence, "input sequence %x, want ffffffff", tx.TxIn[0].Sequence)
+	}
+	if tx.LockTime != 0 {
+		return invalid(ErrTxLockTime, "lock time %d, want 0", tx.LockTime)
+	}
+	if len(tx.TxOut) != 1 || !bytes.Equal(tx.TxOut[0].PkScript, ub.PkScript) {
+		return invalid(ErrTxOutputs, "must have exactly one output paying the unbonding script")
+	}
+	stValue := staking.TxOut[stIdx].Value
+	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee {
+		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee)
+	}
+	if w := blockchain.GetTransactionWeight(btcutil.NewTx(tx)); w > maxStandardWeight {
+		return invalid(ErrTxWeight, "weight %d exceeds %d", w, maxStandardWeight)
+	}
+	return nil
+}
+
+// ValidateSlashingTx checks a slashing transaction against the output it
+// spends (the staking output, or the unbonding output of an unbonding
+// transaction; from says which): version 1 or 2; exactly one input spending
+// that output with nSequence ffffffff; locktime 0; exactly two outputs, the
+// slashing script with at least round(value * rate) and the slashing change
+// output, neither dust; a fee of at least the minimum slashing fee.
+func ValidateSlashingTx(slashing, funding *wire.MsgTx, fundingIdx uint32, from script.OutputKind, d Delegation) error {
+	if err := d.validate(); err != nil {
+		return err
+	}
+	src, err := d.Output(from)
+	if err != nil {
+		return err
+	}
+	if from == script.SlashingChangeOutputKind {
+		return fmt.Errorf("%w: a slashing change output cannot be slashed", ErrInvalidOutput)
+	}
+	in, op, err := Funding{Tx: funding, Index: fundingIdx}.check(src)
+	if err != nil {
+		return err
+	}
+	change, err := d.SlashingChangeOutput()
+	if err != nil {
+		return err
+	}
+	tx := slashing
+	p := d.Params
+	if tx == nil {
+		return invalid(ErrTxInputs, "no transaction")
+	}
+	if tx.Version < 1 || tx.Version > 2 {
+		return invalid(ErrTxVersion, "slashing tx version %d, want 1 or 2", tx.Version)
+	}
+	if len(tx.TxIn) != 1 || tx.TxIn[0].PreviousOutPoint != op {
+		return invalid(ErrTxInputs, "must have exactly one input spending %v", op)
+	}
+	if tx.TxIn[0].Sequence != wire.MaxTxInSequenceNum {
+		return invalid(ErrTxSequence, "input sequence %x, want ffffffff", tx.TxIn[0].Sequence)
+	}
+	if tx.LockTime != 0 {
+		return invalid(ErrTxLockTime, "lock time %d, want 0", tx.LockTime)
+	}
+	if len(tx.TxOut) != 2 {
+		return invalid(ErrTxOutputs, "%d outputs, want 2", len(tx.TxOut))
+	}
+	if !bytes.Equal(tx.TxOut[0].PkScript, p.SlashingPkScript) {
+		return invalid(ErrTxOutputs, "output 0 does not pay the slashing script")
+	}
+	if !bytes.Equal(tx.TxOut[1].PkScript, change.PkScript) {
+		return invalid(ErrTxOutputs, "output 1 does not pay the slashing change script")
+	}
+	if min := p.SlashingAmount(in.Value); tx.TxOut[0].Value < min {
+		return invalid(ErrTxValue, "slashing output %d sat, at least %d required", tx.TxOut[0].Value, min)
+	}
+	for i, o := range tx.TxOut {
+		if o.Value <= 0 || isDust(o.Value, o.PkScript) {
+			return fmt.Errorf("%w: %w: output %d of %d sat", ErrInvalidTx, ErrDustOutput, i, o.Value)
+		}
+	}
+	fee := in.Value - tx.TxOut[0].Value - tx.TxOut[1].Value
+	if fee < p.MinSlashingFee {
+		return invalid(ErrTxFee, "fee %d sat is below the minimum slashing fee %d", fee, p.MinSlashingFee)
+	}
+	return nil
+}
