@@ -204,15 +204,32 @@ func buildBtcd(ctx context.Context, root, version, dir, bin string) error {
 	} else {
 		// Elsewhere: go install pkg@version resolves btcd's own go.mod
 		// through the module proxy (checked against the checksum DB).
+		// The local module cache is tried first as a file:// proxy: it
+		// serves modules already downloaded (and verified), so a machine
+		// that built btcstake once needs no network.
 		scratch, err := os.MkdirTemp("", "btcstake-btcd-build-")
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrBuild, err)
 		}
 		defer os.RemoveAll(scratch)
-		cmd := exec.CommandContext(ctx, gobin, "install", btcdModule+"@"+version)
-		cmd.Dir = scratch
-		cmd.Env = append(os.Environ(), "GOBIN="+scratch, "GOFLAGS=", "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		var proxies []string
+		if p := localModuleProxy(ctx, gobin); p != "" {
+			proxies = append(proxies, "GOPROXY="+p)
+		}
+		proxies = append(proxies, "") // the configured GOPROXY
+		var out []byte
+		for _, proxy := range proxies {
+			cmd := exec.CommandContext(ctx, gobin, "install", btcdModule+"@"+version)
+			cmd.Dir = scratch
+			cmd.Env = append(os.Environ(), "GOBIN="+scratch, "GOFLAGS=", "GOWORK=off")
+			if proxy != "" {
+				cmd.Env = append(cmd.Env, proxy)
+			}
+			if out, err = cmd.CombinedOutput(); err == nil {
+				break
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("%w: go install %s@%s: %v: %s", ErrBuild, btcdModule, version, err, lastLines(out, 5))
 		}
 		if err := copyFile(filepath.Join(scratch, filepath.Base(bin)), tmp); err != nil {
@@ -223,6 +240,29 @@ func buildBtcd(ctx context.Context, root, version, dir, bin string) error {
 		return fmt.Errorf("%w: %v", ErrBuild, err)
 	}
 	return nil
+}
+
+// localModuleProxy returns the module download cache as a file:// GOPROXY
+// URL, or "" if there is none.
+func localModuleProxy(ctx context.Context, gobin string) string {
+	out, err := exec.CommandContext(ctx, gobin, "env", "GOMODCACHE").Output()
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "cache", "download")
+	if !dirExists(dir) {
+		return ""
+	}
+	u := filepath.ToSlash(dir)
+	if !strings.HasPrefix(u, "/") {
+		u = "/" + u // file:///C:/...
+	}
+	return "file://" + u
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 func copyFile(src, dst string) error {

@@ -66,11 +66,6 @@ func processMatches(pid int, marker string) bool {
 	return strings.Contains(string(data), marker)
 }
 
-func dirExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
 
 func terminatePid(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
