@@ -1,0 +1,206 @@
+package signer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// populated returns the bytes of a store with a few hundred records.
+func populated(t *testing.T) []byte {
+	t.Helper()
+	rng := newRand(t)
+	st, path := openTemp(t)
+	s, _ := New(st, newKey(t, rng))
+	var reqs []Request
+	for h := uint64(0); h < 300; h++ {
+		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
+	}
+	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// lastPageCut returns a length that cuts off the last page the store uses
+// (bbolt files may be longer than their high-water mark).
+func lastPageCut(t *testing.T, b []byte) int {
+	t.Helper()
+	m0, ok0 := parseBoltMeta(b)
+	m1, ok1 := parseBoltMeta(b[m0.pageSize:])
+	if !ok0 || !ok1 {
+		t.Fatal("populated store has bad meta pages")
+	}
+	m := m0
+	if m1.tx > m0.tx {
+		m = m1
+	}
+	return int((m.pgid - 1) * uint64(m.pageSize))
+}
+
+// TestFailClosedDamagedStore: truncated, empty, garbage or foreign files are
+// refused with ErrStoreCorrupt, and left byte-for-byte as they were.
+func TestFailClosedDamagedStore(t *testing.T) {
+	good := populated(t)
+	rng := newRand(t)
+	garbage := make([]byte, 64<<10)
+	rng.Read(garbage)
+	foreign := func() []byte {
+		p := filepath.Join(t.TempDir(), "other.db")
+		db, err := bolt.Open(p, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
+		db.Close()
+		b, _ := os.ReadFile(p)
+		return b
+	}()
+	cases := map[string][]byte{
+		"empty":           {},
+		"tiny":            good[:100],
+		"meta pages only": good[:8192],
+		"half":            good[:len(good)/2],
+		"last page cut":   good[:lastPageCut(t, good)],
+		"garbage":         garbage,
+		"zeros":           make([]byte, len(good)),
+		"foreign bbolt":   foreign,
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "records.db")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := OpenStore(path, StoreOptions{Create: true})
+			if err == nil {
+				st.Close()
+				t.Fatal("damaged store opened")
+			}
+			if !errors.Is(err, ErrStoreCorrupt) {
+				t.Fatalf("wrong kind: %v", err)
+			}
+			after, _ := os.ReadFile(path)
+			if !bytes.Equal(after, data) {
+				t.Fatal("damaged store was modified")
+			}
+		})
+	}
+}
+
+// TestFailClosedBadRecord: a record failing its checksum makes opening fail,
+// and a signer that meets one mid-flight refuses everything afterwards.
+func TestFailClosedBadRecord(t *testing.T) {
+	rng := newRand(t)
+	st, path := openTemp(t)
+	s, _ := New(st, newKey(t, rng))
+	chain := []byte("c")
+	if _, err := s.Sign(chain, 1, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	// Damage the stored value of height 1 behind the signer's back.
+	pk := s.PublicKey()
+	key := recordKey(chain, &pk, 1)
+	if err := st.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		v := bytes.Clone(b.Get(key))
+		v[20] ^= 1
+		return b.Put(key, v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sign(chain, 1, []byte("one")); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("damaged record: %v", err)
+	}
+	if _, err := s.Sign(chain, 2, []byte("two")); !errors.Is(err, ErrStoreFailed) {
+		t.Fatalf("signer kept signing after corruption: %v", err)
+	}
+	st.Close()
+	before, _ := os.ReadFile(path)
+	if _, err := OpenStore(path, StoreOptions{}); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("reopen: %v", err)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("store modified")
+	}
+}
+
+// TestFailClosedInUse: a store held by another process is refused with
+// ErrStoreInUse promptly, and nothing is written.
+func TestFailClosedInUse(t *testing.T) {
+	good := populated(t)
+	path := filepath.Join(t.TempDir(), "records.db")
+	os.WriteFile(path, good, 0o600)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "BTCSTAKE_SIGNER_CHILD=hold", "BTCSTAKE_SIGNER_STORE="+path)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if strings.TrimSpace(line) != "holding" {
+		t.Fatalf("child: %q", line)
+	}
+	before, _ := os.ReadFile(path)
+	t0 := time.Now()
+	_, err := OpenStore(path, StoreOptions{LockTimeout: 200 * time.Millisecond})
+	if !errors.Is(err, ErrStoreInUse) {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Fatalf("waited %v", d)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("store modified")
+	}
+	if !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("unclear message: %v", err)
+	}
+}
+
+func TestFailClosedWrongPassphrase(t *testing.T) {
+	rng := newRand(t)
+	path := filepath.Join(t.TempDir(), "key.json")
+	if err := WriteKeystore(path, newKey(t, rng), []byte("right"), KeystoreOptions{WorkFactor: 10}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	sk, err := LoadKeystore(path, []byte("wrong"))
+	if sk != nil || !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("got %v", err)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("keystore modified")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatal("files written")
+	}
+}
+
+func TestStoreNotFound(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "none.db")
+	if _, err := OpenStore(path, StoreOptions{}); !errors.Is(err, ErrStoreNotFound) {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatal("file created")
+	}
+}

@@ -1,0 +1,213 @@
+// Package signer is the slashing-protected EOTS signer of a finality
+// provider: it never signs two different messages at one (chain, key,
+// height), across crashes and concurrent requests (PROTOCOL.md section 7,
+// last bullet).
+//
+// Every signature is preceded by a durable record in a bbolt store: the
+// record is written and the transaction committed and fsynced before the
+// signature leaves Sign. A request for a recorded height returns the stored
+// signature if the message is the same and fails with ErrDoubleSign if not,
+// changing nothing. bbolt runs one write transaction at a time, so concurrent
+// requests are decided in some order and at most one message wins a height.
+// The randomness is derived from the key, chain ID and height
+// (eots.DeriveRand), so a restarted signer reproduces the public randomness
+// it committed to. A store that is corrupt, unreadable or held by another
+// process makes the signer refuse to sign; so does any failed write, until
+// the store is reopened.
+//
+// Keys live in an age-encrypted keystore (scrypt passphrase), written
+// atomically with mode 0600 (WriteKeystore, LoadKeystore).
+package signer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/btcstake/btcstake/eots"
+	bolt "go.etcd.io/bbolt"
+)
+
+var errNothingWritten = errors.New("nothing written")
+
+// Signer signs EOTS votes for one key, protected by a Store.
+type Signer struct {
+	sk    *eots.SecretKey
+	pk    [32]byte
+	store *Store
+	now   func() time.Time
+}
+
+// New returns a signer for sk backed by store. It keeps its own copy of the
+// key; Close zeroes it.
+func New(store *Store, sk *eots.SecretKey) (*Signer, error) {
+	if store == nil || sk == nil {
+		return nil, fmt.Errorf("%w: nil store or key", ErrInvalidArgument)
+	}
+	raw := sk.Bytes()
+	own, err := eots.ParseSecretKey(raw[:])
+	clear(raw[:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: unusable secret key", ErrInvalidArgument)
+	}
+	return &Signer{sk: own, pk: own.XOnly(), store: store, now: time.Now}, nil
+}
+
+// Close zeroes the signer's key. It does not close the store.
+func (s *Signer) Close() { s.sk.Zero() }
+
+// PublicKey returns the signer's x-only public key.
+func (s *Signer) PublicKey() [32]byte { return s.pk }
+
+// PublicRand returns the public randomness for a height (what the finality
+// provider commits to; the same values as "btcstake eots pubrand").
+func (s *Signer) PublicRand(chainID []byte, height uint64) (eots.PublicRand, error) {
+	k, err := eots.DeriveRand(s.sk, chainID, height)
+	if err != nil {
+		return eots.PublicRand{}, err
+	}
+	defer k.Zero()
+	return k.PublicRand(), nil
+}
+
+// Request is one message to sign at one height.
+type Request struct {
+	Height uint64
+	Msg    []byte
+}
+
+// Result is the outcome of one request: the signature and public
+// randomness, whether it was already recorded (the same message signed
+// before), or the error for this height (ErrDoubleSign).
+type Result struct {
+	Height   uint64
+	PubRand  eots.PublicRand
+	Sig      eots.Signature
+	Existing bool
+	Err      error
+}
+
+func checkArgs(chainID []byte, reqs []Request) error {
+	if len(chainID) == 0 || len(chainID) > MaxChainIDSize {
+		return fmt.Errorf("%w: chain ID must be 1..%d bytes", ErrInvalidArgument, MaxChainIDSize)
+	}
+	for _, r := range reqs {
+		if len(r.Msg) > MaxMessageSize {
+			return fmt.Errorf("%w: message at height %d is %d bytes (max %d)", ErrInvalidArgument, r.Height, len(r.Msg), MaxMessageSize)
+		}
+	}
+	return nil
+}
+
+// Sign signs msg at height on chainID, or returns the recorded signature if
+// the same message was signed before. A different recorded message gives
+// ErrDoubleSign. The signature is returned only after its record is durably
+// committed.
+func (s *Signer) Sign(chainID []byte, height uint64, msg []byte) (Result, error) {
+	res, err := s.SignBatch(chainID, []Request{{Height: height, Msg: msg}})
+	if err != nil {
+		if len(res) == 1 && res[0].Err != nil {
+			return Result{Height: height}, res[0].Err
+		}
+		return Result{Height: height}, err
+	}
+	return res[0], nil
+}
+
+// SignBatch signs many heights in one durable transaction (one fsync). Each
+// request gets a Result; a conflicting request (a different message than the
+// one recorded at its height, or than an earlier request in the same batch)
+// is refused with ErrDoubleSign in its Result and the others are signed. If
+// any request was refused the returned error wraps ErrDoubleSign and lists
+// the heights. Any other error means nothing was signed: the results are
+// then nil.
+func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, err error) {
+	if err := checkArgs(chainID, reqs); err != nil {
+		return nil, err
+	}
+	if err := s.store.check(); err != nil {
+		return nil, err
+	}
+	results = make([]Result, len(reqs))
+	var refused []uint64
+	defer func() {
+		if r := recover(); r != nil {
+			results = nil
+			err = s.store.fail(fmt.Errorf("%w: %v", ErrStoreCorrupt, r))
+		}
+	}()
+	txErr := s.store.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		if b == nil {
+			return fmt.Errorf("%w: records bucket missing", ErrStoreCorrupt)
+		}
+		refused = refused[:0]
+		wrote := false
+		now := s.now()
+		for i, req := range reqs {
+			res := &results[i]
+			*res = Result{Height: req.Height}
+			key := recordKey(chainID, &s.pk, req.Height)
+			// Step 1: a recorded height returns the stored signature for the
+			// same message and refuses any other message.
+			if v := b.Get(key); v != nil {
+				rec, err := decodeRecord(key, v)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(rec.Msg, req.Msg) {
+					res.Err = fmt.Errorf("%w: height %d on %s already has a signature for a different message", ErrDoubleSign, req.Height, chainID)
+					refused = append(refused, req.Height)
+					continue
+				}
+				res.PubRand, res.Sig, res.Existing = rec.PubRand, rec.Sig, true
+				continue
+			}
+			// Step 2: derive the height's randomness (PROTOCOL.md section 7)
+			// and sign.
+			k, err := eots.DeriveRand(s.sk, chainID, req.Height)
+			if err != nil {
+				return err
+			}
+			sig, err := eots.Sign(s.sk, k, req.Msg)
+			r := k.PublicRand()
+			k.Zero()
+			if err != nil {
+				return err
+			}
+			// Step 3: record it in this transaction; the signature is
+			// released only after the commit (and its fsync) succeeds.
+			rec := Record{ChainID: string(chainID), PublicKey: s.pk, Height: req.Height, Msg: req.Msg, PubRand: r, Sig: sig, Time: now}
+			if err := b.Put(key, encodeRecord(key, &rec)); err != nil {
+				return err
+			}
+			res.PubRand, res.Sig = r, sig
+			wrote = true
+		}
+		if !wrote {
+			// Nothing new: roll back so that even bbolt's meta page is not
+			// rewritten; a refused or repeated request changes nothing.
+			return errNothingWritten
+		}
+		return nil
+	})
+	if errors.Is(txErr, errNothingWritten) {
+		txErr = nil
+	}
+	if txErr != nil {
+		if errors.Is(txErr, ErrStoreCorrupt) {
+			return nil, s.store.fail(txErr)
+		}
+		return nil, s.store.fail(fmt.Errorf("%w: %v", ErrStoreFailed, txErr))
+	}
+	if len(refused) > 0 {
+		return results, fmt.Errorf("%w: %d request(s) refused at heights %v", ErrDoubleSign, len(refused), refused)
+	}
+	return results, nil
+}
+
+// Records lists this signer's records on chainID in height order.
+func (s *Signer) Records(chainID []byte) ([]Record, error) {
+	return s.store.Records(chainID, &s.pk)
+}
