@@ -367,3 +367,65 @@ func signKeyPath(t *testing.T, tx *wire.MsgTx, k p2trKey, value int64) {
 	}
 	tx.TxIn[0].Witness = wit
 }
+
+// TestFundManyAndLarge: more payments than mature coinbases (the rest come
+// from unconfirmed change), a payment needing several coinbases, and the
+// wallet's balance accounting for exactly the payments and their fees.
+func TestFundManyAndLarge(t *testing.T) {
+	n := NewTestNode(t, Options{})
+	before, _, err := n.Balance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newP2TRKey(t)
+	var paid, fees int64
+	var txs []*wire.MsgTx
+	for i := 0; i < 14; i++ { // 10 mature coinbases
+		_, tx, err := n.Fund(k.pkScript, 10_000+int64(i))
+		if err != nil {
+			t.Fatalf("payment %d: %v", i, err)
+		}
+		paid += 10_000 + int64(i)
+		txs = append(txs, tx)
+	}
+	const large = 120_0000_0000 // 120 BTC: three coinbases at least
+	_, big, err := n.Fund(k.pkScript, large)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(big.TxIn) < 3 {
+		t.Fatalf("a %d sat payment used %d inputs", large, len(big.TxIn))
+	}
+	paid += large
+	txs = append(txs, big)
+	if _, err := n.Mine(1); err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range txs {
+		c, err := n.Confirmations(tx.TxHash())
+		if err != nil || c != 1 {
+			t.Fatalf("%s: %d confirmations, %v", tx.TxHash(), c, err)
+		}
+		var in, out int64
+		for _, txIn := range tx.TxIn {
+			prev, err := n.GetRawTransaction(txIn.PreviousOutPoint.Hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in += prev.TxOut[txIn.PreviousOutPoint.Index].Value
+		}
+		for _, o := range tx.TxOut {
+			out += o.Value
+		}
+		fees += in - out
+	}
+	after, _, err := n.Balance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The block just mined adds one coinbase that is still immature, and
+	// one more coinbase (height 12) has matured.
+	if want := before + 50e8 - paid - fees; after != want {
+		t.Fatalf("balance %d after paying %d with %d fees from %d; want %d", after, paid, fees, before, want)
+	}
+}

@@ -1,6 +1,7 @@
 package regtest
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -237,8 +238,10 @@ func (n *Node) fundOnce(outs []*wire.TxOut, total int64) (*wire.MsgTx, error) {
 		if hi != hj {
 			return hi < hj
 		}
-		c := cands[i].op.Hash.String() + fmt.Sprint(cands[i].op.Index)
-		return c < cands[j].op.Hash.String()+fmt.Sprint(cands[j].op.Index)
+		if c := bytes.Compare(cands[i].op.Hash[:], cands[j].op.Hash[:]); c != 0 {
+			return c < 0
+		}
+		return cands[i].op.Index < cands[j].op.Index
 	})
 
 	tx := wire.NewMsgTx(2)
