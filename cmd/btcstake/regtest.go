@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
@@ -67,7 +69,8 @@ lives in --dir, mode 0600.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", defaultRegtestDir(), "directory for the node's state file and data")
-	cmd.AddCommand(newRegtestStartCmd(a, f), newRegtestStopCmd(a, f), newRegtestMineCmd(a, f), newRegtestFundCmd(a, f))
+	cmd.AddCommand(newRegtestStartCmd(a, f), newRegtestStatusCmd(a, f), newRegtestStopCmd(a, f),
+		newRegtestMineCmd(a, f), newRegtestFundCmd(a, f))
 	return cmd
 }
 
@@ -157,7 +160,12 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 			if err := os.MkdirAll(f.dir, 0o700); err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			// The node runs in its own session, so Ctrl-C during start
+			// reaches only this process: cancel the start, which then
+			// kills the half-started node instead of orphaning it.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 			defer cancel()
 			n, err := regtest.Start(ctx, regtest.Options{
 				Kind: kind, Dir: f.dataDir(), InitialBlocks: blocks, Detached: true,
@@ -205,6 +213,53 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 	cmd.Flags().StringVar(&node, "node", "", "node implementation: btcd or bitcoind (default $BTCSTAKE_NODE, else btcd)")
 	cmd.Flags().IntVar(&blocks, "blocks", regtest.DefaultInitialBlocks, "blocks to mine at start (101 or more gives mature coins)")
 	return cmd
+}
+
+func newRegtestStatusCmd(a *app, f *regtestFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the background regtest node's RPC details, height and balance",
+		Example: `  btcstake regtest status
+  btcstake regtest status --json`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if err := checkRegtest(a); err != nil {
+				return err
+			}
+			n, st, err := attachRegtest(f)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			height, err := n.Height()
+			if err != nil {
+				return err
+			}
+			spendable, immature, err := n.Balance()
+			if err != nil {
+				return err
+			}
+			out := struct {
+				regtestStartJSON
+				Spendable int64 `json:"spendable"`
+				Immature  int64 `json:"immature"`
+			}{regtestStartJSON{
+				Kind: st.Kind, Pid: st.Pid, RPC: st.RPC, DataDir: st.Dir, Log: st.Log,
+				Height: height, MiningAddress: st.MiningAddress, StateFile: f.statePath(),
+			}, spendable, immature}
+			if a.json {
+				return a.printJSON(out)
+			}
+			a.printf("regtest node running: %s, pid %d, height %d\n", out.Kind, out.Pid, out.Height)
+			a.printf("  rpc host:       %s\n", out.RPC.Host)
+			a.printf("  rpc user:       %s\n", out.RPC.User)
+			a.printf("  rpc password:   %s\n", out.RPC.Pass)
+			a.printf("  data dir:       %s\n", out.DataDir)
+			a.printf("  log:            %s\n", out.Log)
+			a.printf("  harness coins:  %d sat spendable, %d sat immature\n", out.Spendable, out.Immature)
+			return nil
+		},
+	}
 }
 
 func newRegtestStopCmd(a *app, f *regtestFlags) *cobra.Command {

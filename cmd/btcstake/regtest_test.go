@@ -157,6 +157,26 @@ func TestRegtestCLI(t *testing.T) {
 		t.Fatalf("height %d (%v) after the usage errors, want %d", h, err, mined.Height+1)
 	}
 
+	code, stdout, stderr = runRegtestCLI(t, "regtest", "status", "--dir", dir, "--json")
+	if code != exitOK {
+		t.Fatalf("status: exit %d: %s", code, stderr)
+	}
+	var status struct {
+		regtestStartJSON
+		Spendable int64 `json:"spendable"`
+		Immature  int64 `json:"immature"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &status); err != nil {
+		t.Fatal(err)
+	}
+	spendable, immature, err := n.Balance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Height != mined.Height+1 || status.RPC != started.RPC || status.Spendable != spendable || status.Immature != immature {
+		t.Fatalf("status = %+v; want height %d, rpc %+v, balance %d/%d", status, mined.Height+1, started.RPC, spendable, immature)
+	}
+
 	code, stdout, stderr = runRegtestCLI(t, "regtest", "stop", "--dir", dir)
 	if code != exitOK || !strings.Contains(stdout, "stopped") {
 		t.Fatalf("stop: exit %d: %s %s", code, stdout, stderr)
@@ -170,7 +190,7 @@ func TestRegtestCLI(t *testing.T) {
 	if _, err := os.Stat(started.DataDir); !os.IsNotExist(err) {
 		t.Fatalf("data dir left after stop: %v", err)
 	}
-	for _, args := range [][]string{{"regtest", "stop", "--dir", dir}, {"regtest", "mine", "1", "--dir", dir}} {
+	for _, args := range [][]string{{"regtest", "stop", "--dir", dir}, {"regtest", "mine", "1", "--dir", dir}, {"regtest", "status", "--dir", dir}} {
 		if code, _, stderr := runRegtestCLI(t, args...); code != exitError || !strings.Contains(stderr, "no regtest node is running") {
 			t.Errorf("%v without a node: exit %d: %s", args, code, stderr)
 		}
@@ -211,7 +231,7 @@ func parseOutpoint(s string) (wire.OutPoint, error) {
 
 // TestRegtestHelp: every regtest command documents itself with an example.
 func TestRegtestHelp(t *testing.T) {
-	for _, sub := range []string{"", "start", "stop", "mine", "fund"} {
+	for _, sub := range []string{"", "start", "status", "stop", "mine", "fund"} {
 		args := []string{"regtest"}
 		if sub != "" {
 			args = append(args, sub)
