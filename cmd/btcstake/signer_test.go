@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 // signerEnv prepares a directory with a passphrase file and a fast keystore.
