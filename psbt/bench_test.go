@@ -1,0 +1,88 @@
+package psbt
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"github.com/btcstake/btcstake/script"
+)
+
+func benchWorld(b *testing.B) (*world, Delegation, Funding) {
+	w := newWorld(b, rand.New(rand.NewSource(11)), 1, 5, 3)
+	stTx, d := w.stake(b, 1_000_000, 1000)
+	st, _ := d.StakingOutput()
+	return w, d, Funding{stTx, outputIndex(stTx, st)}
+}
+
+func BenchmarkBuildStaking(b *testing.B) {
+	w, d, _ := benchWorld(b)
+	k := randKey(w.r)
+	utxos := []UTXO{coin(w.r, k, p2wpkh(k), 300_000), coin(w.r, k, p2tr(k), 900_000), coin(w.r, k, p2wpkh(k), 500_000)}
+	req := StakingRequest{Delegation: d, Value: 1_000_000, UTXOs: utxos, FeeRate: 2000, ChangePkScript: p2tr(k), PhaseOne: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildStaking(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildUnbonding(b *testing.B) {
+	_, d, f := benchWorld(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildUnbonding(d, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildSlashing(b *testing.B) {
+	_, d, f := benchWorld(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildSlashing(d, script.StakingOutputKind, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildWithdraw(b *testing.B) {
+	w, d, f := benchWorld(b)
+	req := WithdrawRequest{Delegation: d, From: script.StakingOutputKind, Funding: f, DestPkScript: p2tr(w.staker), FeeRate: 1000}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildWithdraw(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFinalizeSlashing3of5: assembling and script-checking the witness
+// of a slashing tx signed by the staker, one FP and 3 of 5 covenant members.
+func BenchmarkFinalizeSlashing3of5(b *testing.B) {
+	w, d, f := benchWorld(b)
+	res, _ := BuildSlashing(d, script.StakingOutputKind, f)
+	for _, k := range append([]*btcec.PrivateKey{w.staker, w.fps[0]}, w.cov[:3]...) {
+		if err := SignTapscript(res.Packet, 0, k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Finalize(res.Packet); err != nil {
+			b.Fatal(err)
+		}
+		// Finalize leaves the packet finalised: prepare a freshly signed one
+		// for the next iteration outside the timer.
+		b.StopTimer()
+		res2, _ := BuildSlashing(d, script.StakingOutputKind, f)
+		for _, k := range append([]*btcec.PrivateKey{w.staker, w.fps[0]}, w.cov[:3]...) {
+			_ = SignTapscript(res2.Packet, 0, k)
+		}
+		res = res2
+		b.StartTimer()
+	}
+}

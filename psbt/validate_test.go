@@ -1,0 +1,288 @@
+package psbt
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/script"
+)
+
+func TestValidateUnbondingTxRules(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	res, _ := BuildUnbonding(d, Funding{stTx, outputIndex(stTx, st)})
+	signAll(t, res.Packet, w.staker, w.cov[0], w.cov[1])
+	good, err := Finalize(res.Packet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateUnbondingTx(good, stTx, d); err != nil {
+		t.Fatal(err)
+	}
+	ub, _ := d.UnbondingOutput()
+	cases := []struct {
+		name string
+		mod  func(*wire.MsgTx)
+		want error
+	}{
+		{"version 1", func(tx *wire.MsgTx) { tx.Version = 1 }, ErrTxVersion},
+		{"two inputs", func(tx *wire.MsgTx) { tx.AddTxIn(&wire.TxIn{}) }, ErrTxInputs},
+		{"other outpoint", func(tx *wire.MsgTx) { tx.TxIn[0].PreviousOutPoint.Index++ }, ErrTxInputs},
+		{"scriptSig", func(tx *wire.MsgTx) { tx.TxIn[0].SignatureScript = []byte{0x51} }, ErrTxInputs},
+		{"sequence", func(tx *wire.MsgTx) { tx.TxIn[0].Sequence = 0xfffffffe }, ErrTxSequence},
+		{"lock time", func(tx *wire.MsgTx) { tx.LockTime = 1 }, ErrTxLockTime},
+		{"extra output", func(tx *wire.MsgTx) { tx.AddTxOut(wire.NewTxOut(1, ub.PkScript)) }, ErrTxOutputs},
+		{"other script", func(tx *wire.MsgTx) { tx.TxOut[0].PkScript = st.PkScript }, ErrTxOutputs},
+		{"fee one sat high", func(tx *wire.MsgTx) { tx.TxOut[0].Value-- }, ErrTxFee},
+		{"fee one sat low", func(tx *wire.MsgTx) { tx.TxOut[0].Value++ }, ErrTxFee},
+		{"too heavy", func(tx *wire.MsgTx) { tx.TxIn[0].Witness = wire.TxWitness{make([]byte, 400_000)} }, ErrTxWeight},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tx := good.Copy()
+			c.mod(tx)
+			err := ValidateUnbondingTx(tx, stTx, d)
+			if !errors.Is(err, c.want) || !errors.Is(err, ErrInvalidTx) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+	// Staking side: a staking tx for another delegation is refused.
+	other := d
+	other.StakingTime = 101
+	if err := ValidateUnbondingTx(good, stTx, other); !errors.Is(err, ErrTxOutputs) {
+		t.Errorf("staking tx of another delegation: %v", err)
+	}
+}
+
+func TestValidateSlashingTxRules(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	f := Funding{stTx, outputIndex(stTx, st)}
+	res, _ := BuildSlashing(d, script.StakingOutputKind, f)
+	good := res.Packet.UnsignedTx
+	if err := ValidateSlashingTx(good, stTx, f.Index, script.StakingOutputKind, d); err != nil {
+		t.Fatal(err)
+	}
+	v2 := good.Copy()
+	v2.Version = 2
+	if err := ValidateSlashingTx(v2, stTx, f.Index, script.StakingOutputKind, d); err != nil {
+		t.Fatalf("version 2 (as the TS library builds) refused: %v", err)
+	}
+	cases := []struct {
+		name string
+		mod  func(*wire.MsgTx)
+		want error
+	}{
+		{"version 3", func(tx *wire.MsgTx) { tx.Version = 3 }, ErrTxVersion},
+		{"two inputs", func(tx *wire.MsgTx) { tx.AddTxIn(&wire.TxIn{}) }, ErrTxInputs},
+		{"other outpoint", func(tx *wire.MsgTx) { tx.TxIn[0].PreviousOutPoint.Hash[0] ^= 1 }, ErrTxInputs},
+		{"sequence", func(tx *wire.MsgTx) { tx.TxIn[0].Sequence = 5 }, ErrTxSequence},
+		{"lock time", func(tx *wire.MsgTx) { tx.LockTime = 7 }, ErrTxLockTime},
+		{"three outputs", func(tx *wire.MsgTx) { tx.AddTxOut(wire.NewTxOut(1000, p2wpkh(w.staker))) }, ErrTxOutputs},
+		{"slashing script", func(tx *wire.MsgTx) { tx.TxOut[0].PkScript = p2wpkh(w.staker) }, ErrTxOutputs},
+		{"change script", func(tx *wire.MsgTx) { tx.TxOut[1].PkScript = p2wpkh(w.staker) }, ErrTxOutputs},
+		{"slashed one sat short", func(tx *wire.MsgTx) { tx.TxOut[0].Value--; tx.TxOut[1].Value++ }, ErrTxValue},
+		{"fee below minimum", func(tx *wire.MsgTx) { tx.TxOut[1].Value++ }, ErrTxFee},
+		{"dust change", func(tx *wire.MsgTx) { tx.TxOut[1].Value = 329 }, ErrDustOutput},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tx := good.Copy()
+			c.mod(tx)
+			err := ValidateSlashingTx(tx, stTx, f.Index, script.StakingOutputKind, d)
+			if !errors.Is(err, c.want) || !errors.Is(err, ErrInvalidTx) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+	if err := ValidateSlashingTx(good, stTx, f.Index, script.UnbondingOutputKind, d); !errors.Is(err, ErrWrongInput) {
+		t.Errorf("funding is not the unbonding output: %v", err)
+	}
+}
+
+func TestValidateStakingTxRules(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	idx := outputIndex(stTx, st)
+	for _, c := range []struct {
+		name string
+		mod  func(*wire.MsgTx)
+		want error
+	}{
+		{"version 1", func(tx *wire.MsgTx) { tx.Version = 1 }, ErrTxVersion},
+		{"no staking output", func(tx *wire.MsgTx) { tx.TxOut[idx].PkScript = p2wpkh(w.staker) }, ErrTxOutputs},
+		{"two staking outputs", func(tx *wire.MsgTx) { tx.AddTxOut(st.TxOut(200_000)) }, ErrTxOutputs},
+		{"value below min", func(tx *wire.MsgTx) { tx.TxOut[idx].Value = 9_999 }, ErrInvalidStakingValue},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tx := stTx.Copy()
+			c.mod(tx)
+			if _, err := ValidateStakingTx(tx, d); !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+	bad := d
+	bad.StakingTime = 5
+	if _, err := ValidateStakingTx(stTx, bad); !errors.Is(err, ErrInvalidStakingTime) {
+		t.Errorf("staking time below min: %v", err)
+	}
+}
+
+func TestParamsRules(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 5, 3)
+	raw, err := json.Marshal(w.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseParams(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := json.Marshal(back); !bytes.Equal(again, raw) {
+		t.Fatalf("params round trip:\n%s\n%s", raw, again)
+	}
+	mod := func(f func(m map[string]any)) []byte {
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		f(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	cases := []struct {
+		name string
+		json []byte
+		want error
+	}{
+		{"not json", []byte("{"), ErrInvalidParams},
+		{"unknown field", mod(func(m map[string]any) { m["covenant_quorom"] = 3 }), ErrInvalidParams},
+		{"no covenant keys", mod(func(m map[string]any) { m["covenant_pks"] = []string{} }), ErrInvalidCovenant},
+		{"covenant key not hex", mod(func(m map[string]any) { m["covenant_pks"].([]any)[0] = "zz" }), ErrInvalidCovenant},
+		{"covenant key off curve", mod(func(m map[string]any) {
+			m["covenant_pks"].([]any)[0] = "0000000000000000000000000000000000000000000000000000000000000005"
+		}), ErrInvalidCovenant},
+		{"duplicate covenant key", mod(func(m map[string]any) { c := m["covenant_pks"].([]any); c[1] = c[0] }), ErrInvalidCovenant},
+		{"quorum zero", mod(func(m map[string]any) { m["covenant_quorum"] = 0 }), ErrInvalidCovenant},
+		{"quorum not a majority", mod(func(m map[string]any) { m["covenant_quorum"] = 2 }), ErrInvalidCovenant},
+		{"quorum above n", mod(func(m map[string]any) { m["covenant_quorum"] = 6 }), ErrInvalidCovenant},
+		{"min staking value zero", mod(func(m map[string]any) { m["min_staking_value_sat"] = 0 }), ErrInvalidStakingValue},
+		{"max below min", mod(func(m map[string]any) { m["max_staking_value_sat"] = 9_000 }), ErrInvalidStakingValue},
+		{"staking time zero", mod(func(m map[string]any) { m["min_staking_time_blocks"] = 0 }), ErrInvalidStakingTime},
+		{"staking time too large", mod(func(m map[string]any) { m["max_staking_time_blocks"] = 65536 }), ErrInvalidStakingTime},
+		{"max time below min", mod(func(m map[string]any) { m["max_staking_time_blocks"] = 5 }), ErrInvalidStakingTime},
+		{"unbonding time zero", mod(func(m map[string]any) { m["unbonding_time_blocks"] = 0 }), ErrInvalidUnbondingTime},
+		{"unbonding fee zero", mod(func(m map[string]any) { m["unbonding_fee_sat"] = 0 }), ErrInvalidUnbondingFee},
+		{"unbonding fee at min value", mod(func(m map[string]any) { m["unbonding_fee_sat"] = 10_000 }), ErrInvalidUnbondingFee},
+		{"slashing script empty", mod(func(m map[string]any) { m["slashing_pk_script"] = "" }), ErrInvalidSlashingAddr},
+		{"slashing script op_return", mod(func(m map[string]any) { m["slashing_pk_script"] = "6a0101" }), ErrInvalidSlashingAddr},
+		{"rate zero", mod(func(m map[string]any) { m["slashing_rate"] = "0.0" }), ErrInvalidSlashingRate},
+		{"rate one", mod(func(m map[string]any) { m["slashing_rate"] = "1" }), ErrInvalidSlashingRate},
+		{"rate five decimals", mod(func(m map[string]any) { m["slashing_rate"] = "0.12345" }), ErrInvalidSlashingRate},
+		{"rate not a number", mod(func(m map[string]any) { m["slashing_rate"] = "0.1e" }), ErrInvalidSlashingRate},
+		{"slashing fee zero", mod(func(m map[string]any) { m["min_slashing_tx_fee_sat"] = 0 }), ErrInvalidSlashingFee},
+		{"tag three bytes", mod(func(m map[string]any) { m["tag"] = "626274" }), ErrInvalidParams},
+		{"min stake slashes to dust", mod(func(m map[string]any) { m["slashing_rate"] = "0.001" }), ErrDustOutput},
+		{"min stake leaves dust change", mod(func(m map[string]any) { m["min_slashing_tx_fee_sat"] = 7_800 }), ErrDustOutput},
+	}
+	kinds := []error{ErrInvalidParams, ErrInvalidCovenant, ErrInvalidStakingValue, ErrInvalidStakingTime, ErrInvalidUnbondingTime,
+		ErrInvalidUnbondingFee, ErrInvalidSlashingRate, ErrInvalidSlashingFee, ErrInvalidSlashingAddr, ErrDustOutput}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseParams(c.json)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+			for _, k := range kinds {
+				if k != c.want && errors.Is(err, k) {
+					t.Errorf("also matches %v", k)
+				}
+			}
+		})
+	}
+}
+
+func TestShippedParamsFiles(t *testing.T) {
+	for _, f := range []string{"../docs/params-regtest.json", "testdata/params-regtest.json"} {
+		p, err := LoadParams(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if p.CovenantQuorum == 0 || len(p.Tag) != 4 {
+			t.Errorf("%s: %+v", f, p)
+		}
+	}
+	a, _ := os.ReadFile("../docs/params-regtest.json")
+	b, _ := os.ReadFile("testdata/params-regtest.json")
+	if !bytes.Equal(a, b) {
+		t.Error("docs/params-regtest.json and testdata/params-regtest.json differ")
+	}
+}
+
+func FuzzParseParams(f *testing.F) {
+	b, _ := os.ReadFile("testdata/params-regtest.json")
+	f.Add(b)
+	f.Add([]byte(`{"covenant_pks":[]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := ParseParams(in)
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p2, err := ParseParams(out)
+		if err != nil {
+			t.Fatalf("re-parse: %v", err)
+		}
+		out2, _ := json.Marshal(p2)
+		if !bytes.Equal(out, out2) {
+			t.Fatal("params do not round-trip")
+		}
+	})
+}
+
+func FuzzDecodePSBT(f *testing.F) {
+	r := newRand(f)
+	w := newWorld(f, r, 1, 3, 2)
+	stTx, d := w.stake(f, 100_000, 100)
+	st, _ := d.StakingOutput()
+	res, _ := BuildSlashing(d, script.StakingOutputKind, Funding{stTx, outputIndex(stTx, st)})
+	_ = SignTapscript(res.Packet, 0, w.staker)
+	_, _ = AdaptorSignSlashing(res.Packet, 0, w.cov[0])
+	f.Add(serialize(f, res.Packet))
+	s, _ := Encode(res.Packet)
+	f.Add([]byte(s))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := Decode(in)
+		if err != nil {
+			return
+		}
+		raw := serialize(t, p)
+		p2, err := Decode(raw)
+		if err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+		if !bytes.Equal(raw, serialize(t, p2)) {
+			t.Fatal("psbt does not round-trip")
+		}
+		// Reading our fields never panics.
+		for i := range p.Inputs {
+			_, _ = AdaptorSigs(p, i)
+		}
+		_, _ = VerifyTapscriptSigs(p)
+	})
+}
