@@ -471,6 +471,8 @@ refused.`,
 					switch {
 					case o.Error != "":
 						a.printf("%d refused: %s\n", o.Height, o.Error)
+					case o.Existing:
+						a.printf("%d %s %s (already signed: the stored signature)\n", o.Height, o.PubRand, o.Signature)
 					default:
 						a.printf("%d %s %s\n", o.Height, o.PubRand, o.Signature)
 					}
