@@ -1,0 +1,310 @@
+package main
+
+// btcstake stake | unbond | slash | withdraw: build the transactions of the
+// staking lifecycle as PSBTs.
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/btcstake/btcstake/psbt"
+	"github.com/btcstake/btcstake/script"
+)
+
+func init() {
+	register(newStakeCmd)
+	register(newUnbondCmd)
+	register(newSlashCmd)
+	register(newWithdrawCmd)
+}
+
+// The delegation of every example below: docs/params-regtest.json, the
+// script command's example staker and finality provider.
+const exDelegation = `--params docs/params-regtest.json \
+    --staker-pk 662f9c9fbca727ab16bf97e08925ecff743611c8d8cf3c8a991cf9617fe51da5 \
+    --fp-pk 55609672b207598ca05ad232d27ebe7be40cf4fd90746d890b8046f9ff87e08d \
+    --staking-time 144`
+
+func newStakeCmd(a *app) *cobra.Command {
+	var df delegationFlags
+	var utxos, prevTxs []string
+	var amount int64
+	var feeRate float64
+	var change, out string
+	var phase1 bool
+	cmd := &cobra.Command{
+		Use:   "stake",
+		Short: "Build the staking transaction (PSBT) from your coins",
+		Long: `Builds the staking transaction as a PSBT: it locks --amount satoshis in the
+delegation's staking output, funded from the given --utxo coins (P2WPKH, P2TR
+key path, P2PKH, P2SH-P2WPKH). Coins are selected deterministically (largest
+first), the fee is exactly --fee-rate times the signed transaction's virtual
+size, and change goes to --change-address unless it would be dust.
+
+It refuses to build a stake whose unbonding or slashing transactions could not
+be valid under --params (value or time outside the params, dust slashing or
+change outputs), so no coins get locked that cannot be unbonded or slashed.
+
+A P2PKH coin needs the transaction that created it: pass it with --prev-tx.
+With --phase1 the transaction also carries the phase-1 OP_RETURN (the params
+need a tag, and there must be exactly one finality provider).
+
+Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
+		Example: `  btcstake stake ` + exDelegation + ` \
+    --amount 100000 --fee-rate 2 \
+    --utxo 8d1c1f39b6ed3c1fe5ef1c48cde5a5de9c9a4d0e8e7b0f1d2c3b4a5968778695:0:250000:0014751e76e8199196d454941c45d1b3a323f1433bd6 \
+    --change-address bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --phase1 --out stake.psbt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			net, err := a.params()
+			if err != nil {
+				return err
+			}
+			d, err := df.delegation()
+			if err != nil {
+				return err
+			}
+			us, err := parseUTXOs(utxos, prevTxs)
+			if err != nil {
+				return err
+			}
+			if amount <= 0 {
+				return usagef("amount", "must be a positive number of satoshis")
+			}
+			rate, err := parseFeeRate(feeRate)
+			if err != nil {
+				return err
+			}
+			changePk, err := parseAddress("change-address", change, net)
+			if err != nil {
+				return err
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			res, err := psbt.BuildStaking(psbt.StakingRequest{Delegation: d, Value: amount, UTXOs: us,
+				FeeRate: rate, ChangePkScript: changePk, PhaseOne: phase1})
+			if err != nil {
+				if isDustErr(err) {
+					return opError("amount", err)
+				}
+				return builderError(err, "prev-tx")
+			}
+			return a.emitPSBT(res.Packet, &res.Description, nil, out)
+		},
+	}
+	df.add(cmd)
+	f := cmd.Flags()
+	f.Int64Var(&amount, "amount", 0, "satoshis to lock in the staking output")
+	f.StringArrayVar(&utxos, "utxo", nil, "a coin to fund from: txid:vout:amount_sat:pkscript_hex (repeatable)")
+	f.StringArrayVar(&prevTxs, "prev-tx", nil, "hex of a transaction that created a --utxo coin (needed for P2PKH; repeatable)")
+	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
+	f.StringVar(&change, "change-address", "", "address for the change (of --network)")
+	f.BoolVar(&phase1, "phase1", false, "add the phase-1 OP_RETURN staking data (needs a tag in --params and one --fp-pk)")
+	f.StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	for _, n := range []string{"amount", "utxo", "fee-rate", "change-address"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}
+
+func isDustErr(err error) bool { return errors.Is(err, psbt.ErrDustOutput) }
+
+func newUnbondCmd(a *app) *cobra.Command {
+	var df delegationFlags
+	var stakingHex, out string
+	cmd := &cobra.Command{
+		Use:   "unbond",
+		Short: "Build the unbonding transaction (PSBT) spending the staking output early",
+		Long: `Builds the unbonding transaction: it spends the delegation's staking output
+(found in --staking-tx by its script) through the unbonding path and pays the
+unbonding output, worth the staked value less exactly the params' unbonding
+fee. The staker and a quorum of covenant members sign it (in any order, in
+separate invocations of "btcstake sign"); then "btcstake finalize".`,
+		Example: `  btcstake unbond ` + exDelegation + ` \
+    --staking-tx 02000000000101... --out unbond.psbt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := a.params(); err != nil {
+				return err
+			}
+			d, err := df.delegation()
+			if err != nil {
+				return err
+			}
+			tx, err := parseTxHex("staking-tx", stakingHex)
+			if err != nil {
+				return err
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			st, err := d.StakingOutput()
+			if err != nil {
+				return flagError(err)
+			}
+			idx, err := findOutput("staking-tx", tx, st)
+			if err != nil {
+				return err
+			}
+			res, err := psbt.BuildUnbonding(d, psbt.Funding{Tx: tx, Index: idx})
+			if err != nil {
+				if isDustErr(err) {
+					return opError("staking-tx", err)
+				}
+				return builderError(err, "staking-tx")
+			}
+			return a.emitPSBT(res.Packet, &res.Description, nil, out)
+		},
+	}
+	df.add(cmd)
+	cmd.Flags().StringVar(&stakingHex, "staking-tx", "", "the staking transaction, hex")
+	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	_ = cmd.MarkFlagRequired("staking-tx")
+	return cmd
+}
+
+func newSlashCmd(a *app) *cobra.Command {
+	var df delegationFlags
+	var from, fundingHex, out string
+	cmd := &cobra.Command{
+		Use:   "slash",
+		Short: "Build the slashing transaction (PSBT) from the staking or unbonding output",
+		Long: `Builds the slashing transaction spending the slashing path of the staking
+output (--from staking) or of the unbonding output (--from unbonding), found in
+--funding-tx by its script. It pays the params' slashing rate of the value
+(rounded as Babylon does) to the slashing script and the rest, less the
+minimum slashing fee, to the slashing change output.
+
+The staker pre-signs it ("btcstake sign"), covenant members add adaptor
+signatures ("btcstake adaptor-sign-slashing"); if a finality provider
+double-signs, anyone holding its extracted key completes it
+("btcstake complete-slashing").`,
+		Example: `  btcstake slash ` + exDelegation + ` \
+    --from staking --funding-tx 02000000000101... --out slash.psbt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := a.params(); err != nil {
+				return err
+			}
+			kind, err := parseFromKind(from, script.StakingOutputKind, script.UnbondingOutputKind)
+			if err != nil {
+				return err
+			}
+			d, err := df.delegation()
+			if err != nil {
+				return err
+			}
+			tx, err := parseTxHex("funding-tx", fundingHex)
+			if err != nil {
+				return err
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			src, err := d.Output(kind)
+			if err != nil {
+				return flagError(err)
+			}
+			idx, err := findOutput("funding-tx", tx, src)
+			if err != nil {
+				return err
+			}
+			res, err := psbt.BuildSlashing(d, kind, psbt.Funding{Tx: tx, Index: idx})
+			if err != nil {
+				if isDustErr(err) {
+					return opError("funding-tx", err)
+				}
+				return builderError(err, "funding-tx")
+			}
+			return a.emitPSBT(res.Packet, &res.Description, nil, out)
+		},
+	}
+	df.add(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "the output to slash: staking or unbonding")
+	cmd.Flags().StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output (staking or unbonding tx), hex")
+	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("funding-tx")
+	return cmd
+}
+
+func newWithdrawCmd(a *app) *cobra.Command {
+	var df delegationFlags
+	var from, fundingHex, to, out string
+	var feeRate float64
+	cmd := &cobra.Command{
+		Use:   "withdraw",
+		Short: "Build the withdraw transaction (PSBT) through a timelock path",
+		Long: `Builds the transaction that returns the staker's coins once a time lock has
+passed: from the staking output (--from staking, after the staking time), the
+unbonding output (--from unbonding, after the unbonding time) or the slashing
+change output of a slashing transaction (--from slashing, after the unbonding
+time). The output is found in --funding-tx by its script; everything less the
+fee for the exact signed size at --fee-rate goes to --to. Only the staker
+signs ("btcstake sign"); the input's nSequence carries the time lock, so the
+transaction is valid once the spent output is that many blocks deep.`,
+		Example: `  btcstake withdraw ` + exDelegation + ` \
+    --from unbonding --funding-tx 02000000000101... \
+    --to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --fee-rate 2 --out withdraw.psbt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			net, err := a.params()
+			if err != nil {
+				return err
+			}
+			kind, err := parseFromKind(from, script.StakingOutputKind, script.UnbondingOutputKind, script.SlashingChangeOutputKind)
+			if err != nil {
+				return err
+			}
+			d, err := df.delegation()
+			if err != nil {
+				return err
+			}
+			tx, err := parseTxHex("funding-tx", fundingHex)
+			if err != nil {
+				return err
+			}
+			dest, err := parseAddress("to", to, net)
+			if err != nil {
+				return err
+			}
+			rate, err := parseFeeRate(feeRate)
+			if err != nil {
+				return err
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			src, err := d.Output(kind)
+			if err != nil {
+				return flagError(err)
+			}
+			idx, err := findOutput("funding-tx", tx, src)
+			if err != nil {
+				return err
+			}
+			res, err := psbt.BuildWithdraw(psbt.WithdrawRequest{Delegation: d, From: kind,
+				Funding: psbt.Funding{Tx: tx, Index: idx}, DestPkScript: dest, FeeRate: rate})
+			if err != nil {
+				if isDustErr(err) {
+					return opError("fee-rate", err)
+				}
+				return builderError(err, "funding-tx")
+			}
+			return a.emitPSBT(res.Packet, &res.Description, nil, out)
+		},
+	}
+	df.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "the output to withdraw: staking, unbonding or slashing (the slashing change output)")
+	f.StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output, hex")
+	f.StringVar(&to, "to", "", "destination address (of --network)")
+	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
+	f.StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	for _, n := range []string{"from", "funding-tx", "to", "fee-rate"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}

@@ -1,0 +1,640 @@
+package main
+
+// Shared flags and helpers of the transaction commands (stake, unbond,
+// slash, withdraw, sign, adaptor-sign-slashing, complete-slashing, finalize,
+// inspect).
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
+	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/btcstake/btcstake/psbt"
+	"github.com/btcstake/btcstake/script"
+)
+
+// opError is a failed operation (exit 1) blamed on one flag's value.
+func opError(flag string, err error) error { return fmt.Errorf("--%s: %w", flag, err) }
+
+// delegationFlags identify a stake: the params file, the staker and
+// finality provider keys and the staking time.
+type delegationFlags struct {
+	params      string
+	staker      string
+	fps         []string
+	stakingTime int64
+}
+
+func (f *delegationFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.params, "params", "", "staking parameters JSON file (covenant committee, fees, slashing; see docs/params-regtest.json)")
+	cmd.Flags().StringVar(&f.staker, "staker-pk", "", "staker public key (hex, 32-byte x-only or 33-byte compressed)")
+	cmd.Flags().StringArrayVar(&f.fps, "fp-pk", nil, "finality provider public key (repeatable)")
+	cmd.Flags().Int64Var(&f.stakingTime, "staking-time", 0, "staking time lock in blocks")
+	for _, n := range []string{"params", "staker-pk", "fp-pk", "staking-time"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+}
+
+// loadParams reads and validates a params file; any problem is a usage
+// error naming --params.
+func loadParams(path string) (*psbt.Params, error) {
+	p, err := psbt.LoadParams(path)
+	if err != nil {
+		return nil, usagef("params", "%v", err)
+	}
+	return p, nil
+}
+
+func (f *delegationFlags) delegation() (psbt.Delegation, error) {
+	var d psbt.Delegation
+	var err error
+	if d.Staker, err = parsePubKey("staker-pk", f.staker); err != nil {
+		return d, err
+	}
+	if d.FinalityProviders, err = parsePubKeys("fp-pk", f.fps); err != nil {
+		return d, err
+	}
+	if d.StakingTime, err = timelockFlag("staking-time", f.stakingTime); err != nil {
+		return d, err
+	}
+	if d.Params, err = loadParams(f.params); err != nil {
+		return d, err
+	}
+	// Build the staking output once so key problems (duplicates, a staker
+	// who is a covenant member) are reported against the flags.
+	if _, err := d.StakingOutput(); err != nil {
+		return d, usageError{flagError(err)}
+	}
+	return d, nil
+}
+
+// builderError names the flag behind an error of a psbt builder. The
+// command line was well formed, so these are failed operations (exit 1).
+func builderError(err error, fundingFlag string) error {
+	var u usageError
+	if errors.As(err, &u) {
+		return err
+	}
+	switch {
+	case errors.Is(err, psbt.ErrInvalidStakingValue):
+		return opError("amount", err)
+	case errors.Is(err, psbt.ErrInvalidStakingTime):
+		return opError("staking-time", err)
+	case errors.Is(err, psbt.ErrInvalidFeeRate):
+		return opError("fee-rate", err)
+	case errors.Is(err, psbt.ErrInsufficientFunds), errors.Is(err, psbt.ErrUnsupportedInput):
+		return opError("utxo", err)
+	case errors.Is(err, psbt.ErrMissingPrevTx):
+		return opError("prev-tx", err)
+	case errors.Is(err, psbt.ErrWrongInput):
+		return opError(fundingFlag, err)
+	case errors.Is(err, script.ErrTooManyFinalityProviders):
+		return opError("fp-pk", err)
+	case errors.Is(err, psbt.ErrInvalidParams):
+		return opError("params", err)
+	case errors.Is(err, script.ErrDuplicateKey), errors.Is(err, script.ErrNoFinalityProvider),
+		errors.Is(err, script.ErrInvalidQuorum), errors.Is(err, script.ErrNoCovenantKeys):
+		return flagError(err)
+	}
+	return err
+}
+
+// parseUTXO parses txid:vout:amount_sat:pkscript_hex.
+func parseUTXO(s string) (psbt.UTXO, error) {
+	var u psbt.UTXO
+	parts := strings.Split(strings.TrimSpace(s), ":")
+	if len(parts) != 4 {
+		return u, usagef("utxo", "%q: want txid:vout:amount_sat:pkscript_hex", s)
+	}
+	h, err := chainhash.NewHashFromStr(parts[0])
+	if err != nil || len(parts[0]) != 64 {
+		return u, usagef("utxo", "%q: txid must be 64 hex digits", s)
+	}
+	vout, err := strconv.ParseUint(parts[1], 10, 32)
+	if err != nil {
+		return u, usagef("utxo", "%q: vout %q is not a number", s, parts[1])
+	}
+	amt, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || amt <= 0 || amt > 21e14 {
+		return u, usagef("utxo", "%q: amount %q must be a positive number of satoshis", s, parts[2])
+	}
+	pk, err := hex.DecodeString(parts[3])
+	if err != nil || len(pk) == 0 {
+		return u, usagef("utxo", "%q: pkscript must be non-empty hex", s)
+	}
+	u.OutPoint = wire.OutPoint{Hash: *h, Index: uint32(vout)}
+	u.Value, u.PkScript = amt, pk
+	return u, nil
+}
+
+// parseUTXOs parses the --utxo flags and attaches each --prev-tx to the
+// coins it created.
+func parseUTXOs(vals, prevHex []string) ([]psbt.UTXO, error) {
+	if len(vals) == 0 {
+		return nil, usagef("utxo", "at least one coin is needed")
+	}
+	utxos := make([]psbt.UTXO, 0, len(vals))
+	for _, v := range vals {
+		u, err := parseUTXO(v)
+		if err != nil {
+			return nil, err
+		}
+		utxos = append(utxos, u)
+	}
+	for _, h := range prevHex {
+		tx, err := parseTxHex("prev-tx", h)
+		if err != nil {
+			return nil, err
+		}
+		id, used := tx.TxHash(), false
+		for i := range utxos {
+			if utxos[i].OutPoint.Hash == id {
+				utxos[i].PrevTx, used = tx, true
+			}
+		}
+		if !used {
+			return nil, usagef("prev-tx", "transaction %s created none of the --utxo coins", id)
+		}
+	}
+	return utxos, nil
+}
+
+// parseAddress decodes an address for the --network and returns its
+// output script.
+func parseAddress(flag, s string, net *chaincfg.Params) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, usagef(flag, "empty address")
+	}
+	addr, err := address.DecodeAddress(s, net)
+	if err != nil {
+		return nil, usagef(flag, "%q is not a %s address: %v", s, net.Name, err)
+	}
+	if !addr.IsForNet(net) {
+		return nil, usagef(flag, "%q is an address of another network, not %s", s, net.Name)
+	}
+	pk, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		return nil, usagef(flag, "%q: %v", s, err)
+	}
+	return pk, nil
+}
+
+// parseFeeRate converts --fee-rate (sat/vB).
+func parseFeeRate(v float64) (psbt.FeeRate, error) {
+	r, err := psbt.FeeRateFromSatPerVB(v)
+	if err != nil {
+		return 0, usagef("fee-rate", "%v", err)
+	}
+	return r, nil
+}
+
+// parseFromKind maps --from to an output kind among the allowed ones.
+func parseFromKind(s string, allowed ...script.OutputKind) (script.OutputKind, error) {
+	names := map[string]script.OutputKind{
+		"staking": script.StakingOutputKind, "unbonding": script.UnbondingOutputKind,
+		"slashing": script.SlashingChangeOutputKind, "slashing-change": script.SlashingChangeOutputKind,
+	}
+	var want []string
+	for _, k := range allowed {
+		for n, v := range names {
+			if v == k && n != "slashing-change" {
+				want = append(want, n)
+			}
+		}
+	}
+	k, ok := names[s]
+	if ok {
+		for _, a := range allowed {
+			if a == k {
+				return k, nil
+			}
+		}
+	}
+	return 0, usagef("from", "unknown output %q (want %s)", s, strings.Join(want, " or "))
+}
+
+// findOutput returns the index of the output of tx paying o.
+func findOutput(flag string, tx *wire.MsgTx, o *script.Output) (uint32, error) {
+	idx := -1
+	for i, out := range tx.TxOut {
+		if bytes.Equal(out.PkScript, o.PkScript) {
+			if idx >= 0 {
+				return 0, opError(flag, fmt.Errorf("%w: transaction %s pays the %s output twice (outputs %d and %d)", psbt.ErrWrongInput, tx.TxHash(), o.Kind, idx, i))
+			}
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return 0, opError(flag, fmt.Errorf("%w: transaction %s has no %s output of this delegation (check the keys, --staking-time and --params)", psbt.ErrWrongInput, tx.TxHash(), o.Kind))
+	}
+	return uint32(idx), nil
+}
+
+// readPSBT reads --psbt: a file name, or the PSBT itself in base64.
+func readPSBT(flag, v string) (*btcpsbt.Packet, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, usagef(flag, "empty value")
+	}
+	data := []byte(v)
+	if fi, err := os.Stat(v); err == nil && fi.Mode().IsRegular() {
+		if data, err = os.ReadFile(v); err != nil {
+			return nil, usagef(flag, "%v", err)
+		}
+	} else if !strings.HasPrefix(v, "cHNidP") {
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return nil, usagef(flag, "%q is neither a readable file nor a base64 PSBT", v)
+	}
+	p, err := psbt.Decode(data)
+	if err != nil {
+		return nil, usagef(flag, "%v", err)
+	}
+	return p, nil
+}
+
+// readPSBTs reads a repeatable --psbt and combines the packets (BIP-174
+// combiner): they must be for the same unsigned transaction.
+func readPSBTs(flag string, vals []string) (*btcpsbt.Packet, error) {
+	if len(vals) == 0 {
+		return nil, usagef(flag, "required")
+	}
+	var pkts []*btcpsbt.Packet
+	for _, v := range vals {
+		p, err := readPSBT(flag, v)
+		if err != nil {
+			return nil, err
+		}
+		if len(pkts) > 0 && p.UnsignedTx.TxHash() != pkts[0].UnsignedTx.TxHash() {
+			return nil, usagef(flag, "PSBT %d is for transaction %s, the first for %s", len(pkts)+1,
+				p.UnsignedTx.TxHash(), pkts[0].UnsignedTx.TxHash())
+		}
+		pkts = append(pkts, p)
+	}
+	if len(pkts) == 1 {
+		return pkts[0], nil
+	}
+	p, err := psbt.Combine(pkts...)
+	if err != nil {
+		return nil, usagef(flag, "%v", err)
+	}
+	return p, nil
+}
+
+// loadSigningKey reads a signing key file: for now a hex-encoded 32-byte
+// secret key (surrounding whitespace ignored). The file must not be
+// readable or writable by group or others (mode 0600 or stricter). Errors
+// never contain key material.
+func loadSigningKey(path string) (*btcec.PrivateKey, error) {
+	if path == "" {
+		return nil, errors.New("no key file given")
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the key file: %v", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("key file %s is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("key file %s has mode %04o: group or others can access it; run chmod 600 %s", path, perm, path)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the key file: %v", err)
+	}
+	defer clear(raw)
+	s := bytes.TrimSpace(raw)
+	s = bytes.TrimPrefix(s, []byte("0x"))
+	if len(s) == 0 {
+		return nil, fmt.Errorf("key file %s is empty", path)
+	}
+	b := make([]byte, hex.DecodedLen(len(s)))
+	defer clear(b)
+	n, err := hex.Decode(b, s)
+	if err != nil {
+		return nil, fmt.Errorf("key file %s does not hold a hex secret key", path)
+	}
+	if n != 32 {
+		return nil, fmt.Errorf("key file %s: secret key must be 32 bytes, got %d", path, n)
+	}
+	var d btcec.ModNScalar
+	if d.SetByteSlice(b[:n]) || d.IsZero() {
+		return nil, fmt.Errorf("key file %s: secret key is not in [1, n-1] (not a valid secp256k1 key)", path)
+	}
+	k := btcec.PrivKeyFromScalar(&d)
+	d.Zero()
+	return k, nil
+}
+
+// signingKeyFlag loads the key of a key-file flag; problems are usage errors
+// naming the flag.
+func signingKeyFlag(flag, path string) (*btcec.PrivateKey, error) {
+	k, err := loadSigningKey(path)
+	if err != nil {
+		return nil, usagef(flag, "%v", err)
+	}
+	return k, nil
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory, synced and renamed into place, with the given mode.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// checkOutPath refuses an --out whose directory does not exist before any
+// work is done.
+func checkOutPath(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil || !fi.IsDir() {
+		return usagef(flag, "directory of %s does not exist", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef(flag, "%s is a directory", path)
+	}
+	return nil
+}
+
+// txHex serialises a transaction (with witnesses when it has any).
+func txHex(tx *wire.MsgTx) string {
+	var b bytes.Buffer
+	_ = tx.Serialize(&b)
+	return hex.EncodeToString(b.Bytes())
+}
+
+// psbtFee is the fee of a PSBT: spent values (from witness_utxo or
+// non_witness_utxo) less the outputs; ok is false if a value is unknown.
+func psbtFee(p *btcpsbt.Packet) (fee, in int64, ok bool) {
+	for i, txin := range p.UnsignedTx.TxIn {
+		out := spentOutput(p, i, txin)
+		if out == nil {
+			return 0, 0, false
+		}
+		in += out.Value
+	}
+	var outSum int64
+	for _, o := range p.UnsignedTx.TxOut {
+		outSum += o.Value
+	}
+	return in - outSum, in, true
+}
+
+// spentOutput is the output input i spends, as recorded in the PSBT.
+func spentOutput(p *btcpsbt.Packet, i int, txin *wire.TxIn) *wire.TxOut {
+	pi := &p.Inputs[i]
+	if pi.WitnessUtxo != nil {
+		return pi.WitnessUtxo
+	}
+	if pi.NonWitnessUtxo != nil && pi.NonWitnessUtxo.TxHash() == txin.PreviousOutPoint.Hash &&
+		int(txin.PreviousOutPoint.Index) < len(pi.NonWitnessUtxo.TxOut) {
+		return pi.NonWitnessUtxo.TxOut[txin.PreviousOutPoint.Index]
+	}
+	return nil
+}
+
+// estimateVSize is the virtual size the PSBT's transaction will have once
+// signed: script-path inputs of ours with exactly the signatures their leaf
+// takes, funding inputs with this toolkit's signature sizes (71-byte ECDSA,
+// 64-byte Schnorr). ok is false for an input of unknown type.
+func estimateVSize(p *btcpsbt.Packet) (int64, bool) {
+	var nonWitness, witness int64
+	anyWitness, legacyIns := false, 0
+	const outpointSeq = 36 + 4
+	for i, txin := range p.UnsignedTx.TxIn {
+		pi := &p.Inputs[i]
+		if len(pi.TaprootLeafScript) == 1 {
+			ls := pi.TaprootLeafScript[0]
+			leaf, err := script.ParseLeafScript(ls.Script)
+			if err != nil {
+				return 0, false
+			}
+			items, sigs := 1, 1
+			switch leaf.Kind {
+			case script.UnbondingPath:
+				items += len(leaf.Covenant)
+				sigs += int(leaf.Quorum)
+			case script.SlashingPath:
+				items += len(leaf.Covenant) + len(leaf.FinalityProviders)
+				sigs += int(leaf.Quorum) + 1
+			}
+			nonWitness += 4 * (outpointSeq + 1)
+			witness += int64(wire.VarIntSerializeSize(uint64(items+2))) + int64(sigs)*65 + int64(items-sigs) +
+				int64(wire.VarIntSerializeSize(uint64(len(ls.Script)))+len(ls.Script)) +
+				int64(wire.VarIntSerializeSize(uint64(len(ls.ControlBlock)))+len(ls.ControlBlock))
+			anyWitness = true
+			continue
+		}
+		out := spentOutput(p, i, txin)
+		if out == nil {
+			return 0, false
+		}
+		switch txscript.GetScriptClass(out.PkScript) {
+		case txscript.WitnessV0PubKeyHashTy:
+			nonWitness += 4 * (outpointSeq + 1)
+			witness += 1 + 1 + 71 + 1 + 33
+			anyWitness = true
+		case txscript.WitnessV1TaprootTy:
+			nonWitness += 4 * (outpointSeq + 1)
+			witness += 1 + 1 + 64
+			anyWitness = true
+		case txscript.PubKeyHashTy:
+			nonWitness += 4 * (outpointSeq + 1 + 1 + 71 + 1 + 33)
+			legacyIns++
+		case txscript.ScriptHashTy:
+			nonWitness += 4 * (outpointSeq + 1 + 1 + 22)
+			witness += 1 + 1 + 71 + 1 + 33
+			anyWitness = true
+		default:
+			return 0, false
+		}
+	}
+	for _, o := range p.UnsignedTx.TxOut {
+		nonWitness += 4 * int64(8+wire.VarIntSerializeSize(uint64(len(o.PkScript)))+len(o.PkScript))
+	}
+	w := nonWitness + witness + 4*int64(4+4+wire.VarIntSerializeSize(uint64(len(p.UnsignedTx.TxIn)))+
+		wire.VarIntSerializeSize(uint64(len(p.UnsignedTx.TxOut))))
+	if anyWitness {
+		w += 2 + int64(legacyIns)
+	}
+	return (w + 3) / 4, true
+}
+
+// txVSize is the virtual size of a complete transaction.
+func txVSize(tx *wire.MsgTx) int64 {
+	return int64(tx.SerializeSizeStripped()*3+tx.SerializeSize()+3) / 4
+}
+
+// psbtJSON is what every command producing a PSBT prints with --json.
+type psbtJSON struct {
+	PSBT        string            `json:"psbt"`
+	UnsignedTx  string            `json:"unsigned_tx"`
+	Txid        string            `json:"txid"`
+	TxidFinal   bool              `json:"txid_is_final"` // false when a legacy (P2PKH, P2SH) input's signature will change it
+	Fee         int64             `json:"fee_sat"`
+	VSize       int64             `json:"vsize"`
+	FeeRate     float64           `json:"fee_rate_sat_per_vb"`
+	Description *psbt.Description `json:"description,omitempty"`
+	Signed      []signedJSON      `json:"signed,omitempty"`
+	Status      *statusJSON       `json:"status,omitempty"`
+	OutFile     string            `json:"out_file,omitempty"`
+}
+
+// signedJSON records one signature a command added.
+type signedJSON struct {
+	Input int    `json:"input"`
+	Role  string `json:"role"`
+	Key   string `json:"key"`
+	Kind  string `json:"kind"` // tap_script_sig, adaptor_sig, funding
+	Count int    `json:"count,omitempty"`
+}
+
+// emitPSBT writes the PSBT to --out (if given) and prints the result.
+func (a *app) emitPSBT(p *btcpsbt.Packet, desc *psbt.Description, signed []signedJSON, out string) error {
+	b64, err := psbt.Encode(p)
+	if err != nil {
+		return err
+	}
+	j := psbtJSON{PSBT: b64, UnsignedTx: txHex(p.UnsignedTx), Txid: p.UnsignedTx.TxHash().String(),
+		Description: desc, Signed: signed, OutFile: out, TxidFinal: txidFinal(p)}
+	if desc != nil {
+		j.Fee, j.VSize, j.FeeRate = desc.Fee, desc.VSize, desc.FeeRate
+	} else {
+		if fee, _, ok := psbtFee(p); ok {
+			j.Fee = fee
+		}
+		if vs, ok := estimateVSize(p); ok {
+			j.VSize = vs
+			j.FeeRate = float64(j.Fee) / float64(vs)
+		}
+	}
+	if desc == nil {
+		st := psbtStatus(p)
+		j.Status = &st
+	}
+	if out != "" {
+		if err := writeFileAtomic(out, []byte(b64+"\n"), 0o644); err != nil {
+			return opError("out", fmt.Errorf("writing the PSBT: %v", err))
+		}
+	}
+	if a.json {
+		return a.printJSON(j)
+	}
+	if desc != nil {
+		a.printDescription(desc)
+	}
+	for _, s := range signed {
+		switch s.Kind {
+		case "adaptor_sig":
+			a.printf("input %d: added %d adaptor signature(s) as covenant member %s\n", s.Input, s.Count, s.Key)
+		case "funding":
+			a.printf("input %d: signed the funding coin\n", s.Input)
+		default:
+			a.printf("input %d: signed as %s %s\n", s.Input, s.Role, s.Key)
+		}
+	}
+	if j.Status != nil {
+		for _, l := range j.Status.Lines {
+			a.printf("%s\n", l)
+		}
+	}
+	if j.TxidFinal {
+		a.printf("txid   %s\n", j.Txid)
+	} else {
+		a.printf("txid   %s (of the unsigned tx: a P2PKH or P2SH input's signature will change it)\n", j.Txid)
+	}
+	if out != "" {
+		a.printf("wrote the PSBT to %s\n", out)
+	} else {
+		a.printf("psbt   %s\n", b64)
+	}
+	return nil
+}
+
+func (a *app) printDescription(d *psbt.Description) {
+	a.printf("%s transaction", d.Kind)
+	if d.Path != "" {
+		a.printf(" spending the %s", d.Path)
+	}
+	a.printf("\n")
+	a.printf("  inputs   %d sat\n", d.InputValue)
+	a.printf("  outputs  %d sat\n", d.OutputValue)
+	a.printf("  fee      %d sat (%.3f sat/vB over %d vB once signed)\n", d.Fee, d.FeeRate, d.VSize)
+	a.printf("  version  %d, input sequence %d", d.Version, d.Sequence)
+	if d.Timelock > 0 {
+		a.printf(" (relative time lock of %d blocks)", d.Timelock)
+	}
+	a.printf("\n")
+	for _, o := range d.Outputs {
+		a.printf("  output %d  %-16s %d sat  %s\n", o.Index, o.Role, o.Value, o.PkScript)
+	}
+	for _, n := range d.Notes {
+		a.printf("  note: %s\n", n)
+	}
+}
+
+// txidFinal reports whether signing leaves the txid unchanged: every input
+// spends a segwit output (its signature goes to the witness).
+func txidFinal(p *btcpsbt.Packet) bool {
+	for i, txin := range p.UnsignedTx.TxIn {
+		out := spentOutput(p, i, txin)
+		if out == nil {
+			return false
+		}
+		switch txscript.GetScriptClass(out.PkScript) {
+		case txscript.PubKeyHashTy, txscript.ScriptHashTy, txscript.PubKeyTy, txscript.MultiSigTy, txscript.NonStandardTy:
+			return false
+		}
+	}
+	return true
+}

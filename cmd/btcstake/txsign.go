@@ -1,0 +1,434 @@
+package main
+
+// btcstake sign | adaptor-sign-slashing | complete-slashing | finalize.
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/btcstake/btcstake/psbt"
+	"github.com/btcstake/btcstake/script"
+)
+
+func init() {
+	register(newSignCmd)
+	register(newAdaptorSignSlashingCmd)
+	register(newCompleteSlashingCmd)
+	register(newFinalizeCmd)
+}
+
+// Roles a key can have in a staking leaf.
+const (
+	roleStaker   = "staker"
+	roleFP       = "finality provider"
+	roleCovenant = "covenant member"
+)
+
+// leafRole says which slot key x has in leaf ("" for none).
+func leafRole(leaf *script.Leaf, x script.XOnlyKey) string {
+	if leaf.Staker == x {
+		return roleStaker
+	}
+	for _, k := range leaf.FinalityProviders {
+		if k == x {
+			return roleFP
+		}
+	}
+	for _, k := range leaf.Covenant {
+		if k == x {
+			return roleCovenant
+		}
+	}
+	return ""
+}
+
+// inputLeaf parses the single staking leaf input i spends, if any.
+func inputLeaf(p *btcpsbt.Packet, i int) (*script.Leaf, bool) {
+	ls := p.Inputs[i].TaprootLeafScript
+	if len(ls) != 1 {
+		return nil, false
+	}
+	leaf, err := script.ParseLeafScript(ls[0].Script)
+	if err != nil {
+		return nil, false
+	}
+	return leaf, true
+}
+
+// inputRange returns the inputs a command works on: all, or --input N.
+func inputRange(p *btcpsbt.Packet, input int) ([]int, error) {
+	n := len(p.UnsignedTx.TxIn)
+	if input >= 0 {
+		if input >= n {
+			return nil, usagef("input", "the PSBT has %d input(s), there is no input %d", n, input)
+		}
+		return []int{input}, nil
+	}
+	if input != -1 {
+		return nil, usagef("input", "must be an input index (0 or more)")
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all, nil
+}
+
+// fundingSigned reports whether a funding input carries a signature (or is
+// final).
+func fundingSigned(pi *btcpsbt.PInput) int {
+	return len(pi.PartialSigs) + boolToInt(pi.TaprootKeySpendSig != nil)
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// signPSBT adds key's signatures to the chosen inputs: a script-path
+// signature for the key's role in each staking leaf, and funding-coin
+// signatures (psbt.SignFundingInputs) for coins the key owns.
+func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit bool) ([]signedJSON, error) {
+	x := script.XOnly(key.PubKey())
+	var signed []signedJSON
+	var refusal error
+	var funding []int
+	for _, i := range inputs {
+		pi := &p.Inputs[i]
+		if pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
+			if explicit {
+				return nil, usagef("input", "input %d is already finalised", i)
+			}
+			continue
+		}
+		if len(pi.TaprootLeafScript) == 0 {
+			funding = append(funding, i)
+			continue
+		}
+		leaf, ok := inputLeaf(p, i)
+		if !ok {
+			if explicit {
+				return nil, opError("input", fmt.Errorf("%w: input %d spends no staking leaf this tool knows", psbt.ErrNotSignable, i))
+			}
+			continue
+		}
+		role := leafRole(leaf, x)
+		switch {
+		case role == "":
+			continue
+		case leaf.Kind == script.SlashingPath && role == roleCovenant:
+			// A plain covenant signature on a slashing leaf would let the
+			// finality provider slash without double-signing.
+			refusal = opError("key", fmt.Errorf("%w: key %s is a covenant member of the slashing leaf of input %d: covenant members sign slashing transactions with adaptor signatures (btcstake adaptor-sign-slashing)", psbt.ErrNotSignable, x, i))
+			continue
+		case leaf.Kind == script.SlashingPath && role == roleFP:
+			refusal = opError("key", fmt.Errorf("%w: key %s is a finality provider of the slashing leaf of input %d: a slashing transaction is completed from the provider's extracted key with btcstake complete-slashing", psbt.ErrNotSignable, x, i))
+			continue
+		}
+		if err := psbt.SignTapscript(p, i, key); err != nil {
+			return nil, opError("psbt", err)
+		}
+		signed = append(signed, signedJSON{Input: i, Role: role, Key: x.String(), Kind: "tap_script_sig"})
+	}
+	if len(funding) > 0 {
+		cp, err := clonePSBT(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := psbt.SignFundingInputs(cp, key); err != nil {
+			return nil, opError("psbt", err)
+		}
+		for _, i := range funding {
+			if fundingSigned(&cp.Inputs[i]) > fundingSigned(&p.Inputs[i]) {
+				p.Inputs[i] = cp.Inputs[i]
+				signed = append(signed, signedJSON{Input: i, Role: "funding coin owner", Key: x.String(), Kind: "funding"})
+			}
+		}
+	}
+	if len(signed) == 0 {
+		if refusal != nil {
+			return nil, refusal
+		}
+		where := "any input"
+		if explicit {
+			where = fmt.Sprintf("input %d", inputs[0])
+		}
+		return nil, opError("key", fmt.Errorf("%w: key %s has no role in the leaf of %s (it is not the staker, a finality provider or a covenant member) and owns no funding coin", psbt.ErrNotSignable, x, where))
+	}
+	return signed, nil
+}
+
+// clonePSBT deep-copies a packet through its serialisation.
+func clonePSBT(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
+	s, err := psbt.Encode(p)
+	if err != nil {
+		return nil, err
+	}
+	return psbt.Decode([]byte(s))
+}
+
+func newSignCmd(a *app) *cobra.Command {
+	var psbtIn, keyFile, out string
+	var input int
+	cmd := &cobra.Command{
+		Use:   "sign",
+		Short: "Sign a PSBT with a key file: script-path signatures and funding coins",
+		Long: `Adds the signatures --key can make to the PSBT: for every input spending a
+staking leaf in which the key has a slot (staker, or covenant member on an
+unbonding leaf), a BIP-340 script-path signature (tap_script_sig,
+SIGHASH_DEFAULT); for every funding coin of a staking transaction the key
+owns (P2WPKH, P2TR key path, P2PKH, P2SH-P2WPKH), the coin's signature.
+--input N restricts signing to one input.
+
+Slashing leaves are special: covenant members sign them with adaptor
+signatures (btcstake adaptor-sign-slashing) and a finality provider's slot is
+filled by btcstake complete-slashing, so sign refuses those roles there.
+
+--key is a file holding the hex-encoded 32-byte secret key; it must not be
+accessible by group or others (chmod 600). Signers may work in separate
+invocations, in turn on the same file or in parallel on copies that
+btcstake finalize combines.`,
+		Example: `  # the staker signs, then two covenant members, each with their own key file
+  btcstake sign --psbt unbond.psbt --key staker.key --out unbond.psbt
+  btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond.psbt
+  btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond.psbt
+  btcstake finalize --psbt unbond.psbt --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := readPSBT("psbt", psbtIn)
+			if err != nil {
+				return err
+			}
+			inputs, err := inputRange(p, input)
+			if err != nil {
+				return err
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			key, err := signingKeyFlag("key", keyFile)
+			if err != nil {
+				return err
+			}
+			defer key.Zero()
+			signed, err := signPSBT(p, key, inputs, input >= 0)
+			if err != nil {
+				return err
+			}
+			return a.emitPSBT(p, nil, signed, out)
+		},
+	}
+	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the PSBT: a file, or base64")
+	cmd.Flags().StringVar(&keyFile, "key", "", "file holding the hex secret key (mode 0600)")
+	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (default: every input the key can sign)")
+	cmd.Flags().StringVar(&out, "out", "", "write the signed PSBT (base64) to this file instead of printing it (may be the input file)")
+	_ = cmd.MarkFlagRequired("psbt")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+func newAdaptorSignSlashingCmd(a *app) *cobra.Command {
+	var psbtIn, keyFile, out string
+	var input int
+	cmd := &cobra.Command{
+		Use:   "adaptor-sign-slashing",
+		Short: "Covenant member: add adaptor signatures to a slashing PSBT",
+		Long: `A covenant member signs the slashing path of a slashing PSBT with one Schnorr
+adaptor signature per finality provider of the leaf, each encrypted to that
+provider's key, and records them in the PSBT (proprietary input fields, see
+PROTOCOL.md). They become valid signatures only once the provider's secret
+key is known, that is after it double-signs. --key is the covenant member's
+key file (hex secret key, mode 0600).`,
+		Example: `  btcstake adaptor-sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt
+  btcstake adaptor-sign-slashing --psbt slash.psbt --key covenant2.key --out slash.psbt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := readPSBT("psbt", psbtIn)
+			if err != nil {
+				return err
+			}
+			inputs, err := inputRange(p, input)
+			if err != nil {
+				return err
+			}
+			var slashing []int
+			for _, i := range inputs {
+				if leaf, ok := inputLeaf(p, i); ok && leaf.Kind == script.SlashingPath {
+					slashing = append(slashing, i)
+				}
+			}
+			if len(slashing) == 0 {
+				if input >= 0 {
+					return usagef("input", "input %d does not spend a slashing path", input)
+				}
+				return usagef("psbt", "not a slashing PSBT: no input spends a slashing path")
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			key, err := signingKeyFlag("key", keyFile)
+			if err != nil {
+				return err
+			}
+			defer key.Zero()
+			x := script.XOnly(key.PubKey())
+			var signed []signedJSON
+			for _, i := range slashing {
+				leaf, _ := inputLeaf(p, i)
+				if role := leafRole(leaf, x); role != roleCovenant {
+					what := "has no slot in"
+					if role != "" {
+						what = "is the " + role + " of"
+					}
+					return opError("key", fmt.Errorf("%w: key %s %s the slashing leaf of input %d; only covenant members adaptor-sign", psbt.ErrNotSignable, x, what, i))
+				}
+				n, err := psbt.AdaptorSignSlashing(p, i, key)
+				if err != nil {
+					return opError("psbt", err)
+				}
+				signed = append(signed, signedJSON{Input: i, Role: roleCovenant, Key: x.String(), Kind: "adaptor_sig", Count: n})
+			}
+			return a.emitPSBT(p, nil, signed, out)
+		},
+	}
+	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the slashing PSBT: a file, or base64")
+	cmd.Flags().StringVar(&keyFile, "key", "", "covenant member's key file (hex secret key, mode 0600)")
+	cmd.Flags().IntVar(&input, "input", -1, "sign only this input")
+	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it (may be the input file)")
+	_ = cmd.MarkFlagRequired("psbt")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+// finalJSON is a complete network transaction.
+type finalJSON struct {
+	Tx      string `json:"tx"`
+	Txid    string `json:"txid"`
+	Wtxid   string `json:"wtxid"`
+	VSize   int64  `json:"vsize"`
+	Fee     int64  `json:"fee_sat"`
+	OutFile string `json:"out_file,omitempty"`
+}
+
+func (a *app) emitFinal(tx *wire.MsgTx, p *btcpsbt.Packet, out, what string) error {
+	j := finalJSON{Tx: txHex(tx), Txid: tx.TxHash().String(), Wtxid: tx.WitnessHash().String(), VSize: txVSize(tx), OutFile: out}
+	if fee, _, ok := psbtFee(p); ok {
+		j.Fee = fee
+	}
+	if out != "" {
+		if err := writeFileAtomic(out, []byte(j.Tx+"\n"), 0o644); err != nil {
+			return opError("out", fmt.Errorf("writing the transaction: %v", err))
+		}
+	}
+	if a.json {
+		return a.printJSON(j)
+	}
+	a.printf("%s: every input verified by the script engine\n", what)
+	a.printf("txid   %s\n", j.Txid)
+	a.printf("vsize  %d vB, fee %d sat\n", j.VSize, j.Fee)
+	if out != "" {
+		a.printf("wrote the transaction hex to %s\n", out)
+	} else {
+		a.printf("tx     %s\n", j.Tx)
+	}
+	return nil
+}
+
+func newCompleteSlashingCmd(a *app) *cobra.Command {
+	var psbtIn []string
+	var fpFile, out string
+	cmd := &cobra.Command{
+		Use:   "complete-slashing",
+		Short: "Complete a pre-signed slashing PSBT with a finality provider's leaked key",
+		Long: `Turns a slashing PSBT carrying the staker's signature and a quorum of covenant
+adaptor signatures into a broadcastable transaction, given the secret key of
+a finality provider (for instance extracted from an EOTS double-sign with
+"btcstake eots extract"): it decrypts the covenant adaptor signatures
+encrypted to that provider, signs the provider's slot, finalises and runs
+the script engine over every input. --psbt may be repeated to combine copies
+signed by different parties. --fp-sk-file holds the provider's hex secret
+key (mode 0600). Prints the final transaction hex and txid.`,
+		Example: `  btcstake complete-slashing --psbt slash.psbt --fp-sk-file fp.key --json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := readPSBTs("psbt", psbtIn)
+			if err != nil {
+				return err
+			}
+			isSlashing := false
+			for i := range p.Inputs {
+				if leaf, ok := inputLeaf(p, i); ok && leaf.Kind == script.SlashingPath {
+					isSlashing = true
+				}
+			}
+			if !isSlashing {
+				return usagef("psbt", "not a slashing PSBT: no input spends a slashing path")
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			key, err := signingKeyFlag("fp-sk-file", fpFile)
+			if err != nil {
+				return err
+			}
+			defer key.Zero()
+			tx, err := psbt.CompleteSlashing(p, key)
+			if err != nil {
+				if errors.Is(err, psbt.ErrNotSignable) {
+					return opError("fp-sk-file", err)
+				}
+				return opError("psbt", err)
+			}
+			return a.emitFinal(tx, p, out, "slashing transaction completed")
+		},
+	}
+	cmd.Flags().StringArrayVar(&psbtIn, "psbt", nil, "the slashing PSBT: a file, or base64 (repeatable: copies are combined)")
+	cmd.Flags().StringVar(&fpFile, "fp-sk-file", "", "file holding the finality provider's hex secret key (mode 0600)")
+	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
+	_ = cmd.MarkFlagRequired("psbt")
+	_ = cmd.MarkFlagRequired("fp-sk-file")
+	return cmd
+}
+
+func newFinalizeCmd(a *app) *cobra.Command {
+	var psbtIn []string
+	var out string
+	cmd := &cobra.Command{
+		Use:   "finalize",
+		Short: "Finalise a signed PSBT into a network transaction",
+		Long: `Assembles the final witness of every input from the signatures present (for
+staking leaves: the staker, exactly the quorum of covenant members and one
+finality provider, in the order the script demands), runs btcd's script
+engine over every input, and prints the network transaction. --psbt may be
+repeated: copies signed separately by different parties are combined first
+(BIP-174 combiner); they must be for the same transaction.`,
+		Example: `  btcstake finalize --psbt unbond-staker.psbt --psbt unbond-covenant1.psbt \
+    --psbt unbond-covenant2.psbt --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := readPSBTs("psbt", psbtIn)
+			if err != nil {
+				return err
+			}
+			if err := checkOutPath("out", out); err != nil {
+				return err
+			}
+			tx, err := psbt.Finalize(p)
+			if err != nil {
+				return opError("psbt", err)
+			}
+			return a.emitFinal(tx, p, out, "finalized")
+		},
+	}
+	cmd.Flags().StringArrayVar(&psbtIn, "psbt", nil, "the signed PSBT: a file, or base64 (repeatable: copies are combined)")
+	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
+	_ = cmd.MarkFlagRequired("psbt")
+	return cmd
+}
