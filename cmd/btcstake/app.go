@@ -58,6 +58,9 @@ every transaction of the staking lifecycle.`,
 	}
 	root.PersistentFlags().StringVar(&a.network, "network", "regtest", "bitcoin network: regtest|signet|testnet|mainnet")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
+	_ = root.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"regtest", "signet", "testnet", "mainnet"}, cobra.ShellCompDirectiveNoFileComp
+	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, ctor := range commandCtors {
 		root.AddCommand(ctor(a))
