@@ -106,5 +106,192 @@ func preflight(path string) error {
 	if m.root >= m.pgid || (m.freelist >= m.pgid && m.freelist != boltNoFreelist) {
 		return fmt.Errorf("%w: meta page points past the end of the store", ErrStoreCorrupt)
 	}
+	// bbolt reads the freelist and the root bucket's page while opening;
+	// check their headers (id u64, flags u16, count u16, overflow u32).
+	if m.freelist != boltNoFreelist {
+		if err := checkPage(f, m, m.freelist, boltFreelistPage); err != nil {
+			return err
+		}
+	}
+	if err := checkPage(f, m, m.root, boltBranchPage|boltLeafPage); err != nil {
+		return err
+	}
+	w := &treeWalker{f: f, m: m, seen: map[uint64]bool{}}
+	if m.freelist != boltNoFreelist {
+		if err := w.freelist(); err != nil {
+			return err
+		}
+	}
+	return w.page(m.root, 0)
+}
+
+// treeWalker checks every page reachable from the root bucket before bbolt
+// touches them: ids inside the file, headers that match, element offsets
+// inside their page, no page reached twice, bounded depth. bbolt would
+// dereference a wild page id as a pointer into its memory map.
+type treeWalker struct {
+	f     *os.File
+	m     boltMeta
+	seen  map[uint64]bool
+	pages int
+}
+
+const (
+	boltElemSize      = 16 // branch {pos u32, ksize u32, pgid u64}; leaf {flags, pos, ksize, vsize u32}
+	boltBucketLeaf    = 0x01
+	boltBucketHdrSize = 16 // {root pgid u64, sequence u64}
+	maxTreeDepth      = 64
+)
+
+func (w *treeWalker) corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrStoreCorrupt, fmt.Sprintf(format, args...))
+}
+
+// read returns page id with its overflow pages.
+func (w *treeWalker) read(id uint64) ([]byte, error) {
+	if id < 2 || id >= w.m.pgid {
+		return nil, w.corrupt("page id %d outside the store", id)
+	}
+	if w.seen[id] {
+		return nil, w.corrupt("page %d reached twice", id)
+	}
+	w.seen[id] = true
+	ps := int64(w.m.pageSize)
+	var hdr [boltPageHeader]byte
+	if _, err := w.f.ReadAt(hdr[:], int64(id)*ps); err != nil {
+		return nil, w.corrupt("page %d unreadable", id)
+	}
+	overflow := uint64(binary.LittleEndian.Uint32(hdr[12:]))
+	if binary.LittleEndian.Uint64(hdr[:]) != id || id+overflow >= w.m.pgid {
+		return nil, w.corrupt("page %d has a bad header", id)
+	}
+	buf := make([]byte, int64(overflow+1)*ps)
+	if _, err := w.f.ReadAt(buf, int64(id)*ps); err != nil {
+		return nil, w.corrupt("page %d unreadable", id)
+	}
+	for o := uint64(1); o <= overflow; o++ {
+		w.seen[id+o] = true
+	}
+	return buf, nil
+}
+
+func (w *treeWalker) freelist() error {
+	buf, err := w.read(w.m.freelist)
+	if err != nil {
+		return err
+	}
+	le := binary.LittleEndian
+	count, start := uint64(le.Uint16(buf[10:])), uint64(boltPageHeader)
+	if count == 0xFFFF {
+		count, start = le.Uint64(buf[boltPageHeader:]), boltPageHeader+8
+	}
+	if start+count*8 > uint64(len(buf)) {
+		return w.corrupt("freelist larger than its pages")
+	}
+	for i := uint64(0); i < count; i++ {
+		if id := le.Uint64(buf[start+i*8:]); id < 2 || id >= w.m.pgid {
+			return w.corrupt("freelist names page %d outside the store", id)
+		}
+	}
+	return nil
+}
+
+func (w *treeWalker) page(id uint64, depth int) error {
+	if depth > maxTreeDepth {
+		return w.corrupt("tree deeper than %d", maxTreeDepth)
+	}
+	buf, err := w.read(id)
+	if err != nil {
+		return err
+	}
+	return w.node(buf, id, depth)
+}
+
+// node checks one page image (from the file, or inline in a bucket value).
+func (w *treeWalker) node(buf []byte, id uint64, depth int) error {
+	le := binary.LittleEndian
+	if len(buf) < boltPageHeader {
+		return w.corrupt("page %d too short", id)
+	}
+	flags := le.Uint16(buf[8:])
+	count := int(le.Uint16(buf[10:]))
+	if boltPageHeader+count*boltElemSize > len(buf) {
+		return w.corrupt("page %d: %d elements do not fit", id, count)
+	}
+	for i := 0; i < count; i++ {
+		off := boltPageHeader + i*boltElemSize
+		e := buf[off : off+boltElemSize]
+		switch flags {
+		case boltBranchPage:
+			pos, ksize := int(le.Uint32(e[0:])), int(le.Uint32(e[4:]))
+			if off+pos+ksize > len(buf) || off+pos+ksize < off {
+				return w.corrupt("page %d: branch key outside the page", id)
+			}
+			if err := w.page(le.Uint64(e[8:]), depth+1); err != nil {
+				return err
+			}
+		case boltLeafPage:
+			eflags := le.Uint32(e[0:])
+			pos, ksize, vsize := int(le.Uint32(e[4:])), int(le.Uint32(e[8:])), int(le.Uint32(e[12:]))
+			end := off + pos + ksize + vsize
+			if end > len(buf) || end < off {
+				return w.corrupt("page %d: leaf element outside the page", id)
+			}
+			if eflags&boltBucketLeaf == 0 {
+				continue
+			}
+			v := buf[off+pos+ksize : end]
+			if len(v) < boltBucketHdrSize {
+				return w.corrupt("page %d: short bucket header", id)
+			}
+			if root := le.Uint64(v); root != 0 {
+				if err := w.page(root, depth+1); err != nil {
+					return err
+				}
+			} else if err := w.node(v[boltBucketHdrSize:], id, depth+1); err != nil {
+				return err
+			}
+		default:
+			return w.corrupt("page %d: neither branch nor leaf", id)
+		}
+	}
+	return nil
+}
+
+const (
+	boltBranchPage   = 0x01
+	boltLeafPage     = 0x02
+	boltFreelistPage = 0x10
+)
+
+func checkPage(f *os.File, m boltMeta, id uint64, flags uint16) error {
+	var hdr [boltPageHeader]byte
+	if _, err := f.ReadAt(hdr[:], int64(id)*int64(m.pageSize)); err != nil {
+		return fmt.Errorf("%w: page %d unreadable", ErrStoreCorrupt, id)
+	}
+	le := binary.LittleEndian
+	pflags := le.Uint16(hdr[8:])
+	overflow := uint64(le.Uint32(hdr[12:]))
+	if le.Uint64(hdr[0:]) != id || pflags&flags == 0 || pflags&^flags != 0 {
+		return fmt.Errorf("%w: page %d has the wrong header", ErrStoreCorrupt, id)
+	}
+	if id+overflow >= m.pgid {
+		return fmt.Errorf("%w: page %d overflows past the end of the store", ErrStoreCorrupt, id)
+	}
+	if flags == boltFreelistPage {
+		// count 0xFFFF means the real count is the first element.
+		count := uint64(le.Uint16(hdr[10:]))
+		extra := uint64(0)
+		if count == 0xFFFF {
+			var c [8]byte
+			if _, err := f.ReadAt(c[:], int64(id)*int64(m.pageSize)+boltPageHeader); err != nil {
+				return fmt.Errorf("%w: freelist unreadable", ErrStoreCorrupt)
+			}
+			count, extra = le.Uint64(c[:]), 1
+		}
+		if (count+extra)*8 > (overflow+1)*uint64(m.pageSize)-boltPageHeader {
+			return fmt.Errorf("%w: freelist larger than its pages", ErrStoreCorrupt)
+		}
+	}
 	return nil
 }
