@@ -331,3 +331,5 @@ func TestTxLifecycle(t *testing.T) {
 		}
 	}
 }
+
+func hex32(k *btcec.PrivateKey) string { return hex.EncodeToString(k.Serialize()) }

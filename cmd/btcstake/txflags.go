@@ -205,27 +205,22 @@ func parseFeeRate(v float64) (psbt.FeeRate, error) {
 
 // parseFromKind maps --from to an output kind among the allowed ones.
 func parseFromKind(s string, allowed ...script.OutputKind) (script.OutputKind, error) {
-	names := map[string]script.OutputKind{
-		"staking": script.StakingOutputKind, "unbonding": script.UnbondingOutputKind,
-		"slashing": script.SlashingChangeOutputKind, "slashing-change": script.SlashingChangeOutputKind,
+	name := func(k script.OutputKind) string {
+		return map[script.OutputKind]string{script.StakingOutputKind: "staking",
+			script.UnbondingOutputKind: "unbonding", script.SlashingChangeOutputKind: "slashing"}[k]
 	}
 	var want []string
 	for _, k := range allowed {
-		for n, v := range names {
-			if v == k && n != "slashing-change" {
-				want = append(want, n)
-			}
+		if s == name(k) || (k == script.SlashingChangeOutputKind && s == "slashing-change") {
+			return k, nil
 		}
+		want = append(want, name(k))
 	}
-	k, ok := names[s]
-	if ok {
-		for _, a := range allowed {
-			if a == k {
-				return k, nil
-			}
-		}
+	list := strings.Join(want, " or ")
+	if len(want) > 2 {
+		list = strings.Join(want[:len(want)-1], ", ") + " or " + want[len(want)-1]
 	}
-	return 0, usagef("from", "unknown output %q (want %s)", s, strings.Join(want, " or "))
+	return 0, usagef("from", "unknown output %q (want %s)", s, list)
 }
 
 // findOutput returns the index of the output of tx paying o.
@@ -611,7 +606,10 @@ func (a *app) printDescription(d *psbt.Description) {
 	a.printf("  outputs  %d sat\n", d.OutputValue)
 	a.printf("  fee      %d sat (%.3f sat/vB over %d vB once signed)\n", d.Fee, d.FeeRate, d.VSize)
 	a.printf("  version  %d, input sequence %d", d.Version, d.Sequence)
-	if d.Timelock > 0 {
+	switch {
+	case d.Kind == "staking" && d.Timelock > 0:
+		a.printf("\n  staking time %d blocks: the staker alone can withdraw after that", d.Timelock)
+	case d.Timelock > 0:
 		a.printf(" (relative time lock of %d blocks)", d.Timelock)
 	}
 	a.printf("\n")

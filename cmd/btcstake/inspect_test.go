@@ -1,0 +1,159 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btcstake/btcstake/psbt"
+)
+
+func inspectJSONOf(t *testing.T, args ...string) inspectJSON {
+	t.Helper()
+	return mustJSON[inspectJSON](t, mustRun(t, append([]string{"inspect", "--json"}, args...)...))
+}
+
+func wantContains(t *testing.T, text string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(text, p) {
+			t.Errorf("output lacks %q:\n%s", p, text)
+		}
+	}
+}
+
+// TestInspect checks the key facts inspect reports for every PSBT and
+// transaction kind of the lifecycle, in JSON and in words.
+func TestInspect(t *testing.T) {
+	w := newTxWorld(t)
+	stTx := w.stake(t)
+	stHex := txHex(stTx)
+
+	// The staking transaction: with --params the OP_RETURN's staking output
+	// is identified.
+	j := inspectJSONOf(t, "--tx", stHex, "--params", regtestParams)
+	if j.Kind != "staking" || j.Outputs[0].Role != "staking" || j.Outputs[0].Timelock != 144 || j.Outputs[1].Role != "op_return" {
+		t.Errorf("staking tx: %+v", j)
+	}
+	if len(j.Inputs) != 2 || j.Inputs[0].Type != "p2wpkh" || j.Inputs[1].Type != "p2pkh" || j.Fee != nil {
+		t.Errorf("staking tx inputs: %+v, fee %v", j.Inputs, j.Fee)
+	}
+	wantContains(t, mustRun(t, "inspect", "--tx", stHex, "--params", regtestParams),
+		"is a staking transaction", "100000 sat  staking (time lock 144 blocks)", "phase-1 staking data", "fee unknown")
+
+	// The unbonding PSBT, unsigned and then partly signed.
+	ub := filepath.Join(w.dir, "unbond.psbt")
+	mustRun(t, append(append([]string{"unbond"}, w.delegationArgs()...), "--staking-tx", stHex, "--out", ub)...)
+	j = inspectJSONOf(t, "--psbt", ub)
+	in := j.Inputs[0]
+	if j.Kind != "unbonding" || in.SpentOutput != "staking" || in.Path != "unbonding" || in.StakingTime != 144 ||
+		in.StakerSigned || countSigned(in.Covenant) != 0 || in.Quorum != 2 || len(in.Covenant) != 3 ||
+		j.Fee == nil || *j.Fee != 1000 || j.Ready || j.Outputs[0].Role != "unbonding" || j.Outputs[0].Timelock != 10 {
+		t.Errorf("unsigned unbonding psbt: %+v", j)
+	}
+	text := mustRun(t, "inspect", "--psbt", ub)
+	wantContains(t, text, "is an unbonding transaction", "spends the staking output through the unbonding path",
+		"staking time of 144 blocks", "covenant: 0 of 3 signed, quorum 2", "the staker's signature", "2 more covenant signature(s)",
+		"fee 1000 sat", "99000 sat  unbonding (time lock 10 blocks)")
+	mustRun(t, "sign", "--psbt", ub, "--key", w.stakerFile, "--out", ub)
+	mustRun(t, "sign", "--psbt", ub, "--key", w.covFiles[1], "--out", ub)
+	j = inspectJSONOf(t, "--psbt", ub)
+	if !j.Inputs[0].StakerSigned || countSigned(j.Inputs[0].Covenant) != 1 || j.Ready || j.SigsVerify == nil || !*j.SigsVerify ||
+		len(j.Missing) != 1 || !strings.Contains(j.Missing[0], "1 more covenant signature") {
+		t.Errorf("half-signed unbonding psbt: %+v", j)
+	}
+	// A corrupted signature is reported.
+	p, err := psbt.Decode([]byte(mustRead(t, ub)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Inputs[0].TaprootScriptSpendSig[0].Signature[5] ^= 1
+	bad, _ := psbt.Encode(p)
+	j = inspectJSONOf(t, "--psbt", bad)
+	if j.SigsVerify == nil || *j.SigsVerify || !strings.Contains(j.SigError, "does not verify") {
+		t.Errorf("bad signature not reported: %+v", j)
+	}
+	wantContains(t, mustRun(t, "inspect", "--psbt", bad), "BAD SIGNATURE")
+
+	mustRun(t, "sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)
+	if j = inspectJSONOf(t, "--psbt", ub); !j.Ready || len(j.Missing) != 0 {
+		t.Errorf("fully signed unbonding psbt not ready: %+v", j)
+	}
+	wantContains(t, mustRun(t, "inspect", "--psbt", ub), "status: ready to finalize")
+	ubTx, _ := finalizeFiles(t, ub)
+
+	// The raw unbonding transaction: recognised from its witness.
+	j = inspectJSONOf(t, "--tx", txHex(ubTx), "--params", regtestParams)
+	in = j.Inputs[0]
+	if j.Kind != "unbonding" || in.SpentOutput != "staking" || in.StakingTime != 144 || !in.StakerSigned ||
+		countSigned(in.Covenant) != 2 || j.Outputs[0].Role != "unbonding" || !strings.Contains(j.Outputs[0].Detail, "presumably the unbonding output") {
+		t.Errorf("unbonding tx: %+v", j)
+	}
+
+	// Slashing from the staking output: the PSBT after the staker and two
+	// covenant members, then the completed transaction.
+	sl := filepath.Join(w.dir, "slash.psbt")
+	mustRun(t, append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", stHex, "--out", sl)...)
+	mustRun(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
+	mustRun(t, "adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[0], "--out", sl)
+	j = inspectJSONOf(t, "--psbt", sl)
+	if in = j.Inputs[0]; j.Kind != "slashing" || in.SpentOutput != "staking" || in.AdaptorSigners != 1 || len(in.AdaptorSigs) != 1 ||
+		!strings.Contains(strings.Join(j.Missing, ";"), "1 more covenant adaptor signature") {
+		t.Errorf("slashing psbt with one adaptor signer: %+v", j)
+	}
+	mustRun(t, "adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[2], "--out", sl)
+	j = inspectJSONOf(t, "--psbt", sl, "--params", regtestParams)
+	if in = j.Inputs[0]; in.AdaptorSigners != 2 || len(in.AdaptorSigs) != 2 || in.FPs[0].Key != xonlyHex(w.fp) || in.FPs[0].Signed ||
+		j.Ready || j.Outputs[1].Role != "slashing_change" || *j.Fee != w.params.MinSlashingFee {
+		t.Errorf("slashing psbt: %+v", j)
+	}
+	text = mustRun(t, "inspect", "--psbt", sl)
+	wantContains(t, text, "is a slashing transaction", "spends the staking output through the slashing path",
+		"adaptor signatures: 2 present, from 2 covenant member(s)", "encrypted to finality provider "+xonlyHex(w.fp),
+		"completable once a finality provider's secret key is known")
+	cj := mustJSON[finalJSON](t, mustRun(t, "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", w.fpFile))
+	j = inspectJSONOf(t, "--tx", cj.Tx, "--params", regtestParams)
+	in = j.Inputs[0]
+	if j.Kind != "slashing" || in.SpentOutput != "staking" || in.StakingTime != 144 || !in.StakerSigned ||
+		countSigned(in.Covenant) != 2 || countSigned(in.FPs) != 1 || j.Outputs[0].Role != "slashing" ||
+		j.Outputs[1].Role != "slashing_change" || j.Outputs[1].Timelock != 10 {
+		t.Errorf("slashing tx: %+v", j)
+	}
+	wantContains(t, mustRun(t, "inspect", "--tx", cj.Tx, "--params", regtestParams), "pays the params' slashing script",
+		"finality providers: 1 of 1 signed")
+
+	// Withdraw from the staking output, as a PSBT and as a transaction.
+	wd := filepath.Join(w.dir, "withdraw.psbt")
+	mustRun(t, append(append([]string{"withdraw", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", stHex,
+		"--to", w.withdrawAddr, "--fee-rate", "2", "--out", wd)...)
+	j = inspectJSONOf(t, "--psbt", wd)
+	if j.Kind != "withdraw" || j.Inputs[0].Timelock != 144 || j.Inputs[0].Sequence != 144 || j.Outputs[0].Address != w.withdrawAddr {
+		t.Errorf("withdraw psbt: %+v", j)
+	}
+	mustRun(t, "sign", "--psbt", wd, "--key", w.stakerFile, "--out", wd)
+	wtx, _ := finalizeFiles(t, wd)
+	text = mustRun(t, "inspect", "--tx", txHex(wtx))
+	wantContains(t, text, "is a withdraw transaction", "spends the staking output through the timelock path",
+		"valid once the spent output is 144 blocks deep", w.withdrawAddr)
+
+	// Something else entirely.
+	other, _ := fundingCoin("other", p2wpkhScript(w.funder), 1000)
+	if j = inspectJSONOf(t, "--tx", txHex(other)); j.Kind != "unknown" {
+		t.Errorf("unrelated tx: kind %s", j.Kind)
+	}
+}
+
+func mustRead(t *testing.T, f string) string {
+	t.Helper()
+	b, err := readFileString(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func readFileString(f string) (string, error) {
+	b, err := os.ReadFile(f)
+	return string(b), err
+}
