@@ -93,6 +93,7 @@ type Node struct {
 	mu       sync.Mutex // stopped, stopErr
 	stopped  bool
 	stopErr  error
+	stopOnce sync.Once
 	clientMu sync.Mutex
 	client   *rpcclient.Client
 }
@@ -758,27 +759,29 @@ func (n *Node) Close() {
 
 // Stop stops the node and waits for its process to exit (killing it if it
 // ignores the request for 15 s), then removes the data directory if Start
-// created it. It is idempotent: later calls return the first result.
+// created it. It is idempotent: later calls return the first result, and
+// a call made while another is in progress (a signal handler and a
+// deferred Stop) waits for it to finish.
 func (n *Node) Stop() error {
-	n.mu.Lock()
-	if n.stopped {
+	n.stopOnce.Do(func() {
+		n.mu.Lock()
+		n.stopped = true
 		n.mu.Unlock()
-		return n.stopErr
-	}
-	n.stopped = true
-	n.mu.Unlock()
 
-	err := n.stopProcess(15 * time.Second)
-	n.Close()
-	if n.ownsDir {
-		if rerr := os.RemoveAll(n.dir); rerr != nil && err == nil {
-			err = fmt.Errorf("%w: removing %s: %v", ErrStopped, n.dir, rerr)
+		err := n.stopProcess(15 * time.Second)
+		n.Close()
+		if n.ownsDir {
+			if rerr := os.RemoveAll(n.dir); rerr != nil && err == nil {
+				err = fmt.Errorf("%w: removing %s: %v", ErrStopped, n.dir, rerr)
+			}
 		}
-	}
+		n.mu.Lock()
+		n.stopErr = err
+		n.mu.Unlock()
+	})
 	n.mu.Lock()
-	n.stopErr = err
-	n.mu.Unlock()
-	return err
+	defer n.mu.Unlock()
+	return n.stopErr
 }
 
 // kill stops the process of a failed start without the niceties.
