@@ -123,8 +123,10 @@ func TestLifecycleOnNode(t *testing.T) {
 
 	t.Run("double sign, extract, slash the stake, withdraw the change, recover the key from chain", func(t *testing.T) {
 		s := newScenario(t, 3, ScenarioConfig{FinalityProviders: 3, CovenantMembers: 5, CovenantQuorum: 3})
-		culprit := int((seed%3 + 3) % 3)
-		t.Logf("culprit: finality provider %d", culprit)
+		// Prefer a provider whose key has odd y: the key leaks in two
+		// forms (its secret, and the BIP-340 negation), both checked below.
+		culprit := pickFP(s, 3)
+		t.Logf("culprit: finality provider %d (odd y: %v)", culprit, s.FinalityProviders[culprit].PubKey().SerializeCompressed()[0] == 3)
 		var steps []string
 		run, err := s.RunSlashing(culprit, 2_000_000, func(step string, _ *SlashingRun) { steps = append(steps, step) })
 		if err != nil {
@@ -167,8 +169,14 @@ func TestLifecycleOnNode(t *testing.T) {
 		if run.Recovery.FinalityProvider != culprit || !sameXOnly(run.Recovery.Key.PubKey(), s.FinalityProviders[culprit].PubKey()) {
 			t.Fatalf("recovered provider %d's key, want %d", run.Recovery.FinalityProvider, culprit)
 		}
-		if !bytes.Equal(run.Recovery.Key.Serialize(), ds.Extracted.Serialize()) {
-			t.Fatal("the key recovered from chain differs from the one extracted from the votes")
+		// Extract was given the full key, so it returns the provider's
+		// secret itself; the witness yields its BIP-340 (even-y) form.
+		fpKey := s.FinalityProviders[culprit]
+		if !bytes.Equal(ds.Extracted.Serialize(), fpKey.Serialize()) {
+			t.Fatal("the key extracted from the votes is not the provider's secret key")
+		}
+		if !bytes.Equal(run.Recovery.Key.Serialize(), evenY(fpKey).Serialize()) {
+			t.Fatalf("the key recovered from chain is not the provider's BIP-340 secret key (odd y: %v)", fpKey.PubKey().SerializeCompressed()[0] == 3)
 		}
 		// Nor can the staker still withdraw the staking output.
 		late, _, err := s.buildWithdraw(st.Delegation, script.StakingOutputKind, st.Funding())
@@ -200,11 +208,13 @@ func TestLifecycleOnNode(t *testing.T) {
 		if _, err := psbt.CompleteSlashing(ub.Slashing, stranger); !errors.Is(err, psbt.ErrNotSignable) {
 			t.Fatalf("a stranger completed the slashing tx: %v", err)
 		}
-		ds, err := s.DoubleSign(1, uint64(ub.Height))
+		culprit := pickFP(s, 2) // an even-y key if there is one
+		t.Logf("culprit: finality provider %d (odd y: %v)", culprit, s.FinalityProviders[culprit].PubKey().SerializeCompressed()[0] == 3)
+		ds, err := s.DoubleSign(culprit, uint64(ub.Height))
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkDoubleSign(t, s, ds, 1)
+		checkDoubleSign(t, s, ds, culprit)
 		sl, err := s.Slash(st, ub, ds.Extracted)
 		if err != nil {
 			t.Fatal(err)
@@ -223,8 +233,8 @@ func TestLifecycleOnNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec.FinalityProvider != 1 || !sameXOnly(rec.Key.PubKey(), s.FinalityProviders[1].PubKey()) {
-			t.Fatalf("recovered provider %d's key, want 1", rec.FinalityProvider)
+		if rec.FinalityProvider != culprit || !bytes.Equal(rec.Key.Serialize(), evenY(s.FinalityProviders[culprit]).Serialize()) {
+			t.Fatalf("recovered provider %d's key, want %d's", rec.FinalityProvider, culprit)
 		}
 		// The unbonding output's time lock path is gone with it.
 		late, _, err := s.buildWithdraw(st.Delegation, script.UnbondingOutputKind, psbt.Funding{Tx: ub.Tx, Index: 0})
@@ -484,6 +494,28 @@ func clonePacket(t *testing.T, p *btcpsbt.Packet) *btcpsbt.Packet {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// pickFP returns the first finality provider whose key's parity byte is
+// prefix (2 even, 3 odd), or the last one if none is.
+func pickFP(s *Scenario, prefix byte) int {
+	for i, k := range s.FinalityProviders {
+		if k.PubKey().SerializeCompressed()[0] == prefix {
+			return i
+		}
+	}
+	return len(s.FinalityProviders) - 1
+}
+
+// evenY is the BIP-340 form of k: k, or its negation when k·G has odd y.
+func evenY(k *btcec.PrivateKey) *btcec.PrivateKey {
+	if k.PubKey().SerializeCompressed()[0] == 2 {
+		return k
+	}
+	var s btcec.ModNScalar
+	s.Set(&k.Key)
+	s.Negate()
+	return &btcec.PrivateKey{Key: s}
 }
 
 func equalStrings(a, b []string) bool {
