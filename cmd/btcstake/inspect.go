@@ -654,7 +654,7 @@ control block. --params lets inspect confirm unbonding, slashing and staking
 outputs against the params (the slashing script, the unbonding time, the
 covenant committee of a phase-1 staking transaction).`,
 		Example: `  btcstake inspect --psbt slash.psbt
-  btcstake inspect --tx 02000000000101... --params docs/params-regtest.json --json`,
+  btcstake inspect --tx "$(cat slashing.hex)" --params docs/params-regtest.json --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()

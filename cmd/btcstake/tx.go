@@ -5,6 +5,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,7 +55,11 @@ Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
 		Example: `  btcstake stake ` + exDelegation + ` \
     --amount 100000 --fee-rate 2 \
     --utxo 8d1c1f39b6ed3c1fe5ef1c48cde5a5de9c9a4d0e8e7b0f1d2c3b4a5968778695:0:250000:0014751e76e8199196d454941c45d1b3a323f1433bd6 \
-    --change-address bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --phase1 --out stake.psbt`,
+    --change-address bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --phase1 --out stake.psbt
+
+  # sign the funding coin, then finalise: staking.hex is the tx to broadcast
+  btcstake sign --psbt stake.psbt --key funder.key --out stake.psbt
+  btcstake finalize --psbt stake.psbt --out staking.hex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()
@@ -86,8 +91,13 @@ Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
 			res, err := psbt.BuildStaking(psbt.StakingRequest{Delegation: d, Value: amount, UTXOs: us,
 				FeeRate: rate, ChangePkScript: changePk, PhaseOne: phase1})
 			if err != nil {
-				if isDustErr(err) {
+				switch {
+				case isDustErr(err):
 					return opError("amount", err)
+				case errors.Is(err, psbt.ErrInvalidOutput) && strings.Contains(err.Error(), "change"):
+					return opError("change-address", err)
+				case errors.Is(err, psbt.ErrInvalidOutput):
+					return opError("utxo", err)
 				}
 				return builderError(err, "prev-tx")
 			}
@@ -122,8 +132,9 @@ func newUnbondCmd(a *app) *cobra.Command {
 unbonding output, worth the staked value less exactly the params' unbonding
 fee. The staker and a quorum of covenant members sign it (in any order, in
 separate invocations of "btcstake sign"); then "btcstake finalize".`,
-		Example: `  btcstake unbond ` + exDelegation + ` \
-    --staking-tx 02000000000101... --out unbond.psbt`,
+		Example: `  # staking.hex from "btcstake finalize --psbt stake.psbt --out staking.hex"
+  btcstake unbond ` + exDelegation + ` \
+    --staking-tx "$(cat staking.hex)" --out unbond.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := a.params(); err != nil {
@@ -181,8 +192,14 @@ The staker pre-signs it ("btcstake sign"), covenant members add adaptor
 signatures ("btcstake adaptor-sign-slashing"); if a finality provider
 double-signs, anyone holding its extracted key completes it
 ("btcstake complete-slashing").`,
-		Example: `  btcstake slash ` + exDelegation + ` \
-    --from staking --funding-tx 02000000000101... --out slash.psbt`,
+		Example: `  # pre-sign slashing of the staking output (staking.hex: the finalised staking tx)
+  btcstake slash ` + exDelegation + ` \
+    --from staking --funding-tx "$(cat staking.hex)" --out slash.psbt
+  btcstake sign --psbt slash.psbt --key staker.key --out slash.psbt
+
+  # and of the unbonding output
+  btcstake slash ` + exDelegation + ` \
+    --from unbonding --funding-tx "$(cat unbonding.hex)" --out slash-unbonding.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := a.params(); err != nil {
@@ -245,9 +262,12 @@ time). The output is found in --funding-tx by its script; everything less the
 fee for the exact signed size at --fee-rate goes to --to. Only the staker
 signs ("btcstake sign"); the input's nSequence carries the time lock, so the
 transaction is valid once the spent output is that many blocks deep.`,
-		Example: `  btcstake withdraw ` + exDelegation + ` \
-    --from unbonding --funding-tx 02000000000101... \
-    --to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --fee-rate 2 --out withdraw.psbt`,
+		Example: `  # after the unbonding time: unbonding.hex from "btcstake finalize --psbt unbond.psbt --out unbonding.hex"
+  btcstake withdraw ` + exDelegation + ` \
+    --from unbonding --funding-tx "$(cat unbonding.hex)" \
+    --to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --fee-rate 2 --out withdraw.psbt
+  btcstake sign --psbt withdraw.psbt --key staker.key --out withdraw.psbt
+  btcstake finalize --psbt withdraw.psbt --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()

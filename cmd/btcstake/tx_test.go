@@ -333,3 +333,29 @@ func TestTxLifecycle(t *testing.T) {
 }
 
 func hex32(k *btcec.PrivateKey) string { return hex.EncodeToString(k.Serialize()) }
+
+// TestStakeHelpExampleRuns: the first command of stake's --help example
+// builds a staking PSBT as shown.
+func TestStakeHelpExampleRuns(t *testing.T) {
+	ex := newStakeCmd(&app{}).Example
+	first, _, _ := strings.Cut(ex, "\n\n")
+	args := strings.Fields(strings.ReplaceAll(first, "\\\n", " "))
+	if args[0] != "btcstake" {
+		t.Fatalf("example starts with %q", args[0])
+	}
+	args = args[1:]
+	out := filepath.Join(t.TempDir(), "stake.psbt")
+	for i := range args {
+		switch args[i] {
+		case "docs/params-regtest.json":
+			args[i] = regtestParams
+		case "stake.psbt":
+			args[i] = out
+		}
+	}
+	mustRun(t, args...)
+	j := inspectJSONOf(t, "--psbt", out, "--params", regtestParams)
+	if j.Kind != "staking" || j.Outputs[0].Role != "staking" || j.Outputs[0].Value != 100000 {
+		t.Fatalf("example's PSBT: %+v", j)
+	}
+}

@@ -64,6 +64,7 @@ func TestTxCommandsBadInput(t *testing.T) {
 		{"bad utxo txid", replace(stake(), "--utxo", "zz:0:1000:0014"), exitUsage, "--utxo", "txid"},
 		{"bad utxo amount", replace(stake(), "--utxo", strings.Replace(utxo, ":500000:", ":-5:", 1)), exitUsage, "--utxo", "amount"},
 		{"bad utxo pkscript", replace(stake(), "--utxo", strings.TrimSuffix(utxo, utxo[len(utxo)-3:])+"zzz"), exitUsage, "--utxo", "pkscript"},
+		{"duplicate utxo", stake("--utxo", utxo), exitUsage, "--utxo", "given twice"},
 		{"dust amount", replace(stake(), "--amount", "300"), exitError, "--amount", "staking value"},
 		{"zero amount", replace(stake(), "--amount", "0"), exitUsage, "--amount", "positive"},
 		{"insufficient funds", replace(stake(), "--amount", "600000"), exitError, "--utxo", "insufficient"},

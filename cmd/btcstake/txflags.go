@@ -153,6 +153,11 @@ func parseUTXOs(vals, prevHex []string) ([]psbt.UTXO, error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, v := range utxos {
+			if v.OutPoint == u.OutPoint {
+				return nil, usagef("utxo", "coin %v given twice", u.OutPoint)
+			}
+		}
 		utxos = append(utxos, u)
 	}
 	for _, h := range prevHex {
