@@ -65,17 +65,31 @@ func TestCrashSafety(t *testing.T) {
 		}
 		var lines []string
 		var wg sync.WaitGroup
+		ready := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
+				if sc.Text() == "ready" {
+					close(ready)
+					continue
+				}
 				lines = append(lines, sc.Text())
 			}
 		}()
-		// A random moment: sometimes before the store is even open,
-		// usually in the middle of signing.
-		time.Sleep(time.Duration(2+rng.Uint64()%60) * time.Millisecond)
+		// A random moment: one run in ten from the process start (often
+		// before the store is open), otherwise from the moment the child
+		// is ready, so that slow starts (-race, a loaded machine) do not
+		// turn every kill into an early one.
+		if rng.Uint64()%10 != 0 {
+			select {
+			case <-ready:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("run %d: child never became ready", run)
+			}
+		}
+		time.Sleep(time.Duration(rng.Uint64()%40) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatalf("run %d: kill: %v", run, err)
 		}
