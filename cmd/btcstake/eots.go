@@ -96,8 +96,9 @@ type pubrandOutJSON struct {
 }
 
 func newEotsPubrandCmd(a *app) *cobra.Command {
-	var skHex, chainID string
+	var skHex, keyFile, chainID string
 	var start, count uint64
+	var pf passphraseFlags
 	cmd := &cobra.Command{
 		Use:   "pubrand",
 		Short: "Public randomness per height, its Merkle commitment and every proof",
@@ -108,10 +109,22 @@ BIP-340 signature over sha256(BE64(start) || BE64(count) || root), and the
 inclusion proof of every value. The secret key is never printed.`,
 		Example: `  btcstake eots pubrand --chain-id bbn-test-5 --start-height 100 --count 4 \
     --sk b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef
+  # from a keystore instead of a key on the command line:
+  btcstake eots pubrand --key fp.key --passphrase-file pass.txt \
+    --chain-id bbn-test-5 --start-height 100 --count 4
   # machine-readable, with proofs as lists of hex aunts: add --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sk, err := parseSecretKeyFlag("sk", skHex)
+			var sk *eots.SecretKey
+			var err error
+			switch {
+			case skHex != "" && keyFile == "":
+				sk, err = parseSecretKeyFlag("sk", skHex)
+			case keyFile != "" && skHex == "":
+				sk, err = unlock(a, keyFile, &pf)
+			default:
+				return usagef("sk", "give exactly one of --sk and --key")
+			}
 			if err != nil {
 				return err
 			}
@@ -165,11 +178,13 @@ inclusion proof of every value. The secret key is never printed.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&skHex, "sk", "", "finality provider EOTS secret key (32 bytes hex)")
+	cmd.Flags().StringVar(&skHex, "sk", "", "finality provider EOTS secret key (32 bytes hex); or --key")
+	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file (see eots keygen) instead of --sk")
+	pf.add(cmd)
 	cmd.Flags().StringVar(&chainID, "chain-id", "", "consumer chain ID (e.g. bbn-test-5)")
 	cmd.Flags().Uint64Var(&start, "start-height", 0, "first block height")
 	cmd.Flags().Uint64Var(&count, "count", 0, "number of heights")
-	for _, f := range []string{"sk", "chain-id", "start-height", "count"} {
+	for _, f := range []string{"chain-id", "start-height", "count"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
 	return cmd
