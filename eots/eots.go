@@ -116,8 +116,8 @@ func VerifyHash(pk *btcec.PublicKey, r PublicRand, hash [32]byte, s Signature) e
 }
 
 func verifyHash(pk *btcec.PublicKey, r *PublicRand, m []byte, s *Signature) error {
-	if pk == nil {
-		return fmt.Errorf("%w: nil public key", ErrInvalidKey)
+	if pk == nil || !pk.IsOnCurve() {
+		return fmt.Errorf("%w: missing public key or not a curve point", ErrInvalidKey)
 	}
 	// Step 1 (BIP-340 verify): P = lift_x(x(pk)): the even-y view of pk.
 	P, px := secp.EvenKey(pk)
@@ -172,8 +172,8 @@ func ExtractHash(pk *btcec.PublicKey, r PublicRand, hash1 [32]byte, s1 Signature
 }
 
 func extractHash(pk *btcec.PublicKey, r *PublicRand, h1 *[32]byte, s1 *Signature, h2 *[32]byte, s2 *Signature) (*SecretKey, error) {
-	if pk == nil {
-		return nil, fmt.Errorf("%w: nil public key", ErrInvalidKey)
+	if pk == nil || !pk.IsOnCurve() {
+		return nil, fmt.Errorf("%w: missing public key or not a curve point", ErrInvalidKey)
 	}
 	// Step 1: both scalars must be below n.
 	var a, b secp256k1.ModNScalar

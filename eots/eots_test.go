@@ -362,3 +362,13 @@ func TestParsers(t *testing.T) {
 		})
 	}
 }
+
+func TestOffCurveKeyRefused(t *testing.T) {
+	var bad btcec.PublicKey // the zero value is not a curve point
+	if err := Verify(&bad, PublicRand{}, []byte("m"), Signature{}); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("verify: %v", err)
+	}
+	if _, err := Extract(&bad, PublicRand{}, []byte("a"), Signature{}, []byte("b"), Signature{}); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("extract: %v", err)
+	}
+}

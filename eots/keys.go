@@ -105,6 +105,7 @@ func (sk *SecretKey) XOnly() [32]byte { return sk.px }
 // The caller should Zero it when done.
 func (sk *SecretKey) PrivKey() *btcec.PrivateKey {
 	d := sk.d
+	defer d.Zero()
 	return btcec.PrivKeyFromScalar(&d)
 }
 

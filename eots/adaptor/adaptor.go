@@ -111,8 +111,8 @@ type EncryptionKey struct {
 
 // NewEncryptionKey returns T = lift_x(x(pk)) (PROTOCOL.md section 6).
 func NewEncryptionKey(pk *btcec.PublicKey) (*EncryptionKey, error) {
-	if pk == nil {
-		return nil, fmt.Errorf("%w: nil public key", ErrInvalidKey)
+	if pk == nil || !pk.IsOnCurve() {
+		return nil, fmt.Errorf("%w: missing public key or not a curve point", ErrInvalidKey)
 	}
 	p, _ := secp.EvenKey(pk)
 	return &EncryptionKey{t: p}, nil
@@ -289,8 +289,8 @@ func EncVerify(pk *btcec.PublicKey, ek *EncryptionKey, msgHash []byte, sig *Sign
 	if err := checkHash(msgHash); err != nil {
 		return err
 	}
-	if pk == nil || ek == nil || sig == nil {
-		return fmt.Errorf("%w: nil argument", ErrInvalidKey)
+	if pk == nil || ek == nil || sig == nil || !pk.IsOnCurve() {
+		return fmt.Errorf("%w: missing argument or public key not a curve point", ErrInvalidKey)
 	}
 	// Step 1: P = lift_x(x(pk)); e = challenge(x(R0), x(P), m).
 	P, px := secp.EvenKey(pk)

@@ -345,3 +345,16 @@ func TestKeystore(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreArgumentChecks(t *testing.T) {
+	st, _ := openTemp(t)
+	if _, err := st.Records([]byte("c"), nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	if _, err := st.Rollback([]byte("c"), nil, 1, true); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	if _, err := New(nil, nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+}

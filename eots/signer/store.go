@@ -266,6 +266,9 @@ func decodeRecord(key, v []byte) (*Record, error) {
 // Records returns the records of one (chain, key) pair in height order, or of
 // every chain and key when chainID is nil.
 func (s *Store) Records(chainID []byte, pk *[32]byte) (out []Record, err error) {
+	if chainID != nil && pk == nil {
+		return nil, fmt.Errorf("%w: a chain ID needs a public key", ErrInvalidArgument)
+	}
 	defer recoverCorrupt(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRecords)
@@ -294,6 +297,9 @@ func (s *Store) Records(chainID []byte, pk *[32]byte) (out []Record, err error) 
 // it leaks the key if the old signature was published: it runs only with
 // confirmed set (ErrNotConfirmed otherwise). It returns the number deleted.
 func (s *Store) Rollback(chainID []byte, pk *[32]byte, above uint64, confirmed bool) (n int, err error) {
+	if pk == nil || len(chainID) == 0 {
+		return 0, fmt.Errorf("%w: rollback needs a chain ID and a public key", ErrInvalidArgument)
+	}
 	if !confirmed {
 		return 0, fmt.Errorf("%w: rollback deletes signing records and can lead to a double-sign; confirm explicitly", ErrNotConfirmed)
 	}
