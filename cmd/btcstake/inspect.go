@@ -138,6 +138,10 @@ func branchHash(a, b chainhash.Hash) chainhash.Hash {
 	return txscript.NewTapBranch(hashNode(a), hashNode(b)).TapHash()
 }
 
+// searchBudget is how many exhaustive time-lock searches one inspection
+// runs (two per input at most).
+const searchBudget = 8
+
 type hashNode chainhash.Hash
 
 func (h hashNode) TapHash() chainhash.Hash { return chainhash.Hash(h) }
@@ -146,7 +150,11 @@ func (h hashNode) Right() txscript.TapNode { return nil }
 
 // findTimelock searches the lock t with TimelockScript(staker, t) hashing
 // (through f) to want; the candidates from params are tried first.
-func findTimelock(staker script.XOnlyKey, want chainhash.Hash, f func(chainhash.Hash) chainhash.Hash, first ...uint16) (uint16, bool) {
+//
+// The exhaustive search costs a few tens of milliseconds; budget bounds how
+// many an inspection runs, so a PSBT with thousands of inputs stays fast
+// (later inputs then only try the hints).
+func findTimelock(budget *int, staker script.XOnlyKey, want chainhash.Hash, f func(chainhash.Hash) chainhash.Hash, first ...uint16) (uint16, bool) {
 	try := func(t uint16) bool {
 		s, err := script.TimelockScript(staker, t)
 		return err == nil && f(tapLeafHash(s)) == want
@@ -156,6 +164,10 @@ func findTimelock(staker script.XOnlyKey, want chainhash.Hash, f func(chainhash.
 			return t, true
 		}
 	}
+	if *budget <= 0 {
+		return 0, false
+	}
+	*budget--
 	for t := 1; t <= script.MaxTimelock; t++ {
 		if try(uint16(t)) {
 			return uint16(t), true
@@ -169,7 +181,7 @@ func findTimelock(staker script.XOnlyKey, want chainhash.Hash, f func(chainhash.
 // commits to: the staking output is {{timelock, unbonding}, slashing}, the
 // unbonding output {timelock, slashing}, the slashing change output a lone
 // timelock leaf.
-func spentOutputKind(leaf *script.Leaf, cb []byte, prm *psbt.Params) (kind script.OutputKind, stakingTime, unbondingTime uint16) {
+func spentOutputKind(leaf *script.Leaf, cb []byte, prm *psbt.Params, budget *int) (kind script.OutputKind, stakingTime, unbondingTime uint16) {
 	if len(cb) < 33 || (len(cb)-33)%32 != 0 {
 		return 0, 0, 0
 	}
@@ -193,10 +205,10 @@ func spentOutputKind(leaf *script.Leaf, cb []byte, prm *psbt.Params) (kind scrip
 	case leaf.Kind == script.TimelockPath && depth == 2:
 		return script.StakingOutputKind, leaf.Timelock, 0
 	case leaf.Kind == script.UnbondingPath && depth == 2:
-		st, _ := findTimelock(leaf.Staker, path[0], id)
+		st, _ := findTimelock(budget, leaf.Staker, path[0], id)
 		return script.StakingOutputKind, st, 0
 	case leaf.Kind == script.SlashingPath && depth == 1:
-		if ut, ok := findTimelock(leaf.Staker, path[0], id, hintUT); ok {
+		if ut, ok := findTimelock(budget, leaf.Staker, path[0], id, hintUT); ok {
 			return script.UnbondingOutputKind, 0, ut
 		}
 		ub, err := script.UnbondingScript(leaf.Staker, leaf.Covenant, leaf.Quorum)
@@ -204,7 +216,7 @@ func spentOutputKind(leaf *script.Leaf, cb []byte, prm *psbt.Params) (kind scrip
 			return 0, 0, 0
 		}
 		ubHash := tapLeafHash(ub)
-		st, ok := findTimelock(leaf.Staker, path[0], func(h chainhash.Hash) chainhash.Hash { return branchHash(h, ubHash) })
+		st, ok := findTimelock(budget, leaf.Staker, path[0], func(h chainhash.Hash) chainhash.Hash { return branchHash(h, ubHash) })
 		if ok {
 			return script.StakingOutputKind, st, 0
 		}
@@ -242,8 +254,8 @@ func fundingType(pk []byte) string {
 
 // leafInput fills the leaf facts of an input and who signed, from a set of
 // x-only keys that signed.
-func leafInput(in *inInspect, leaf *script.Leaf, cb []byte, prm *psbt.Params, signed map[script.XOnlyKey]bool) script.OutputKind {
-	kind, st, ut := spentOutputKind(leaf, cb, prm)
+func leafInput(in *inInspect, leaf *script.Leaf, cb []byte, prm *psbt.Params, signed map[script.XOnlyKey]bool, budget *int) script.OutputKind {
+	kind, st, ut := spentOutputKind(leaf, cb, prm, budget)
 	in.Type = "staking-leaf"
 	in.SpentOutput = outputKindName(kind)
 	in.Path = leaf.Kind.String()
@@ -299,6 +311,7 @@ func inspectPSBT(p *btcpsbt.Packet, prm *psbt.Params, net *chaincfg.Params) *ins
 	j := &inspectJSON{Type: "psbt", Txid: tx.TxHash().String(), Version: tx.Version, LockTime: tx.LockTime, params: prm, net: net}
 	var inSum int64
 	known := true
+	budget := searchBudget
 	for i, txin := range tx.TxIn {
 		pi := &p.Inputs[i]
 		in := inInspect{Index: i, Outpoint: txin.PreviousOutPoint.String(), Sequence: txin.Sequence}
@@ -337,7 +350,7 @@ func inspectPSBT(p *btcpsbt.Packet, prm *psbt.Params, net *chaincfg.Params) *ins
 					}
 				}
 			}
-			kind := leafInput(&in, leaf, pi.TaprootLeafScript[0].ControlBlock, prm, signed)
+			kind := leafInput(&in, leaf, pi.TaprootLeafScript[0].ControlBlock, prm, signed, &budget)
 			j.leaves = append(j.leaves, leaf)
 			j.leafOutputs = append(j.leafOutputs, kind)
 		} else if in.Final {
@@ -574,6 +587,7 @@ func (j *inspectJSON) summary(tx *wire.MsgTx, leaf *script.Leaf, from script.Out
 func inspectTx(tx *wire.MsgTx, prm *psbt.Params, net *chaincfg.Params) *inspectJSON {
 	j := &inspectJSON{Type: "transaction", Txid: tx.TxHash().String(), Version: tx.Version, LockTime: tx.LockTime,
 		params: prm, net: net, VSize: txVSize(tx), VSizeFinal: true, Complete: true, Ready: true}
+	budget := searchBudget
 	for i, txin := range tx.TxIn {
 		in := inInspect{Index: i, Outpoint: txin.PreviousOutPoint.String(), Sequence: txin.Sequence, Final: true}
 		w := txin.Witness
@@ -605,7 +619,7 @@ func inspectTx(tx *wire.MsgTx, prm *psbt.Params, net *chaincfg.Params) *inspectJ
 				}
 				signed[leaf.Staker] = len(items[nc+nf]) > 0
 			}
-			kind := leafInput(&in, leaf, w[len(w)-1], prm, signed)
+			kind := leafInput(&in, leaf, w[len(w)-1], prm, signed, &budget)
 			j.leaves = append(j.leaves, leaf)
 			j.leafOutputs = append(j.leafOutputs, kind)
 		case len(txin.Witness) == 2 && len(txin.Witness[1]) == 33 && len(txin.SignatureScript) == 0:
