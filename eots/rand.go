@@ -1,13 +1,11 @@
 package eots
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 
 	"github.com/btcstake/btcstake/eots/internal/secp"
@@ -109,40 +107,66 @@ func (k *PrivateRand) Zero() {
 	k.init = false
 }
 
-// deriver computes per-height randomness with one reusable HMAC.
+// deriver computes per-height randomness: HMAC-SHA256 (RFC 2104) written
+// out over stack buffers, so that it does not allocate and the key pads can
+// be cleared afterwards (crypto/hmac keeps its copies of the key until they
+// are garbage collected).
 type deriver struct {
-	mac     hash.Hash
-	chainID []byte
-	buf     []byte
-	digest  [32]byte
+	ipad, opad [64]byte // key XOR 0x36.., key XOR 0x5c.. (the key is 32 bytes)
+	chainID    []byte
 }
 
 func newDeriver(sk *SecretKey, chainID []byte) *deriver {
 	key := sk.d.Bytes()
-	// hmac.New copies the key into its pads; those copies live until the
-	// deriver is garbage collected (crypto/hmac offers no way to clear them).
-	mac := hmac.New(sha256.New, key[:])
+	dv := &deriver{chainID: chainID}
+	for i := range dv.ipad {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		dv.ipad[i] = k ^ 0x36
+		dv.opad[i] = k ^ 0x5c
+	}
 	clear(key[:])
-	return &deriver{mac: mac, chainID: chainID, buf: make([]byte, 0, 16+len(chainID))}
+	return dv
+}
+
+// zero clears the key pads.
+func (dv *deriver) zero() {
+	clear(dv.ipad[:])
+	clear(dv.opad[:])
 }
 
 // derive implements PROTOCOL.md section 7, per-height randomness:
 // k = HMAC-SHA256(key = sk, data = BE64(height) || chainID || BE64(iter)) for
 // iter = 0, 1, ..., the first digest that is nonzero and below n.
 func (dv *deriver) derive(height uint64, out *secp256k1.ModNScalar) {
+	var stack [64 + 8 + 128 + 8]byte
+	var inner []byte
+	if need := 64 + 16 + len(dv.chainID); need <= len(stack) {
+		inner = stack[:need]
+	} else {
+		inner = make([]byte, need)
+	}
+	copy(inner, dv.ipad[:])
+	binary.BigEndian.PutUint64(inner[64:], height)
+	copy(inner[72:], dv.chainID)
+	var outer [64 + 32]byte
+	copy(outer[:], dv.opad[:])
 	for iter := uint64(0); ; iter++ {
-		dv.buf = binary.BigEndian.AppendUint64(dv.buf[:0], height)
-		dv.buf = append(dv.buf, dv.chainID...)
-		dv.buf = binary.BigEndian.AppendUint64(dv.buf, iter)
-		dv.mac.Reset()
-		dv.mac.Write(dv.buf)
-		dv.mac.Sum(dv.digest[:0])
-		overflow := out.SetBytes(&dv.digest)
-		clear(dv.digest[:])
+		binary.BigEndian.PutUint64(inner[len(inner)-8:], iter)
+		ih := sha256.Sum256(inner)
+		copy(outer[64:], ih[:])
+		digest := sha256.Sum256(outer[:])
+		overflow := out.SetBytes(&digest)
+		clear(digest[:])
+		clear(ih[:])
 		if overflow == 0 && !out.IsZero() {
-			return
+			break
 		}
 	}
+	clear(inner[:64])
+	clear(outer[:])
 }
 
 // DeriveRand returns the private randomness of sk for one block height on
@@ -154,7 +178,9 @@ func DeriveRand(sk *SecretKey, chainID []byte, height uint64) (*PrivateRand, err
 		return nil, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
 	}
 	pr := &PrivateRand{init: true}
-	newDeriver(sk, chainID).derive(height, &pr.k)
+	dv := newDeriver(sk, chainID)
+	dv.derive(height, &pr.k)
+	dv.zero()
 	return pr, nil
 }
 
@@ -186,5 +212,6 @@ func PublicRandList(sk *SecretKey, chainID []byte, start, count, step uint64) ([
 		p.X.PutBytes((*[32]byte)(&out[i]))
 	}
 	k.Zero()
+	dv.zero()
 	return out, nil
 }
