@@ -60,6 +60,14 @@ func Sign(sk *SecretKey, k *PrivateRand, msg []byte) (Signature, error) {
 	return s, err
 }
 
+// SignWithPublicRand is Sign that also returns the public randomness r,
+// computed from the same k·G (no second base-point multiplication); r || s
+// is the BIP-340 signature.
+func SignWithPublicRand(sk *SecretKey, k *PrivateRand, msg []byte) (PublicRand, Signature, error) {
+	h := sha256.Sum256(msg)
+	return signHash(sk, k, h[:])
+}
+
 // SignHash is Sign for a message that is already hashed to 32 bytes.
 func SignHash(sk *SecretKey, k *PrivateRand, hash [32]byte) (Signature, error) {
 	_, s, err := signHash(sk, k, hash[:])

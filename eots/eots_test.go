@@ -34,6 +34,9 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := k.PublicRand()
+		if r2, s2, err := SignWithPublicRand(sk, k, msg); err != nil || r2 != r || s2 != s {
+			t.Fatalf("case %d: SignWithPublicRand differs from Sign and PublicRand", i)
+		}
 		for _, pk := range []*btcec.PublicKey{sk.PubKey(), mustXOnly(t, sk)} {
 			if err := Verify(pk, r, msg, s); err != nil {
 				t.Fatalf("case %d: %v", i, err)

@@ -170,8 +170,7 @@ func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, er
 			if err != nil {
 				return err
 			}
-			sig, err := eots.Sign(s.sk, k, req.Msg)
-			r := k.PublicRand()
+			r, sig, err := eots.SignWithPublicRand(s.sk, k, req.Msg)
 			k.Zero()
 			if err != nil {
 				return err
