@@ -157,3 +157,36 @@ func readFileString(f string) (string, error) {
 	b, err := os.ReadFile(f)
 	return string(b), err
 }
+
+// TestReadPSBTForms: --psbt takes base64, a base64 file (also wrapped over
+// lines) and a binary PSBT file.
+func TestReadPSBTForms(t *testing.T) {
+	w := newTxWorld(t)
+	stTx := w.stake(t)
+	j := mustJSON[psbtJSON](t, mustRun(t, append(append([]string{"unbond", "--json"}, w.delegationArgs()...), "--staking-tx", txHex(stTx))...))
+	var wrapped strings.Builder
+	for i := 0; i < len(j.PSBT); i += 64 {
+		wrapped.WriteString(j.PSBT[i:min(i+64, len(j.PSBT))] + "\n")
+	}
+	p, err := psbt.Decode([]byte(j.PSBT))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw strings.Builder
+	if err := p.Serialize(&raw); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"wrapped.psbt": wrapped.String(), "binary.psbt": raw.String()}
+	for name, content := range files {
+		f := filepath.Join(w.dir, name)
+		if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := inspectJSONOf(t, "--psbt", f); got.Txid != j.Txid || got.Kind != "unbonding" {
+			t.Errorf("%s: %+v", name, got)
+		}
+	}
+	if got := inspectJSONOf(t, "--psbt", j.PSBT); got.Txid != j.Txid {
+		t.Errorf("base64 argument: %+v", got)
+	}
+}

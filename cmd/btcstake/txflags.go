@@ -262,6 +262,10 @@ func readPSBT(flag, v string) (*btcpsbt.Packet, error) {
 		}
 		return nil, usagef(flag, "%q is neither a readable file nor a base64 PSBT", v)
 	}
+	if !bytes.HasPrefix(data, []byte("psbt\xff")) {
+		// base64, possibly wrapped over several lines
+		data = bytes.Join(bytes.Fields(data), nil)
+	}
 	p, err := psbt.Decode(data)
 	if err != nil {
 		return nil, usagef(flag, "%v", err)

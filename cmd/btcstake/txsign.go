@@ -227,7 +227,7 @@ btcstake finalize combines.`,
 	}
 	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the PSBT: a file, or base64")
 	cmd.Flags().StringVar(&keyFile, "key", "", "file holding the hex secret key (mode 0600)")
-	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (default: every input the key can sign)")
+	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every input the key can sign)")
 	cmd.Flags().StringVar(&out, "out", "", "write the signed PSBT (base64) to this file instead of printing it (may be the input file)")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
@@ -300,7 +300,7 @@ key file (hex secret key, mode 0600).`,
 	}
 	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the slashing PSBT: a file, or base64")
 	cmd.Flags().StringVar(&keyFile, "key", "", "covenant member's key file (hex secret key, mode 0600)")
-	cmd.Flags().IntVar(&input, "input", -1, "sign only this input")
+	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every slashing input)")
 	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it (may be the input file)")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
