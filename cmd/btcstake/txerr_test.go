@@ -175,3 +175,26 @@ func TestTxOutDirectoryMissing(t *testing.T) {
 		t.Fatalf("exit %d %q", code, e)
 	}
 }
+
+// TestFailedSignLeavesOutUntouched: a failing command does not touch an
+// existing --out file, even when it is the input.
+func TestFailedSignLeavesOutUntouched(t *testing.T) {
+	w := newTxWorld(t)
+	stTx := w.stake(t)
+	f := filepath.Join(w.dir, "unbond.psbt")
+	mustRun(t, append(append([]string{"unbond"}, w.delegationArgs()...), "--staking-tx", txHex(stTx), "--out", f)...)
+	before, _ := os.ReadFile(f)
+	if code, _, _ := runCLI(t, "sign", "--psbt", f, "--key", w.fpFile, "--out", f); code != exitError {
+		t.Fatalf("exit %d", code)
+	}
+	after, _ := os.ReadFile(f)
+	if string(before) != string(after) {
+		t.Fatal("failed sign changed --out")
+	}
+	entries, _ := os.ReadDir(w.dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
