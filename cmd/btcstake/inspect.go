@@ -650,8 +650,41 @@ func inspectTx(tx *wire.MsgTx, prm *psbt.Params, net *chaincfg.Params) *inspectJ
 	return j
 }
 
+// matchDelegation marks the outputs paying the delegation's staking,
+// unbonding and slashing change outputs.
+func (j *inspectJSON) matchDelegation(d psbt.Delegation) error {
+	found := false
+	for _, kind := range []script.OutputKind{script.StakingOutputKind, script.UnbondingOutputKind, script.SlashingChangeOutputKind} {
+		o, err := d.Output(kind)
+		if err != nil {
+			return err
+		}
+		pk := hex.EncodeToString(o.PkScript)
+		for i := range j.Outputs {
+			if j.Outputs[i].PkScript == pk {
+				out := &j.Outputs[i]
+				out.Role = map[script.OutputKind]string{script.StakingOutputKind: "staking",
+					script.UnbondingOutputKind: "unbonding", script.SlashingChangeOutputKind: "slashing_change"}[kind]
+				out.Timelock = o.Timelock
+				out.Detail = "this delegation's " + outputKindName(kind) + " output"
+				found = true
+			}
+		}
+	}
+	if found && j.Kind == "unknown" {
+		j.Kind = "staking"
+		j.Summary = strings.Replace(j.Summary, "a transaction this tool does not recognise as part of the staking lifecycle",
+			"a staking transaction: it locks coins in a staking output", 1)
+	}
+	if !found {
+		j.Notes = append(j.Notes, "no output pays an output of the delegation given by --staker-pk/--fp-pk/--staking-time")
+	}
+	return nil
+}
+
 func newInspectCmd(a *app) *cobra.Command {
 	var psbtIn, txIn, paramsFile string
+	var df delegationFlags
 	cmd := &cobra.Command{
 		Use:   "inspect",
 		Short: "Explain a PSBT or transaction of the staking lifecycle in words",
@@ -664,9 +697,12 @@ provider), and the covenant adaptor signatures a slashing PSBT carries.
 
 A raw transaction is recognised from the leaf scripts in its witnesses and
 from its outputs; the time locks of the spent output are recovered from the
-control block. --params lets inspect confirm unbonding, slashing and staking
-outputs against the params (the slashing script, the unbonding time, the
-covenant committee of a phase-1 staking transaction).`,
+control block. --params lets inspect confirm slashing and staking outputs
+against the params (the slashing script, the unbonding time, the covenant
+committee of a phase-1 staking transaction). Adding the delegation
+(--staker-pk, --fp-pk, --staking-time) marks the outputs paying its staking,
+unbonding and slashing change outputs, which also recognises a staking
+transaction without phase-1 data and an unbonding transaction's output.`,
 		Example: `  btcstake inspect --psbt slash.psbt
   btcstake inspect --tx "$(cat slashing.hex)" --params docs/params-regtest.json --json`,
 		Args: cobra.NoArgs,
@@ -698,6 +734,19 @@ covenant committee of a phase-1 staking transaction).`,
 				}
 				j = inspectTx(tx, prm, net)
 			}
+			if df.staker != "" || len(df.fps) > 0 || df.stakingTime != 0 {
+				if paramsFile == "" || df.staker == "" || len(df.fps) == 0 || df.stakingTime == 0 {
+					return usagef("staker-pk", "to match a delegation give --params, --staker-pk, --fp-pk and --staking-time together")
+				}
+				df.params = paramsFile
+				d, err := df.delegation()
+				if err != nil {
+					return err
+				}
+				if err := j.matchDelegation(d); err != nil {
+					return err
+				}
+			}
 			if a.json {
 				return a.printJSON(j)
 			}
@@ -708,6 +757,9 @@ covenant committee of a phase-1 staking transaction).`,
 	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the PSBT: a file, or base64")
 	cmd.Flags().StringVar(&txIn, "tx", "", "a network transaction, hex")
 	cmd.Flags().StringVar(&paramsFile, "params", "", "staking parameters JSON file (optional: to confirm outputs)")
+	cmd.Flags().StringVar(&df.staker, "staker-pk", "", "with --fp-pk, --staking-time and --params: mark the outputs of this delegation")
+	cmd.Flags().StringArrayVar(&df.fps, "fp-pk", nil, "finality provider public key of the delegation (repeatable)")
+	cmd.Flags().Int64Var(&df.stakingTime, "staking-time", 0, "staking time of the delegation, blocks")
 	return cmd
 }
 

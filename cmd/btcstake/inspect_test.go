@@ -91,6 +91,15 @@ func TestInspect(t *testing.T) {
 		t.Errorf("unbonding tx: %+v", j)
 	}
 
+	// With the delegation given, the unbonding output is confirmed.
+	j = inspectJSONOf(t, append([]string{"--tx", txHex(ubTx)}, w.delegationArgs()...)...)
+	if j.Outputs[0].Detail != "this delegation's unbonding output" || j.Outputs[0].Timelock != 10 {
+		t.Errorf("unbonding tx with the delegation: %+v", j.Outputs)
+	}
+	if code, _, e := runCLI(t, "inspect", "--tx", txHex(ubTx), "--staker-pk", xonlyHex(w.staker)); code != exitUsage || !strings.Contains(e, "--staker-pk") {
+		t.Errorf("partial delegation: exit %d %q", code, e)
+	}
+
 	// Slashing from the staking output: the PSBT after the staker and two
 	// covenant members, then the completed transaction.
 	sl := filepath.Join(w.dir, "slash.psbt")

@@ -72,6 +72,14 @@ func TestSlashingSeveralFinalityProviders(t *testing.T) {
 		"--change-address", w.changeAddr, "--out", f)...)
 	mustRun(t, "sign", "--psbt", f, "--key", w.funderFile, "--out", f)
 	st2, _ := finalizeFiles(t, f)
+	// Without phase-1 data only the delegation identifies the staking tx.
+	if j := inspectJSONOf(t, "--tx", txHex(st2), "--params", regtestParams); j.Kind != "unknown" {
+		t.Errorf("non-phase-1 staking tx recognised without the delegation: %s", j.Kind)
+	}
+	if j := inspectJSONOf(t, append([]string{"--tx", txHex(st2)}, deleg...)...); j.Kind != "staking" ||
+		j.Outputs[0].Role != "staking" || j.Outputs[0].Timelock != 144 || !strings.HasPrefix(j.Summary, st2.TxHash().String()+" is a staking transaction") {
+		t.Errorf("non-phase-1 staking tx with the delegation: %+v", j)
+	}
 	d := w.delegation(t)
 	d.FinalityProviders = []*btcec.PublicKey{w.fp.PubKey(), fp2.PubKey()}
 	for n, fpFile := range []string{w.fpFile, fp2File} {
