@@ -104,9 +104,11 @@ func (s *Signature) String() string {
 	return hex.EncodeToString(b[:])
 }
 
-// EncryptionKey is the adaptor point T: an FP public key lifted to even y.
+// EncryptionKey is the adaptor point T. For Babylon it is an FP public key
+// lifted to even y (NewEncryptionKey, ParseEncryptionKey); any point is
+// possible with NewEncryptionKeyFromPoint, as in the secp256k1-zkp module.
 type EncryptionKey struct {
-	t secp256k1.JacobianPoint // affine, even y
+	t secp256k1.JacobianPoint // affine
 }
 
 // NewEncryptionKey returns T = lift_x(x(pk)) (PROTOCOL.md section 6).
@@ -116,6 +118,19 @@ func NewEncryptionKey(pk *btcec.PublicKey) (*EncryptionKey, error) {
 	}
 	p, _ := secp.EvenKey(pk)
 	return &EncryptionKey{t: p}, nil
+}
+
+// NewEncryptionKeyFromPoint uses pk itself, with its parity, as the adaptor
+// point T (the general secp256k1-zkp schnorr_adaptor form; its decryption
+// key is the exact discrete log of pk, not normalised). Babylon's covenant
+// signatures use NewEncryptionKey instead.
+func NewEncryptionKeyFromPoint(pk *btcec.PublicKey) (*EncryptionKey, error) {
+	if pk == nil || !pk.IsOnCurve() {
+		return nil, fmt.Errorf("%w: missing public key or not a curve point", ErrInvalidKey)
+	}
+	var ek EncryptionKey
+	pk.AsJacobian(&ek.t)
+	return &ek, nil
 }
 
 // ParseEncryptionKey parses a 32-byte x-only or 33-byte compressed FP public
@@ -142,10 +157,14 @@ func (ek *EncryptionKey) Bytes() [32]byte {
 	return out
 }
 
-// compressed returns T as 33 bytes (always 02 || x).
-func (ek *EncryptionKey) compressed() [33]byte {
+// Compressed returns T as 33 bytes (02 || x for every key from
+// NewEncryptionKey or ParseEncryptionKey).
+func (ek *EncryptionKey) Compressed() [33]byte {
 	var out [33]byte
 	out[0] = 0x02
+	if ek.t.Y.IsOdd() {
+		out[0] = 0x03
+	}
 	ek.t.X.PutBytesUnchecked(out[1:])
 	return out
 }
@@ -250,7 +269,7 @@ func EncSignAux(sk *btcec.PrivateKey, ek *EncryptionKey, msgHash []byte, aux [32
 	// Step 2: k0 = int(tagged_hash("SchnorrAdaptor/nonce", (d XOR
 	// tagged_hash("SchnorrAdaptor/aux", aux)) || T33 || x(P) || m)) mod n.
 	db := d.Bytes()
-	t33 := ek.compressed()
+	t33 := ek.Compressed()
 	nonce := secp.AdaptorNonce(&db, &aux, &t33, &px, (*[32]byte)(msgHash))
 	clear(db[:])
 	var k secp256k1.ModNScalar
