@@ -229,8 +229,9 @@ type Spend struct {
 	Description psbt.Description
 	// Premature is, for a withdraw, the node's verdict on the same
 	// transaction one block before its time lock matured (nil when the
-	// chain was already past that point).
-	Premature *Attempt
+	// chain was already past that point); Mature the verdict at the lock,
+	// just before it was broadcast.
+	Premature, Mature *Attempt
 	// ShortQuorum is, for an unbonding, the node's verdict on the same
 	// transaction with one covenant signature fewer than the quorum
 	// (built by hand: Finalize refuses to).
@@ -487,9 +488,9 @@ func (s *Scenario) buildWithdraw(d psbt.Delegation, from script.OutputKind, f ps
 // unbonding output; a slashing: its change output). It mines up to one
 // block before the lock matures and records the node's verdict on the
 // withdraw there (Spend.Premature; the node should say ErrSequenceLock),
-// mines one more block, broadcasts the withdraw and mines it: it is
-// confirmed in the first block the lock allows, Funding's height plus the
-// lock.
+// mines one more block, asks again (Spend.Mature), broadcasts the withdraw
+// and mines it: it is confirmed in the first block the lock allows,
+// Funding's height plus the lock.
 func (s *Scenario) Withdraw(st *Stake, prev *Spend) (*Spend, error) {
 	from, f, err := s.next(st, prev)
 	if err != nil {
@@ -519,6 +520,7 @@ func (s *Scenario) Withdraw(st *Stake, prev *Spend) (*Spend, error) {
 	if _, err := s.Node.MineTo(first - 1); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
 	}
+	sp.Mature = s.attempt(fmt.Sprintf("withdraw in block %d, when the %d-block lock matures", first, lock), tx)
 	if sp.Txid, sp.Height, err = s.confirm(tx, "withdraw"); err != nil {
 		return nil, err
 	}

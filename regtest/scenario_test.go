@@ -49,6 +49,7 @@ func TestLifecycleOnNode(t *testing.T) {
 		}
 		lock := int32(s.StakingTime)
 		expectVerdict(t, w.Premature, ErrSequenceLock, st.Height+lock-2)
+		expectAccepted(t, w.Mature, st.Height+lock-1)
 		if w.Height != st.Height+lock {
 			t.Fatalf("withdraw mined at %d, want %d (staked at %d, lock %d)", w.Height, st.Height+lock, st.Height, lock)
 		}
@@ -114,6 +115,7 @@ func TestLifecycleOnNode(t *testing.T) {
 		}
 		lock := int32(s.Params.UnbondingTime)
 		expectVerdict(t, w.Premature, ErrSequenceLock, ub.Height+lock-2)
+		expectAccepted(t, w.Mature, ub.Height+lock-1)
 		if w.From != script.UnbondingOutputKind || w.Height != ub.Height+lock {
 			t.Fatalf("withdraw from %v mined at %d, want the unbonding output at %d", w.From, w.Height, ub.Height+lock)
 		}
@@ -160,6 +162,7 @@ func TestLifecycleOnNode(t *testing.T) {
 		w := run.ChangeWithdraw
 		lock := int32(s.Params.UnbondingTime)
 		expectVerdict(t, w.Premature, ErrSequenceLock, sl.Height+lock-2)
+		expectAccepted(t, w.Mature, sl.Height+lock-1)
 		if w.From != script.SlashingChangeOutputKind || w.Height != sl.Height+lock {
 			t.Fatalf("change withdraw from %v at %d, want the slashing change output at %d", w.From, w.Height, sl.Height+lock)
 		}
@@ -249,6 +252,7 @@ func TestLifecycleOnNode(t *testing.T) {
 			t.Fatal(err)
 		}
 		expectVerdict(t, w.Premature, ErrSequenceLock, sl.Height+int32(s.Params.UnbondingTime)-2)
+		expectAccepted(t, w.Mature, sl.Height+int32(s.Params.UnbondingTime)-1)
 		if w.Height != sl.Height+int32(s.Params.UnbondingTime) {
 			t.Fatalf("change withdraw at %d, want %d", w.Height, sl.Height+int32(s.Params.UnbondingTime))
 		}
@@ -349,6 +353,14 @@ func TestLifecycleOnNode(t *testing.T) {
 			t.Fatalf("unknown culprit: %v", err)
 		}
 	})
+}
+
+// expectAccepted asserts the node accepted a while the tip was at height.
+func expectAccepted(t *testing.T, a *Attempt, height int32) {
+	t.Helper()
+	if a == nil || a.Err != nil || a.Height != height {
+		t.Fatalf("want an accepted attempt at tip %d, got %+v", height, a)
+	}
 }
 
 // expectVerdict asserts the node refused a with kind while the tip was at

@@ -254,7 +254,7 @@ func runDemo(a *app, cfg demoConfig) (err error) {
 			err = fmt.Errorf("stopping the node: %w", serr)
 		}
 		if ctx.Err() != nil && err != nil {
-			err = fmt.Errorf("interrupted: %w", err)
+			err = fmt.Errorf("interrupted; the node is stopped and its directory removed (the step under way said: %w)", err)
 		}
 	}()
 	go func() {
