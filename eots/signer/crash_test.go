@@ -39,7 +39,7 @@ func TestCrashSafety(t *testing.T) {
 	byHeight := map[uint64][]printed{}
 	var maxH uint64
 	var okLines, refusedLines int
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute) // normally ~10 s; generous for -race on a loaded machine
 	for run := 0; run < kills; run++ {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d runs before the deadline", run)
