@@ -376,3 +376,34 @@ func TestSignECDSAIsAlways71Bytes(t *testing.T) {
 		}
 	}
 }
+
+// TestSignFundingInputsTwice: signing the same coins again replaces the
+// signatures instead of adding a second partial_sig for the key, which
+// would serialise to a PSBT with a duplicate key that no parser accepts.
+func TestSignFundingInputsTwice(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	k := randKey(r)
+	res, err := BuildStaking(StakingRequest{Delegation: w.delegation(100), Value: 100_000, FeeRate: 1000, ChangePkScript: p2wpkh(k),
+		UTXOs: []UTXO{coin(r, k, p2wpkh(k), 70_000), coin(r, k, p2pkh(k), 70_000), coin(r, k, p2shP2wpkh(k), 70_000), coin(r, k, p2tr(k), 70_000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		if n, err := SignFundingInputs(res.Packet, k); err != nil || n != len(res.Packet.Inputs) {
+			t.Fatalf("round %d: signed %d: %v", round, n, err)
+		}
+	}
+	for i, in := range res.Packet.Inputs {
+		if len(in.PartialSigs) > 1 {
+			t.Errorf("input %d has %d partial signatures", i, len(in.PartialSigs))
+		}
+	}
+	p, err := Decode(serialize(t, res.Packet))
+	if err != nil {
+		t.Fatalf("re-signed PSBT does not parse: %v", err)
+	}
+	if _, err := Finalize(p); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -264,7 +264,7 @@ func signKeyInput(p *psbt.Packet, i int, kind InputKind, prev *wire.TxOut, hashe
 		if err != nil {
 			return false, fmt.Errorf("%w: input %d: %v", ErrNotSignable, i, err)
 		}
-		pi.PartialSigs = append(pi.PartialSigs, &psbt.PartialSig{PubKey: pub.SerializeCompressed(), Signature: signECDSA(k, h)})
+		setPartialSig(pi, &psbt.PartialSig{PubKey: pub.SerializeCompressed(), Signature: signECDSA(k, h)})
 		return true, nil
 	case P2PKH:
 		want := append(append([]byte{0x76, 0xa9, 0x14}, pkh...), 0x88, 0xac)
@@ -275,10 +275,23 @@ func signKeyInput(p *psbt.Packet, i int, kind InputKind, prev *wire.TxOut, hashe
 		if err != nil {
 			return false, fmt.Errorf("%w: input %d: %v", ErrNotSignable, i, err)
 		}
-		pi.PartialSigs = append(pi.PartialSigs, &psbt.PartialSig{PubKey: pub.SerializeCompressed(), Signature: signECDSA(k, h)})
+		setPartialSig(pi, &psbt.PartialSig{PubKey: pub.SerializeCompressed(), Signature: signECDSA(k, h)})
 		return true, nil
 	}
 	return false, nil
+}
+
+// setPartialSig records a partial signature, replacing an earlier one by
+// the same key: two entries with one key would make the PSBT unparseable
+// (BIP-174 forbids duplicate keys).
+func setPartialSig(pi *psbt.PInput, s *psbt.PartialSig) {
+	for i, old := range pi.PartialSigs {
+		if bytes.Equal(old.PubKey, s.PubKey) {
+			pi.PartialSigs[i] = s
+			return
+		}
+	}
+	pi.PartialSigs = append(pi.PartialSigs, s)
 }
 
 // signECDSA returns a DER signature of hash with SIGHASH_ALL appended,
