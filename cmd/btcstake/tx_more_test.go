@@ -34,11 +34,14 @@ func TestStakeEveryCoinKind(t *testing.T) {
 		t.Error("txid_is_final with a P2SH coin")
 	}
 	// Each owner signs in turn; the status tracks what is missing.
-	s1 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", f, "--key", writeKey(t, w.dir, "k1", k1), "--out", f))
+	k1File := writeKey(t, w.dir, "k1", k1)
+	s1 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", f, "--key", k1File, "--out", f))
 	if len(s1.Signed) != 1 || s1.Status.Ready || len(s1.Status.Missing) != 1 {
 		t.Fatalf("first owner: %+v", s1)
 	}
 	mustRun(t, "sign", "--psbt", f, "--key", writeKey(t, w.dir, "k2", k2), "--out", f)
+	// Signing again replaces the signature (the PSBT stays parseable).
+	mustRun(t, "sign", "--psbt", f, "--key", k1File, "--out", f)
 	tx, fj := finalizeFiles(t, f)
 	if fj.VSize != j.VSize || fj.Fee != j.Fee || fj.Fee != (j.VSize*7300+999)/1000 {
 		t.Errorf("vsize %d fee %d; charged for %d vB, fee %d", fj.VSize, fj.Fee, j.VSize, j.Fee)

@@ -3,6 +3,7 @@ package main
 // btcstake sign | adaptor-sign-slashing | complete-slashing | finalize.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -79,19 +80,6 @@ func inputRange(p *btcpsbt.Packet, input int) ([]int, error) {
 	return all, nil
 }
 
-// fundingSigned reports whether a funding input carries a signature (or is
-// final).
-func fundingSigned(pi *btcpsbt.PInput) int {
-	return len(pi.PartialSigs) + boolToInt(pi.TaprootKeySpendSig != nil)
-}
-
-func boolToInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // signPSBT adds key's signatures to the chosen inputs: a script-path
 // signature for the key's role in each staking leaf, and funding-coin
 // signatures (psbt.SignFundingInputs) for coins the key owns.
@@ -100,11 +88,15 @@ func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit b
 	var signed []signedJSON
 	var refusal error
 	var funding []int
+	final := 0
 	for _, i := range inputs {
 		pi := &p.Inputs[i]
 		if pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
 			if explicit {
 				return nil, usagef("input", "input %d is already finalised", i)
+			}
+			if final++; final == len(inputs) {
+				return nil, usagef("psbt", "every input is already finalised: nothing to sign")
 			}
 			continue
 		}
@@ -138,18 +130,41 @@ func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit b
 		signed = append(signed, signedJSON{Input: i, Role: role, Key: x.String(), Kind: "tap_script_sig"})
 	}
 	if len(funding) > 0 {
+		// Sign a copy whose funding inputs carry no signatures, so a coin
+		// the key owns is recognised even if it signed it before.
 		cp, err := clonePSBT(p)
 		if err != nil {
 			return nil, err
+		}
+		for _, i := range funding {
+			cp.Inputs[i].PartialSigs, cp.Inputs[i].TaprootKeySpendSig = nil, nil
 		}
 		if _, err := psbt.SignFundingInputs(cp, key); err != nil {
 			return nil, opError("psbt", err)
 		}
 		for _, i := range funding {
-			if fundingSigned(&cp.Inputs[i]) > fundingSigned(&p.Inputs[i]) {
-				p.Inputs[i] = cp.Inputs[i]
-				signed = append(signed, signedJSON{Input: i, Role: "funding coin owner", Key: x.String(), Kind: "funding"})
+			c, pi := &cp.Inputs[i], &p.Inputs[i]
+			if len(c.PartialSigs) == 0 && c.TaprootKeySpendSig == nil {
+				continue
 			}
+			for _, s := range c.PartialSigs {
+				replaced := false
+				for k, old := range pi.PartialSigs {
+					if bytes.Equal(old.PubKey, s.PubKey) {
+						pi.PartialSigs[k], replaced = s, true
+					}
+				}
+				if !replaced {
+					pi.PartialSigs = append(pi.PartialSigs, s)
+				}
+			}
+			if c.TaprootKeySpendSig != nil {
+				pi.TaprootKeySpendSig, pi.TaprootInternalKey = c.TaprootKeySpendSig, c.TaprootInternalKey
+			}
+			if pi.RedeemScript == nil {
+				pi.RedeemScript = c.RedeemScript
+			}
+			signed = append(signed, signedJSON{Input: i, Role: "funding coin owner", Key: x.String(), Kind: "funding"})
 		}
 	}
 	if len(signed) == 0 {
