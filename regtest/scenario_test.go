@@ -75,6 +75,18 @@ func TestLifecycleOnNode(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkStakeOnChain(t, s, st)
+		// OP_NUMEQUAL counts exactly: a witness with quorum+1 valid
+		// covenant signatures (built by hand) fails too.
+		exact, over := overQuorumUnbonding(t, s, st)
+		if got := countCovenantSigs(t, over); got != 4 {
+			t.Fatalf("hand-built witness has %d covenant signatures, want 4", got)
+		}
+		if err := n.TestMempoolAccept(exact); err != nil {
+			t.Fatalf("the same unbonding with exactly 3 signatures: %v", err)
+		}
+		if err := n.TestMempoolAccept(over); !errors.Is(err, ErrScriptFailure) {
+			t.Fatalf("unbonding with 4 of 3 covenant signatures: %v, want ErrScriptFailure", err)
+		}
 		// Three members that are not the first three.
 		ub, err := s.Unbond(st, []int{4, 1, 3})
 		if err != nil {
@@ -353,6 +365,45 @@ func TestLifecycleOnNode(t *testing.T) {
 			t.Fatalf("unknown culprit: %v", err)
 		}
 	})
+}
+
+// overQuorumUnbonding builds st's unbonding tx signed by the staker and
+// every covenant member, finalised with exactly the quorum (exact), and a
+// copy with one more covenant slot filled (over).
+func overQuorumUnbonding(t *testing.T, s *Scenario, st *Stake) (exact, over *wire.MsgTx) {
+	t.Helper()
+	res, err := psbt.BuildUnbonding(st.Delegation, st.Funding())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range append([]*btcec.PrivateKey{s.Staker}, s.Covenant...) {
+		if err := psbt.SignTapscript(res.Packet, 0, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sigs := map[script.XOnlyKey][]byte{}
+	for _, sig := range res.Packet.Inputs[0].TaprootScriptSpendSig {
+		sigs[script.XOnlyKey(sig.XOnlyPubKey)] = sig.Signature
+	}
+	exact, err = psbt.Finalize(res.Packet) // the quorum of smallest keys
+	if err != nil {
+		t.Fatal(err)
+	}
+	over = exact.Copy()
+	w := over.TxIn[0].Witness
+	leaf, err := script.ParseLeafScript(w[len(w)-2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := len(leaf.Covenant)
+	for i := range nc { // slot i holds key nc-1-i (descending)
+		if len(w[i]) == 0 {
+			w[i] = sigs[leaf.Covenant[nc-1-i]]
+			return exact, over
+		}
+	}
+	t.Fatal("no empty covenant slot")
+	return nil, nil
 }
 
 // expectAccepted asserts the node accepted a while the tip was at height.
