@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"github.com/btcstake/btcstake/psbt"
 )
 
 // TestTxCommandsBadInput: every bad input gets a one-line error naming the
@@ -16,6 +20,19 @@ func TestTxCommandsBadInput(t *testing.T) {
 	ubJSON := mustJSON[psbtJSON](t, mustRun(t, append(append([]string{"unbond", "--json"}, w.delegationArgs()...), "--staking-tx", stHex)...))
 	slJSON := mustJSON[psbtJSON](t, mustRun(t, append(append([]string{"slash", "--json", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", stHex)...))
 	ubPSBT, slPSBT := ubJSON.PSBT, slJSON.PSBT
+	fin, err := psbt.Decode([]byte(ubPSBT))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*btcec.PrivateKey{w.staker, w.cov[0], w.cov[1]} {
+		if err := psbt.SignTapscript(fin, 0, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := psbt.Finalize(fin); err != nil {
+		t.Fatal(err)
+	}
+	finalPSBT, _ := psbt.Encode(fin)
 
 	loose := filepath.Join(w.dir, "loose.key")
 	os.WriteFile(loose, []byte(hex32(w.staker)), 0o644)
@@ -96,6 +113,8 @@ func TestTxCommandsBadInput(t *testing.T) {
 		{"sign: key out of range", []string{"sign", "--psbt", ubPSBT, "--key", overN}, exitUsage, "--key", "not in [1, n-1]"},
 		{"sign: key not hex", []string{"sign", "--psbt", ubPSBT, "--key", notHexKey}, exitUsage, "--key", "hex"},
 		{"sign: key without a role", []string{"sign", "--psbt", ubPSBT, "--key", w.fpFile}, exitError, "--key", "no role"},
+		{"sign: finalised psbt", []string{"sign", "--psbt", finalPSBT, "--key", w.stakerFile}, exitUsage, "--psbt", "already finalised"},
+		{"sign: finalised input", []string{"sign", "--psbt", finalPSBT, "--key", w.stakerFile, "--input", "0"}, exitUsage, "--input", "already finalised"},
 		{"sign: no such input", []string{"sign", "--psbt", ubPSBT, "--key", w.stakerFile, "--input", "3"}, exitUsage, "--input", "no input 3"},
 		{"sign: fp on slashing leaf", []string{"sign", "--psbt", slPSBT, "--key", w.fpFile}, exitError, "--key", "complete-slashing"},
 		{"adaptor-sign: not a slashing psbt", []string{"adaptor-sign-slashing", "--psbt", ubPSBT, "--key", w.covFiles[0]}, exitUsage, "--psbt", "not a slashing PSBT"},
