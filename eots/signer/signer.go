@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcstake/btcstake/eots"
@@ -33,10 +34,11 @@ var errNothingWritten = errors.New("nothing written")
 
 // Signer signs EOTS votes for one key, protected by a Store.
 type Signer struct {
-	sk    *eots.SecretKey
-	pk    [32]byte
-	store *Store
-	now   func() time.Time
+	sk     *eots.SecretKey
+	pk     [32]byte
+	store  *Store
+	now    func() time.Time
+	closed atomic.Bool
 }
 
 // New returns a signer for sk backed by store. It keeps its own copy of the
@@ -54,8 +56,12 @@ func New(store *Store, sk *eots.SecretKey) (*Signer, error) {
 	return &Signer{sk: own, pk: own.XOnly(), store: store, now: time.Now}, nil
 }
 
-// Close zeroes the signer's key. It does not close the store.
-func (s *Signer) Close() { s.sk.Zero() }
+// Close zeroes the signer's key; later calls fail with ErrInvalidArgument.
+// It does not close the store, and must not run concurrently with signing.
+func (s *Signer) Close() {
+	s.closed.Store(true)
+	s.sk.Zero()
+}
 
 // PublicKey returns the signer's x-only public key.
 func (s *Signer) PublicKey() [32]byte { return s.pk }
@@ -63,6 +69,9 @@ func (s *Signer) PublicKey() [32]byte { return s.pk }
 // PublicRand returns the public randomness for a height (what the finality
 // provider commits to; the same values as "btcstake eots pubrand").
 func (s *Signer) PublicRand(chainID []byte, height uint64) (eots.PublicRand, error) {
+	if s.closed.Load() {
+		return eots.PublicRand{}, fmt.Errorf("%w: signer is closed", ErrInvalidArgument)
+	}
 	k, err := eots.DeriveRand(s.sk, chainID, height)
 	if err != nil {
 		return eots.PublicRand{}, err
@@ -123,6 +132,9 @@ func (s *Signer) Sign(chainID []byte, height uint64, msg []byte) (Result, error)
 // the heights. Any other error means nothing was signed: the results are
 // then nil.
 func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, err error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("%w: signer is closed", ErrInvalidArgument)
+	}
 	if err := checkArgs(chainID, reqs); err != nil {
 		return nil, err
 	}

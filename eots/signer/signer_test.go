@@ -357,4 +357,15 @@ func TestStoreArgumentChecks(t *testing.T) {
 	if _, err := New(nil, nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatal(err)
 	}
+	// A closed signer refuses without marking the store failed.
+	rng := newRand(t)
+	s, _ := New(st, newKey(t, rng))
+	s.Close()
+	if _, err := s.Sign([]byte("c"), 1, []byte("m")); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	s2, _ := New(st, newKey(t, rng))
+	if _, err := s2.Sign([]byte("c"), 1, []byte("m")); err != nil {
+		t.Fatalf("store unusable after a closed signer's call: %v", err)
+	}
 }
