@@ -214,10 +214,10 @@ func extractHash(pk *btcec.PublicKey, r *PublicRand, h1 *[32]byte, s1 *Signature
 	X.ToAffine()
 	if x.IsZero() || !secp.Equal(&X, &P) {
 		if err := verifyHash(pk, r, h1[:], s1); err != nil {
-			return nil, fmt.Errorf("%w: signature 1 does not verify with this key and public randomness (%w)", ErrNotExtractable, err)
+			return nil, fmt.Errorf("%w: signature 1 does not verify with this key and public randomness: made with other randomness, or invalid (%w)", ErrNotExtractable, err)
 		}
 		if err := verifyHash(pk, r, h2[:], s2); err != nil {
-			return nil, fmt.Errorf("%w: signature 2 does not verify with this key and public randomness (%w)", ErrNotExtractable, err)
+			return nil, fmt.Errorf("%w: signature 2 does not verify with this key and public randomness: made with other randomness, or invalid (%w)", ErrNotExtractable, err)
 		}
 		return nil, fmt.Errorf("%w: the signatures are inconsistent", ErrNotExtractable)
 	}

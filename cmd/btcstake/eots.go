@@ -261,7 +261,7 @@ type extractJSON struct {
 }
 
 func newEotsExtractCmd(a *app) *cobra.Command {
-	var pkHex, rHex, m1Hex, s1Hex, m2Hex, s2Hex string
+	var pkHex, rHex, r2Hex, m1Hex, s1Hex, m2Hex, s2Hex string
 	cmd := &cobra.Command{
 		Use:   "extract",
 		Short: "Recover a secret key from two signatures with the same randomness",
@@ -307,6 +307,15 @@ exits 1.`,
 			if err != nil {
 				return err
 			}
+			if r2Hex != "" {
+				r2, err := parsePubRandFlag("pub-rand2", r2Hex)
+				if err != nil {
+					return err
+				}
+				if r2 != r {
+					return fmt.Errorf("no key can be extracted: %w: the two signatures use different public randomness", eots.ErrNotExtractable)
+				}
+			}
 			sk, err := eots.Extract(pk, r, m1, s1, m2, s2)
 			if err != nil {
 				if errors.Is(err, eots.ErrNotExtractable) {
@@ -327,6 +336,7 @@ exits 1.`,
 	}
 	cmd.Flags().StringVar(&pkHex, "pk", "", "signer public key (32 bytes x-only or 33 compressed, hex)")
 	cmd.Flags().StringVar(&rHex, "pub-rand", "", "the public randomness both signatures used (32 bytes hex)")
+	cmd.Flags().StringVar(&r2Hex, "pub-rand2", "", "the second signature's public randomness, if known (must equal --pub-rand)")
 	cmd.Flags().StringVar(&m1Hex, "msg1", "", "first raw message (hex)")
 	cmd.Flags().StringVar(&s1Hex, "sig1", "", "first signature (32 bytes hex)")
 	cmd.Flags().StringVar(&m2Hex, "msg2", "", "second raw message (hex)")

@@ -131,6 +131,7 @@ func TestEotsExtractCommand(t *testing.T) {
 	}{
 		{"same message", []string{"--msg1", exEotsM1, "--sig1", exEotsS1, "--msg2", exEotsM1, "--sig2", exEotsS1}, "same message"},
 		{"invalid signature", []string{"--msg1", exEotsM1, "--sig1", exEotsS2, "--msg2", exEotsM2, "--sig2", exEotsS2}, "signature 1 does not verify"},
+		{"different randomness", []string{"--pub-rand2", exEotsPK, "--msg1", exEotsM1, "--sig1", exEotsS1, "--msg2", exEotsM2, "--sig2", exEotsS2}, "different public randomness"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
