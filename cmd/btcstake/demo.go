@@ -181,8 +181,8 @@ its directory removed on every exit, Ctrl-C included. --seed repeats the keys.`,
 				return usagef("covenant-members", "must be 1..16, got %d", members)
 			case quorum < 1 || quorum > members || 2*quorum <= members:
 				return usagef("covenant-quorum", "must be a majority of the %d members (%d..%d), got %d", members, members/2+1, members, quorum)
-			case value < 100_000 || value > 100_000_000_000:
-				return usagef("amount", "must be 100000..100000000000 sat, got %d", value)
+			case value < 100_000 || value > 10_000_000_000:
+				return usagef("amount", "must be 100000..10000000000 sat (the node holds 500 BTC of mature coins), got %d", value)
 			case stakingTime < 1 || stakingTime > 1000:
 				return usagef("staking-time", "must be 1..1000 blocks, got %d", stakingTime)
 			case unbonding < 1 || unbonding > 1000:
