@@ -369,3 +369,35 @@ func TestStoreArgumentChecks(t *testing.T) {
 		t.Fatalf("store unusable after a closed signer's call: %v", err)
 	}
 }
+
+// TestSignerNoMutation: requests, messages and the caller's key are left as
+// they were.
+func TestSignerNoMutation(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	skB := sk.Bytes()
+	st, _ := openTemp(t)
+	s, _ := New(st, sk)
+	chain := []byte("chain")
+	reqs := []Request{{Height: 1, Msg: []byte("one")}, {Height: 2, Msg: []byte("two")}, {Height: 1, Msg: []byte("uno")}}
+	clone := func(rs []Request) []Request {
+		out := make([]Request, len(rs))
+		for i, r := range rs {
+			out[i] = Request{Height: r.Height, Msg: bytes.Clone(r.Msg)}
+		}
+		return out
+	}
+	before, chainB := clone(reqs), bytes.Clone(chain)
+	if _, err := s.SignBatch(chain, reqs); !errors.Is(err, ErrDoubleSign) {
+		t.Fatal(err)
+	}
+	s.Close() // zeroes the signer's own copy only
+	for i := range reqs {
+		if reqs[i].Height != before[i].Height || !bytes.Equal(reqs[i].Msg, before[i].Msg) {
+			t.Fatalf("request %d mutated", i)
+		}
+	}
+	if !bytes.Equal(chain, chainB) || sk.Bytes() != skB {
+		t.Fatal("chain ID or caller's key mutated")
+	}
+}
