@@ -23,6 +23,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/btcstake/btcstake/eots/signer"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -301,11 +302,22 @@ func readPSBTs(flag string, vals []string) (*btcpsbt.Packet, error) {
 	return p, nil
 }
 
-// loadSigningKey reads a signing key file: for now a hex-encoded 32-byte
+// loadSigningKey reads a plain signing key file: a hex-encoded 32-byte
 // secret key (surrounding whitespace ignored). The file must not be
 // readable or writable by group or others (mode 0600 or stricter). Errors
-// never contain key material.
+// never contain key material. Keystore files are read by signingKeyFlag.
 func loadSigningKey(path string) (*btcec.PrivateKey, error) {
+	raw, err := readKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(raw)
+	return parsePlainKey(path, raw)
+}
+
+// readKeyFile reads a key file after checking that it is a regular file
+// no one but its owner can access. The caller clears the result.
+func readKeyFile(path string) ([]byte, error) {
 	if path == "" {
 		return nil, errors.New("no key file given")
 	}
@@ -319,11 +331,24 @@ func loadSigningKey(path string) (*btcec.PrivateKey, error) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("key file %s has mode %04o: group or others can access it; run chmod 600 %s", path, perm, path)
 	}
+	if fi.Size() > 1<<16 {
+		return nil, fmt.Errorf("key file %s is too large to be a key file (%d bytes)", path, fi.Size())
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the key file: %v", err)
 	}
-	defer clear(raw)
+	return raw, nil
+}
+
+// isKeystore tells a keystore (a JSON object, see eots/signer) from a
+// plain hex key file by its first non-space byte.
+func isKeystore(raw []byte) bool {
+	return bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{"))
+}
+
+// parsePlainKey parses the content of a plain hex key file.
+func parsePlainKey(path string, raw []byte) (*btcec.PrivateKey, error) {
 	s := bytes.TrimSpace(raw)
 	s = bytes.TrimPrefix(s, []byte("0x"))
 	if len(s) == 0 {
@@ -333,7 +358,7 @@ func loadSigningKey(path string) (*btcec.PrivateKey, error) {
 	defer clear(b)
 	n, err := hex.Decode(b, s)
 	if err != nil {
-		return nil, fmt.Errorf("key file %s does not hold a hex secret key", path)
+		return nil, fmt.Errorf("key file %s holds neither a hex secret key nor a keystore", path)
 	}
 	if n != 32 {
 		return nil, fmt.Errorf("key file %s: secret key must be 32 bytes, got %d", path, n)
@@ -347,14 +372,41 @@ func loadSigningKey(path string) (*btcec.PrivateKey, error) {
 	return k, nil
 }
 
-// signingKeyFlag loads the key of a key-file flag; problems are usage errors
-// naming the flag.
-func signingKeyFlag(flag, path string) (*btcec.PrivateKey, error) {
-	k, err := loadSigningKey(path)
+// signingKeyFlag loads the key of a key-file flag. The file is either a
+// passphrase-encrypted keystore (btcstake key keygen|import, or eots
+// keygen|import), unlocked through pf, or a plain hex key file; the
+// format is told by the content. A malformed file or a missing
+// passphrase is a usage error naming the flag (exit 2); a wrong
+// passphrase is a failed operation (exit 1).
+func signingKeyFlag(a *app, flag, path string, pf *passphraseFlags) (*btcec.PrivateKey, error) {
+	raw, err := readKeyFile(path)
 	if err != nil {
 		return nil, usagef(flag, "%v", err)
 	}
-	return k, nil
+	defer clear(raw)
+	if !isKeystore(raw) {
+		k, err := parsePlainKey(path, raw)
+		if err != nil {
+			return nil, usagef(flag, "%v", err)
+		}
+		return k, nil
+	}
+	if _, err := signer.KeystorePublicKey(path); err != nil {
+		return nil, usagef(flag, "%v", err)
+	}
+	sk, err := unlock(a, path, pf)
+	if err != nil {
+		var u usageError
+		switch {
+		case errors.As(err, &u):
+			return nil, err
+		case errors.Is(err, signer.ErrWrongPassphrase):
+			return nil, opError(flag, err)
+		}
+		return nil, usagef(flag, "%v", err)
+	}
+	defer sk.Zero()
+	return sk.PrivKey(), nil
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same

@@ -192,6 +192,7 @@ func clonePSBT(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
 func newSignCmd(a *app) *cobra.Command {
 	var psbtIn, keyFile, out string
 	var input int
+	var pf passphraseFlags
 	cmd := &cobra.Command{
 		Use:   "sign",
 		Short: "Sign a PSBT with a key file: script-path signatures and funding coins",
@@ -206,15 +207,20 @@ Slashing leaves are special: covenant members sign them with adaptor
 signatures (btcstake adaptor-sign-slashing) and a finality provider's slot is
 filled by btcstake complete-slashing, so sign refuses those roles there.
 
---key is a file holding the hex-encoded 32-byte secret key; it must not be
-accessible by group or others (chmod 600). Signers may work in separate
-invocations, in turn on the same file or in parallel on copies that
-btcstake finalize combines.`,
+--key is a passphrase-encrypted keystore (btcstake key keygen|import),
+unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt, or a
+plain file holding the hex-encoded 32-byte secret key; the format is told by
+the content. Either must not be accessible by group or others (chmod 600).
+Signers may work in separate invocations, in turn on the same file or in
+parallel on copies that btcstake finalize combines.`,
 		Example: `  # the staker signs, then two covenant members, each with their own key file
   btcstake sign --psbt unbond.psbt --key staker.key --out unbond.psbt
   btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond.psbt
   btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond.psbt
-  btcstake finalize --psbt unbond.psbt --json`,
+  btcstake finalize --psbt unbond.psbt --json
+
+  # a keystore (btcstake key keygen) is unlocked with a passphrase
+  btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := readPSBT("psbt", psbtIn)
@@ -228,7 +234,7 @@ btcstake finalize combines.`,
 			if err := checkOutPath("out", out); err != nil {
 				return err
 			}
-			key, err := signingKeyFlag("key", keyFile)
+			key, err := signingKeyFlag(a, "key", keyFile, &pf)
 			if err != nil {
 				return err
 			}
@@ -241,8 +247,9 @@ btcstake finalize combines.`,
 		},
 	}
 	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the PSBT: a file, or base64")
-	cmd.Flags().StringVar(&keyFile, "key", "", "file holding the hex secret key (mode 0600)")
+	cmd.Flags().StringVar(&keyFile, "key", "", "keystore or plain hex secret key file (mode 0600)")
 	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every input the key can sign)")
+	pf.add(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "write the signed PSBT (base64) to this file instead of printing it (may be the input file)")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
@@ -252,6 +259,7 @@ btcstake finalize combines.`,
 func newAdaptorSignSlashingCmd(a *app) *cobra.Command {
 	var psbtIn, keyFile, out string
 	var input int
+	var pf passphraseFlags
 	cmd := &cobra.Command{
 		Use:   "adaptor-sign-slashing",
 		Short: "Covenant member: add adaptor signatures to a slashing PSBT",
@@ -260,7 +268,8 @@ adaptor signature per finality provider of the leaf, each encrypted to that
 provider's key, and records them in the PSBT (proprietary input fields, see
 PROTOCOL.md). They become valid signatures only once the provider's secret
 key is known, that is after it double-signs. --key is the covenant member's
-key file (hex secret key, mode 0600).`,
+keystore (unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt)
+or plain hex secret key file, mode 0600.`,
 		Example: `  btcstake adaptor-sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt
   btcstake adaptor-sign-slashing --psbt slash.psbt --key covenant2.key --out slash.psbt`,
 		Args: cobra.NoArgs,
@@ -288,7 +297,7 @@ key file (hex secret key, mode 0600).`,
 			if err := checkOutPath("out", out); err != nil {
 				return err
 			}
-			key, err := signingKeyFlag("key", keyFile)
+			key, err := signingKeyFlag(a, "key", keyFile, &pf)
 			if err != nil {
 				return err
 			}
@@ -314,8 +323,9 @@ key file (hex secret key, mode 0600).`,
 		},
 	}
 	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the slashing PSBT: a file, or base64")
-	cmd.Flags().StringVar(&keyFile, "key", "", "covenant member's key file (hex secret key, mode 0600)")
+	cmd.Flags().StringVar(&keyFile, "key", "", "covenant member's keystore or plain hex secret key file (mode 0600)")
 	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every slashing input)")
+	pf.add(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it (may be the input file)")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
@@ -359,6 +369,7 @@ func (a *app) emitFinal(tx *wire.MsgTx, p *btcpsbt.Packet, out, what string) err
 func newCompleteSlashingCmd(a *app) *cobra.Command {
 	var psbtIn []string
 	var fpFile, out string
+	var pf passphraseFlags
 	cmd := &cobra.Command{
 		Use:   "complete-slashing",
 		Short: "Complete a pre-signed slashing PSBT with a finality provider's leaked key",
@@ -368,8 +379,11 @@ a finality provider (for instance extracted from an EOTS double-sign with
 "btcstake eots extract"): it decrypts the covenant adaptor signatures
 encrypted to that provider, signs the provider's slot, finalises and runs
 the script engine over every input. --psbt may be repeated to combine copies
-signed by different parties. --fp-sk-file holds the provider's hex secret
-key (mode 0600). Prints the final transaction hex and txid.`,
+signed by different parties. --fp-sk-file holds the provider's secret key:
+a plain hex key file (the key "btcstake eots extract" prints, saved with
+chmod 600) or a keystore
+(unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt), mode
+0600. Prints the final transaction hex and txid.`,
 		Example: `  btcstake complete-slashing --psbt slash.psbt --fp-sk-file fp.key --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -389,7 +403,7 @@ key (mode 0600). Prints the final transaction hex and txid.`,
 			if err := checkOutPath("out", out); err != nil {
 				return err
 			}
-			key, err := signingKeyFlag("fp-sk-file", fpFile)
+			key, err := signingKeyFlag(a, "fp-sk-file", fpFile, &pf)
 			if err != nil {
 				return err
 			}
@@ -405,7 +419,8 @@ key (mode 0600). Prints the final transaction hex and txid.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&psbtIn, "psbt", nil, "the slashing PSBT: a file, or base64 (repeatable: copies are combined)")
-	cmd.Flags().StringVar(&fpFile, "fp-sk-file", "", "file holding the finality provider's hex secret key (mode 0600)")
+	cmd.Flags().StringVar(&fpFile, "fp-sk-file", "", "finality provider's plain hex secret key file or keystore (mode 0600)")
+	pf.add(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("fp-sk-file")
