@@ -3,31 +3,69 @@ package eots
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
 
+// Babylon v3 prefixes what finality providers sign with a signing context
+// ("context separator signing"): the lowercase hex of
+// sha256("btcstaking/0/{operation}/{chainID}/{address}"), used as raw ASCII
+// bytes, where address is the verifying module's or contract's address.
+// PROTOCOL.md section 7 describes the unprefixed form, which an empty
+// context gives; the *WithContext functions give the prefixed one.
+const (
+	// ContextFinalityVote is the operation tag of finality votes.
+	ContextFinalityVote = "fp_fin_vote"
+	// ContextRandCommit is the operation tag of randomness commitments.
+	ContextRandCommit = "fp_rand_commit"
+)
+
+// SigningContext returns hex(sha256("btcstaking/0/" + operation + "/" +
+// chainID + "/" + address)).
+func SigningContext(operation, chainID, address string) string {
+	h := sha256.Sum256([]byte("btcstaking/0/" + operation + "/" + chainID + "/" + address))
+	return hex.EncodeToString(h[:])
+}
+
 // CommitHash returns the hash a finality provider signs to commit to a list
 // of public randomness: sha256(BE64(start) || BE64(count) || root)
 // (PROTOCOL.md section 7; Babylon's MsgCommitPubRandList.HashToSign).
 func CommitHash(start, count uint64, root [HashSize]byte) [32]byte {
+	return CommitHashWithContext("", start, count, root)
+}
+
+// CommitHashWithContext returns sha256(context || BE64(start) ||
+// BE64(count) || root), Babylon v3's form with a signing context.
+func CommitHashWithContext(context string, start, count uint64, root [HashSize]byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(context))
 	var buf [16 + HashSize]byte
 	binary.BigEndian.PutUint64(buf[0:8], start)
 	binary.BigEndian.PutUint64(buf[8:16], count)
 	copy(buf[16:], root[:])
-	return sha256.Sum256(buf[:])
+	h.Write(buf[:])
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // SignCommit signs CommitHash(start, count, root) with BIP-340 (btcec's
 // signer, deterministic nonce). The result is the 64-byte signature.
 func SignCommit(sk *SecretKey, start, count uint64, root [HashSize]byte) ([64]byte, error) {
+	return SignCommitWithContext(sk, "", start, count, root)
+}
+
+// SignCommitWithContext signs CommitHashWithContext(context, start, count,
+// root).
+func SignCommitWithContext(sk *SecretKey, context string, start, count uint64, root [HashSize]byte) ([64]byte, error) {
 	var out [64]byte
 	if !sk.valid() {
 		return out, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
 	}
-	h := CommitHash(start, count, root)
+	h := CommitHashWithContext(context, start, count, root)
 	priv := sk.PrivKey()
 	defer priv.Zero()
 	sig, err := schnorr.Sign(priv, h[:], schnorr.FastSign())
@@ -41,6 +79,11 @@ func SignCommit(sk *SecretKey, start, count uint64, root [HashSize]byte) ([64]by
 // VerifyCommit checks a 64-byte BIP-340 signature over CommitHash(start,
 // count, root) under pk (only x(pk) matters).
 func VerifyCommit(pk *btcec.PublicKey, start, count uint64, root [HashSize]byte, sig []byte) error {
+	return VerifyCommitWithContext(pk, "", start, count, root, sig)
+}
+
+// VerifyCommitWithContext checks a signature over CommitHashWithContext.
+func VerifyCommitWithContext(pk *btcec.PublicKey, context string, start, count uint64, root [HashSize]byte, sig []byte) error {
 	if pk == nil {
 		return fmt.Errorf("%w: nil public key", ErrInvalidKey)
 	}
@@ -48,7 +91,7 @@ func VerifyCommit(pk *btcec.PublicKey, start, count uint64, root [HashSize]byte,
 	if err != nil {
 		return fmt.Errorf("%w: commitment signature is malformed", ErrInvalidSignature)
 	}
-	h := CommitHash(start, count, root)
+	h := CommitHashWithContext(context, start, count, root)
 	if !s.Verify(h[:], pk) {
 		return fmt.Errorf("%w: commitment signature does not verify", ErrInvalidSignature)
 	}
@@ -58,7 +101,14 @@ func VerifyCommit(pk *btcec.PublicKey, start, count uint64, root [HashSize]byte,
 // VoteMessage returns the finality vote message BE64(height) || appHash
 // (PROTOCOL.md section 7), which the finality provider signs with Sign.
 func VoteMessage(height uint64, appHash [32]byte) []byte {
-	out := make([]byte, 8, 8+32)
-	binary.BigEndian.PutUint64(out, height)
+	return VoteMessageWithContext("", height, appHash)
+}
+
+// VoteMessageWithContext returns context || BE64(height) || appHash,
+// Babylon v3's vote message with a signing context.
+func VoteMessageWithContext(context string, height uint64, appHash [32]byte) []byte {
+	out := make([]byte, 0, len(context)+8+32)
+	out = append(out, context...)
+	out = binary.BigEndian.AppendUint64(out, height)
 	return append(out, appHash[:]...)
 }

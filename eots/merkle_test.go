@@ -180,3 +180,42 @@ func TestCommitSignature(t *testing.T) {
 		t.Fatalf("vote message %x", vm)
 	}
 }
+
+// TestSigningContext: Babylon v3's context-prefixed forms, and that an empty
+// context gives PROTOCOL.md's unprefixed bytes.
+func TestSigningContext(t *testing.T) {
+	ctx := SigningContext(ContextFinalityVote, "bbn-1", "bbn1addr")
+	want := sha256.Sum256([]byte("btcstaking/0/fp_fin_vote/bbn-1/bbn1addr"))
+	if ctx != hex.EncodeToString(want[:]) || len(ctx) != 64 {
+		t.Fatalf("context %q", ctx)
+	}
+	root := [32]byte{7}
+	if CommitHashWithContext("", 5, 6, root) != CommitHash(5, 6, root) {
+		t.Fatal("empty context differs from CommitHash")
+	}
+	withCtx := CommitHashWithContext(ctx, 5, 6, root)
+	plain := append([]byte(ctx), []byte{0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 6}...)
+	if withCtx != sha256.Sum256(append(plain, root[:]...)) {
+		t.Fatal("commit hash with context layout")
+	}
+	vm := VoteMessageWithContext(ctx, 9, [32]byte{1})
+	if string(vm[:64]) != ctx || len(vm) != 64+8+32 || vm[64+7] != 9 || vm[72] != 1 {
+		t.Fatalf("vote message %x", vm)
+	}
+	if string(VoteMessageWithContext("", 9, [32]byte{1})) != string(VoteMessage(9, [32]byte{1})) {
+		t.Fatal("empty context differs from VoteMessage")
+	}
+	rng := newRand(t)
+	sk := mustKey(t, rng)
+	rctx := SigningContext(ContextRandCommit, "bbn-1", "bbn1addr")
+	sig, err := SignCommitWithContext(sk, rctx, 5, 6, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyCommitWithContext(sk.PubKey(), rctx, 5, 6, root, sig[:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyCommit(sk.PubKey(), 5, 6, root, sig[:]); !errors.Is(err, ErrInvalidSignature) {
+		t.Fatal("context ignored by verification")
+	}
+}

@@ -92,11 +92,12 @@ type pubrandOutJSON struct {
 	Count           uint64        `json:"count"`
 	Commitment      string        `json:"commitment"`
 	CommitSignature string        `json:"commit_signature"`
+	SigningContext  string        `json:"signing_context,omitempty"`
 	PubRand         []pubRandJSON `json:"pub_rand"`
 }
 
 func newEotsPubrandCmd(a *app) *cobra.Command {
-	var skHex, keyFile, chainID string
+	var skHex, keyFile, chainID, ctxAddr string
 	var start, count uint64
 	var pf passphraseFlags
 	cmd := &cobra.Command{
@@ -105,7 +106,8 @@ func newEotsPubrandCmd(a *app) *cobra.Command {
 		Long: `Derives the public randomness of a finality provider key for --count heights
 from --start-height on chain --chain-id (HMAC-SHA256 per height, PROTOCOL.md
 section 7), and prints the RFC-6962 Merkle root over it (the commitment), the
-BIP-340 signature over sha256(BE64(start) || BE64(count) || root), and the
+BIP-340 signature over sha256(BE64(start) || BE64(count) || root) (prefixed
+with Babylon v3's signing context when --context-address is given), and the
 inclusion proof of every value. The secret key is never printed.`,
 		Example: `  btcstake eots pubrand --chain-id bbn-test-5 --start-height 100 --count 4 \
     --sk b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef
@@ -143,14 +145,18 @@ inclusion proof of every value. The secret key is never printed.`,
 				return err
 			}
 			root, proofs := eots.CommitProofs(list)
-			csig, err := eots.SignCommit(sk, start, count, root)
+			sctx := ""
+			if ctxAddr != "" {
+				sctx = eots.SigningContext(eots.ContextRandCommit, chainID, ctxAddr)
+			}
+			csig, err := eots.SignCommitWithContext(sk, sctx, start, count, root)
 			if err != nil {
 				return err
 			}
 			x := sk.XOnly()
 			out := pubrandOutJSON{
 				PublicKey: hex.EncodeToString(x[:]), ChainID: chainID, StartHeight: start, Count: count,
-				Commitment: hex.EncodeToString(root[:]), CommitSignature: hex.EncodeToString(csig[:]),
+				Commitment: hex.EncodeToString(root[:]), CommitSignature: hex.EncodeToString(csig[:]), SigningContext: sctx,
 				PubRand: make([]pubRandJSON, len(list)),
 			}
 			for i := range list {
@@ -168,6 +174,9 @@ inclusion proof of every value. The secret key is never printed.`,
 			a.printf("chain id          %s\n", chainID)
 			a.printf("heights           %d..%d (%d values)\n", start, start+count-1, count)
 			a.printf("commitment        %s\n", out.Commitment)
+			if sctx != "" {
+				a.printf("signing context   %s\n", sctx)
+			}
 			a.printf("commit signature  %s\n\n", out.CommitSignature)
 			for _, r := range out.PubRand {
 				a.printf("height %d\n  pub_rand  %s\n  proof     index %d of %d, leaf %s\n", r.Height, r.PubRand, r.Proof.Index, r.Proof.Total, r.Proof.LeafHash)
@@ -182,6 +191,7 @@ inclusion proof of every value. The secret key is never printed.`,
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file (see eots keygen) instead of --sk")
 	pf.add(cmd)
 	cmd.Flags().StringVar(&chainID, "chain-id", "", "consumer chain ID (e.g. bbn-test-5)")
+	cmd.Flags().StringVar(&ctxAddr, "context-address", "", "sign the commitment with Babylon v3's signing context for this chain and verifier address (the finality module or contract); default: no context, as in PROTOCOL.md")
 	cmd.Flags().Uint64Var(&start, "start-height", 0, "first block height")
 	cmd.Flags().Uint64Var(&count, "count", 0, "number of heights")
 	for _, f := range []string{"chain-id", "start-height", "count"} {

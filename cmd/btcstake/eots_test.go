@@ -70,6 +70,17 @@ func TestEotsPubrandMatchesLibrary(t *testing.T) {
 			t.Fatalf("item %d: %v", i, err)
 		}
 	}
+	// With Babylon v3's signing context the commitment is signed over the
+	// prefixed hash.
+	code, out, _ = cli(t, "eots", "pubrand", "--sk", exEotsSK, "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7", "--context-address", "bbn1finality", "--json")
+	var withCtx pubrandOutJSON
+	if code != 0 || json.Unmarshal([]byte(out), &withCtx) != nil || withCtx.SigningContext != eots.SigningContext(eots.ContextRandCommit, "bbn-test-5", "bbn1finality") {
+		t.Fatalf("context: %d %q", code, out)
+	}
+	csig2, _ := hex.DecodeString(withCtx.CommitSignature)
+	if err := eots.VerifyCommitWithContext(sk.PubKey(), withCtx.SigningContext, 100, 7, root, csig2); err != nil {
+		t.Fatal(err)
+	}
 	// Text output carries the same values.
 	code, text, _ := cli(t, "eots", "pubrand", "--sk", exEotsSK, "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7")
 	if code != 0 || !strings.Contains(text, got.Commitment) || !strings.Contains(text, exEotsR) {
