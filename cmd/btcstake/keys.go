@@ -13,7 +13,14 @@ package main
 // help says plainly to keep one key per role.
 
 import (
+	"encoding/hex"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/spf13/cobra"
+
+	"github.com/btcstake/btcstake/eots/signer"
 )
 
 func init() { register(newKeyCmd) }
@@ -68,9 +75,7 @@ yourself once the keystore works.`
 	imp.Example = `  btcstake key import --key staker.keystore --sk-file staker.key --passphrase-file pass.txt
   shred -u staker.key`
 
-	show := newEotsShowCmd(a)
-	show.Example = `  btcstake key show --key staker.keystore
-  btcstake key show --key staker.keystore --json | jq -r .public_key`
+	show := newKeyShowCmd(a)
 
 	export := newEotsExportCmd(a)
 	export.Long = `Decrypts the keystore and prints the 32-byte secret key in hex. Anyone who
@@ -79,5 +84,74 @@ given.`
 	export.Example = `  btcstake key export --key staker.keystore --passphrase-file pass.txt --show-secret`
 
 	cmd.AddCommand(keygen, imp, show, export)
+	return cmd
+}
+
+// keyShowJSON is keyJSON with the key's single-key addresses on --network,
+// so a staker knows where to receive the coins it stakes.
+type keyShowJSON struct {
+	keyJSON
+	P2WPKH         string `json:"p2wpkh_address"`
+	P2WPKHPkScript string `json:"p2wpkh_pkscript"`
+	P2TR           string `json:"p2tr_address"`
+	P2TRPkScript   string `json:"p2tr_pkscript"`
+}
+
+func newKeyShowCmd(a *app) *cobra.Command {
+	var keyFile string
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "Show a keystore's public key and addresses (no passphrase needed)",
+		Long: `Prints the public key recorded in the keystore (32-byte x-only, the form
+--staker-pk and --fp-pk take, and 33-byte compressed) and the key's own
+P2WPKH and P2TR (BIP-86 key path) addresses on --network: coins paid there
+can fund a stake, and sign signs them with the same --key.`,
+		Example: `  btcstake key show --key staker.keystore
+  STAKER_PK=$(btcstake key show --key staker.keystore --json | jq -r .public_key)
+  ADDR=$(btcstake key show --key staker.keystore --json | jq -r .p2wpkh_address)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			net, err := a.params()
+			if err != nil {
+				return err
+			}
+			raw, err := signer.KeystorePublicKey(keyFile)
+			if err != nil {
+				return usagef("key", "%v", err)
+			}
+			pk, err := btcec.ParsePubKey(raw)
+			if err != nil {
+				return usagef("key", "malformed public key in %s", keyFile)
+			}
+			out := keyShowJSON{keyJSON: keyInfo(raw, keyFile)}
+			wpkh, err := address.NewAddressWitnessPubKeyHash(address.Hash160(raw), net)
+			if err != nil {
+				return err
+			}
+			tr, err := address.NewAddressTaproot(txscript.ComputeTaprootKeyNoScript(pk).SerializeCompressed()[1:], net)
+			if err != nil {
+				return err
+			}
+			out.P2WPKH, out.P2TR = wpkh.EncodeAddress(), tr.EncodeAddress()
+			for _, x := range []struct {
+				ad  address.Address
+				dst *string
+			}{{wpkh, &out.P2WPKHPkScript}, {tr, &out.P2TRPkScript}} {
+				script, err := txscript.PayToAddrScript(x.ad)
+				if err != nil {
+					return err
+				}
+				*x.dst = hex.EncodeToString(script)
+			}
+			if a.json {
+				return a.printJSON(out)
+			}
+			a.printf("public key             %s\npublic key (33 bytes)  %s\np2wpkh address         %s\np2tr address           %s\nkeystore               %s\n",
+				out.PublicKey, out.PublicKeyCompressed, out.P2WPKH, out.P2TR, out.KeyFile)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file")
+	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
