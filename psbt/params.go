@@ -187,9 +187,10 @@ func (p *Params) Validate() error {
 	if p.UnbondingFee <= 0 || p.UnbondingFee >= p.MinStakingValue {
 		return fmt.Errorf("%w: %d sat (need 0 < fee < min staking value %d)", ErrInvalidUnbondingFee, p.UnbondingFee, p.MinStakingValue)
 	}
-	// Slashing script: non-empty and not OP_RETURN (it must carry value).
-	if len(p.SlashingPkScript) == 0 || txscript.GetScriptClass(p.SlashingPkScript) == txscript.NullDataTy ||
-		txscript.GetScriptClass(p.SlashingPkScript) == txscript.NonStandardTy {
+	// Slashing script: non-empty and standard. An OP_RETURN (null data)
+	// script is allowed: Babylon's mainnet parameters slash to
+	// 6a07626162796c6f6e (OP_RETURN "babylon"), burning the slashed amount.
+	if len(p.SlashingPkScript) == 0 || txscript.GetScriptClass(p.SlashingPkScript) == txscript.NonStandardTy {
 		return fmt.Errorf("%w: %x is not a standard output script", ErrInvalidSlashingAddr, p.SlashingPkScript)
 	}
 	rate, err := parseRate(p.SlashingRate)
