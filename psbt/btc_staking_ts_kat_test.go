@@ -8,6 +8,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	gopsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/psbt"
@@ -191,5 +192,106 @@ func TestBtcStakingTSRegistration(t *testing.T) {
 				t.Fatalf("upstream leaf %x / control block %x differ from ours %x / %x", ls.Script, ls.ControlBlock, path.Script, path.ControlBlock)
 			}
 		})
+	}
+}
+
+// TestBtcStakingTSUnbonding runs the signet delegation of btc-staking-ts's
+// unbonding mock (testdata/btc_staking_ts_unbonding_kat.json): BuildUnbonding
+// reproduces the unsigned unbonding tx of upstream's PSBT byte for byte, the
+// PSBT's leaf and control block are our unbonding path's, and the covenant
+// members' signatures on that tx verify over our tapscript sighash.
+func TestBtcStakingTSUnbonding(t *testing.T) {
+	raw, err := os.ReadFile("testdata/btc_staking_ts_unbonding_kat.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Source      struct{ Repo, Path, Commit string } `json:"source"`
+		Params      json.RawMessage                     `json:"params"`
+		StakerPK    string                              `json:"staker_pk"`
+		FPPK        string                              `json:"finality_provider_pk"`
+		StakingTime uint16                              `json:"staking_time"`
+		Value       int64                               `json:"staking_value"`
+		StakingTx   string                              `json:"staking_tx"`
+		StakingIdx  uint32                              `json:"staking_output_index"`
+		Psbt        string                              `json:"unbonding_psbt"`
+		UnbondingTx string                              `json:"unbonding_tx"`
+		CovSigs     []struct{ PK, Sig string }          `json:"covenant_unbonding_sigs"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Source.Repo == "" || v.Source.Path == "" || v.Source.Commit == "" {
+		t.Fatal("vector without source")
+	}
+	params, err := psbt.ParseParams(v.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staker, err := schnorr.ParsePubKey(mustHex(t, v.StakerPK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := schnorr.ParsePubKey(mustHex(t, v.FPPK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := psbt.Delegation{Params: params, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp}, StakingTime: v.StakingTime}
+	stakingTx := mustTx(t, v.StakingTx)
+	st, err := d.StakingOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stakingTx.TxOut[v.StakingIdx]; !bytes.Equal(got.PkScript, st.PkScript) || got.Value != v.Value {
+		t.Fatalf("staking output %x, upstream tx pays %d to %x", st.PkScript, got.Value, got.PkScript)
+	}
+	res, err := psbt.BuildUnbonding(d, psbt.Funding{Tx: stakingTx, Index: v.StakingIdx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := txBytes(t, res.Packet.UnsignedTx), mustHex(t, v.UnbondingTx); !bytes.Equal(got, want) {
+		t.Fatalf("unbonding tx\n got  %x\n want %x", got, want)
+	}
+	up, err := psbt.Decode(mustHex(t, v.Psbt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(txBytes(t, up.UnsignedTx), mustHex(t, v.UnbondingTx)) {
+		t.Fatal("PSBT and transaction vectors disagree")
+	}
+	path, err := st.Path(script.UnbondingPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(up.Inputs[0].TaprootLeafScript); n != 1 {
+		t.Fatalf("%d leaf scripts in upstream PSBT", n)
+	}
+	ls := up.Inputs[0].TaprootLeafScript[0]
+	if !bytes.Equal(ls.Script, path.Script) || !bytes.Equal(ls.ControlBlock, path.ControlBlock) {
+		t.Fatalf("upstream leaf %x / control block %x differ from ours %x / %x", ls.Script, ls.ControlBlock, path.Script, path.ControlBlock)
+	}
+	for _, h := range []struct {
+		name string
+		p    *gopsbt.Packet
+	}{{"our_psbt", res.Packet}, {"upstream_psbt", up}} {
+		hash, err := psbt.TapscriptSigHash(h.p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range v.CovSigs {
+			t.Run(h.name+"/covenant_"+c.PK[:8], func(t *testing.T) {
+				pk, err := schnorr.ParsePubKey(mustHex(t, c.PK))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sig, err := schnorr.ParseSignature(mustHex(t, c.Sig))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !sig.Verify(hash, pk) {
+					t.Fatal("covenant signature does not verify over our tapscript sighash")
+				}
+			})
+		}
 	}
 }
