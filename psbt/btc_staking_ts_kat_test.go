@@ -15,19 +15,11 @@ import (
 	"github.com/btcstake/btcstake/script"
 )
 
-type tsRegistrationKAT struct {
-	Source struct{ Repo, Path, Commit string } `json:"source"`
-	Params json.RawMessage                     `json:"params"`
-
-	StakerPK    string `json:"staker_pk"`
-	FPPK        string `json:"finality_provider_pk"`
-	StakingTime uint16 `json:"staking_time"`
-	Value       int64  `json:"staking_value"`
-
+type tsDelegation struct {
+	Name          string `json:"name"`
+	StakerPK      string `json:"staker_pk"`
 	StakingTx     string `json:"staking_tx"`
-	StakingIdx    uint32 `json:"staking_output_index"`
 	UnbondingTx   string `json:"unbonding_tx"`
-	UnbondingVal  int64  `json:"unbonding_value"`
 	SlashingTx    string `json:"slashing_tx"`
 	UbSlashingTx  string `json:"unbonding_slashing_tx"`
 	SlashingPsbt  string `json:"slashing_psbt"`
@@ -36,32 +28,14 @@ type tsRegistrationKAT struct {
 	StakerUbSlSg  string `json:"staker_unbonding_slashing_sig"`
 }
 
-func loadTSRegistration(t *testing.T) (*tsRegistrationKAT, psbt.Delegation) {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/btc_staking_ts_registration_kat.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v tsRegistrationKAT
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	if v.Source.Repo == "" || v.Source.Path == "" || v.Source.Commit == "" {
-		t.Fatal("vector without source")
-	}
-	params, err := psbt.ParseParams(v.Params)
-	if err != nil {
-		t.Fatalf("upstream mainnet params rejected: %v", err)
-	}
-	staker, err := schnorr.ParsePubKey(mustHex(t, v.StakerPK))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := schnorr.ParsePubKey(mustHex(t, v.FPPK))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &v, psbt.Delegation{Params: params, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp}, StakingTime: v.StakingTime}
+type tsRegistrationKAT struct {
+	Source       struct{ Repo, Path, Commit string } `json:"source"`
+	Params       json.RawMessage                     `json:"params"`
+	FPPK         string                              `json:"finality_provider_pk"`
+	StakingTime  uint16                              `json:"staking_time"`
+	Value        int64                               `json:"staking_value"`
+	UnbondingVal int64                               `json:"unbonding_value"`
+	Delegations  []tsDelegation                      `json:"delegations"`
 }
 
 func mustTx(t *testing.T, s string) *wire.MsgTx {
@@ -82,22 +56,54 @@ func txBytes(t *testing.T, tx *wire.MsgTx) []byte {
 	return b.Bytes()
 }
 
-// TestBtcStakingTSRegistration runs a delegation from btc-staking-ts's test
-// mocks under Babylon's mainnet parameters (see the JSON's source) through
-// this package: the staking output, the unbonding transaction, both
-// slashing transactions (amounts round(value * 0.001), fee 100000, OP_RETURN
-// slashing script) and the tapscript sighashes the staker signed.
+// TestBtcStakingTSRegistration runs the delegations of btc-staking-ts's
+// registration mocks under Babylon's mainnet parameters (see the JSON's
+// source) through this package: the staking output, the unbonding
+// transaction, both slashing transactions (amounts round(value * 0.001), fee
+// 100000, OP_RETURN slashing script) and the tapscript sighashes the stakers
+// signed.
 func TestBtcStakingTSRegistration(t *testing.T) {
-	v, d := loadTSRegistration(t)
-	stakingTx := mustTx(t, v.StakingTx)
-	tsUnbonding := mustTx(t, v.UnbondingTx)
+	raw, err := os.ReadFile("testdata/btc_staking_ts_registration_kat.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v tsRegistrationKAT
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Source.Repo == "" || v.Source.Path == "" || v.Source.Commit == "" || len(v.Delegations) == 0 {
+		t.Fatal("missing source or vectors")
+	}
+	params, err := psbt.ParseParams(v.Params)
+	if err != nil {
+		t.Fatalf("upstream mainnet params rejected: %v", err)
+	}
+	fp, err := schnorr.ParsePubKey(mustHex(t, v.FPPK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dv := range v.Delegations {
+		t.Run(dv.Name, func(t *testing.T) {
+			staker, err := schnorr.ParsePubKey(mustHex(t, dv.StakerPK))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := psbt.Delegation{Params: params, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp}, StakingTime: v.StakingTime}
+			checkTSDelegation(t, &v, &dv, d)
+		})
+	}
+}
+
+func checkTSDelegation(t *testing.T, v *tsRegistrationKAT, dv *tsDelegation, d psbt.Delegation) {
+	stakingTx := mustTx(t, dv.StakingTx)
+	tsUnbonding := mustTx(t, dv.UnbondingTx)
 
 	t.Run("staking_output", func(t *testing.T) {
 		out, err := d.StakingOutput()
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := stakingTx.TxOut[v.StakingIdx]
+		got := stakingTx.TxOut[0]
 		if !bytes.Equal(out.PkScript, got.PkScript) || got.Value != v.Value {
 			t.Fatalf("staking output %x, upstream tx pays %d to %x", out.PkScript, got.Value, got.PkScript)
 		}
@@ -107,11 +113,11 @@ func TestBtcStakingTSRegistration(t *testing.T) {
 	})
 
 	t.Run("unbonding_tx", func(t *testing.T) {
-		res, err := psbt.BuildUnbonding(d, psbt.Funding{Tx: stakingTx, Index: v.StakingIdx})
+		res, err := psbt.BuildUnbonding(d, psbt.Funding{Tx: stakingTx, Index: 0})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := txBytes(t, res.Packet.UnsignedTx), mustHex(t, v.UnbondingTx); !bytes.Equal(got, want) {
+		if got, want := txBytes(t, res.Packet.UnsignedTx), mustHex(t, dv.UnbondingTx); !bytes.Equal(got, want) {
 			t.Fatalf("unbonding tx\n got  %x\n want %x", got, want)
 		}
 		if tsUnbonding.TxOut[0].Value != v.UnbondingVal {
@@ -130,8 +136,8 @@ func TestBtcStakingTSRegistration(t *testing.T) {
 		psbtHex string
 		sig     string
 	}{
-		{"slashing_tx", script.StakingOutputKind, stakingTx, v.SlashingTx, v.SlashingPsbt, v.StakerSlashSg},
-		{"unbonding_slashing_tx", script.UnbondingOutputKind, tsUnbonding, v.UbSlashingTx, v.UbSlashPsbt, v.StakerUbSlSg},
+		{"slashing_tx", script.StakingOutputKind, stakingTx, dv.SlashingTx, dv.SlashingPsbt, dv.StakerSlashSg},
+		{"unbonding_slashing_tx", script.UnbondingOutputKind, tsUnbonding, dv.UbSlashingTx, dv.UbSlashPsbt, dv.StakerUbSlSg},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			want := mustTx(t, c.want)
@@ -155,7 +161,7 @@ func TestBtcStakingTSRegistration(t *testing.T) {
 			}
 
 			// The staker signed btc-staking-ts's PSBT; our sighash of that
-			// PSBT must be what the signature covers.
+			// PSBT, and of ours made version 2, must be what it covers.
 			p, err := psbt.Decode(mustHex(t, c.psbtHex))
 			if err != nil {
 				t.Fatal(err)
@@ -163,16 +169,23 @@ func TestBtcStakingTSRegistration(t *testing.T) {
 			if !bytes.Equal(txBytes(t, p.UnsignedTx), mustHex(t, c.want)) {
 				t.Fatal("PSBT and transaction vectors disagree")
 			}
-			h, err := psbt.TapscriptSigHash(p, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
 			sig, err := schnorr.ParseSignature(mustHex(t, c.sig))
 			if err != nil {
 				t.Fatal(err)
 			}
+			h, err := psbt.TapscriptSigHash(p, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !sig.Verify(h, d.Staker) {
-				t.Fatal("staker's signature does not verify over our tapscript sighash")
+				t.Fatal("staker's signature does not verify over our tapscript sighash of upstream's PSBT")
+			}
+			res.Packet.UnsignedTx.Version = 2
+			if h, err = psbt.TapscriptSigHash(res.Packet, 0); err != nil {
+				t.Fatal(err)
+			}
+			if !sig.Verify(h, d.Staker) {
+				t.Fatal("staker's signature does not verify over the sighash of our PSBT (version 2)")
 			}
 			// The leaf and control block upstream put in the PSBT are our
 			// slashing path's.
