@@ -191,6 +191,24 @@ The node needs -txindex to look up confirmed transactions by id.`,
 			default:
 				return usagef("txid", "give --staking-tx or --txid")
 			}
+			// The delegation flags are checked before the node is asked.
+			explicit := psbt.Delegation{Params: params}
+			if len(params.Tag) == 0 || pf.staker != "" {
+				if explicit.Staker, err = parsePubKey("staker-pk", pf.staker); err != nil {
+					return err
+				}
+				if explicit.FinalityProviders, err = parsePubKeys("fp-pk", pf.fps); err != nil {
+					return err
+				}
+				if len(explicit.FinalityProviders) == 0 {
+					return usagef("fp-pk", "at least one finality provider key is needed")
+				}
+				if explicit.StakingTime, err = timelockFlag("staking-time", stakingTime); err != nil {
+					return err
+				}
+			} else if len(pf.fps) > 0 || cmd.Flags().Changed("staking-time") {
+				return usagef("staker-pk", "--fp-pk and --staking-time describe the delegation together with --staker-pk")
+			}
 			n, err := nf.connect(a)
 			if err != nil {
 				return err
@@ -216,20 +234,7 @@ The node needs -txindex to look up confirmed transactions by id.`,
 				d.FinalityProviders = []*btcec.PublicKey{fp}
 				d.StakingTime = parsed.Data.StakingTime
 			} else {
-				if d.Staker, err = parsePubKey("staker-pk", pf.staker); err != nil {
-					return err
-				}
-				if d.FinalityProviders, err = parsePubKeys("fp-pk", pf.fps); err != nil {
-					return err
-				}
-				if len(d.FinalityProviders) == 0 {
-					return usagef("fp-pk", "at least one finality provider key is needed")
-				}
-				st, err := timelockFlag("staking-time", stakingTime)
-				if err != nil {
-					return err
-				}
-				d.StakingTime = st
+				d = explicit
 			}
 			idx, err := psbt.ValidateStakingTx(tx, d)
 			if err != nil {
