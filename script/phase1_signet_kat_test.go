@@ -27,7 +27,18 @@ type katSource struct {
 // the staking output, OP_RETURN, value, keys and staking time upstream
 // states.
 func TestPhase1SignetTransactions(t *testing.T) {
-	raw, err := os.ReadFile("testdata/phase1_signet_kat.json")
+	runPhase1File(t, "testdata/phase1_signet_kat.json")
+}
+
+// TestPhase1MainnetTransactions does the same for two Bitcoin mainnet
+// phase-1 staking transactions under Babylon's official bbn-1 phase-1
+// parameters (testdata/phase1_mainnet_kat.json).
+func TestPhase1MainnetTransactions(t *testing.T) {
+	runPhase1File(t, "testdata/phase1_mainnet_kat.json")
+}
+
+func runPhase1File(t *testing.T, path string) {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +70,13 @@ func TestPhase1SignetTransactions(t *testing.T) {
 	}
 	covenant := make([]*btcec.PublicKey, len(f.Params.CovenantPks))
 	for i, s := range f.Params.CovenantPks {
-		pk, err := schnorr.ParsePubKey(katHex(t, s))
+		b := katHex(t, s)
+		var pk *btcec.PublicKey
+		if len(b) == 32 {
+			pk, err = schnorr.ParsePubKey(b)
+		} else {
+			pk, err = btcec.ParsePubKey(b)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
