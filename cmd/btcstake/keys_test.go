@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,25 @@ func TestKeystoreKeysSign(t *testing.T) {
 		t.Fatalf("complete-slashing, wrong passphrase: exit %d %q", code, errOut)
 	}
 	mustJSON[finalJSON](t, mustRun(t, "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", fpKS, "--passphrase-file", pass))
+
+	// The addresses key show prints are the key's own: coins paid to either
+	// are signed by sign --key and pass the script engine in finalize.
+	show := mustJSON[keyShowJSON](t, mustRun(t, "key", "show", "--json", "--key", stakerKS))
+	if show.P2WPKHPkScript != hex.EncodeToString(p2wpkhScript(w.staker)) || !strings.HasPrefix(show.P2TR, "bcrt1p") {
+		t.Fatalf("key show: %+v", show)
+	}
+	for _, pk := range []string{show.P2WPKHPkScript, show.P2TRPkScript} {
+		script, _ := hex.DecodeString(pk)
+		_, utxo := fundingCoin("key show coin "+pk, script, 300_000)
+		f := filepath.Join(w.dir, "stake-"+pk[:4]+".psbt")
+		mustRun(t, append(append([]string{"stake"}, w.delegationArgs()...), "--amount", "100000", "--fee-rate", "2",
+			"--utxo", utxo, "--change-address", show.P2WPKH, "--out", f)...)
+		sj := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", f, "--key", stakerKS, "--passphrase-file", pass, "--out", f))
+		if len(sj.Signed) != 1 || sj.Signed[0].Kind != "funding" {
+			t.Fatalf("funding coin %s: %+v", pk, sj.Signed)
+		}
+		finalizeFiles(t, f)
+	}
 
 	// A keystore is never mistaken for a hex key, and a broken one is named.
 	broken := writeKeyText(t, w.dir, "broken.keystore", `{"version": 1, "public_key": "zz"}`)
