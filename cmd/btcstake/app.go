@@ -62,6 +62,12 @@ every transaction of the staking lifecycle.`,
 		return []string{"regtest", "signet", "testnet", "mainnet"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// Every command validates --network, whether or not it uses it, so a
+	// typo never passes silently.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, err := a.params()
+		return err
+	}
 	for _, ctor := range commandCtors {
 		root.AddCommand(ctor(a))
 	}
@@ -86,15 +92,17 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	if err == nil {
 		return exitOK
 	}
+	// One line, always: usage errors point at --help on the same line.
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintf(stderr, "btcstake: error: %s\n", msg)
 	var u usageError
 	if errors.As(err, &u) || isCobraUsage(err) {
 		if cmd != nil {
-			fmt.Fprintf(stderr, "run '%s --help' for usage\n", cmd.CommandPath())
+			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 		}
+		fmt.Fprintf(stderr, "btcstake: error: %s\n", msg)
 		return exitUsage
 	}
+	fmt.Fprintf(stderr, "btcstake: error: %s\n", msg)
 	return exitError
 }
 
