@@ -177,19 +177,7 @@ func newAdaptorVerifyCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			verr := adaptor.EncVerify(pk, ek, m, sig)
-			if a.json {
-				out := verifyJSON{Valid: verr == nil}
-				if verr != nil {
-					out.Reason = verr.Error()
-				}
-				if err := a.printJSON(out); err != nil {
-					return err
-				}
-			} else if verr == nil {
-				a.printf("valid\n")
-			}
-			return verr
+			return a.reportVerify(adaptor.EncVerify(pk, ek, m, sig))
 		},
 	}
 	cmd.Flags().StringVar(&pkHex, "pk", "", "signer public key (32 or 33 bytes hex)")

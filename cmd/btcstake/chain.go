@@ -54,7 +54,7 @@ without sending anything. Exit code 1 when the node refuses.`,
 				return err
 			}
 			ctx := cmd.Context()
-			raw := txHexString(tx)
+			raw := txHex(tx)
 			var res []mempoolAccept
 			if err := n.callInto(ctx, &res, "testmempoolaccept", []string{raw}, 0.1); err != nil {
 				return err

@@ -205,6 +205,24 @@ type verifyJSON struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// reportVerify prints a verification verdict ("valid", or JSON with the
+// reason) and returns verr, so an invalid signature exits 1 with a one-line
+// reason.
+func (a *app) reportVerify(verr error) error {
+	if a.json {
+		out := verifyJSON{Valid: verr == nil}
+		if verr != nil {
+			out.Reason = verr.Error()
+		}
+		if err := a.printJSON(out); err != nil {
+			return err
+		}
+	} else if verr == nil {
+		a.printf("valid\n")
+	}
+	return verr
+}
+
 func newEotsVerifyCmd(a *app) *cobra.Command {
 	var pkHex, rHex, msgHex, sigHex string
 	cmd := &cobra.Command{
@@ -240,19 +258,7 @@ reason when not, 2 when an input is malformed.`,
 			if err != nil {
 				return err
 			}
-			verr := eots.Verify(pk, r, msg, sig)
-			if a.json {
-				out := verifyJSON{Valid: verr == nil}
-				if verr != nil {
-					out.Reason = verr.Error()
-				}
-				if err := a.printJSON(out); err != nil {
-					return err
-				}
-			} else if verr == nil {
-				a.printf("valid\n")
-			}
-			return verr
+			return a.reportVerify(eots.Verify(pk, r, msg, sig))
 		},
 	}
 	cmd.Flags().StringVar(&pkHex, "pk", "", "finality provider public key (32 bytes x-only or 33 compressed, hex)")

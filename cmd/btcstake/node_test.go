@@ -107,7 +107,7 @@ func (w *nodeWorld) stake(stakingTime uint16) (*wire.MsgTx, psbt.Delegation) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := w.cli("broadcast", "--tx", txHexString(tx)); code != 0 || !strings.Contains(out, tx.TxHash().String()) {
+	if code, out, errOut := w.cli("broadcast", "--tx", txHex(tx)); code != 0 || !strings.Contains(out, tx.TxHash().String()) {
 		t.Fatalf("broadcast staking tx: exit %d %q %q", code, out, errOut)
 	}
 	return tx, d
@@ -187,7 +187,7 @@ func TestNodeCommandsFollowAStake(t *testing.T) {
 	if _, err := w.node.MineTo(confHeight + 5 - 2); err != nil { // the next block is one short of the lock
 		t.Fatal(err)
 	}
-	code, _, errOut := w.cli("broadcast", "--tx", txHexString(wtx))
+	code, _, errOut := w.cli("broadcast", "--tx", txHex(wtx))
 	if code != 1 || !strings.Contains(errOut, "a time lock has not expired yet") || strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("premature withdraw: exit %d %q", code, errOut)
 	}
@@ -195,7 +195,7 @@ func TestNodeCommandsFollowAStake(t *testing.T) {
 	if s := w.status(txid); !s.Paths[0].SpendableNow {
 		t.Fatalf("timelock should be open: %+v", s.Paths[0])
 	}
-	if code, _, errOut := w.cli("broadcast", "--tx", txHexString(wtx)); code != 0 {
+	if code, _, errOut := w.cli("broadcast", "--tx", txHex(wtx)); code != 0 {
 		t.Fatalf("withdraw at the lock: %s", errOut)
 	}
 	w.mine(1)
@@ -224,7 +224,7 @@ func TestNodeCommandsFollowAStake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := w.cli("broadcast", "--tx", txHexString(ubTx)); code != 0 {
+	if code, _, errOut := w.cli("broadcast", "--tx", txHex(ubTx)); code != 0 {
 		t.Fatalf("unbond: %s", errOut)
 	}
 	w.mine(1)

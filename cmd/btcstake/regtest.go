@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
-	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/regtest"
@@ -413,7 +411,7 @@ new outpoint (txid:vout). It is unconfirmed unless --confirm mines a block.`,
 			}
 			out := regtestFundJSON{
 				Txid: op.Hash.String(), Vout: op.Index, Outpoint: op.String(), Amount: amount,
-				PkScript: hex.EncodeToString(pkScript), Tx: txHexString(tx), Confirmed: confirm,
+				PkScript: hex.EncodeToString(pkScript), Tx: txHex(tx), Confirmed: confirm,
 			}
 			if a.json {
 				return a.printJSON(out)
@@ -433,12 +431,4 @@ new outpoint (txid:vout). It is unconfirmed unless --confirm mines a block.`,
 	cmd.Flags().BoolVar(&confirm, "confirm", false, "mine one block after paying")
 	_ = cmd.MarkFlagRequired("amount")
 	return cmd
-}
-
-func txHexString(tx *wire.MsgTx) string {
-	var buf bytes.Buffer
-	if err := tx.Serialize(&buf); err != nil {
-		return ""
-	}
-	return hex.EncodeToString(buf.Bytes())
 }
