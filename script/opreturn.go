@@ -99,11 +99,13 @@ func ParseV0StakingData(pkScript []byte) (*V0StakingData, error) {
 	copy(d.Staker[:], pkScript[off:off+32])
 	copy(d.FinalityProvider[:], pkScript[off+32:off+64])
 	d.StakingTime = binary.BigEndian.Uint16(pkScript[off+64:])
-	if _, err := d.Staker.PubKey(); err != nil {
-		return nil, fmt.Errorf("%w: staker key: %v", ErrMalformedOpReturn, err)
+	// Both keys must be x coordinates of curve points (checked without
+	// lifting them: a block scanner calls this for every candidate).
+	if !isXCoordinate((*[32]byte)(&d.Staker)) {
+		return nil, fmt.Errorf("%w: staker key %s is not on the curve", ErrMalformedOpReturn, d.Staker)
 	}
-	if _, err := d.FinalityProvider.PubKey(); err != nil {
-		return nil, fmt.Errorf("%w: finality provider key: %v", ErrMalformedOpReturn, err)
+	if !isXCoordinate((*[32]byte)(&d.FinalityProvider)) {
+		return nil, fmt.Errorf("%w: finality provider key %s is not on the curve", ErrMalformedOpReturn, d.FinalityProvider)
 	}
 	return d, nil
 }
