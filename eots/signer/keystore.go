@@ -43,11 +43,26 @@ type KeystoreOptions struct {
 
 // WriteKeystore encrypts sk with passphrase and writes it atomically to
 // path with mode 0600. It refuses to overwrite an existing file unless
-// opts.Overwrite is set.
+// opts.Overwrite is set. A nil or zeroed key is refused (ErrInvalidArgument)
+// before anything is written: it would replace a good keystore with one that
+// never unlocks.
 func WriteKeystore(path string, sk *eots.SecretKey, passphrase []byte, opts KeystoreOptions) error {
 	if len(passphrase) == 0 {
 		return fmt.Errorf("%w: empty passphrase", ErrInvalidArgument)
 	}
+	if sk == nil {
+		return fmt.Errorf("%w: nil secret key", ErrInvalidArgument)
+	}
+	// Step 1: re-parse the key's bytes: a zeroed key (Zero) encodes as 0,
+	// which ParseSecretKey rejects. The public key written in the clear is
+	// then computed from the very scalar that gets encrypted.
+	raw := sk.Bytes()
+	own, err := eots.ParseSecretKey(raw[:])
+	clear(raw[:])
+	if err != nil {
+		return fmt.Errorf("%w: unusable secret key (zero or zeroed)", ErrInvalidArgument)
+	}
+	defer own.Zero()
 	rcpt, err := age.NewScryptRecipient(string(passphrase))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidArgument, err)
@@ -62,7 +77,7 @@ func WriteKeystore(path string, sk *eots.SecretKey, passphrase []byte, opts Keys
 	if err != nil {
 		return err
 	}
-	raw := sk.Bytes()
+	raw = own.Bytes()
 	_, err = w.Write(raw[:])
 	clear(raw[:])
 	if err != nil {
@@ -71,7 +86,7 @@ func WriteKeystore(path string, sk *eots.SecretKey, passphrase []byte, opts Keys
 	if err := w.Close(); err != nil {
 		return err
 	}
-	pk := sk.PubKey().SerializeCompressed()
+	pk := own.PubKey().SerializeCompressed()
 	data, err := json.MarshalIndent(keystoreFile{
 		Version:    KeystoreVersion,
 		PublicKey:  hex.EncodeToString(pk),

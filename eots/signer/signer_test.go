@@ -401,3 +401,38 @@ func TestSignerNoMutation(t *testing.T) {
 		t.Fatal("chain ID or caller's key mutated")
 	}
 }
+
+// TestWriteKeystoreRefusesUnusableKey: a nil or zeroed key is refused with
+// ErrInvalidArgument and leaves an existing keystore as it was, even with
+// Overwrite; writing it would replace a good key with one that never
+// unlocks.
+func TestWriteKeystoreRefusesUnusableKey(t *testing.T) {
+	rng := newRand(t)
+	path := filepath.Join(t.TempDir(), "key.json")
+	pass := []byte("pass")
+	if err := WriteKeystore(path, newKey(t, rng), pass, KeystoreOptions{WorkFactor: 10}); err != nil {
+		t.Fatal(err)
+	}
+	before := fileHash(t, path)
+	zeroed := newKey(t, rng)
+	zeroed.Zero()
+	for name, sk := range map[string]*eots.SecretKey{"nil": nil, "zeroed": zeroed} {
+		err := WriteKeystore(path, sk, pass, KeystoreOptions{WorkFactor: 10, Overwrite: true})
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("%s key: got %v, want ErrInvalidArgument", name, err)
+		}
+		if fileHash(t, path) != before {
+			t.Fatalf("%s key: the keystore was replaced", name)
+		}
+		fresh := filepath.Join(t.TempDir(), "new.json")
+		if err := WriteKeystore(fresh, sk, pass, KeystoreOptions{WorkFactor: 10}); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("%s key, new file: got %v", name, err)
+		}
+		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+			t.Fatalf("%s key: a keystore was written", name)
+		}
+	}
+	if _, err := LoadKeystore(path, pass); err != nil {
+		t.Fatalf("the original keystore no longer loads: %v", err)
+	}
+}
