@@ -22,6 +22,11 @@ const KeystoreVersion = 1
 // about a second and 256 MiB per unlock).
 const DefaultWorkFactor = 18
 
+// maxWorkFactor is the largest work factor LoadKeystore unlocks: age's
+// scrypt identity refuses anything above 22 (and SetWorkFactor panics above
+// 30), so a keystore written with more could never be opened.
+const maxWorkFactor = 22
+
 // keystoreFile is the on-disk JSON envelope. The public key is in the clear
 // so "show" needs no passphrase; on unlock it must match the decrypted key.
 // Ciphertext is age (scrypt recipient) encryption of the 32-byte secret key.
@@ -34,8 +39,8 @@ type keystoreFile struct {
 
 // KeystoreOptions tunes keystore creation.
 type KeystoreOptions struct {
-	// WorkFactor is scrypt's log2 N; 0 means DefaultWorkFactor. Tests use
-	// small values; production should keep the default.
+	// WorkFactor is scrypt's log2 N in [1, 22]; 0 means DefaultWorkFactor.
+	// Tests use small values; production should keep the default.
 	WorkFactor int
 	// Overwrite allows replacing an existing file (import --force).
 	Overwrite bool
@@ -49,6 +54,13 @@ type KeystoreOptions struct {
 func WriteKeystore(path string, sk *eots.SecretKey, passphrase []byte, opts KeystoreOptions) error {
 	if len(passphrase) == 0 {
 		return fmt.Errorf("%w: empty passphrase", ErrInvalidArgument)
+	}
+	wf := opts.WorkFactor
+	if wf == 0 {
+		wf = DefaultWorkFactor
+	}
+	if wf < 1 || wf > maxWorkFactor {
+		return fmt.Errorf("%w: scrypt work factor must be in [1, %d], got %d", ErrInvalidArgument, maxWorkFactor, wf)
 	}
 	if sk == nil {
 		return fmt.Errorf("%w: nil secret key", ErrInvalidArgument)
@@ -66,10 +78,6 @@ func WriteKeystore(path string, sk *eots.SecretKey, passphrase []byte, opts Keys
 	rcpt, err := age.NewScryptRecipient(string(passphrase))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidArgument, err)
-	}
-	wf := opts.WorkFactor
-	if wf == 0 {
-		wf = DefaultWorkFactor
 	}
 	rcpt.SetWorkFactor(wf)
 	var ct bytes.Buffer

@@ -436,3 +436,38 @@ func TestWriteKeystoreRefusesUnusableKey(t *testing.T) {
 		t.Fatalf("the original keystore no longer loads: %v", err)
 	}
 }
+
+// TestWriteKeystoreWorkFactorBounds: a work factor that LoadKeystore would
+// refuse to unlock (above age's limit of 22) or that age cannot use (below 1
+// or above 30, where it panics) is refused with ErrInvalidArgument and
+// writes nothing.
+func TestWriteKeystoreWorkFactorBounds(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	dir := t.TempDir()
+	for _, wf := range []int{-1, 23, 31, 64} {
+		path := filepath.Join(dir, fmt.Sprintf("wf%d.json", wf))
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("work factor %d: panic %v", wf, r)
+				}
+			}()
+			err = WriteKeystore(path, sk, []byte("pass"), KeystoreOptions{WorkFactor: wf})
+		}()
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("work factor %d: got %v, want ErrInvalidArgument", wf, err)
+		}
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Fatalf("work factor %d: a keystore was written", wf)
+		}
+	}
+	path := filepath.Join(dir, "ok.json")
+	if err := WriteKeystore(path, sk, []byte("pass"), KeystoreOptions{WorkFactor: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKeystore(path, []byte("pass")); err != nil {
+		t.Fatal(err)
+	}
+}
