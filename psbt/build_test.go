@@ -407,3 +407,52 @@ func TestSignFundingInputsTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSignFundingInputsChecksLegacyValue: a legacy (P2PKH) signature does
+// not commit to the value it spends, so a PSBT whose witness_utxo claims a
+// smaller value than the previous transaction really holds would make the
+// signer pay a fee it never saw. The signer refuses a witness_utxo that
+// contradicts non_witness_utxo, and a P2PKH input without non_witness_utxo,
+// and leaves the packet unchanged.
+func TestSignFundingInputsChecksLegacyValue(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	k := randKey(r)
+	build := func() *psbt.Packet {
+		res, err := BuildStaking(StakingRequest{Delegation: w.delegation(100), Value: 100_000, FeeRate: 1000,
+			ChangePkScript: p2wpkh(k), UTXOs: []UTXO{coin(r, k, p2pkh(k), 5_000_000)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Packet
+	}
+	// witness_utxo understating the coin's value.
+	p := build()
+	p.Inputs[0].WitnessUtxo = wire.NewTxOut(200_000, p2pkh(k))
+	before := serialize(t, p)
+	if n, err := SignFundingInputs(p, k); !errors.Is(err, ErrInvalidPSBT) || n != 0 {
+		t.Errorf("lying witness_utxo: signed %d, err %v; want ErrInvalidPSBT", n, err)
+	}
+	if !bytes.Equal(before, serialize(t, p)) {
+		t.Error("refused signing changed the packet")
+	}
+	// A P2PKH input known only by a witness_utxo: its value cannot be checked.
+	p = build()
+	p.Inputs[0].WitnessUtxo = p.Inputs[0].NonWitnessUtxo.TxOut[p.UnsignedTx.TxIn[0].PreviousOutPoint.Index]
+	p.Inputs[0].NonWitnessUtxo = nil
+	before = serialize(t, p)
+	if n, err := SignFundingInputs(p, k); !errors.Is(err, ErrMissingPrevTx) || n != 0 {
+		t.Errorf("p2pkh without non_witness_utxo: signed %d, err %v; want ErrMissingPrevTx", n, err)
+	}
+	if !bytes.Equal(before, serialize(t, p)) {
+		t.Error("refused signing changed the packet")
+	}
+	// The honest packet still signs and finalises.
+	p = build()
+	if n, err := SignFundingInputs(p, k); err != nil || n != 1 {
+		t.Fatalf("signed %d: %v", n, err)
+	}
+	if _, err := Finalize(p); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -23,15 +23,25 @@ func prevOuts(p *psbt.Packet) (*txscript.MultiPrevOutFetcher, error) {
 	m := make(map[wire.OutPoint]*wire.TxOut, len(p.Inputs))
 	for i, in := range p.UnsignedTx.TxIn {
 		pi := &p.Inputs[i]
-		switch {
-		case pi.WitnessUtxo != nil:
-			m[in.PreviousOutPoint] = pi.WitnessUtxo
-		case pi.NonWitnessUtxo != nil:
-			op := in.PreviousOutPoint
+		op := in.PreviousOutPoint
+		var full *wire.TxOut
+		if pi.NonWitnessUtxo != nil {
 			if pi.NonWitnessUtxo.TxHash() != op.Hash || int(op.Index) >= len(pi.NonWitnessUtxo.TxOut) {
 				return nil, fmt.Errorf("%w: input %d: non_witness_utxo is not the spent transaction", ErrInvalidPSBT, i)
 			}
-			m[op] = pi.NonWitnessUtxo.TxOut[op.Index]
+			full = pi.NonWitnessUtxo.TxOut[op.Index]
+		}
+		switch {
+		case pi.WitnessUtxo != nil:
+			// A witness_utxo that contradicts the spent transaction would
+			// misstate the value a legacy signature (which does not commit
+			// to it) spends, and so the fee.
+			if full != nil && (full.Value != pi.WitnessUtxo.Value || !bytes.Equal(full.PkScript, pi.WitnessUtxo.PkScript)) {
+				return nil, fmt.Errorf("%w: input %d: witness_utxo differs from the output non_witness_utxo creates", ErrInvalidPSBT, i)
+			}
+			m[op] = pi.WitnessUtxo
+		case full != nil:
+			m[op] = full
 		default:
 			return nil, fmt.Errorf("%w: input %d has neither witness_utxo nor non_witness_utxo", ErrInvalidPSBT, i)
 		}
@@ -196,8 +206,24 @@ func VerifyTapscriptSigs(p *psbt.Packet) (int, error) {
 // SignFundingInputs signs every P2WPKH, P2TR key-path, P2PKH and
 // P2SH-P2WPKH input whose key is among keys (the staking transaction's
 // funding coins), adding partial_sig or tap_key_sig fields. It returns the
-// number of inputs signed.
+// number of inputs signed. A P2PKH input must carry its non_witness_utxo
+// (ErrMissingPrevTx otherwise): its signature does not commit to the value
+// spent, which only the previous transaction proves. The packet is changed
+// only on success.
 func SignFundingInputs(p *psbt.Packet, keys ...*btcec.PrivateKey) (int, error) {
+	cp, err := clonePacket(p)
+	if err != nil {
+		return 0, err
+	}
+	n, err := signFundingInputs(cp, keys)
+	if err != nil {
+		return 0, err
+	}
+	*p = *cp
+	return n, nil
+}
+
+func signFundingInputs(p *psbt.Packet, keys []*btcec.PrivateKey) (int, error) {
 	fetch, err := prevOuts(p)
 	if err != nil {
 		return 0, err
@@ -270,6 +296,9 @@ func signKeyInput(p *psbt.Packet, i int, kind InputKind, prev *wire.TxOut, hashe
 		want := append(append([]byte{0x76, 0xa9, 0x14}, pkh...), 0x88, 0xac)
 		if !bytes.Equal(prev.PkScript, want) {
 			return false, nil
+		}
+		if pi.NonWitnessUtxo == nil {
+			return false, fmt.Errorf("%w: input %d is p2pkh and its psbt has no non_witness_utxo, so the value it spends cannot be checked", ErrMissingPrevTx, i)
 		}
 		h, err := txscript.CalcSignatureHash(prev.PkScript, txscript.SigHashAll, p.UnsignedTx, i)
 		if err != nil {
