@@ -456,3 +456,26 @@ func TestSignFundingInputsChecksLegacyValue(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBuildWithdrawRefusesUnspendableDestination: a withdraw sends the
+// whole stake to its destination, so an OP_RETURN (which burns it) or a
+// non-standard script (which no node relays) is refused as an invalid
+// output, as BuildStaking refuses such a change script.
+func TestBuildWithdrawRefusesUnspendableDestination(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 100_000, 100)
+	st, _ := d.StakingOutput()
+	for _, dest := range [][]byte{
+		{0x6a},                   // OP_RETURN: burns the stake
+		{0x6a, 0x04, 1, 2, 3, 4}, // OP_RETURN with data
+		{0x01, 0x02, 0x03},       // not even a parseable script
+		{0x51},                   // OP_TRUE: anyone can spend, non-standard
+	} {
+		_, err := BuildWithdraw(WithdrawRequest{Delegation: d, From: script.StakingOutputKind,
+			Funding: Funding{stTx, outputIndex(stTx, st)}, DestPkScript: dest, FeeRate: 1000})
+		if !errors.Is(err, ErrInvalidOutput) {
+			t.Errorf("destination %x: %v, want ErrInvalidOutput", dest, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/script"
@@ -131,7 +132,9 @@ type WithdrawRequest struct {
 // BuildWithdraw builds the withdraw transaction through the timelock path
 // of the staking output, the unbonding output or a slashing change output:
 // version 2, nSequence = the path's lock, one output to the destination
-// paying the funding value less the fee for the exact signed size.
+// paying the funding value less the fee for the exact signed size. The
+// destination must be a standard payment script (ErrInvalidOutput for an
+// OP_RETURN or a non-standard script).
 func BuildWithdraw(req WithdrawRequest) (*Result, error) {
 	d := &req.Delegation
 	if err := d.validate(); err != nil {
@@ -150,6 +153,11 @@ func BuildWithdraw(req WithdrawRequest) (*Result, error) {
 	}
 	if len(req.DestPkScript) == 0 {
 		return nil, fmt.Errorf("%w: no destination", ErrInvalidOutput)
+	}
+	// The whole stake goes to the destination: an OP_RETURN would burn it,
+	// a non-standard script would never relay.
+	if k := txscript.GetScriptClass(req.DestPkScript); k == txscript.NonStandardTy || k == txscript.NullDataTy {
+		return nil, fmt.Errorf("%w: destination script %x is not a standard payment script", ErrInvalidOutput, req.DestPkScript)
 	}
 	path, _ := src.Path(script.TimelockPath)
 	vs := spendVSize(src, path, []*wire.TxOut{wire.NewTxOut(0, req.DestPkScript)})
