@@ -100,6 +100,22 @@ func Attach(ctx context.Context, s State) (*Node, error) {
 	return n, nil
 }
 
+// StopState stops the node s describes when Attach cannot reach it. A node
+// that died leaves nothing to do (false, nil). A node that is alive but does
+// not answer RPC (it hangs, or the state's credentials are stale) is stopped
+// as Stop stops an attached node: asked over RPC, then SIGTERM, then SIGKILL
+// after 15 s; the process must carry s.Dir on its command line, so a reused
+// pid is never signalled. It reports whether a node process was running.
+func StopState(s State) (running bool, err error) {
+	if s.Pid <= 0 || s.Dir == "" || !processAlive(s.Pid) || !processMatches(s.Pid, s.Dir) {
+		return false, nil
+	}
+	n := &Node{kind: s.Kind, rpcInfo: s.RPC, dir: s.Dir, logPath: s.Log, pid: s.Pid,
+		rpc: newRPCCaller(s.RPC.Host, s.RPC.User, s.RPC.Pass)}
+	defer n.rpc.close()
+	return true, n.stopProcess(15 * time.Second)
+}
+
 // SaveState writes s to path atomically (temp file, fsync, rename) with
 // mode 0600, creating the directory (0700) if needed.
 func SaveState(path string, s State) error {

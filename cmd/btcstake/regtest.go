@@ -149,7 +149,12 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 					n.Close()
 					return fmt.Errorf("a regtest node is already running (pid %d, rpc %s); stop it with 'btcstake regtest stop --dir %s'", st.Pid, st.RPC.Host, f.dir)
 				}
-				// A stale state from a node that died: start afresh.
+				// A stale state: the node died, or it hangs or no longer
+				// takes the saved credentials. Stop such a node before its
+				// state and data go, or it would run on unreachable.
+				if _, err := regtest.StopState(st); err != nil {
+					return fmt.Errorf("the node of %s does not answer and could not be stopped: %w", f.statePath(), err)
+				}
 				_ = os.Remove(f.statePath())
 			}
 			if err := os.RemoveAll(f.dataDir()); err != nil {
@@ -277,7 +282,14 @@ func newRegtestStopCmd(a *app, f *regtestFlags) *cobra.Command {
 				if _, serr := os.Stat(f.statePath()); os.IsNotExist(serr) {
 					return err
 				}
-				// The node died on its own: just clean up after it.
+				// The node died on its own, or it hangs or no longer takes
+				// the saved credentials: stop its process if it is still
+				// there (keeping the state if that fails), then clean up.
+				running, serr := regtest.StopState(st)
+				if serr != nil {
+					return fmt.Errorf("the node does not answer and could not be stopped: %w", serr)
+				}
+				wasRunning = running
 			} else if err := n.Stop(); err != nil {
 				return err
 			}
