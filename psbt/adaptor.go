@@ -2,6 +2,7 @@ package psbt
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -205,7 +206,8 @@ func AdaptorSignSlashing(p *psbt.Packet, idx int, covKey *btcec.PrivateKey) (int
 // and the covenant's adaptor signatures into a broadcastable transaction,
 // given a finality provider's secret key (for instance one extracted from an
 // EOTS double-sign): it decrypts the adaptor signatures encrypted to that
-// provider, signs the provider's slot, finalises and verifies every input.
+// provider (skipping any that do not yield a valid signature), signs the
+// provider's slot, finalises and verifies every input.
 // The packet p is not modified.
 func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, error) {
 	cp, err := clonePacket(p)
@@ -231,14 +233,18 @@ func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, err
 			return nil, err
 		}
 		for _, a := range sigs {
-			if a.FinalityProvider != fp || a.LeafHash != lh {
+			if a.FinalityProvider != fp || a.LeafHash != lh || !contains(leaf.Covenant, a.Covenant) {
 				continue
 			}
+			// An adaptor signature that does not decrypt to a valid
+			// signature (it came unchecked from some PSBT) is skipped: it
+			// must not block slashing when a quorum of others is valid.
+			// Finalize reports a shortfall.
 			s, err := adaptor.Decrypt(a.Sig, dk)
 			if err != nil {
-				return nil, fmt.Errorf("%w: decrypting %s's adaptor signature: %v", ErrBadSignature, a.Covenant, err)
+				continue
 			}
-			if err := AddTapscriptSig(cp, idx, a.Covenant, s.Serialize()); err != nil {
+			if err := AddTapscriptSig(cp, idx, a.Covenant, s.Serialize()); err != nil && !errors.Is(err, ErrBadSignature) {
 				return nil, err
 			}
 		}

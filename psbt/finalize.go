@@ -60,8 +60,9 @@ func clonePacket(p *psbt.Packet) (*psbt.Packet, error) {
 // Script-path inputs of the staking protocol get the witness their leaf
 // demands (PROTOCOL.md section 5): staker signature, exactly one finality
 // provider and exactly quorum covenant signatures in descending slot order.
-// When more covenant members (or finality providers) signed than the leaf
-// takes, the signatures of the smallest keys are used. Other inputs (the
+// Signatures that do not verify are left out. When more covenant members
+// (or finality providers) signed validly than the leaf takes, the
+// signatures of the smallest keys are used. Other inputs (the
 // staking transaction's funding coins) are finalised by btcd's finaliser.
 //
 // On any error p is left unchanged; on success its inputs are finalised.
@@ -124,18 +125,25 @@ func finalizeTapscript(p *psbt.Packet, idx int) error {
 		return fmt.Errorf("%w: %v", ErrNotFinalizable, err)
 	}
 	lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+	h, err := TapscriptSigHash(p, idx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotFinalizable, err)
+	}
+	// Signatures combined from other PSBTs were never checked: one that
+	// does not verify is left out, so it cannot take the slot of a valid
+	// one (the leaf takes exactly quorum covenant signatures).
 	have := map[script.XOnlyKey][]byte{}
 	for _, s := range p.Inputs[idx].TaprootScriptSpendSig {
 		if !bytes.Equal(s.LeafHash, lh[:]) || s.SigHash != txscript.SigHashDefault {
 			continue
 		}
-		if k, err := script.ParseXOnlyKey(s.XOnlyPubKey); err == nil {
+		if k, err := script.ParseXOnlyKey(s.XOnlyPubKey); err == nil && verifySchnorr(k, h, s.Signature) == nil {
 			have[k] = s.Signature
 		}
 	}
 	sigs := script.Signatures{Staker: have[leaf.Staker]}
 	if sigs.Staker == nil {
-		return fmt.Errorf("%w: input %d: the staker has not signed the %s leaf", ErrNotFinalizable, idx, leaf.Kind)
+		return fmt.Errorf("%w: input %d: the staker has not signed the %s leaf (or its signature does not verify)", ErrNotFinalizable, idx, leaf.Kind)
 	}
 	if leaf.Kind != script.TimelockPath {
 		sigs.Covenant, err = choose(have, leaf.Covenant, int(leaf.Quorum), "covenant", idx)

@@ -1,8 +1,10 @@
 package psbt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -191,5 +193,95 @@ func TestAdaptorSigRejected(t *testing.T) {
 	// Unbonding inputs take no adaptor signatures.
 	if _, err := AdaptorSignSlashing(ub.Packet, 0, w.cov[0]); err == nil {
 		t.Error("adaptor-signed a finalised unbonding input")
+	}
+}
+
+// corruptLast flips a bit in the last byte of b (a signature's s).
+func corruptLast(b []byte) { b[len(b)-1] ^= 1 }
+
+// TestFinalizeSkipsBadSignatures: PSBTs combined from several signers carry
+// signatures nobody verified. A bad signature (or adaptor signature) from
+// one covenant member must not stop finalisation, or completion of a
+// slashing transaction, when a quorum of others signed validly; the bad
+// one is left out of the witness.
+func TestFinalizeSkipsBadSignatures(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 500_000, 100)
+	st, _ := d.StakingOutput()
+	f := Funding{stTx, outputIndex(stTx, st)}
+	sorted := func() []*btcec.PrivateKey { // covenant keys, ascending x-only
+		ks := append([]*btcec.PrivateKey(nil), w.cov...)
+		slices.SortFunc(ks, func(a, b *btcec.PrivateKey) int {
+			x, y := script.XOnly(a.PubKey()), script.XOnly(b.PubKey())
+			return bytes.Compare(x[:], y[:])
+		})
+		return ks
+	}()
+
+	// Unbonding: all three covenant members signed; the smallest key's
+	// signature (which the finaliser prefers) is corrupted in transit.
+	ub, err := BuildUnbonding(d, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signAll(t, ub.Packet, append([]*btcec.PrivateKey{w.staker}, w.cov...)...)
+	smallest := script.XOnly(sorted[0].PubKey())
+	for _, s := range ub.Packet.Inputs[0].TaprootScriptSpendSig {
+		if bytes.Equal(s.XOnlyPubKey, smallest[:]) {
+			corruptLast(s.Signature)
+		}
+	}
+	p, err := Decode(serialize(t, ub.Packet)) // as it would arrive
+	if err != nil {
+		t.Fatal(err)
+	}
+	ubTx, err := Finalize(p)
+	if err != nil {
+		t.Fatalf("finalize with a quorum of good signatures and one bad: %v", err)
+	}
+	if len(ubTx.TxIn[0].Witness[2]) != 0 { // slot of the smallest key (descending order)
+		t.Error("the bad signature went into the witness")
+	}
+	// Only the bad one and the staker: refused, naming the shortfall.
+	p2, _ := Decode(serialize(t, ub.Packet))
+	keep := p2.Inputs[0].TaprootScriptSpendSig[:0]
+	for _, s := range p2.Inputs[0].TaprootScriptSpendSig {
+		if x := script.XOnly(w.staker.PubKey()); bytes.Equal(s.XOnlyPubKey, x[:]) || bytes.Equal(s.XOnlyPubKey, smallest[:]) {
+			keep = append(keep, s)
+		}
+	}
+	p2.Inputs[0].TaprootScriptSpendSig = keep
+	if _, err := Finalize(p2); !errors.Is(err, ErrNotFinalizable) {
+		t.Errorf("finalize with one bad covenant signature only: %v", err)
+	}
+
+	// Slashing: every covenant member adaptor-signed; the smallest key's
+	// adaptor signature is corrupted. Completion still succeeds.
+	res, err := BuildSlashing(d, script.StakingOutputKind, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signAll(t, res.Packet, w.staker)
+	for _, k := range w.cov {
+		if _, err := AdaptorSignSlashing(res.Packet, 0, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range res.Packet.Inputs[0].Unknowns {
+		if a, ok, _ := parseAdaptorUnknown(u); ok && a.Covenant == smallest {
+			corruptLast(u.Value)
+		}
+	}
+	sp, err := Decode(serialize(t, res.Packet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := CompleteSlashing(sp, w.fps[0])
+	if err != nil {
+		t.Fatalf("complete slashing with a quorum of good adaptor signatures and one bad: %v", err)
+	}
+	if err := ValidateSlashingTx(tx, stTx, f.Index, script.StakingOutputKind, d); err != nil {
+		t.Error(err)
 	}
 }
