@@ -87,12 +87,17 @@ func TestStartFailures(t *testing.T) {
 	}
 	// A program that never answers RPC: StartTimeout bounds the wait.
 	hang := filepath.Join(dir, "hangs")
-	if err := os.WriteFile(hang, []byte("#!/bin/sh\nexec sleep 60\n"), 0o755); err != nil {
+	if err := os.WriteFile(hang, []byte("#!/bin/sh\necho 'loading block index' >&2\nexec sleep 60\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Start(ctx, Options{Dir: dir, Binary: hang, StartTimeout: 300 * time.Millisecond})
 	if !errors.Is(err, ErrStart) {
 		t.Fatalf("silent binary: %v, want ErrStart", err)
+	}
+	// The timeout also shows the log's last lines: a test's directory is
+	// gone by the time anyone could read node.log.
+	if !strings.Contains(err.Error(), "loading block index") {
+		t.Fatalf("start timeout does not show the log: %v", err)
 	}
 
 	t.Setenv(EnvBtcd, filepath.Join(dir, "nope"))

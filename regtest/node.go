@@ -197,7 +197,7 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 	if blocks > 0 {
 		if _, err = n.Mine(blocks); err != nil {
 			n.kill()
-			return nil, fmt.Errorf("%w: mining the initial %d blocks: %v", ErrStart, blocks, err)
+			return nil, fmt.Errorf("%w: mining the initial %d blocks: %v (log %s ends: %s)", ErrStart, blocks, err, n.logPath, n.LogTail(5))
 		}
 	}
 	return n, nil
@@ -258,7 +258,7 @@ func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, 
 		case <-n.exited:
 			return fmt.Errorf("%w: %s exited during start-up (log %s): %s", ErrStart, n.kind, n.logPath, n.LogTail(5))
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %s did not answer RPC within %s (log %s): %v", ErrStart, n.kind, timeout, n.logPath, err)
+			return fmt.Errorf("%w: %s did not answer RPC within %s (log %s): %v; log ends: %s", ErrStart, n.kind, timeout, n.logPath, err, n.LogTail(5))
 		case <-tick.C:
 		}
 	}
