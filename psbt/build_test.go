@@ -479,3 +479,58 @@ func TestBuildWithdrawRefusesUnspendableDestination(t *testing.T) {
 		}
 	}
 }
+
+// TestCombineUnitesScriptsAndDerivations: Combine promises the BIP-174
+// combiner's union of leaf scripts and derivations, not only signatures: a
+// copy that lost them (a signer that strips what it does not need) comes
+// first and the combination still finalises, with the derivations kept.
+func TestCombineUnitesScriptsAndDerivations(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 300_000, 1000)
+	d.StakerOrigin = &KeyOrigin{Fingerprint: 0xfeedf00d, Path: []uint32{86 + 1<<31, 1 << 31, 1 << 31, 0, 3}}
+	st, _ := d.StakingOutput()
+	res, err := BuildUnbonding(d, Funding{Tx: stTx, Index: outputIndex(stTx, st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := serialize(t, res.Packet)
+	stripped, _ := Decode(full)
+	signAll(t, stripped, w.cov[0], w.cov[1])
+	in, out := &stripped.Inputs[0], &stripped.Outputs[0]
+	in.TaprootLeafScript, in.TaprootBip32Derivation, in.TaprootInternalKey, in.TaprootMerkleRoot = nil, nil, nil, nil
+	out.TaprootInternalKey, out.TaprootTapTree, out.TaprootBip32Derivation = nil, nil, nil
+	staker, _ := Decode(full)
+	signAll(t, staker, w.staker)
+	strippedBefore, stakerBefore := serialize(t, stripped), serialize(t, staker)
+
+	c, err := Combine(stripped, staker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(strippedBefore, serialize(t, stripped)) || !bytes.Equal(stakerBefore, serialize(t, staker)) {
+		t.Error("Combine modified its inputs")
+	}
+	ci, co := c.Inputs[0], c.Outputs[0]
+	if len(ci.TaprootLeafScript) != 1 || len(ci.TaprootBip32Derivation) != 1 || ci.TaprootInternalKey == nil || ci.TaprootMerkleRoot == nil {
+		t.Errorf("input fields not united: leaf scripts %d, derivations %d", len(ci.TaprootLeafScript), len(ci.TaprootBip32Derivation))
+	}
+	if co.TaprootInternalKey == nil || co.TaprootTapTree == nil || len(co.TaprootBip32Derivation) != 1 ||
+		co.TaprootBip32Derivation[0].MasterKeyFingerprint != 0xfeedf00d {
+		t.Error("output fields not united")
+	}
+	if n, err := VerifyTapscriptSigs(c); err != nil || n != 3 {
+		t.Fatalf("verified %d: %v", n, err)
+	}
+	if _, err := Finalize(c); err != nil {
+		t.Fatal(err)
+	}
+	// Combining a packet with itself adds nothing twice.
+	c2, err := Combine(c, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(serialize(t, c), serialize(t, c2)) {
+		t.Error("combining a packet with itself changed it")
+	}
+}

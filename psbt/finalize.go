@@ -191,7 +191,9 @@ func choose(have map[script.XOnlyKey][]byte, keys []script.XOnlyKey, want int, r
 
 // Combine merges PSBTs of the same unsigned transaction signed by different
 // parties (BIP-174 combiner) into a new packet: signatures, leaf scripts,
-// derivations and unknown fields are united. The inputs are not modified.
+// derivations and unknown fields of inputs and outputs are united; for the
+// other fields the first packet that has one wins. The inputs are not
+// modified.
 func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 	if len(pkts) == 0 {
 		return nil, fmt.Errorf("%w: nothing to combine", ErrInvalidPSBT)
@@ -241,7 +243,66 @@ func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 			if a.FinalScriptSig == nil {
 				a.FinalScriptSig = b.FinalScriptSig
 			}
+			if a.FinalScriptWitness != nil || a.FinalScriptSig != nil {
+				continue // final: BIP-174 keeps no scripts or derivations
+			}
+			for _, l := range b.TaprootLeafScript {
+				if !slices.ContainsFunc(a.TaprootLeafScript, func(x *psbt.TaprootTapLeafScript) bool {
+					return bytes.Equal(x.ControlBlock, l.ControlBlock) && bytes.Equal(x.Script, l.Script) && x.LeafVersion == l.LeafVersion
+				}) {
+					a.TaprootLeafScript = append(a.TaprootLeafScript, l)
+				}
+			}
+			a.TaprootBip32Derivation = uniteTapDerivations(a.TaprootBip32Derivation, b.TaprootBip32Derivation)
+			a.Bip32Derivation = uniteDerivations(a.Bip32Derivation, b.Bip32Derivation)
+			a.TaprootInternalKey = orBytes(a.TaprootInternalKey, b.TaprootInternalKey)
+			a.TaprootMerkleRoot = orBytes(a.TaprootMerkleRoot, b.TaprootMerkleRoot)
+			a.RedeemScript = orBytes(a.RedeemScript, b.RedeemScript)
+			a.WitnessScript = orBytes(a.WitnessScript, b.WitnessScript)
+		}
+		for i := range out.Outputs {
+			a, b := &out.Outputs[i], &c.Outputs[i]
+			a.TaprootBip32Derivation = uniteTapDerivations(a.TaprootBip32Derivation, b.TaprootBip32Derivation)
+			a.Bip32Derivation = uniteDerivations(a.Bip32Derivation, b.Bip32Derivation)
+			a.TaprootInternalKey = orBytes(a.TaprootInternalKey, b.TaprootInternalKey)
+			a.TaprootTapTree = orBytes(a.TaprootTapTree, b.TaprootTapTree)
+			a.RedeemScript = orBytes(a.RedeemScript, b.RedeemScript)
+			a.WitnessScript = orBytes(a.WitnessScript, b.WitnessScript)
+			for _, u := range b.Unknowns {
+				if !slices.ContainsFunc(a.Unknowns, func(x *psbt.Unknown) bool { return bytes.Equal(x.Key, u.Key) }) {
+					a.Unknowns = append(a.Unknowns, u)
+				}
+			}
 		}
 	}
 	return out, nil
+}
+
+// orBytes is a unless it is empty, else b.
+func orBytes(a, b []byte) []byte {
+	if len(a) == 0 {
+		return b
+	}
+	return a
+}
+
+// uniteTapDerivations adds to a the taproot derivations of b for keys a
+// lacks (one entry per key, as BIP-174 requires).
+func uniteTapDerivations(a, b []*psbt.TaprootBip32Derivation) []*psbt.TaprootBip32Derivation {
+	for _, d := range b {
+		if !slices.ContainsFunc(a, func(x *psbt.TaprootBip32Derivation) bool { return bytes.Equal(x.XOnlyPubKey, d.XOnlyPubKey) }) {
+			a = append(a, d)
+		}
+	}
+	return a
+}
+
+// uniteDerivations adds to a the BIP-32 derivations of b for keys a lacks.
+func uniteDerivations(a, b []*psbt.Bip32Derivation) []*psbt.Bip32Derivation {
+	for _, d := range b {
+		if !slices.ContainsFunc(a, func(x *psbt.Bip32Derivation) bool { return bytes.Equal(x.PubKey, d.PubKey) }) {
+			a = append(a, d)
+		}
+	}
+	return a
 }
