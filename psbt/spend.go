@@ -24,6 +24,9 @@ func (f Funding) check(o *script.Output) (*wire.TxOut, wire.OutPoint, error) {
 	if f.Tx == nil || int(f.Index) >= len(f.Tx.TxOut) {
 		return nil, wire.OutPoint{}, fmt.Errorf("%w: funding transaction has no output %d", ErrWrongInput, f.Index)
 	}
+	if err := nilParts("funding tx", f.Tx); err != nil {
+		return nil, wire.OutPoint{}, fmt.Errorf("%w: %v", ErrWrongInput, err)
+	}
 	out := f.Tx.TxOut[f.Index]
 	if !bytes.Equal(out.PkScript, o.PkScript) {
 		return nil, wire.OutPoint{}, fmt.Errorf("%w: output %d of %s does not pay the %s output of this delegation",

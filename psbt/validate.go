@@ -15,6 +15,22 @@ func invalid(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: %w: %s", ErrInvalidTx, kind, fmt.Sprintf(format, args...))
 }
 
+// nilParts refuses a transaction with a nil input or output, which hashing
+// or reading it would dereference (only a hand-built one can have them).
+func nilParts(what string, tx *wire.MsgTx) error {
+	for i, in := range tx.TxIn {
+		if in == nil {
+			return invalid(ErrTxInputs, "%s input %d is nil", what, i)
+		}
+	}
+	for i, o := range tx.TxOut {
+		if o == nil {
+			return invalid(ErrTxOutputs, "%s output %d is nil", what, i)
+		}
+	}
+	return nil
+}
+
 // maxStandardWeight is the largest standard transaction weight.
 const maxStandardWeight = 400_000
 
@@ -33,6 +49,9 @@ func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
 	}
 	if tx == nil {
 		return 0, invalid(ErrTxOutputs, "no transaction")
+	}
+	if err := nilParts("staking tx", tx); err != nil {
+		return 0, err
 	}
 	if tx.Version != 2 {
 		return 0, invalid(ErrTxVersion, "staking tx version %d, want 2", tx.Version)
@@ -77,6 +96,9 @@ func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
 	tx := unbonding
 	if tx == nil {
 		return invalid(ErrTxInputs, "no transaction")
+	}
+	if err := nilParts("unbonding tx", tx); err != nil {
+		return err
 	}
 	if tx.Version != 2 {
 		return invalid(ErrTxVersion, "unbonding tx version %d, want 2", tx.Version)
@@ -136,6 +158,9 @@ func ValidateSlashingTx(slashing, funding *wire.MsgTx, fundingIdx uint32, from s
 	p := d.Params
 	if tx == nil {
 		return invalid(ErrTxInputs, "no transaction")
+	}
+	if err := nilParts("slashing tx", tx); err != nil {
+		return err
 	}
 	if tx.Version < 1 || tx.Version > 2 {
 		return invalid(ErrTxVersion, "slashing tx version %d, want 1 or 2", tx.Version)

@@ -288,3 +288,58 @@ func FuzzDecodePSBT(f *testing.F) {
 		_, _ = VerifyTapscriptSigs(p)
 	})
 }
+
+// TestNilTxPartsRefused: a hand-built transaction with a nil input or
+// output is refused with an error of the rule's kind, never a panic, by the
+// validators and the builders that take a funding transaction.
+func TestNilTxPartsRefused(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	idx := outputIndex(stTx, st)
+	ubRes, err := BuildUnbonding(d, Funding{stTx, idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ubTx := ubRes.Packet.UnsignedTx
+	slRes, err := BuildSlashing(d, script.StakingOutputKind, Funding{stTx, idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slTx := slRes.Packet.UnsignedTx
+	nilOut := func(tx *wire.MsgTx, i int) *wire.MsgTx { c := tx.Copy(); c.TxOut[i] = nil; return c }
+	nilIn := func(tx *wire.MsgTx, i int) *wire.MsgTx { c := tx.Copy(); c.TxIn[i] = nil; return c }
+	withNilOut := func(tx *wire.MsgTx) *wire.MsgTx { c := tx.Copy(); c.TxOut = append(c.TxOut, nil); return c }
+	for _, c := range []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"staking tx with a nil output", func() error { _, err := ValidateStakingTx(withNilOut(stTx), d); return err }, ErrTxOutputs},
+		{"unbonding tx with a nil input", func() error { return ValidateUnbondingTx(nilIn(ubTx, 0), stTx, d) }, ErrTxInputs},
+		{"unbonding tx with a nil output", func() error { return ValidateUnbondingTx(nilOut(ubTx, 0), stTx, d) }, ErrTxOutputs},
+		{"slashing tx with a nil input", func() error {
+			return ValidateSlashingTx(nilIn(slTx, 0), stTx, idx, script.StakingOutputKind, d)
+		}, ErrTxInputs},
+		{"slashing tx with a nil output", func() error {
+			return ValidateSlashingTx(nilOut(slTx, 1), stTx, idx, script.StakingOutputKind, d)
+		}, ErrTxOutputs},
+		{"funding output nil", func() error { _, err := BuildUnbonding(d, Funding{nilOut(stTx, int(idx)), idx}); return err }, ErrWrongInput},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("panic: %v", p)
+					}
+				}()
+				err = c.run()
+			}()
+			if !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+}
