@@ -185,8 +185,9 @@ type ParsedStakingTx struct {
 // IsPossible is the zero-allocation prefilter with the parser's tag.
 func (p *StakingTxParser) IsPossible(tx *wire.MsgTx) bool { return IsPossibleV0StakingTx(tx, p.tag) }
 
-// Parse recognises a phase-1 staking transaction: exactly one OP_RETURN of
-// the phase-1 shape, carrying the parser's tag, version 0 and valid keys;
+// Parse recognises a phase-1 staking transaction: exactly one OP_RETURN
+// with valid version-0 staking data (73-byte OP_RETURNs that do not decode
+// are ignored, as Babylon does), carrying the parser's tag;
 // and exactly one output paying the staking output rebuilt from its staker
 // key, finality provider key and staking time with the parser's covenant
 // committee. Errors: ErrNotStakingTx, ErrAmbiguousStakingTx,
@@ -198,28 +199,40 @@ func (p *StakingTxParser) Parse(tx *wire.MsgTx) (*ParsedStakingTx, error) {
 	if len(tx.TxOut) < 2 {
 		return nil, fmt.Errorf("%w: %d outputs, need at least 2", ErrNotStakingTx, len(tx.TxOut))
 	}
-	// Step 1: find the single OP_RETURN of the phase-1 shape.
+	// Step 1: find the single OP_RETURN holding valid version-0 staking
+	// data (any tag). As in Babylon's parser, a 73-byte OP_RETURN that does
+	// not decode (another version, a key off the curve) is skipped; it is
+	// reported only if no output decodes.
 	opIdx := -1
+	var data *V0StakingData
+	var malformed error
 	for i, out := range tx.TxOut {
 		if out == nil {
 			continue
 		}
 		s := out.PkScript
-		if len(s) == V0OpReturnLen && s[0] == txscript.OP_RETURN && s[1] == txscript.OP_DATA_71 {
-			if opIdx >= 0 {
-				return nil, fmt.Errorf("%w: phase-1 op_return outputs at %d and %d", ErrAmbiguousStakingTx, opIdx, i)
-			}
-			opIdx = i
+		if len(s) != V0OpReturnLen || s[0] != txscript.OP_RETURN || s[1] != txscript.OP_DATA_71 {
+			continue
 		}
+		d, err := ParseV0StakingData(s)
+		if err != nil {
+			if malformed == nil {
+				malformed = err
+			}
+			continue
+		}
+		if opIdx >= 0 {
+			return nil, fmt.Errorf("%w: phase-1 op_return outputs at %d and %d", ErrAmbiguousStakingTx, opIdx, i)
+		}
+		opIdx, data = i, d
 	}
 	if opIdx < 0 {
+		if malformed != nil {
+			return nil, malformed
+		}
 		return nil, fmt.Errorf("%w: no phase-1 op_return output", ErrNotStakingTx)
 	}
-	// Step 2: tag, version and keys.
-	data, err := ParseV0StakingData(tx.TxOut[opIdx].PkScript)
-	if err != nil {
-		return nil, err
-	}
+	// Step 2: the tag.
 	if data.Tag != p.tag {
 		return nil, fmt.Errorf("%w: tag %x, want %x", ErrNotStakingTx, data.Tag[:], p.tag[:])
 	}

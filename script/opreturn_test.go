@@ -173,6 +173,26 @@ func TestStakingTxParser(t *testing.T) {
 			}
 		})
 	}
+	// Babylon's parser counts only outputs that decode as version-0 staking
+	// data (any tag): another 73-byte OP_RETURN that does not (another
+	// version, a key off the curve), which relays since Bitcoin Core 30
+	// allows several OP_RETURN outputs, leaves the staking tx recognised.
+	offCurve := other.Script() // another protocol's tag
+	for i := 7; i < 39; i++ {
+		offCurve[i] = 0xff // x >= p: no curve point
+	}
+	for name, extra := range map[string]*wire.TxOut{"version 1": wire.NewTxOut(0, v1), "another tag and a key off the curve": wire.NewTxOut(0, offCurve)} {
+		t.Run("valid plus a 73-byte op_return with "+name, func(t *testing.T) {
+			tx := s.tx(stake, opret, extra)
+			if !s.parser.IsPossible(tx) {
+				t.Error("prefilter refused it")
+			}
+			got, err := s.parser.Parse(tx)
+			if err != nil || got.OpReturnIndex != 1 || got.StakingOutputIndex != 0 {
+				t.Fatalf("got %+v, %v", got, err)
+			}
+		})
+	}
 	if _, err := s.parser.Parse(nil); !errors.Is(err, ErrNotStakingTx) {
 		t.Errorf("nil tx: %v", err)
 	}
