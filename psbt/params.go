@@ -153,7 +153,14 @@ func parseRate(s string) (float64, error) {
 // Validate checks every rule of PROTOCOL.md section 4 (Params), each with
 // its own error kind, and that the smallest stake the params allow still
 // leads to valid unbonding and slashing transactions.
-func (p *Params) Validate() error {
+func (p *Params) Validate() (err error) {
+	// The parsed rate doubles as the "validated" mark builders check: it
+	// must not survive a failed validation.
+	defer func() {
+		if err != nil {
+			p.rate = 0
+		}
+	}()
 	// Covenant committee: keys present and unique, 0 < quorum, 2*quorum > n.
 	n := uint32(len(p.CovenantKeys))
 	if n == 0 {

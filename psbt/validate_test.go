@@ -343,3 +343,36 @@ func TestNilTxPartsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidParamsStayInvalid: builders validate hand-built params on
+// first use and remember success. A failed validation must not be
+// remembered as success: every later call refuses the params too.
+func TestInvalidParamsStayInvalid(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	f := Funding{stTx, outputIndex(stTx, st)}
+	for _, c := range []struct {
+		name string
+		mod  func(p *Params)
+		want error
+	}{
+		{"slashing fee zero", func(p *Params) { p.MinSlashingFee = 0 }, ErrInvalidSlashingFee},
+		{"tag three bytes", func(p *Params) { p.Tag = []byte("bbt") }, ErrInvalidParams},
+		{"min stake slashes to dust", func(p *Params) { p.SlashingRate = "0.001" }, ErrDustOutput},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := *w.params
+			p.rate = 0 // as built by hand
+			c.mod(&p)
+			bad := d
+			bad.Params = &p
+			for call := 0; call < 3; call++ {
+				if _, err := BuildUnbonding(bad, f); !errors.Is(err, c.want) {
+					t.Fatalf("call %d: got %v, want %v", call, err, c.want)
+				}
+			}
+		})
+	}
+}
