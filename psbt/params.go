@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -62,14 +63,19 @@ func LoadParams(path string) (*Params, error) {
 	return ParseParams(b)
 }
 
-// ParseParams decodes and validates params JSON. Unknown fields are refused
-// so that a misspelt field is not silently ignored.
+// ParseParams decodes and validates params JSON. Unknown fields and data
+// after the object are refused so that nothing is silently ignored.
 func ParseParams(b []byte) (*Params, error) {
 	var j paramsJSON
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	// Anything after the object (a second object pasted in, say) would
+	// otherwise be ignored as silently as a misspelt field.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the params object", ErrInvalidParams)
 	}
 	p := &Params{
 		CovenantQuorum: j.CovenantQuorum, MinStakingValue: j.MinStakingValue, MaxStakingValue: j.MaxStakingValue,

@@ -168,6 +168,7 @@ func TestParamsRules(t *testing.T) {
 		want error
 	}{
 		{"not json", []byte("{"), ErrInvalidParams},
+		{"trailing data", append(bytes.Clone(raw), []byte(` {"covenant_quorum": 5}`)...), ErrInvalidParams},
 		{"unknown field", mod(func(m map[string]any) { m["covenant_quorom"] = 3 }), ErrInvalidParams},
 		{"no covenant keys", mod(func(m map[string]any) { m["covenant_pks"] = []string{} }), ErrInvalidCovenant},
 		{"covenant key not hex", mod(func(m map[string]any) { m["covenant_pks"].([]any)[0] = "zz" }), ErrInvalidCovenant},
