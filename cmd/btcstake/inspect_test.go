@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/wire/v2"
+
 	"github.com/btcstake/btcstake/psbt"
 )
 
@@ -197,5 +199,47 @@ func TestReadPSBTForms(t *testing.T) {
 	}
 	if got := inspectJSONOf(t, "--psbt", j.PSBT); got.Txid != j.Txid {
 		t.Errorf("base64 argument: %+v", got)
+	}
+}
+
+// TestInspectFeeFromPreviousTx: a legacy input's signature does not commit
+// to the value it spends, so a PSBT's witness_utxo can understate it.
+// inspect reports the fee from the previous transaction (which the txid
+// proves), and sign refuses the packet, writing nothing.
+func TestInspectFeeFromPreviousTx(t *testing.T) {
+	w := newTxWorld(t)
+	prev1, u1 := fundingCoin("coin 1", p2wpkhScript(w.funder), 70_000)
+	prev2, u2 := fundingCoin("coin 2", p2pkhScript(w.funder), 60_000)
+	_ = prev1
+	args := append([]string{"stake", "--json"}, w.delegationArgs()...)
+	args = append(args, "--amount", "100000", "--fee-rate", "2", "--utxo", u1, "--utxo", u2,
+		"--prev-tx", txHex(prev2), "--change-address", w.changeAddr)
+	j := mustJSON[psbtJSON](t, mustRun(t, args...))
+	p, err := psbt.Decode([]byte(j.PSBT))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lied := false
+	for i := range p.Inputs {
+		if nw := p.Inputs[i].NonWitnessUtxo; nw != nil && nw.TxHash() == prev2.TxHash() {
+			p.Inputs[i].WitnessUtxo = wire.NewTxOut(10_000, p2pkhScript(w.funder)) // claims 10k of the 60k
+			lied = true
+		}
+	}
+	if !lied {
+		t.Fatal("no p2pkh input")
+	}
+	b64, _ := psbt.Encode(p)
+	ij := inspectJSONOf(t, "--psbt", b64)
+	if ij.Fee == nil || *ij.Fee != j.Fee {
+		t.Errorf("inspect fee %v, the transaction pays %d", ij.Fee, j.Fee)
+	}
+	out := filepath.Join(w.dir, "signed.psbt")
+	code, stdout, stderr := runCLI(t, "sign", "--psbt", b64, "--key", w.funderFile, "--out", out)
+	if code != exitError || stdout != "" || !strings.Contains(stderr, "witness_utxo") {
+		t.Errorf("sign of a lying psbt: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Error("refused sign wrote its --out file")
 	}
 }

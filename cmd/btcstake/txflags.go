@@ -486,17 +486,17 @@ func psbtFee(p *btcpsbt.Packet) (fee, in int64, ok bool) {
 	return in - outSum, in, true
 }
 
-// spentOutput is the output input i spends, as recorded in the PSBT.
+// spentOutput is the output input i spends, as recorded in the PSBT: from
+// non_witness_utxo when it is the spent transaction (its txid proves the
+// value; a witness_utxo may misstate a legacy input's value), else from
+// witness_utxo.
 func spentOutput(p *btcpsbt.Packet, i int, txin *wire.TxIn) *wire.TxOut {
 	pi := &p.Inputs[i]
-	if pi.WitnessUtxo != nil {
-		return pi.WitnessUtxo
-	}
 	if pi.NonWitnessUtxo != nil && pi.NonWitnessUtxo.TxHash() == txin.PreviousOutPoint.Hash &&
 		int(txin.PreviousOutPoint.Index) < len(pi.NonWitnessUtxo.TxOut) {
 		return pi.NonWitnessUtxo.TxOut[txin.PreviousOutPoint.Index]
 	}
-	return nil
+	return pi.WitnessUtxo
 }
 
 // estimateVSize is the virtual size the PSBT's transaction will have once
