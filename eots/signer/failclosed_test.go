@@ -3,7 +3,9 @@ package signer
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,6 +100,49 @@ func TestFailClosedDamagedStore(t *testing.T) {
 				t.Fatal("damaged store was modified")
 			}
 		})
+	}
+}
+
+// TestFailClosedMetaProbe: with meta page 0 damaged, bbolt takes its page
+// size from the first valid meta page it finds at 1 KiB, 2 KiB, 4 KiB, ...
+// A valid-looking meta at 1 KiB (inside page 0 of a 4 KiB store) with a wild
+// root made bbolt fault (SIGSEGV, which no recover catches) because the
+// preflight looked for meta page 1 at the OS page size only. The preflight
+// must find the same meta bbolt uses and refuse the file.
+func TestFailClosedMetaProbe(t *testing.T) {
+	data := populated(t)
+	le := binary.LittleEndian
+	ps := int(le.Uint32(data[boltPageHeader+8:]))
+	if ps <= 1024 {
+		t.Skipf("page size %d", ps)
+	}
+	// Page 1 of a 1 KiB-page store: a copy of meta page 1 claiming 1 KiB
+	// pages, no freelist (bbolt then walks the tree) and a root far outside
+	// the file, with the highest transaction id and a valid checksum.
+	m := bytes.Clone(data[ps : ps+boltPageHeader+boltMetaSize])
+	le.PutUint64(m[0:], 1)
+	meta := m[boltPageHeader:]
+	le.PutUint32(meta[8:], 1024)
+	le.PutUint64(meta[16:], 1_000_000)
+	le.PutUint64(meta[32:], boltNoFreelist)
+	le.PutUint64(meta[48:], 1<<40)
+	h := fnv.New64a()
+	h.Write(meta[:boltMetaChecksum])
+	le.PutUint64(meta[boltMetaChecksum:], h.Sum64())
+	copy(data[1024:], m)
+	data[boltPageHeader+boltMetaChecksum] ^= 0xff // meta page 0 fails its checksum
+	path := filepath.Join(t.TempDir(), "records.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := preflight(path); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("preflight = %v, want ErrStoreCorrupt (bbolt would fault on this file)", err)
+	}
+	if _, err := OpenStore(path, StoreOptions{}); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
+		t.Fatal("refused store was modified")
 	}
 }
 

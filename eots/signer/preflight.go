@@ -70,9 +70,16 @@ func preflight(path string) error {
 		return fmt.Errorf("%w: file too short for a store (%d bytes)", ErrStoreCorrupt, size)
 	}
 	m0, ok0 := parseBoltMeta(head)
+	// The page size, found the way bbolt's getPageSize finds it: from meta
+	// page 0 when a full 4 KiB can be read there, else from the first valid
+	// meta page at 1 KiB, 2 KiB, 4 KiB, ... (else the OS page size). Taking
+	// meta page 1 from the OS page size alone let a valid-looking meta at
+	// 1 KiB go unchecked while bbolt used it.
 	pageSize := int64(os.Getpagesize())
-	if ok0 {
+	if ok0 && size >= boltProbeSize {
 		pageSize = int64(m0.pageSize)
+	} else if ps, ok := probeMetaPageSize(f, size); ok {
+		pageSize = ps
 	}
 	if pageSize < minBoltPageSize || pageSize > maxBoltPageSize || pageSize&(pageSize-1) != 0 {
 		return fmt.Errorf("%w: implausible page size %d", ErrStoreCorrupt, pageSize)
@@ -123,6 +130,30 @@ func preflight(path string) error {
 		}
 	}
 	return w.page(m.root, 0)
+}
+
+// boltProbeSize is how much bbolt reads where it looks for a meta page.
+const boltProbeSize = 0x1000
+
+// probeMetaPageSize mirrors bbolt's getPageSizeFromSecondMeta: the page size
+// recorded in the first valid meta page at offsets 1 KiB << i, i = 0..14,
+// below the last KiB of the file.
+func probeMetaPageSize(f *os.File, size int64) (int64, bool) {
+	buf := make([]byte, boltProbeSize)
+	for i := 0; i <= 14; i++ {
+		pos := int64(1024) << i
+		if pos >= size-1024 {
+			break
+		}
+		clear(buf)
+		n, err := f.ReadAt(buf, pos)
+		if (err == nil && n == len(buf)) || (err == io.EOF && int64(n) == size-pos) {
+			if m, ok := parseBoltMeta(buf); ok {
+				return int64(m.pageSize), true
+			}
+		}
+	}
+	return 0, false
 }
 
 // treeWalker checks every page reachable from the root bucket before bbolt
