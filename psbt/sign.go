@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -116,12 +117,16 @@ func SignTapscript(p *psbt.Packet, idx int, key *btcec.PrivateKey) error {
 }
 
 // AddTapscriptSig records a 64-byte signature for key on input idx's leaf,
-// after checking it verifies. It replaces an earlier signature by the same
-// key for the same leaf.
+// after checking that the key has a slot in the leaf (ErrNotSignable) and
+// that the signature verifies (ErrBadSignature). It replaces an earlier
+// signature by the same key for the same leaf.
 func AddTapscriptSig(p *psbt.Packet, idx int, key script.XOnlyKey, sig []byte) error {
-	ls, _, err := tapLeaf(p, idx)
+	ls, leaf, err := tapLeaf(p, idx)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(leafKeys(leaf), key) {
+		return fmt.Errorf("%w: key %s has no slot in the %s leaf of input %d", ErrNotSignable, key, leaf.Kind, idx)
 	}
 	h, err := TapscriptSigHash(p, idx)
 	if err != nil {

@@ -285,3 +285,39 @@ func TestFinalizeSkipsBadSignatures(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAddTapscriptSigNeedsASlot: a signature (even a valid one) by a key
+// that has no slot in the input's leaf is refused and the packet left
+// unchanged; recording it would make VerifyTapscriptSigs, and inspect,
+// report the whole PSBT as badly signed.
+func TestAddTapscriptSigNeedsASlot(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	res, err := BuildUnbonding(d, Funding{stTx, outputIndex(stTx, st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Packet
+	signAll(t, p, w.staker)
+	stranger := randKey(r)
+	h, err := TapscriptSigHash(p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := schnorr.Sign(stranger, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := serialize(t, p)
+	if err := AddTapscriptSig(p, 0, script.XOnly(stranger.PubKey()), sig.Serialize()); !errors.Is(err, ErrNotSignable) {
+		t.Errorf("stranger's signature: %v, want ErrNotSignable", err)
+	}
+	if !bytes.Equal(before, serialize(t, p)) {
+		t.Error("refused signature changed the packet")
+	}
+	if n, err := VerifyTapscriptSigs(p); err != nil || n != 1 {
+		t.Errorf("verified %d: %v", n, err)
+	}
+}
