@@ -39,7 +39,15 @@ func (f Funding) check(o *script.Output) (*wire.TxOut, wire.OutPoint, error) {
 // version 2, the staking output as its only input (nSequence ffffffff), the
 // unbonding output worth stakingValue - UnbondingFee as its only output,
 // locktime 0. The staker and quorum covenant members sign it through the
-// unbonding path.
+// unbonding path of the staking output, whose leaf and witness are
+//
+//	<StakerPk> OP_CHECKSIGVERIFY
+//	<CovPk1> OP_CHECKSIG <CovPk2> OP_CHECKSIGADD ... <CovPkN> OP_CHECKSIGADD <quorum> OP_NUMEQUAL
+//
+//	witness: <CovSig_N or empty> ... <CovSig_1 or empty> <StakerSig> <leaf> <control block (97 bytes)>
+//
+// with CovPk1..CovPkN ascending (one key: "<CovPk> OP_CHECKSIG") and
+// exactly quorum covenant items non-empty; Finalize assembles it.
 func BuildUnbonding(d Delegation, staking Funding) (*Result, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
@@ -80,6 +88,21 @@ func BuildUnbonding(d Delegation, staking Funding) (*Result, error) {
 //
 //  1. Params.SlashingPkScript with round(value * SlashingRate)
 //  2. the slashing change output with value - slashed - MinSlashingFee.
+//
+// It spends the slashing path, whose leaf and witness are
+//
+//	<StakerPk> OP_CHECKSIGVERIFY
+//	<FpPk1> OP_CHECKSIG ... <FpPkK> OP_CHECKSIGADD 1 OP_NUMEQUALVERIFY
+//	<CovPk1> OP_CHECKSIG <CovPk2> OP_CHECKSIGADD ... <CovPkN> OP_CHECKSIGADD <quorum> OP_NUMEQUAL
+//
+//	witness: <CovSig_N or empty> ... <CovSig_1 or empty> <FpSig_K or empty> ... <FpSig_1 or empty>
+//	         <StakerSig> <leaf> <control block (65 bytes, from either output)>
+//
+// with each key list ascending (one FP: "<FpPk> OP_CHECKSIGVERIFY"; one
+// covenant key: "<CovPk> OP_CHECKSIG"), exactly quorum covenant items and
+// one FP item non-empty. The staker pre-signs, covenant members add
+// adaptor signatures (AdaptorSignSlashing), and CompleteSlashing fills the
+// rest from a finality provider's leaked key.
 func BuildSlashing(d Delegation, from script.OutputKind, funding Funding) (*Result, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
@@ -137,7 +160,15 @@ type WithdrawRequest struct {
 // version 2, nSequence = the path's lock, one output to the destination
 // paying the funding value less the fee for the exact signed size. The
 // destination must be a standard payment script (ErrInvalidOutput for an
-// OP_RETURN or a non-standard script).
+// OP_RETURN or a non-standard script). The leaf and witness are
+//
+//	<StakerPk> OP_CHECKSIGVERIFY <lock> OP_CHECKSEQUENCEVERIFY
+//
+//	witness: <StakerSig> <leaf> <control block>
+//
+// with lock the staking time (staking output, 97-byte control block) or
+// the unbonding time (unbonding output, 65 bytes; slashing change output,
+// 33 bytes).
 func BuildWithdraw(req WithdrawRequest) (*Result, error) {
 	d := &req.Delegation
 	if err := d.validate(); err != nil {
