@@ -146,6 +146,56 @@ func TestFailClosedMetaProbe(t *testing.T) {
 	}
 }
 
+// TestFailClosedNoFreelist: a meta page without a synced freelist makes
+// bbolt rebuild the freelist while opening, running its tree checker, which
+// panics in a goroutine of its own on a key out of order (a crash no
+// recover catches), and otherwise writes a freelist into the file. This
+// signer always syncs its freelist, so such a file is refused untouched.
+func TestFailClosedNoFreelist(t *testing.T) {
+	rng := newRand(t)
+	st, path := openTemp(t)
+	s, _ := New(st, newKey(t, rng))
+	var reqs []Request
+	for h := uint64(0); h < 300; h++ {
+		reqs = append(reqs, Request{Height: h, Msg: []byte{byte(h)}})
+	}
+	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
+		t.Fatal(err)
+	}
+	pk := s.PublicKey()
+	st.Close()
+	data, _ := os.ReadFile(path)
+	// Height 5's key becomes height 255: out of order in its leaf.
+	k := recordKey([]byte("c"), &pk, 5)
+	i := bytes.Index(data, k)
+	if i < 0 {
+		t.Fatal("record key not found")
+	}
+	data[i+len(k)-1] = 0xff
+	le := binary.LittleEndian
+	ps := int(le.Uint32(data[boltPageHeader+8:]))
+	for _, off := range []int{0, ps} {
+		meta := data[off+boltPageHeader : off+boltPageHeader+boltMetaSize]
+		le.PutUint64(meta[32:], boltNoFreelist)
+		h := fnv.New64a()
+		h.Write(meta[:boltMetaChecksum])
+		le.PutUint64(meta[boltMetaChecksum:], h.Sum64())
+	}
+	p := filepath.Join(t.TempDir(), "records.db")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := preflight(p); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("preflight = %v, want ErrStoreCorrupt (bbolt would panic in a goroutine on this file)", err)
+	}
+	if _, err := OpenStore(p, StoreOptions{}); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+	}
+	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
+		t.Fatal("refused store was modified")
+	}
+}
+
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
 // and a signer that meets one mid-flight refuses everything afterwards.
 func TestFailClosedBadRecord(t *testing.T) {

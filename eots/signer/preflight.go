@@ -110,7 +110,14 @@ func preflight(path string) error {
 	if m.pgid < 2 || m.pgid > uint64(size)/uint64(pageSize) {
 		return fmt.Errorf("%w: file is truncated (%d bytes, store needs %d pages of %d)", ErrStoreCorrupt, size, m.pgid, pageSize)
 	}
-	if m.root >= m.pgid || (m.freelist >= m.pgid && m.freelist != boltNoFreelist) {
+	// Without a synced freelist bbolt rebuilds it while opening, running its
+	// tree checker (key order included), which panics in a goroutine of its
+	// own on a damaged tree, and writes a freelist into the file. This
+	// signer never turns freelist syncing off, so such a file is not its.
+	if m.freelist == boltNoFreelist {
+		return fmt.Errorf("%w: store has no synced freelist (not written by this signer)", ErrStoreCorrupt)
+	}
+	if m.root >= m.pgid || m.freelist >= m.pgid {
 		return fmt.Errorf("%w: meta page points past the end of the store", ErrStoreCorrupt)
 	}
 	// bbolt reads the freelist and the root bucket's page while opening;
