@@ -48,6 +48,7 @@ type inspectJSON struct {
 	net         *chaincfg.Params
 	leaves      []*script.Leaf
 	leafOutputs []script.OutputKind
+	leafInputs  []int // index of the input spending each of leaves
 }
 
 type inInspect struct {
@@ -353,6 +354,7 @@ func inspectPSBT(p *btcpsbt.Packet, prm *psbt.Params, net *chaincfg.Params) *ins
 			kind := leafInput(&in, leaf, pi.TaprootLeafScript[0].ControlBlock, prm, signed, &budget)
 			j.leaves = append(j.leaves, leaf)
 			j.leafOutputs = append(j.leafOutputs, kind)
+			j.leafInputs = append(j.leafInputs, i)
 		} else if in.Final {
 			in.Signed, in.Ready = true, true
 		} else if len(pi.TaprootLeafScript) == 0 {
@@ -578,7 +580,7 @@ func (j *inspectJSON) summary(tx *wire.MsgTx, leaf *script.Leaf, from script.Out
 	}[j.Kind]
 	fmt.Fprintf(&b, "%s is %s.", j.Txid, what)
 	if leaf != nil && leaf.Kind == script.TimelockPath {
-		fmt.Fprintf(&b, " It is valid once the spent output is %d blocks deep (nSequence %d).", leaf.Timelock, tx.TxIn[0].Sequence)
+		fmt.Fprintf(&b, " It is valid once the spent output is %d blocks deep (nSequence %d).", leaf.Timelock, tx.TxIn[j.leafInputs[0]].Sequence)
 	}
 	return b.String()
 }
@@ -622,6 +624,7 @@ func inspectTx(tx *wire.MsgTx, prm *psbt.Params, net *chaincfg.Params) *inspectJ
 			kind := leafInput(&in, leaf, w[len(w)-1], prm, signed, &budget)
 			j.leaves = append(j.leaves, leaf)
 			j.leafOutputs = append(j.leafOutputs, kind)
+			j.leafInputs = append(j.leafInputs, i)
 		case len(txin.Witness) == 2 && len(txin.Witness[1]) == 33 && len(txin.SignatureScript) == 0:
 			in.Type, in.Signed = "p2wpkh", true
 		case len(txin.Witness) == 2 && len(txin.Witness[1]) == 33:

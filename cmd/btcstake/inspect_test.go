@@ -6,9 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/psbt"
+	"github.com/btcstake/btcstake/script"
 )
 
 func inspectJSONOf(t *testing.T, args ...string) inspectJSON {
@@ -241,5 +244,33 @@ func TestInspectFeeFromPreviousTx(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Error("refused sign wrote its --out file")
+	}
+}
+
+// TestInspectSummarySequenceOfLeafInput: the summary's nSequence is that of
+// the input spending the timelock leaf, not of input 0 (here a coin added
+// to pay the fee).
+func TestInspectSummarySequenceOfLeafInput(t *testing.T) {
+	w := newTxWorld(t)
+	stTx := w.stake(t)
+	d := w.delegation(t)
+	st, _ := d.StakingOutput()
+	idx, err := findOutput("funding-tx", stTx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := psbt.BuildWithdraw(psbt.WithdrawRequest{Delegation: d, From: script.StakingOutputKind,
+		Funding: psbt.Funding{Tx: stTx, Index: idx}, DestPkScript: p2wpkhScript(w.funder), FeeRate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Packet
+	prev, _ := fundingCoin("fee coin", p2wpkhScript(w.funder), 5_000)
+	fee := &wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: prev.TxHash(), Index: 1}, Sequence: wire.MaxTxInSequenceNum - 2}
+	p.UnsignedTx.TxIn = append([]*wire.TxIn{fee}, p.UnsignedTx.TxIn...)
+	p.Inputs = append([]btcpsbt.PInput{{WitnessUtxo: prev.TxOut[1]}}, p.Inputs...)
+	j := inspectPSBT(p, w.params, &chaincfg.RegressionNetParams)
+	if j.Kind != "withdraw" || !strings.Contains(j.Summary, "(nSequence 144)") {
+		t.Errorf("kind %s, summary %q: want the timelock input's nSequence 144", j.Kind, j.Summary)
 	}
 }
