@@ -79,6 +79,9 @@ func parseAdaptorUnknown(u *psbt.Unknown) (a *AdaptorSig, ok bool, err error) {
 
 // AdaptorSigs lists the covenant adaptor signatures carried by input idx.
 func AdaptorSigs(p *psbt.Packet, idx int) ([]AdaptorSig, error) {
+	if err := checkPacket(p); err != nil {
+		return nil, err
+	}
 	if idx < 0 || idx >= len(p.Inputs) {
 		return nil, fmt.Errorf("%w: no input %d", ErrWrongInput, idx)
 	}
@@ -168,6 +171,9 @@ func AdaptorSignSlashing(p *psbt.Packet, idx int, covKey *btcec.PrivateKey) (int
 	if err != nil {
 		return 0, err
 	}
+	if covKey == nil {
+		return 0, fmt.Errorf("%w: no covenant key", ErrNotSignable)
+	}
 	cov := script.XOnly(covKey.PubKey())
 	if !contains(leaf.Covenant, cov) {
 		return 0, fmt.Errorf("%w: %s is not a covenant key of input %d's slashing leaf", ErrNotSignable, cov, idx)
@@ -213,6 +219,9 @@ func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, err
 	cp, err := clonePacket(p)
 	if err != nil {
 		return nil, err
+	}
+	if fpKey == nil {
+		return nil, fmt.Errorf("%w: no finality provider key", ErrNotSignable)
 	}
 	fp := script.XOnly(fpKey.PubKey())
 	dk, err := adaptor.NewDecryptionKey(fpKey)

@@ -35,6 +35,9 @@ func Decode(b []byte) (*psbt.Packet, error) {
 
 // Encode serialises a PSBT as base64.
 func Encode(p *psbt.Packet) (string, error) {
+	if err := checkPacket(p); err != nil {
+		return "", err
+	}
 	s, err := p.B64Encode()
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
@@ -44,6 +47,9 @@ func Encode(p *psbt.Packet) (string, error) {
 
 // clonePacket deep-copies a packet through its serialisation.
 func clonePacket(p *psbt.Packet) (*psbt.Packet, error) {
+	if err := checkPacket(p); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if err := p.Serialize(&buf); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidPSBT, err)
@@ -103,6 +109,14 @@ func VerifyTx(tx *wire.MsgTx, p *psbt.Packet) error {
 	fetch, err := prevOuts(p)
 	if err != nil {
 		return err
+	}
+	if tx == nil {
+		return fmt.Errorf("%w: no transaction", ErrInvalidPSBT)
+	}
+	for i, in := range tx.TxIn {
+		if in == nil || fetch.FetchPrevOutput(in.PreviousOutPoint) == nil {
+			return fmt.Errorf("%w: input %d spends an output the psbt does not describe", ErrInvalidPSBT, i)
+		}
 	}
 	hashes := txscript.NewTxSigHashes(tx, fetch)
 	for i, in := range tx.TxIn {
@@ -204,6 +218,9 @@ func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 	}
 	want := out.UnsignedTx.TxHash()
 	for n, p := range pkts[1:] {
+		if err := checkPacket(p); err != nil {
+			return nil, fmt.Errorf("psbt %d: %w", n+1, err)
+		}
 		if p.UnsignedTx.TxHash() != want {
 			return nil, fmt.Errorf("%w: psbt %d is for transaction %s, not %s", ErrInvalidPSBT, n+1, p.UnsignedTx.TxHash(), want)
 		}

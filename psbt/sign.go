@@ -18,9 +18,36 @@ import (
 	"github.com/btcstake/btcstake/script"
 )
 
+// checkPacket refuses a packet this package cannot read without
+// panicking: none, no transaction, or not one input entry per input and
+// one output entry per output (only a hand-built packet can be so).
+func checkPacket(p *psbt.Packet) error {
+	switch {
+	case p == nil || p.UnsignedTx == nil:
+		return fmt.Errorf("%w: no packet or no unsigned transaction", ErrInvalidPSBT)
+	case len(p.Inputs) != len(p.UnsignedTx.TxIn) || len(p.Outputs) != len(p.UnsignedTx.TxOut):
+		return fmt.Errorf("%w: %d input and %d output entries for a transaction with %d inputs and %d outputs",
+			ErrInvalidPSBT, len(p.Inputs), len(p.Outputs), len(p.UnsignedTx.TxIn), len(p.UnsignedTx.TxOut))
+	}
+	for i, in := range p.UnsignedTx.TxIn {
+		if in == nil {
+			return fmt.Errorf("%w: input %d is nil", ErrInvalidPSBT, i)
+		}
+	}
+	for i, o := range p.UnsignedTx.TxOut {
+		if o == nil {
+			return fmt.Errorf("%w: output %d is nil", ErrInvalidPSBT, i)
+		}
+	}
+	return nil
+}
+
 // prevOuts returns a fetcher over every input's spent output, as the
 // taproot sighash needs them all.
 func prevOuts(p *psbt.Packet) (*txscript.MultiPrevOutFetcher, error) {
+	if err := checkPacket(p); err != nil {
+		return nil, err
+	}
 	m := make(map[wire.OutPoint]*wire.TxOut, len(p.Inputs))
 	for i, in := range p.UnsignedTx.TxIn {
 		pi := &p.Inputs[i]
@@ -52,6 +79,9 @@ func prevOuts(p *psbt.Packet) (*txscript.MultiPrevOutFetcher, error) {
 
 // tapLeaf returns the single leaf script an input of ours spends.
 func tapLeaf(p *psbt.Packet, idx int) (*psbt.TaprootTapLeafScript, *script.Leaf, error) {
+	if err := checkPacket(p); err != nil {
+		return nil, nil, err
+	}
 	if idx < 0 || idx >= len(p.Inputs) {
 		return nil, nil, fmt.Errorf("%w: no input %d", ErrWrongInput, idx)
 	}
@@ -96,6 +126,9 @@ func SignTapscript(p *psbt.Packet, idx int, key *btcec.PrivateKey) error {
 	_, leaf, err := tapLeaf(p, idx)
 	if err != nil {
 		return err
+	}
+	if key == nil {
+		return fmt.Errorf("%w: no key", ErrNotSignable)
 	}
 	x := script.XOnly(key.PubKey())
 	found := false
@@ -167,6 +200,9 @@ func verifySchnorr(key script.XOnlyKey, hash, sig []byte) error {
 // VerifyTapscriptSigs checks every tap_script_sig of every input against the
 // input's sighash and leaf; it returns the number checked.
 func VerifyTapscriptSigs(p *psbt.Packet) (int, error) {
+	if err := checkPacket(p); err != nil {
+		return 0, err
+	}
 	n := 0
 	for i := range p.Inputs {
 		if len(p.Inputs[i].TaprootScriptSpendSig) == 0 {
@@ -216,6 +252,9 @@ func VerifyTapscriptSigs(p *psbt.Packet) (int, error) {
 // spent, which only the previous transaction proves. The packet is changed
 // only on success.
 func SignFundingInputs(p *psbt.Packet, keys ...*btcec.PrivateKey) (int, error) {
+	if slices.Contains(keys, nil) {
+		return 0, fmt.Errorf("%w: nil key", ErrNotSignable)
+	}
 	cp, err := clonePacket(p)
 	if err != nil {
 		return 0, err

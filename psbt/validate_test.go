@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/script"
@@ -375,5 +376,75 @@ func TestInvalidParamsStayInvalid(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMalformedPacketRefused: a hand-built packet whose input list does not
+// match its transaction (or that has no transaction) is refused with
+// ErrInvalidPSBT by every entry point, never a panic.
+func TestMalformedPacketRefused(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	res, err := BuildUnbonding(d, Funding{stTx, outputIndex(stTx, st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := *res.Packet
+	short.Inputs = nil
+	noTx := *res.Packet
+	noTx.UnsignedTx = nil
+	// Nil keys are refused too.
+	for op, f := range map[string]func() error{
+		"SignTapscript":       func() error { return SignTapscript(res.Packet, 0, nil) },
+		"SignFundingInputs":   func() error { _, err := SignFundingInputs(res.Packet, nil); return err },
+		"AdaptorSignSlashing": func() error { _, err := AdaptorSignSlashing(res.Packet, 0, nil); return err },
+		"CompleteSlashing":    func() error { _, err := CompleteSlashing(res.Packet, nil); return err },
+	} {
+		t.Run("nil key/"+op, func(t *testing.T) {
+			defer func() {
+				if x := recover(); x != nil {
+					t.Fatalf("panic: %v", x)
+				}
+			}()
+			if err := f(); !errors.Is(err, ErrNotSignable) {
+				t.Fatalf("got %v, want ErrNotSignable", err)
+			}
+		})
+	}
+	// VerifyTx of a transaction spending an output the packet does not describe.
+	other := res.Packet.UnsignedTx.Copy()
+	other.TxIn[0].PreviousOutPoint.Index++
+	if err := VerifyTx(other, res.Packet); !errors.Is(err, ErrInvalidPSBT) {
+		t.Errorf("VerifyTx of another transaction: %v", err)
+	}
+	for name, p := range map[string]*psbt.Packet{"no inputs": &short, "no transaction": &noTx, "nil": nil} {
+		for op, f := range map[string]func() error{
+			"SignTapscript":       func() error { return SignTapscript(p, 0, w.staker) },
+			"TapscriptSigHash":    func() error { _, err := TapscriptSigHash(p, 0); return err },
+			"SignFundingInputs":   func() error { _, err := SignFundingInputs(p, w.staker); return err },
+			"VerifyTapscriptSigs": func() error { _, err := VerifyTapscriptSigs(p); return err },
+			"Finalize":            func() error { _, err := Finalize(p); return err },
+			"Combine":             func() error { _, err := Combine(p, res.Packet); return err },
+			"AdaptorSignSlashing": func() error { _, err := AdaptorSignSlashing(p, 0, w.cov[0]); return err },
+			"CompleteSlashing":    func() error { _, err := CompleteSlashing(p, w.fps[0]); return err },
+			"AdaptorSigs":         func() error { _, err := AdaptorSigs(p, 0); return err },
+		} {
+			t.Run(name+"/"+op, func(t *testing.T) {
+				var err error
+				func() {
+					defer func() {
+						if x := recover(); x != nil {
+							t.Fatalf("panic: %v", x)
+						}
+					}()
+					err = f()
+				}()
+				if !errors.Is(err, ErrInvalidPSBT) {
+					t.Fatalf("got %v, want ErrInvalidPSBT", err)
+				}
+			})
+		}
 	}
 }
