@@ -136,7 +136,7 @@ func AddAdaptorSig(p *psbt.Packet, idx int, a AdaptorSig) error {
 	fpPK, _ := a.FinalityProvider.PubKey()
 	ek, err := adaptor.NewEncryptionKey(fpPK)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrBadSignature, err)
 	}
 	if err := adaptor.EncVerify(covPK, ek, h, a.Sig); err != nil {
 		return fmt.Errorf("%w: adaptor signature of %s to %s: %v", ErrBadSignature, a.Covenant, a.FinalityProvider, err)
@@ -187,7 +187,7 @@ func AdaptorSignSlashing(p *psbt.Packet, idx int, covKey *btcec.PrivateKey) (int
 		fpPK, _ := fp.PubKey()
 		ek, err := adaptor.NewEncryptionKey(fpPK)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("%w: %w", ErrNotSignable, err)
 		}
 		s, err := adaptor.EncSign(covKey, ek, h)
 		if err != nil {
@@ -226,7 +226,7 @@ func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, err
 	fp := script.XOnly(fpKey.PubKey())
 	dk, err := adaptor.NewDecryptionKey(fpKey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrNotSignable, err)
 	}
 	done := 0
 	for idx := range cp.Inputs {
@@ -315,5 +315,9 @@ func RecoverFinalityProviderKey(tx *wire.MsgTx, inputIdx int, a AdaptorSig) (*bt
 	if err != nil {
 		return nil, err
 	}
-	return adaptor.RecoverSecretKey(a.Sig, sig, fpPK)
+	k, err := adaptor.RecoverSecretKey(a.Sig, sig, fpPK)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSignature, err)
+	}
+	return k, nil
 }

@@ -321,3 +321,37 @@ func TestAddTapscriptSigNeedsASlot(t *testing.T) {
 		t.Errorf("verified %d: %v", n, err)
 	}
 }
+
+// TestRecoverErrorKinds: RecoverFinalityProviderKey given an adaptor
+// signature that was not the one completed in the witness (here, one
+// encrypted to the other finality provider) fails with a kind of this
+// package, ErrBadSignature.
+func TestRecoverErrorKinds(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 2, 1, 1)
+	stTx, d := w.stake(t, 500_000, 100)
+	st, _ := d.StakingOutput()
+	res, err := BuildSlashing(d, script.StakingOutputKind, Funding{stTx, outputIndex(stTx, st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signAll(t, res.Packet, w.staker)
+	if _, err := AdaptorSignSlashing(res.Packet, 0, w.cov[0]); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := CompleteSlashing(res.Packet, w.fps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, _ := AdaptorSigs(res.Packet, 0)
+	for _, a := range sigs {
+		_, err := RecoverFinalityProviderKey(tx, 0, a)
+		if a.FinalityProvider == script.XOnly(w.fps[0].PubKey()) {
+			if err != nil {
+				t.Errorf("recovering the culprit's key: %v", err)
+			}
+		} else if !errors.Is(err, ErrBadSignature) {
+			t.Errorf("adaptor signature to the other provider: %v, want ErrBadSignature", err)
+		}
+	}
+}
