@@ -196,6 +196,87 @@ func TestFailClosedNoFreelist(t *testing.T) {
 	}
 }
 
+// TestFailClosedPageShapes: pages bbolt never writes, whose first element
+// its cursor reads without a bounds check, are refused by the preflight: an
+// inline bucket whose page is a branch (Cursor.First reads a child id from
+// whatever follows the inline page; an id of 0 resolves to the inline page
+// itself, again and again, until the process runs out of memory: found by
+// FuzzPreflightAndOpen), and a branch page without elements.
+func TestFailClosedPageShapes(t *testing.T) {
+	le := binary.LittleEndian
+	// rootLeaf returns the offset of the root bucket's page (a leaf holding
+	// the buckets "meta" and "records") and a function giving the offset of
+	// a bucket's value in the file.
+	rootLeaf := func(b []byte) (int, func(string) int) {
+		ps := int(le.Uint32(b[boltPageHeader+8:]))
+		m0, _ := parseBoltMeta(b)
+		m1, _ := parseBoltMeta(b[ps:])
+		m := m0
+		if m1.tx > m0.tx {
+			m = m1
+		}
+		rootOff := int(m.root) * ps
+		return ps, func(name string) int {
+			root := b[rootOff:]
+			for i := 0; i < int(le.Uint16(root[10:])); i++ {
+				off := boltPageHeader + i*boltElemSize
+				pos, ksize := int(le.Uint32(root[off+4:])), int(le.Uint32(root[off+8:]))
+				if string(root[off+pos:off+pos+ksize]) == name {
+					return rootOff + off + pos + ksize
+				}
+			}
+			t.Fatalf("no bucket %q in the root page", name)
+			return 0
+		}
+	}
+	empty := func() []byte {
+		st, path := openTemp(t)
+		st.Close()
+		b, _ := os.ReadFile(path)
+		return b
+	}()
+	cases := map[string]struct {
+		store  []byte
+		damage func([]byte)
+	}{
+		"inline bucket page is a branch": {empty, func(b []byte) {
+			_, value := rootLeaf(b)
+			v := value("records")
+			if le.Uint64(b[v:]) != 0 {
+				t.Fatal("records bucket of an empty store is not inline")
+			}
+			le.PutUint16(b[v+boltBucketHdrSize+8:], boltBranchPage)
+		}},
+		"branch page without elements": {populated(t), func(b []byte) {
+			ps, value := rootLeaf(b)
+			pg := b[int(le.Uint64(b[value("records"):]))*ps:]
+			if le.Uint16(pg[8:]) != boltBranchPage {
+				t.Skip("records root is not a branch page")
+			}
+			le.PutUint16(pg[10:], 0)
+		}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			data := bytes.Clone(c.store)
+			c.damage(data)
+			path := filepath.Join(t.TempDir(), "records.db")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := preflight(path); !errors.Is(err, ErrStoreCorrupt) {
+				t.Fatalf("preflight = %v, want ErrStoreCorrupt", err)
+			}
+			if _, err := OpenStore(path, StoreOptions{}); !errors.Is(err, ErrStoreCorrupt) {
+				t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
+				t.Fatal("refused store was modified")
+			}
+		})
+	}
+}
+
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
 // and a signer that meets one mid-flight refuses everything afterwards.
 func TestFailClosedBadRecord(t *testing.T) {

@@ -242,11 +242,11 @@ func (w *treeWalker) page(id uint64, depth int) error {
 	if err != nil {
 		return err
 	}
-	return w.node(buf, id, depth)
+	return w.node(buf, id, depth, false)
 }
 
 // node checks one page image (from the file, or inline in a bucket value).
-func (w *treeWalker) node(buf []byte, id uint64, depth int) error {
+func (w *treeWalker) node(buf []byte, id uint64, depth int, inline bool) error {
 	le := binary.LittleEndian
 	if len(buf) < boltPageHeader {
 		return w.corrupt("page %d too short", id)
@@ -255,6 +255,17 @@ func (w *treeWalker) node(buf []byte, id uint64, depth int) error {
 	count := int(le.Uint16(buf[10:]))
 	if boltPageHeader+count*boltElemSize > len(buf) {
 		return w.corrupt("page %d: %d elements do not fit", id, count)
+	}
+	// bbolt's cursor reads a branch page's first element without checking
+	// the count, so a branch must have one; and bbolt only writes leaf pages
+	// inline (where any child id resolves to the inline page itself).
+	switch {
+	case flags != boltBranchPage && flags != boltLeafPage:
+		return w.corrupt("page %d: neither branch nor leaf", id)
+	case flags == boltBranchPage && count == 0:
+		return w.corrupt("page %d: branch page without elements", id)
+	case inline && flags != boltLeafPage:
+		return w.corrupt("page %d: inline bucket page is not a leaf", id)
 	}
 	for i := 0; i < count; i++ {
 		off := boltPageHeader + i*boltElemSize
@@ -286,7 +297,7 @@ func (w *treeWalker) node(buf []byte, id uint64, depth int) error {
 				if err := w.page(root, depth+1); err != nil {
 					return err
 				}
-			} else if err := w.node(v[boltBucketHdrSize:], id, depth+1); err != nil {
+			} else if err := w.node(v[boltBucketHdrSize:], id, depth+1, true); err != nil {
 				return err
 			}
 		default:
