@@ -132,9 +132,10 @@ func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
 // ValidateSlashingTx checks a slashing transaction against the output it
 // spends (the staking output, or the unbonding output of an unbonding
 // transaction; from says which): version 1 or 2; exactly one input spending
-// that output with nSequence ffffffff; locktime 0; exactly two outputs, the
-// slashing script with at least round(value * rate) and the slashing change
-// output, neither dust; a fee of at least the minimum slashing fee.
+// that output with nSequence ffffffff; locktime 0; exactly two outputs
+// (each of at most 21M BTC), the slashing script with at least
+// round(value * rate) and the slashing change output, neither dust; a fee of
+// at least the minimum slashing fee.
 func ValidateSlashingTx(slashing, funding *wire.MsgTx, fundingIdx uint32, from script.OutputKind, d Delegation) error {
 	if err := d.validate(); err != nil {
 		return err
@@ -176,6 +177,13 @@ func ValidateSlashingTx(slashing, funding *wire.MsgTx, fundingIdx uint32, from s
 	}
 	if len(tx.TxOut) != 2 {
 		return invalid(ErrTxOutputs, "%d outputs, want 2", len(tx.TxOut))
+	}
+	// Consensus bounds first: larger values overflow the fee and dust
+	// arithmetic below into results that look valid.
+	for i, o := range tx.TxOut {
+		if o.Value < 0 || o.Value > maxMoney {
+			return invalid(ErrTxValue, "output %d of %d sat is outside 0..%d", i, o.Value, int64(maxMoney))
+		}
 	}
 	if !bytes.Equal(tx.TxOut[0].PkScript, p.SlashingPkScript) {
 		return invalid(ErrTxOutputs, "output 0 does not pay the slashing script")

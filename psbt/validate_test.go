@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"testing"
 
@@ -95,6 +96,15 @@ func TestValidateSlashingTxRules(t *testing.T) {
 		{"slashed one sat short", func(tx *wire.MsgTx) { tx.TxOut[0].Value--; tx.TxOut[1].Value++ }, ErrTxValue},
 		{"fee below minimum", func(tx *wire.MsgTx) { tx.TxOut[1].Value++ }, ErrTxFee},
 		{"dust change", func(tx *wire.MsgTx) { tx.TxOut[1].Value = 329 }, ErrDustOutput},
+		// Values no transaction can carry: their sum wraps around int64 to
+		// a fee that looks valid, and the dust check overflows too.
+		{"outputs above 21M BTC", func(tx *wire.MsgTx) {
+			tx.TxOut[0].Value, tx.TxOut[1].Value = 1<<62+200_000, 1<<62+200_000
+		}, ErrTxValue},
+		{"outputs of max int64", func(tx *wire.MsgTx) {
+			tx.TxOut[0].Value, tx.TxOut[1].Value = math.MaxInt64, math.MaxInt64
+		}, ErrTxValue},
+		{"slashing output above 21M BTC", func(tx *wire.MsgTx) { tx.TxOut[0].Value = 21_000_000*100_000_000 + 1 }, ErrTxValue},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
