@@ -277,6 +277,69 @@ func TestFailClosedPageShapes(t *testing.T) {
 	}
 }
 
+// TestFailClosedFreelistNamesLivePage: a freelist entry naming a page the
+// tree still uses (one damaged 8-byte id) let bbolt hand that page out for
+// the next write, overwriting live records: the signer then no longer saw
+// the record at a signed height and signed a different message there,
+// leaking the key. The preflight must refuse such a freelist.
+func TestFailClosedFreelistNamesLivePage(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	st, path := openTemp(t)
+	s, _ := New(st, sk)
+	var reqs []Request
+	for h := uint64(0); h < 300; h++ {
+		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
+	}
+	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	data, _ := os.ReadFile(path)
+	le := binary.LittleEndian
+	ps := int(le.Uint32(data[boltPageHeader+8:]))
+	m0, _ := parseBoltMeta(data)
+	m1, _ := parseBoltMeta(data[ps:])
+	m := m0
+	if m1.tx > m0.tx {
+		m = m1
+	}
+	// Add the leaf holding height 5's record to the freelist.
+	pk := sk.XOnly()
+	off := bytes.Index(data, recordKey([]byte("c"), &pk, 5))
+	if off < 0 {
+		t.Fatal("record not found")
+	}
+	fl := data[int(m.freelist)*ps:]
+	n := int(le.Uint16(fl[10:]))
+	if n >= 0xFFFF || boltPageHeader+8*(n+1) > ps {
+		t.Skip("freelist page has no room")
+	}
+	le.PutUint64(fl[boltPageHeader+8*n:], uint64(off/ps))
+	le.PutUint16(fl[10:], uint16(n+1))
+	p := filepath.Join(t.TempDir(), "records.db")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := OpenStore(p, StoreOptions{})
+	if err == nil {
+		// Show what accepting it costs: new heights reuse the live page.
+		s2, _ := New(st2, sk)
+		for h := uint64(1000); h < 1100; h++ {
+			s2.Sign([]byte("c"), h, []byte{1})
+		}
+		_, serr := s2.Sign([]byte("c"), 5, []byte("another message"))
+		st2.Close()
+		t.Fatalf("OpenStore accepted a freelist naming live page %d; signing another message at height 5 then gave %v", off/ps, serr)
+	}
+	if !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+	}
+	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
+		t.Fatal("refused store was modified")
+	}
+}
+
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
 // and a signer that meets one mid-flight refuses everything afterwards.
 func TestFailClosedBadRecord(t *testing.T) {

@@ -136,7 +136,10 @@ func preflight(path string) error {
 			return err
 		}
 	}
-	return w.page(m.root, 0)
+	if err := w.page(m.root, 0); err != nil {
+		return err
+	}
+	return w.liveFree()
 }
 
 // boltProbeSize is how much bbolt reads where it looks for a meta page.
@@ -171,6 +174,7 @@ type treeWalker struct {
 	f     *os.File
 	m     boltMeta
 	seen  map[uint64]bool
+	free  map[uint64]bool // the freelist's page ids
 	pages int
 }
 
@@ -226,9 +230,28 @@ func (w *treeWalker) freelist() error {
 	if start+count*8 > uint64(len(buf)) {
 		return w.corrupt("freelist larger than its pages")
 	}
+	w.free = map[uint64]bool{}
 	for i := uint64(0); i < count; i++ {
-		if id := le.Uint64(buf[start+i*8:]); id < 2 || id >= w.m.pgid {
+		id := le.Uint64(buf[start+i*8:])
+		if id < 2 || id >= w.m.pgid {
 			return w.corrupt("freelist names page %d outside the store", id)
+		}
+		if w.free[id] {
+			return w.corrupt("freelist names page %d twice", id)
+		}
+		w.free[id] = true
+	}
+	return nil
+}
+
+// liveFree checks, after the walk, that no page the tree uses is on the
+// freelist: bbolt would hand it out for the next write and overwrite live
+// records, and a lost record lets the signer sign a second message at its
+// height.
+func (w *treeWalker) liveFree() error {
+	for id := range w.free {
+		if w.seen[id] {
+			return w.corrupt("freelist names page %d, which is in use", id)
 		}
 	}
 	return nil
