@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -165,6 +166,13 @@ func TestBuildStakingRefuses(t *testing.T) {
 		{"phase-1 with two fps", func(q *StakingRequest) { q.PhaseOne = true }, script.ErrTooManyFinalityProviders},
 		{"staker is a covenant member", func(q *StakingRequest) { q.Staker = w.cov[0].PubKey() }, script.ErrDuplicateKey},
 		{"fee rate below 1 sat/vB", func(q *StakingRequest) { q.FeeRate = 999 }, ErrInvalidFeeRate},
+		// A rate whose fee overflows int64 would make the change larger
+		// than the coins; FeeRateFromSatPerVB's bound applies.
+		{"fee rate above 100000 sat/vB", func(q *StakingRequest) { q.FeeRate = 100_000_001 }, ErrInvalidFeeRate},
+		{"fee rate overflowing the fee", func(q *StakingRequest) { q.FeeRate = math.MaxInt64 / 100 }, ErrInvalidFeeRate},
+		{"coin above 21M BTC", func(q *StakingRequest) {
+			q.UTXOs = []UTXO{coin(r, k, p2wpkh(k), 1<<62), coin(r, k, p2wpkh(k), 1<<62)}
+		}, ErrInvalidOutput},
 		{"p2pkh without previous tx", func(q *StakingRequest) { q.UTXOs = []UTXO{noPrev} }, ErrMissingPrevTx},
 		{"previous tx does not match", func(q *StakingRequest) { q.UTXOs = []UTXO{wrongPrev} }, ErrWrongInput},
 		{"unsupported input", func(q *StakingRequest) { u := coin(r, k, []byte{0x51}, 1_000_000); q.UTXOs = []UTXO{u} }, ErrUnsupportedInput},

@@ -27,6 +27,18 @@ func isDust(value int64, pkScript []byte) bool {
 // FeeRate is a fee rate in satoshis per 1000 virtual bytes (sat/kvB).
 type FeeRate int64
 
+// maxFeeRate bounds every fee rate (100000 sat/vB): far above any real
+// rate, and low enough that a fee never overflows.
+const maxFeeRate FeeRate = 100_000 * 1000
+
+// checkFeeRate enforces the builders' range of fee rates, 1..100000 sat/vB.
+func checkFeeRate(r FeeRate) error {
+	if r < 1000 || r > maxFeeRate {
+		return fmt.Errorf("%w: %v sat/vB is outside 1..100000 (the relay minimum is 1)", ErrInvalidFeeRate, r.SatPerVB())
+	}
+	return nil
+}
+
 // FeeRateFromSatPerVB converts a rate in sat/vB (fractions allowed).
 func FeeRateFromSatPerVB(satPerVB float64) (FeeRate, error) {
 	if math.IsNaN(satPerVB) || satPerVB < 1 || satPerVB > 100_000 {

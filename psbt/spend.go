@@ -182,8 +182,8 @@ func BuildWithdraw(req WithdrawRequest) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.FeeRate < 1000 {
-		return nil, fmt.Errorf("%w: %v sat/vB is below the 1 sat/vB relay minimum", ErrInvalidFeeRate, req.FeeRate.SatPerVB())
+	if err := checkFeeRate(req.FeeRate); err != nil {
+		return nil, err
 	}
 	if len(req.DestPkScript) == 0 {
 		return nil, fmt.Errorf("%w: no destination", ErrInvalidOutput)

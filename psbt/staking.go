@@ -64,8 +64,8 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 	if err := p.checkSlashable(req.Value); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDustOutput, err)
 	}
-	if req.FeeRate < 1000 {
-		return nil, fmt.Errorf("%w: %v sat/vB is below the 1 sat/vB relay minimum", ErrInvalidFeeRate, req.FeeRate.SatPerVB())
+	if err := checkFeeRate(req.FeeRate); err != nil {
+		return nil, err
 	}
 	staking, err := d.StakingOutput()
 	if err != nil {
@@ -104,8 +104,8 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("utxo %d: %w", i, err)
 		}
-		if u.Value <= 0 {
-			return nil, fmt.Errorf("%w: utxo %d has value %d", ErrInvalidOutput, i, u.Value)
+		if u.Value <= 0 || u.Value > maxMoney {
+			return nil, fmt.Errorf("%w: utxo %d has value %d sat, outside 1..%d", ErrInvalidOutput, i, u.Value, int64(maxMoney))
 		}
 		if u.PrevTx != nil {
 			if u.PrevTx.TxHash() != u.OutPoint.Hash || int(u.OutPoint.Index) >= len(u.PrevTx.TxOut) ||
