@@ -340,6 +340,60 @@ func TestFailClosedFreelistNamesLivePage(t *testing.T) {
 	}
 }
 
+// TestFailClosedFreelistCount: a freelist whose 64-bit count overflows the
+// bound check (count·8 wraps around) made the preflight read past the page
+// and panic out of OpenStore.
+func TestFailClosedFreelistCount(t *testing.T) {
+	rng := newRand(t)
+	st, path := openTemp(t)
+	s, _ := New(st, newKey(t, rng))
+	// Enough pages that one freelist page can list distinct ids in use.
+	var reqs []Request
+	for h := uint64(0); h < 8000; h++ {
+		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 200)})
+	}
+	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	data, _ := os.ReadFile(path)
+	le := binary.LittleEndian
+	ps := int(le.Uint32(data[boltPageHeader+8:]))
+	m0, _ := parseBoltMeta(data)
+	m1, _ := parseBoltMeta(data[ps:])
+	m := m0
+	if m1.tx > m0.tx {
+		m = m1
+	}
+	slots := (ps - boltPageHeader - 8) / 8
+	if m.pgid < uint64(slots)+3 {
+		t.Fatalf("store too small: %d pages", m.pgid)
+	}
+	fl := data[int(m.freelist)*ps:]
+	le.PutUint32(fl[12:], 0) // no overflow pages
+	le.PutUint16(fl[10:], 0xFFFF)
+	le.PutUint64(fl[boltPageHeader:], 1<<61+1) // ·8 wraps to 8
+	for i := 0; i < slots; i++ {
+		le.PutUint64(fl[boltPageHeader+8+8*i:], uint64(2+i))
+	}
+	p := filepath.Join(t.TempDir(), "records.db")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("OpenStore panicked: %v", r)
+			}
+		}()
+		_, err = OpenStore(p, StoreOptions{})
+	}()
+	if !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+	}
+}
+
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
 // and a signer that meets one mid-flight refuses everything afterwards.
 func TestFailClosedBadRecord(t *testing.T) {

@@ -227,7 +227,7 @@ func (w *treeWalker) freelist() error {
 	if count == 0xFFFF {
 		count, start = le.Uint64(buf[boltPageHeader:]), boltPageHeader+8
 	}
-	if start+count*8 > uint64(len(buf)) {
+	if count > (uint64(len(buf))-start)/8 { // count·8 could wrap around
 		return w.corrupt("freelist larger than its pages")
 	}
 	w.free = map[uint64]bool{}
@@ -361,7 +361,7 @@ func checkPage(f *os.File, m boltMeta, id uint64, flags uint16) error {
 			}
 			count, extra = le.Uint64(c[:]), 1
 		}
-		if (count+extra)*8 > (overflow+1)*uint64(m.pageSize)-boltPageHeader {
+		if count > ((overflow+1)*uint64(m.pageSize)-boltPageHeader)/8-extra { // no wrap-around
 			return fmt.Errorf("%w: freelist larger than its pages", ErrStoreCorrupt)
 		}
 	}
