@@ -325,6 +325,12 @@ func inspectPSBT(p *btcpsbt.Packet, prm *psbt.Params, net *chaincfg.Params) *ins
 			known = false
 			in.Type = "unknown"
 		}
+		if wu, nw := pi.WitnessUtxo, pi.NonWitnessUtxo; wu != nil && nw != nil {
+			if full := spentOutput(p, i, txin); full != wu && (full.Value != wu.Value || !bytes.Equal(full.PkScript, wu.PkScript)) {
+				j.Notes = append(j.Notes, fmt.Sprintf("input %d: witness_utxo claims %d sat, but the previous transaction pays %d sat: the PSBT is inconsistent and sign refuses it",
+					i, wu.Value, full.Value))
+			}
+		}
 		in.Final = pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil
 		if leaf, ok := inputLeaf(p, i); ok {
 			signed := map[script.XOnlyKey]bool{}

@@ -237,6 +237,9 @@ func TestInspectFeeFromPreviousTx(t *testing.T) {
 	if ij.Fee == nil || *ij.Fee != j.Fee {
 		t.Errorf("inspect fee %v, the transaction pays %d", ij.Fee, j.Fee)
 	}
+	if !strings.Contains(strings.Join(ij.Notes, "\n"), "witness_utxo claims 10000 sat, but the previous transaction pays 60000 sat") {
+		t.Errorf("inspect notes do not flag the inconsistency: %q", ij.Notes)
+	}
 	out := filepath.Join(w.dir, "signed.psbt")
 	code, stdout, stderr := runCLI(t, "sign", "--psbt", b64, "--key", w.funderFile, "--out", out)
 	if code != exitError || stdout != "" || !strings.Contains(stderr, "witness_utxo") {
