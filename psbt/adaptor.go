@@ -237,11 +237,13 @@ func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, err
 		if !contains(leaf.FinalityProviders, fp) {
 			return nil, fmt.Errorf("%w: %s is not a finality provider of input %d", ErrNotSignable, fp, idx)
 		}
-		sigs, err := AdaptorSigs(cp, idx)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range sigs {
+		for _, u := range cp.Inputs[idx].Unknowns {
+			// A malformed field (it came unchecked from some PSBT) is
+			// skipped like an invalid signature.
+			a, ok, err := parseAdaptorUnknown(u)
+			if !ok || err != nil {
+				continue
+			}
 			if a.FinalityProvider != fp || a.LeafHash != lh || !contains(leaf.Covenant, a.Covenant) {
 				continue
 			}

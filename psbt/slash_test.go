@@ -9,6 +9,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 
 	"github.com/btcstake/btcstake/script"
@@ -273,6 +274,10 @@ func TestFinalizeSkipsBadSignatures(t *testing.T) {
 			corruptLast(u.Value)
 		}
 	}
+	// A malformed field under our proprietary key (another copy's garbage)
+	// is skipped too.
+	bogus := &psbt.Unknown{Key: append([]byte{proprietaryType, byte(len(proprietaryID))}, append([]byte(proprietaryID), subtypeAdaptorSig, 1, 2, 3)...), Value: []byte{4}}
+	res.Packet.Inputs[0].Unknowns = append(res.Packet.Inputs[0].Unknowns, bogus)
 	sp, err := Decode(serialize(t, res.Packet))
 	if err != nil {
 		t.Fatal(err)
