@@ -488,10 +488,10 @@ func TestBuildWithdrawRefusesUnspendableDestination(t *testing.T) {
 	}
 }
 
-// TestCombineUnitesScriptsAndDerivations: Combine promises the BIP-174
-// combiner's union of leaf scripts and derivations, not only signatures: a
-// copy that lost them (a signer that strips what it does not need) comes
-// first and the combination still finalises, with the derivations kept.
+// TestCombineUnitesScriptsAndDerivations: Combine merges more than
+// signatures: a copy that lost its leaf scripts, keys and derivations (a
+// signer that strips what it does not need) comes first and the
+// combination still finalises, with the derivations kept.
 func TestCombineUnitesScriptsAndDerivations(t *testing.T) {
 	r := newRand(t)
 	w := newWorld(t, r, 1, 3, 2)
@@ -532,6 +532,21 @@ func TestCombineUnitesScriptsAndDerivations(t *testing.T) {
 	}
 	if _, err := Finalize(c); err != nil {
 		t.Fatal(err)
+	}
+	// A copy naming another leaf for the input does not add a second one
+	// (which would make the input unfinalisable): the first packet's wins.
+	hostile, _ := Decode(full)
+	tl, _ := st.Path(script.TimelockPath)
+	hostile.Inputs[0].TaprootLeafScript[0].Script = tl.Script
+	hostile.Inputs[0].TaprootLeafScript[0].ControlBlock = tl.ControlBlock
+	staker2, _ := Decode(full)
+	signAll(t, staker2, w.staker, w.cov[0], w.cov[1])
+	c3, err := Combine(staker2, hostile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Finalize(c3); err != nil {
+		t.Errorf("a copy with another leaf broke finalisation: %v", err)
 	}
 	// Combining a packet with itself adds nothing twice.
 	c2, err := Combine(c, c)

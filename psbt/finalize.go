@@ -204,10 +204,10 @@ func choose(have map[script.XOnlyKey][]byte, keys []script.XOnlyKey, want int, r
 }
 
 // Combine merges PSBTs of the same unsigned transaction signed by different
-// parties (BIP-174 combiner) into a new packet: signatures, leaf scripts,
-// derivations and unknown fields of inputs and outputs are united; for the
-// other fields the first packet that has one wins. The inputs are not
-// modified.
+// parties (BIP-174 combiner) into a new packet: signatures, derivations and
+// unknown fields of inputs and outputs are united; for the other fields
+// (leaf scripts included) the first packet that has one wins. The inputs
+// are not modified.
 func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 	if len(pkts) == 0 {
 		return nil, fmt.Errorf("%w: nothing to combine", ErrInvalidPSBT)
@@ -263,12 +263,11 @@ func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 			if a.FinalScriptWitness != nil || a.FinalScriptSig != nil {
 				continue // final: BIP-174 keeps no scripts or derivations
 			}
-			for _, l := range b.TaprootLeafScript {
-				if !slices.ContainsFunc(a.TaprootLeafScript, func(x *psbt.TaprootTapLeafScript) bool {
-					return bytes.Equal(x.ControlBlock, l.ControlBlock) && bytes.Equal(x.Script, l.Script) && x.LeafVersion == l.LeafVersion
-				}) {
-					a.TaprootLeafScript = append(a.TaprootLeafScript, l)
-				}
+			// The leaf an input spends comes from the first packet that
+			// names one: a second, different leaf from another copy would
+			// make the input unsignable and unfinalisable.
+			if len(a.TaprootLeafScript) == 0 {
+				a.TaprootLeafScript = b.TaprootLeafScript
 			}
 			a.TaprootBip32Derivation = uniteTapDerivations(a.TaprootBip32Derivation, b.TaprootBip32Derivation)
 			a.Bip32Derivation = uniteDerivations(a.Bip32Derivation, b.Bip32Derivation)
