@@ -394,6 +394,68 @@ func TestFailClosedFreelistCount(t *testing.T) {
 	}
 }
 
+// TestFailClosedBranchKeyOrder: bbolt has no page checksums, and a branch
+// page's separator keys are covered by no record checksum. One damaged
+// separator (height 11 read as 31) sent lookups for heights 11..30 to the
+// wrong leaf: the signer no longer saw those records and signed a second
+// message at a signed height, leaking the key. The preflight must check key
+// order the way bbolt's own checker does.
+func TestFailClosedBranchKeyOrder(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	st, path := openTemp(t)
+	s, _ := New(st, sk)
+	var reqs []Request
+	for h := uint64(0); h < 300; h++ {
+		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
+	}
+	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	data, _ := os.ReadFile(path)
+	le := binary.LittleEndian
+	ps := int(le.Uint32(data[boltPageHeader+8:]))
+	pk := sk.XOnly()
+	prefix := prefixKey([]byte("c"), &pk)
+	var height uint64
+	for id := 2; ; id++ {
+		if (id+1)*ps > len(data) {
+			t.Fatal("no branch page of records")
+		}
+		pg := data[id*ps : (id+1)*ps]
+		if le.Uint64(pg) != uint64(id) || le.Uint16(pg[8:]) != boltBranchPage || le.Uint16(pg[10:]) < 3 {
+			continue
+		}
+		e := pg[boltPageHeader+boltElemSize:] // element 1
+		pos, ksize := int(le.Uint32(e[0:])), int(le.Uint32(e[4:]))
+		key := e[pos : pos+ksize]
+		if !bytes.HasPrefix(key, prefix) {
+			continue
+		}
+		height = binary.BigEndian.Uint64(key[len(key)-8:])
+		binary.BigEndian.PutUint64(key[len(key)-8:], height+20)
+		break
+	}
+	p := filepath.Join(t.TempDir(), "records.db")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := OpenStore(p, StoreOptions{})
+	if err == nil {
+		s2, _ := New(st2, sk)
+		_, serr := s2.Sign([]byte("c"), height+5, []byte("another message"))
+		st2.Close()
+		t.Fatalf("OpenStore accepted a branch key out of order; signing another message at recorded height %d then gave %v", height+5, serr)
+	}
+	if !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+	}
+	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
+		t.Fatal("refused store was modified")
+	}
+}
+
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
 // and a signer that meets one mid-flight refuses everything afterwards.
 func TestFailClosedBadRecord(t *testing.T) {

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
@@ -136,7 +137,7 @@ func preflight(path string) error {
 			return err
 		}
 	}
-	if err := w.page(m.root, 0); err != nil {
+	if err := w.page(m.root, 0, nil, nil); err != nil {
 		return err
 	}
 	return w.liveFree()
@@ -257,7 +258,9 @@ func (w *treeWalker) liveFree() error {
 	return nil
 }
 
-func (w *treeWalker) page(id uint64, depth int) error {
+// page checks page id and the subtree below it; every key in it must lie
+// in [lo, hi) (nil: unbounded).
+func (w *treeWalker) page(id uint64, depth int, lo, hi []byte) error {
 	if depth > maxTreeDepth {
 		return w.corrupt("tree deeper than %d", maxTreeDepth)
 	}
@@ -265,11 +268,18 @@ func (w *treeWalker) page(id uint64, depth int) error {
 	if err != nil {
 		return err
 	}
-	return w.node(buf, id, depth, false)
+	return w.node(buf, id, depth, false, lo, hi)
 }
 
-// node checks one page image (from the file, or inline in a bucket value).
-func (w *treeWalker) node(buf []byte, id uint64, depth int, inline bool) error {
+// node checks one page image (from the file, or inline in a bucket value)
+// and the subtrees below it. Keys must be strictly ascending within the
+// page and lie in [lo, hi), and the subtree of a branch element with key
+// K(i) must lie in [K(i), K(i+1)): bbolt's own key-order check. bbolt pages
+// carry no checksum and a record's checksum does not cover the branch
+// keys above it; with a separator out of order a lookup descends into the
+// wrong leaf and misses a record, and the signer would sign a second
+// message at that height.
+func (w *treeWalker) node(buf []byte, id uint64, depth int, inline bool, lo, hi []byte) error {
 	le := binary.LittleEndian
 	if len(buf) < boltPageHeader {
 		return w.corrupt("page %d too short", id)
@@ -290,41 +300,60 @@ func (w *treeWalker) node(buf []byte, id uint64, depth int, inline bool) error {
 	case inline && flags != boltLeafPage:
 		return w.corrupt("page %d: inline bucket page is not a leaf", id)
 	}
+	// Pass 1: element bounds and key order.
+	keys := make([][]byte, count)
 	for i := 0; i < count; i++ {
 		off := boltPageHeader + i*boltElemSize
 		e := buf[off : off+boltElemSize]
-		switch flags {
-		case boltBranchPage:
-			pos, ksize := int(le.Uint32(e[0:])), int(le.Uint32(e[4:]))
-			if off+pos+ksize > len(buf) || off+pos+ksize < off {
-				return w.corrupt("page %d: branch key outside the page", id)
+		var pos, ksize, vsize int
+		if flags == boltBranchPage {
+			pos, ksize = int(le.Uint32(e[0:])), int(le.Uint32(e[4:]))
+		} else {
+			pos, ksize, vsize = int(le.Uint32(e[4:])), int(le.Uint32(e[8:])), int(le.Uint32(e[12:]))
+		}
+		end := off + pos + ksize + vsize
+		if end > len(buf) || end < off {
+			return w.corrupt("page %d: element %d outside the page", id, i)
+		}
+		keys[i] = buf[off+pos : off+pos+ksize]
+		switch {
+		case i > 0 && bytes.Compare(keys[i-1], keys[i]) >= 0:
+			return w.corrupt("page %d: keys out of order at element %d", id, i)
+		case i == 0 && lo != nil && bytes.Compare(keys[0], lo) < 0:
+			return w.corrupt("page %d: first key below its parent's", id)
+		case hi != nil && bytes.Compare(keys[i], hi) >= 0:
+			return w.corrupt("page %d: key %d not below its parent's next key", id, i)
+		}
+	}
+	// Pass 2: subtrees.
+	for i := 0; i < count; i++ {
+		off := boltPageHeader + i*boltElemSize
+		e := buf[off : off+boltElemSize]
+		if flags == boltBranchPage {
+			next := hi
+			if i+1 < count {
+				next = keys[i+1]
 			}
-			if err := w.page(le.Uint64(e[8:]), depth+1); err != nil {
+			if err := w.page(le.Uint64(e[8:]), depth+1, keys[i], next); err != nil {
 				return err
 			}
-		case boltLeafPage:
-			eflags := le.Uint32(e[0:])
-			pos, ksize, vsize := int(le.Uint32(e[4:])), int(le.Uint32(e[8:])), int(le.Uint32(e[12:]))
-			end := off + pos + ksize + vsize
-			if end > len(buf) || end < off {
-				return w.corrupt("page %d: leaf element outside the page", id)
-			}
-			if eflags&boltBucketLeaf == 0 {
-				continue
-			}
-			v := buf[off+pos+ksize : end]
-			if len(v) < boltBucketHdrSize {
-				return w.corrupt("page %d: short bucket header", id)
-			}
-			if root := le.Uint64(v); root != 0 {
-				if err := w.page(root, depth+1); err != nil {
-					return err
-				}
-			} else if err := w.node(v[boltBucketHdrSize:], id, depth+1, true); err != nil {
+			continue
+		}
+		if le.Uint32(e[0:])&boltBucketLeaf == 0 {
+			continue
+		}
+		pos, ksize, vsize := int(le.Uint32(e[4:])), int(le.Uint32(e[8:])), int(le.Uint32(e[12:]))
+		v := buf[off+pos+ksize : off+pos+ksize+vsize]
+		if len(v) < boltBucketHdrSize {
+			return w.corrupt("page %d: short bucket header", id)
+		}
+		// A bucket is a key space of its own: no bounds.
+		if root := le.Uint64(v); root != 0 {
+			if err := w.page(root, depth+1, nil, nil); err != nil {
 				return err
 			}
-		default:
-			return w.corrupt("page %d: neither branch nor leaf", id)
+		} else if err := w.node(v[boltBucketHdrSize:], id, depth+1, true, nil, nil); err != nil {
+			return err
 		}
 	}
 	return nil
