@@ -93,7 +93,13 @@ func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
 	if err != nil {
 		return err
 	}
-	tx := unbonding
+	want := wire.OutPoint{Hash: staking.TxHash(), Index: stIdx}
+	return checkUnbonding(unbonding, want, staking.TxOut[stIdx].Value, ub, d)
+}
+
+// checkUnbonding applies the unbonding-tx rules given the staking outpoint
+// and value.
+func checkUnbonding(tx *wire.MsgTx, want wire.OutPoint, stValue int64, ub *script.Output, d Delegation) error {
 	if tx == nil {
 		return invalid(ErrTxInputs, "no transaction")
 	}
@@ -103,7 +109,6 @@ func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
 	if tx.Version != 2 {
 		return invalid(ErrTxVersion, "unbonding tx version %d, want 2", tx.Version)
 	}
-	want := wire.OutPoint{Hash: staking.TxHash(), Index: stIdx}
 	if len(tx.TxIn) != 1 || tx.TxIn[0].PreviousOutPoint != want {
 		return invalid(ErrTxInputs, "must have exactly one input spending %v", want)
 	}
@@ -119,7 +124,6 @@ func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
 	if len(tx.TxOut) != 1 || !bytes.Equal(tx.TxOut[0].PkScript, ub.PkScript) {
 		return invalid(ErrTxOutputs, "must have exactly one output paying the unbonding script")
 	}
-	stValue := staking.TxOut[stIdx].Value
 	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee {
 		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee)
 	}
@@ -151,11 +155,16 @@ func ValidateSlashingTx(slashing, funding *wire.MsgTx, fundingIdx uint32, from s
 	if err != nil {
 		return err
 	}
+	return checkSlashing(slashing, in, op, d)
+}
+
+// checkSlashing applies the slashing-tx rules given the spent output and
+// its outpoint.
+func checkSlashing(tx *wire.MsgTx, in *wire.TxOut, op wire.OutPoint, d Delegation) error {
 	change, err := d.SlashingChangeOutput()
 	if err != nil {
 		return err
 	}
-	tx := slashing
 	p := d.Params
 	if tx == nil {
 		return invalid(ErrTxInputs, "no transaction")
