@@ -456,6 +456,84 @@ func TestFailClosedBranchKeyOrder(t *testing.T) {
 	}
 }
 
+// TestFailClosedLeafCount: one flipped bit in a leaf page's element count
+// (11 -> 9) dropped two records without disturbing anything the preflight
+// or the record checksums looked at; the signer then signed a second
+// message at a dropped height, leaking the key. bbolt writes element data
+// contiguously right after the element headers, so a count that does not
+// match the data is detectable; so is a page neither reachable nor free.
+func TestFailClosedLeafCount(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	st, path := openTemp(t)
+	s, _ := New(st, sk)
+	var reqs []Request
+	for h := uint64(0); h < 300; h++ {
+		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
+	}
+	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	good, _ := os.ReadFile(path)
+	le := binary.LittleEndian
+	ps := int(le.Uint32(good[boltPageHeader+8:]))
+	pk := sk.XOnly()
+	leaf := bytes.Index(good, recordKey([]byte("c"), &pk, 5)) / ps
+	m0, _ := parseBoltMeta(good)
+	m1, _ := parseBoltMeta(good[ps:])
+	m := m0
+	if m1.tx > m0.tx {
+		m = m1
+	}
+	cases := map[string]func([]byte){
+		"leaf count less one": func(b []byte) {
+			pg := b[leaf*ps:]
+			le.PutUint16(pg[10:], le.Uint16(pg[10:])-1)
+		},
+		"leaf count plus one": func(b []byte) {
+			pg := b[leaf*ps:]
+			le.PutUint16(pg[10:], le.Uint16(pg[10:])+1)
+		},
+		"page neither reachable nor free": func(b []byte) {
+			fl := b[int(m.freelist)*ps:]
+			n := le.Uint16(fl[10:])
+			if n == 0 || n == 0xFFFF {
+				t.Skipf("freelist count %d", n)
+			}
+			le.PutUint16(fl[10:], n-1)
+		},
+	}
+	for name, damage := range cases {
+		t.Run(name, func(t *testing.T) {
+			data := bytes.Clone(good)
+			damage(data)
+			p := filepath.Join(t.TempDir(), "records.db")
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st2, err := OpenStore(p, StoreOptions{})
+			if err == nil {
+				s2, _ := New(st2, sk)
+				var twice []uint64
+				for h := uint64(0); h < 300; h++ {
+					if res, err := s2.Sign([]byte("c"), h, []byte("another message")); err == nil && !res.Existing {
+						twice = append(twice, h)
+					}
+				}
+				st2.Close()
+				t.Fatalf("OpenStore accepted the damaged store; another message was then signed at recorded heights %v", twice)
+			}
+			if !errors.Is(err, ErrStoreCorrupt) {
+				t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+			}
+			if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
+				t.Fatal("refused store was modified")
+			}
+		})
+	}
+}
+
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
 // and a signer that meets one mid-flight refuses everything afterwards.
 func TestFailClosedBadRecord(t *testing.T) {

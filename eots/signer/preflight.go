@@ -248,11 +248,18 @@ func (w *treeWalker) freelist() error {
 // liveFree checks, after the walk, that no page the tree uses is on the
 // freelist: bbolt would hand it out for the next write and overwrite live
 // records, and a lost record lets the signer sign a second message at its
-// height.
+// height. It also checks that every page below the high-water mark is
+// either reachable or free (bbolt's own "unreachable unfreed" check): a
+// page that is neither was cut off the tree, with the records on it.
 func (w *treeWalker) liveFree() error {
 	for id := range w.free {
 		if w.seen[id] {
 			return w.corrupt("freelist names page %d, which is in use", id)
+		}
+	}
+	for id := uint64(2); id < w.m.pgid; id++ {
+		if !w.seen[id] && !w.free[id] {
+			return w.corrupt("page %d is neither reachable nor free", id)
 		}
 	}
 	return nil
@@ -300,8 +307,12 @@ func (w *treeWalker) node(buf []byte, id uint64, depth int, inline bool, lo, hi 
 	case inline && flags != boltLeafPage:
 		return w.corrupt("page %d: inline bucket page is not a leaf", id)
 	}
-	// Pass 1: element bounds and key order.
+	// Pass 1: element bounds, data layout and key order. bbolt writes the
+	// keys and values right after the element headers, back to back in
+	// element order; a count or position that disagrees with that layout
+	// (a count one less hides the last record) is damage.
 	keys := make([][]byte, count)
+	data := boltPageHeader + count*boltElemSize
 	for i := 0; i < count; i++ {
 		off := boltPageHeader + i*boltElemSize
 		e := buf[off : off+boltElemSize]
@@ -315,6 +326,10 @@ func (w *treeWalker) node(buf []byte, id uint64, depth int, inline bool, lo, hi 
 		if end > len(buf) || end < off {
 			return w.corrupt("page %d: element %d outside the page", id, i)
 		}
+		if off+pos != data || ksize == 0 {
+			return w.corrupt("page %d: element %d is not where bbolt writes it", id, i)
+		}
+		data = end
 		keys[i] = buf[off+pos : off+pos+ksize]
 		switch {
 		case i > 0 && bytes.Compare(keys[i-1], keys[i]) >= 0:
