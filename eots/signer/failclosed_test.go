@@ -534,6 +534,52 @@ func TestFailClosedLeafCount(t *testing.T) {
 	}
 }
 
+// TestFailClosedOneMetaDamaged: bbolt keeps two meta pages and falls back
+// to the older one when the newer fails its checksum, silently undoing the
+// last transaction. A healthy store always has both valid; with the newer
+// one damaged (bit rot after the commit), the last signed height's record
+// vanished and the signer signed a second message there, leaking the key.
+// A store with a damaged meta page is refused.
+func TestFailClosedOneMetaDamaged(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	st, path := openTemp(t)
+	s, _ := New(st, sk)
+	for h := uint64(0); h < 10; h++ {
+		if _, err := s.Sign([]byte("c"), h, []byte{byte(h)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	data, _ := os.ReadFile(path)
+	le := binary.LittleEndian
+	ps := int(le.Uint32(data[boltPageHeader+8:]))
+	m0, _ := parseBoltMeta(data)
+	m1, _ := parseBoltMeta(data[ps:])
+	newest := 0
+	if m1.tx > m0.tx {
+		newest = ps
+	}
+	data[newest+boltPageHeader+boltMetaChecksum] ^= 0x01
+	p := filepath.Join(t.TempDir(), "records.db")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := OpenStore(p, StoreOptions{})
+	if err == nil {
+		s2, _ := New(st2, sk)
+		res, serr := s2.Sign([]byte("c"), 9, []byte("another message"))
+		st2.Close()
+		t.Fatalf("OpenStore accepted a damaged meta page; signing another message at recorded height 9 then gave %v (existing %v)", serr, res.Existing)
+	}
+	if !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
+	}
+	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
+		t.Fatal("refused store was modified")
+	}
+}
+
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
 // and a signer that meets one mid-flight refuses everything afterwards.
 func TestFailClosedBadRecord(t *testing.T) {

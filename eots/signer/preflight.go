@@ -98,10 +98,12 @@ func preflight(path string) error {
 		if m1.tx > m0.tx {
 			m = m1
 		}
-	case ok0:
-		m = m0
-	case ok1:
-		m = m1
+	case ok0 || ok1:
+		// bbolt would fall back to the other meta page, silently undoing
+		// the last transaction, and with it the last signing records. Both
+		// pages are valid in every store bbolt wrote (it writes both when
+		// creating the file), so one damaged page is damage.
+		return fmt.Errorf("%w: a meta page is damaged (the store would lose its last transaction)", ErrStoreCorrupt)
 	default:
 		return fmt.Errorf("%w: no valid meta page (not a store, or damaged)", ErrStoreCorrupt)
 	}
