@@ -95,10 +95,12 @@ func (e *e2e) sendAndConfirm(txHexStr, txid string) {
 }
 
 // signKS signs a PSBT file in place with a keystore and returns the roles
-// it signed as.
-func (e *e2e) signKS(psbtFile, keystore string) []signedJSON {
+// it signed as. deleg (the delegation's flags) lets a covenant member check
+// what it signs.
+func (e *e2e) signKS(psbtFile, keystore string, deleg ...string) []signedJSON {
 	e.t.Helper()
-	j := e2eJSON[psbtJSON](e, e.ok("sign", "--json", "--psbt", psbtFile, "--key", keystore, "--passphrase-file", e.pass, "--out", psbtFile))
+	j := e2eJSON[psbtJSON](e, e.ok(append([]string{"sign", "--json", "--psbt", psbtFile, "--key", keystore,
+		"--passphrase-file", e.pass, "--out", psbtFile}, deleg...)...))
 	return j.Signed
 }
 
@@ -219,7 +221,7 @@ func TestEndToEndCLI(t *testing.T) {
 		t.Fatalf("staker sign: %+v", s)
 	}
 	for _, k := range cov[:2] {
-		if s := e.signKS(ub, k); len(s) != 1 || s[0].Role != roleCovenant {
+		if s := e.signKS(ub, k, deleg...); len(s) != 1 || s[0].Role != roleCovenant {
 			t.Fatalf("covenant sign: %+v", s)
 		}
 	}
@@ -264,7 +266,8 @@ func TestEndToEndCLI(t *testing.T) {
 		t.Fatalf("staker pre-signs slashing: %+v", s)
 	}
 	for _, k := range cov[1:] {
-		j := e2eJSON[psbtJSON](e, e.ok("adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k, "--passphrase-file", e.pass, "--out", sl))
+		j := e2eJSON[psbtJSON](e, e.ok(append([]string{"adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k,
+			"--passphrase-file", e.pass, "--out", sl}, deleg2...)...))
 		if len(j.Signed) != 1 || j.Signed[0].Kind != "adaptor_sig" {
 			t.Fatalf("adaptor-sign: %+v", j.Signed)
 		}

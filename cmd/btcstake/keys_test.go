@@ -64,12 +64,12 @@ func TestKeystoreKeysSign(t *testing.T) {
 		t.Fatalf("staker keystore sign: %+v", s1.Signed)
 	}
 	t.Setenv(passphraseEnv, "staker passphrase") // the environment unlocks too
-	s2 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", ub, "--key", covKS, "--out", ub))
+	s2 := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("sign", "--json", "--psbt", ub, "--key", covKS, "--out", ub)...))
 	if len(s2.Signed) != 1 || s2.Signed[0].Role != roleCovenant {
 		t.Fatalf("covenant keystore sign: %+v", s2.Signed)
 	}
 	// A plain key file still works beside keystores.
-	mustRun(t, "sign", "--psbt", ub, "--key", w.covFiles[1], "--out", ub)
+	mustRun(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[1], "--out", ub)...)
 	finalizeFiles(t, ub)
 
 	// Slashing: the covenant adaptor-signs from a keystore, and the
@@ -77,11 +77,11 @@ func TestKeystoreKeysSign(t *testing.T) {
 	sl := filepath.Join(w.dir, "slash.psbt")
 	mustRun(t, append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", txHex(stTx), "--out", sl)...)
 	mustRun(t, "sign", "--psbt", sl, "--key", stakerKS, "--out", sl)
-	aj := mustJSON[psbtJSON](t, mustRun(t, "adaptor-sign-slashing", "--json", "--psbt", sl, "--key", covKS, "--out", sl))
+	aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor-sign-slashing", "--json", "--psbt", sl, "--key", covKS, "--out", sl)...))
 	if len(aj.Signed) != 1 || aj.Signed[0].Kind != "adaptor_sig" {
 		t.Fatalf("adaptor-sign from keystore: %+v", aj.Signed)
 	}
-	mustRun(t, "adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[1], "--out", sl)
+	mustRun(t, w.asCovenant("adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[1], "--out", sl)...)
 	fpKS := ks("fp.keystore", w.fpFile)
 	os.Unsetenv(passphraseEnv)
 	if code, _, errOut := runCLI(t, "complete-slashing", "--psbt", sl, "--fp-sk-file", fpKS, "--passphrase-file", wrong); code != exitError ||

@@ -94,7 +94,7 @@ func TestSlashingSeveralFinalityProviders(t *testing.T) {
 		var copies []string
 		for i, k := range w.covFiles {
 			c := filepath.Join(w.dir, fmt.Sprintf("slash%d-cov%d.psbt", n, i))
-			aj := mustJSON[psbtJSON](t, mustRun(t, "adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", c))
+			aj := mustJSON[psbtJSON](t, mustRun(t, append([]string{"adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", c}, deleg...)...))
 			if aj.Signed[0].Count != 2 {
 				t.Fatalf("adaptor signatures per member: %d, want 2", aj.Signed[0].Count)
 			}

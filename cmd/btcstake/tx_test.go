@@ -93,6 +93,10 @@ func (w *txWorld) delegationArgs() []string {
 		"--staking-time", w.stakingTime}
 }
 
+// asCovenant appends the delegation flags a covenant member must give to check
+// what it signs.
+func (w *txWorld) asCovenant(args ...string) []string { return append(args, w.delegationArgs()...) }
+
 func (w *txWorld) delegation(t *testing.T) psbt.Delegation {
 	return psbt.Delegation{Params: w.params, Staker: w.staker.PubKey(), FinalityProviders: []*btcec.PublicKey{w.fp.PubKey()}, StakingTime: 144}
 }
@@ -237,13 +241,13 @@ func TestTxLifecycle(t *testing.T) {
 	if len(s1.Signed) != 1 || s1.Signed[0].Role != roleStaker || s1.Status.Ready {
 		t.Fatalf("staker sign: %+v", s1)
 	}
-	mustRun(t, "sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)
+	mustRun(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)...)
 	// One covenant signature short of the quorum of 2: refused.
 	code, _, errOut := runCLI(t, "finalize", "--psbt", ub)
 	if code != exitError || !strings.Contains(errOut, "--psbt") || !strings.Contains(errOut, "covenant") {
 		t.Fatalf("finalize short of quorum: exit %d %q", code, errOut)
 	}
-	s3 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", ub2, "--key", w.covFiles[2], "--out", ub2))
+	s3 := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("sign", "--json", "--psbt", ub2, "--key", w.covFiles[2], "--out", ub2)...))
 	if s3.Signed[0].Role != roleCovenant {
 		t.Fatalf("covenant sign: %+v", s3.Signed)
 	}
@@ -276,7 +280,7 @@ func TestTxLifecycle(t *testing.T) {
 			t.Fatalf("plain covenant signature on slashing: exit %d %q", code, e)
 		}
 		for _, k := range w.covFiles[:2] {
-			aj := mustJSON[psbtJSON](t, mustRun(t, "adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", sl))
+			aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", sl)...))
 			if len(aj.Signed) != 1 || aj.Signed[0].Count != 1 || aj.Signed[0].Kind != "adaptor_sig" {
 				t.Fatalf("adaptor-sign: %+v", aj.Signed)
 			}

@@ -83,7 +83,7 @@ func inputRange(p *btcpsbt.Packet, input int) ([]int, error) {
 // signPSBT adds key's signatures to the chosen inputs: a script-path
 // signature for the key's role in each staking leaf, and funding-coin
 // signatures (psbt.SignFundingInputs) for coins the key owns.
-func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit bool) ([]signedJSON, error) {
+func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit bool, cov *covenantCheck) ([]signedJSON, error) {
 	x := script.XOnly(key.PubKey())
 	var signed []signedJSON
 	var refusal error
@@ -123,6 +123,11 @@ func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit b
 		case leaf.Kind == script.SlashingPath && role == roleFP:
 			refusal = opError("key", fmt.Errorf("%w: key %s is a finality provider of the slashing leaf of input %d: a slashing transaction is completed from the provider's extracted key with btcstake complete-slashing", psbt.ErrNotSignable, x, i))
 			continue
+		}
+		if role == roleCovenant {
+			if err := cov.check(p, i, leaf); err != nil {
+				return nil, err
+			}
 		}
 		if err := psbt.SignTapscript(p, i, key); err != nil {
 			return nil, opError("psbt", err)
@@ -193,6 +198,7 @@ func newSignCmd(a *app) *cobra.Command {
 	var psbtIn, keyFile, out string
 	var input int
 	var pf passphraseFlags
+	var cov covenantCheck
 	cmd := &cobra.Command{
 		Use:   "sign",
 		Short: "Sign a PSBT with a key file: script-path signatures and funding coins",
@@ -207,6 +213,11 @@ Slashing leaves are special: covenant members sign them with adaptor
 signatures (btcstake adaptor-sign-slashing) and a finality provider's slot is
 filled by btcstake complete-slashing, so sign refuses those roles there.
 
+A covenant member signs only after checking the transaction against the
+delegation: --params, --fp-pk and --staking-time are required with a
+covenant key, and sign refuses anything but the exact unbonding transaction
+the params allow (see docs/security.md).
+
 --key is a passphrase-encrypted keystore (btcstake key keygen|import),
 unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt, or a
 plain file holding the hex-encoded 32-byte secret key; the format is told by
@@ -215,8 +226,10 @@ Signers may work in separate invocations, in turn on the same file or in
 parallel on copies that btcstake finalize combines.`,
 		Example: `  # the staker signs, then two covenant members, each with their own key file
   btcstake sign --psbt unbond.psbt --key staker.key --out unbond.psbt
-  btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond.psbt
-  btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond.psbt
+  btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond.psbt \
+    --params docs/params-regtest.json --fp-pk <hex> --staking-time 144
+  btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond.psbt \
+    --params docs/params-regtest.json --fp-pk <hex> --staking-time 144
   btcstake finalize --psbt unbond.psbt --json
 
   # a keystore (btcstake key keygen) is unlocked with a passphrase
@@ -239,7 +252,7 @@ parallel on copies that btcstake finalize combines.`,
 				return err
 			}
 			defer key.Zero()
-			signed, err := signPSBT(p, key, inputs, input >= 0)
+			signed, err := signPSBT(p, key, inputs, input >= 0, &cov)
 			if err != nil {
 				return err
 			}
@@ -250,6 +263,7 @@ parallel on copies that btcstake finalize combines.`,
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore or plain hex secret key file (mode 0600)")
 	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every input the key can sign)")
 	pf.add(cmd)
+	cov.add(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "write the signed PSBT (base64) to this file instead of printing it (may be the input file)")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
@@ -257,6 +271,7 @@ parallel on copies that btcstake finalize combines.`,
 }
 
 func newAdaptorSignSlashingCmd(a *app) *cobra.Command {
+	var cov covenantCheck
 	var psbtIn, keyFile, out string
 	var input int
 	var pf passphraseFlags
@@ -313,6 +328,9 @@ or plain hex secret key file, mode 0600.`,
 					}
 					return opError("key", fmt.Errorf("%w: key %s %s the slashing leaf of input %d; only covenant members adaptor-sign", psbt.ErrNotSignable, x, what, i))
 				}
+				if err := cov.check(p, i, leaf); err != nil {
+					return err
+				}
 				n, err := psbt.AdaptorSignSlashing(p, i, key)
 				if err != nil {
 					return opError("psbt", err)
@@ -326,6 +344,7 @@ or plain hex secret key file, mode 0600.`,
 	cmd.Flags().StringVar(&keyFile, "key", "", "covenant member's keystore or plain hex secret key file (mode 0600)")
 	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every slashing input)")
 	pf.add(cmd)
+	cov.add(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it (may be the input file)")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
@@ -461,4 +480,59 @@ repeated: copies signed separately by different parties are combined first
 	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
 	_ = cmd.MarkFlagRequired("psbt")
 	return cmd
+}
+
+// covenantCheck is the delegation a covenant member checks a PSBT against
+// before signing (psbt.CheckCovenantSigning); the staker's key comes from
+// the leaf.
+type covenantCheck struct {
+	params      string
+	staker      string
+	fps         []string
+	stakingTime int64
+}
+
+func (c *covenantCheck) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.params, "params", "", "covenant members: the staking params to check the transaction against")
+	cmd.Flags().StringVar(&c.staker, "staker-pk", "", "covenant members: the delegation's staker key (optional: the leaf names it; checked if given)")
+	cmd.Flags().StringArrayVar(&c.fps, "fp-pk", nil, "covenant members: the delegation's finality provider key (repeatable)")
+	cmd.Flags().Int64Var(&c.stakingTime, "staking-time", 0, "covenant members: the delegation's staking time in blocks")
+}
+
+// check refuses to let a covenant key sign input i unless the transaction
+// is exactly the unbonding or slashing transaction the delegation allows.
+func (c *covenantCheck) check(p *btcpsbt.Packet, i int, leaf *script.Leaf) error {
+	if c.params == "" || len(c.fps) == 0 || c.stakingTime == 0 {
+		return usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
+	}
+	params, err := loadParams(c.params)
+	if err != nil {
+		return err
+	}
+	fps, err := parsePubKeys("fp-pk", c.fps)
+	if err != nil {
+		return err
+	}
+	st, err := timelockFlag("staking-time", c.stakingTime)
+	if err != nil {
+		return err
+	}
+	staker, err := leaf.Staker.PubKey()
+	if err != nil {
+		return opError("psbt", err)
+	}
+	if c.staker != "" {
+		given, err := parsePubKey("staker-pk", c.staker)
+		if err != nil {
+			return err
+		}
+		if script.XOnly(given) != leaf.Staker {
+			return opError("staker-pk", fmt.Errorf("%w: input %d belongs to staker %s", psbt.ErrWrongInput, i, leaf.Staker))
+		}
+	}
+	d := psbt.Delegation{Params: params, Staker: staker, FinalityProviders: fps, StakingTime: st}
+	if err := psbt.CheckCovenantSigning(p, i, d); err != nil {
+		return opError("psbt", fmt.Errorf("refusing to sign input %d as a covenant member: %w", i, err))
+	}
+	return nil
 }
