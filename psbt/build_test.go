@@ -557,3 +557,36 @@ func TestCombineUnitesScriptsAndDerivations(t *testing.T) {
 		t.Error("combining a packet with itself changed it")
 	}
 }
+
+// TestCombinePrefersValidSignature: a copy carrying a bad signature for a
+// key, passed first, does not shadow another copy's good one.
+func TestCombinePrefersValidSignature(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	res, err := BuildUnbonding(d, Funding{Tx: stTx, Index: outputIndex(stTx, st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := clonePacket(res.Packet)
+	signAll(t, good, w.staker, w.cov[0], w.cov[1])
+	bad, _ := clonePacket(good)
+	for _, s := range bad.Inputs[0].TaprootScriptSpendSig {
+		if bytes.Equal(s.XOnlyPubKey, script.XOnly(w.cov[0].PubKey()).Bytes()) {
+			s.Signature[10] ^= 1
+		}
+	}
+	for _, order := range [][]*psbt.Packet{{bad, good}, {good, bad}} {
+		c, err := Combine(order...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := VerifyTapscriptSigs(c); err != nil || n != 3 {
+			t.Fatalf("combined: %d verified, %v", n, err)
+		}
+		if _, err := Finalize(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -203,6 +203,24 @@ func choose(have map[script.XOnlyKey][]byte, keys []script.XOnlyKey, want int, r
 	return out, nil
 }
 
+// tapSigValid reports whether s verifies for input i's leaf in p.
+func tapSigValid(p *psbt.Packet, i int, s *psbt.TaprootScriptSpendSig) bool {
+	ls, _, err := tapLeaf(p, i)
+	if err != nil {
+		return false
+	}
+	lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+	if !bytes.Equal(s.LeafHash, lh[:]) || s.SigHash != txscript.SigHashDefault {
+		return false
+	}
+	k, err := script.ParseXOnlyKey(s.XOnlyPubKey)
+	if err != nil {
+		return false
+	}
+	h, err := TapscriptSigHash(p, i)
+	return err == nil && verifySchnorr(k, h, s.Signature) == nil
+}
+
 // Combine merges PSBTs of the same unsigned transaction signed by different
 // parties (BIP-174 combiner) into a new packet: signatures, derivations and
 // unknown fields of inputs and outputs are united; for the other fields
@@ -237,7 +255,14 @@ func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 				a.NonWitnessUtxo = b.NonWitnessUtxo
 			}
 			for _, s := range b.TaprootScriptSpendSig {
-				if !slices.ContainsFunc(a.TaprootScriptSpendSig, s.EqualKey) {
+				if j := slices.IndexFunc(a.TaprootScriptSpendSig, s.EqualKey); j >= 0 {
+					// Two copies disagree about one key's signature: keep
+					// one that verifies, so a bad copy cannot shadow a good
+					// one whatever the order.
+					if !tapSigValid(out, i, a.TaprootScriptSpendSig[j]) && tapSigValid(out, i, s) {
+						a.TaprootScriptSpendSig[j] = s
+					}
+				} else {
 					a.TaprootScriptSpendSig = append(a.TaprootScriptSpendSig, s)
 				}
 			}

@@ -145,9 +145,11 @@ func parseRate(s string) (float64, error) {
 	if !strings.HasPrefix(s, "0.") {
 		return 0, fmt.Errorf("%w: %q must be a decimal strictly between 0 and 1, like \"0.1\"", ErrInvalidSlashingRate, s)
 	}
-	dec := s[2:]
-	if len(dec) == 0 || len(dec) > 4 || strings.Trim(dec, "0123456789") != "" {
-		return 0, fmt.Errorf("%w: %q must have 1 to 4 decimals", ErrInvalidSlashingRate, s)
+	// The rule is about the value's precision (Babylon: rate * 10^4 is an
+	// integer), so trailing zeros ("0.10000", as sdk.Dec prints) are fine.
+	dec := strings.TrimRight(s[2:], "0")
+	if len(s) == 2 || len(dec) > 4 || strings.Trim(s[2:], "0123456789") != "" {
+		return 0, fmt.Errorf("%w: %q must be a decimal with at most 4 significant decimals", ErrInvalidSlashingRate, s)
 	}
 	r, err := strconv.ParseFloat(s, 64)
 	if err != nil || r <= 0 || r >= 1 {

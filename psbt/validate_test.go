@@ -205,6 +205,7 @@ func TestParamsRules(t *testing.T) {
 		{"rate zero", mod(func(m map[string]any) { m["slashing_rate"] = "0.0" }), ErrInvalidSlashingRate},
 		{"rate one", mod(func(m map[string]any) { m["slashing_rate"] = "1" }), ErrInvalidSlashingRate},
 		{"rate five decimals", mod(func(m map[string]any) { m["slashing_rate"] = "0.12345" }), ErrInvalidSlashingRate},
+		{"rate with nothing after the point", mod(func(m map[string]any) { m["slashing_rate"] = "0." }), ErrInvalidSlashingRate},
 		{"rate not a number", mod(func(m map[string]any) { m["slashing_rate"] = "0.1e" }), ErrInvalidSlashingRate},
 		{"slashing fee zero", mod(func(m map[string]any) { m["min_slashing_tx_fee_sat"] = 0 }), ErrInvalidSlashingFee},
 		{"tag three bytes", mod(func(m map[string]any) { m["tag"] = "626274" }), ErrInvalidParams},
@@ -455,6 +456,21 @@ func TestMalformedPacketRefused(t *testing.T) {
 					t.Fatalf("got %v, want ErrInvalidPSBT", err)
 				}
 			})
+		}
+	}
+}
+
+// TestSlashingRatePrecision: at most 4 significant decimals; trailing zeros
+// (as Babylon's sdk.Dec prints rates, e.g. "0.100000000000000000") are fine.
+func TestSlashingRatePrecision(t *testing.T) {
+	for s, want := range map[string]float64{"0.1": 0.1, "0.10000": 0.1, "0.100000000000000000": 0.1, "0.0001": 0.0001, "0.9999": 0.9999, "0.00010": 0.0001} {
+		if r, err := parseRate(s); err != nil || r != want {
+			t.Errorf("%q: %v, %v", s, r, err)
+		}
+	}
+	for _, s := range []string{"0.00001", "0.12345", "0.0", "0.", "1", "0.1e1", ".1", "0.-1", "0. 1"} {
+		if _, err := parseRate(s); !errors.Is(err, ErrInvalidSlashingRate) {
+			t.Errorf("%q accepted: %v", s, err)
 		}
 	}
 }

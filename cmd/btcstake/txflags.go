@@ -258,10 +258,9 @@ func readPSBT(flag, v string) (*btcpsbt.Packet, error) {
 			return nil, usagef(flag, "%v", err)
 		}
 	} else if !strings.HasPrefix(v, "cHNidP") {
-		if len(v) > 40 {
-			v = v[:40] + "..."
-		}
-		return nil, usagef(flag, "%q is neither a readable file nor a base64 PSBT", v)
+		// The value is not echoed: it might be a secret pasted into the
+		// wrong flag.
+		return nil, usagef(flag, "neither a readable file nor a base64 PSBT (%d characters)", len(v))
 	}
 	if !bytes.HasPrefix(data, []byte("psbt\xff")) {
 		// base64, possibly wrapped over several lines
@@ -300,19 +299,6 @@ func readPSBTs(flag string, vals []string) (*btcpsbt.Packet, error) {
 		return nil, usagef(flag, "%v", err)
 	}
 	return p, nil
-}
-
-// loadSigningKey reads a plain signing key file: a hex-encoded 32-byte
-// secret key (surrounding whitespace ignored). The file must not be
-// readable or writable by group or others (mode 0600 or stricter). Errors
-// never contain key material. Keystore files are read by signingKeyFlag.
-func loadSigningKey(path string) (*btcec.PrivateKey, error) {
-	raw, err := readKeyFile(path)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(raw)
-	return parsePlainKey(path, raw)
 }
 
 // readKeyFile reads a key file after checking that it is a regular file
