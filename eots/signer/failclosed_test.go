@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/fnv"
 	"os"
@@ -650,6 +651,44 @@ func TestFailClosedInUse(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "locked by another process") {
 		t.Fatalf("unclear message: %v", err)
+	}
+}
+
+// TestInUseWhileSigning: a store that another process is writing to is
+// reported in use, never corrupt. The preflight used to read the file
+// without the lock, so it could see a commit half done and call a healthy
+// store corrupt, an alarm that invites an operator to restore a backup
+// (which loses records: a double-sign).
+func TestInUseWhileSigning(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	skb := sk.Bytes()
+	path := filepath.Join(t.TempDir(), "records.db")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "BTCSTAKE_SIGNER_CHILD=sign", "BTCSTAKE_SIGNER_STORE="+path,
+		"BTCSTAKE_SIGNER_KEY="+hex.EncodeToString(skb[:]), "BTCSTAKE_SIGNER_START=1", "BTCSTAKE_SIGNER_RUN=1")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "ready" {
+		t.Fatalf("child: %q", sc.Text())
+	}
+	go func() {
+		for sc.Scan() { // the child signs on while we try to open
+		}
+	}()
+	for i, end := 0, time.Now().Add(1500*time.Millisecond); time.Now().Before(end); i++ {
+		st, err := OpenStore(path, StoreOptions{LockTimeout: 5 * time.Millisecond})
+		if err == nil {
+			st.Close()
+			t.Fatal("opened a store another process holds")
+		}
+		if !errors.Is(err, ErrStoreInUse) {
+			t.Fatalf("attempt %d: %v, want ErrStoreInUse", i, err)
+		}
 	}
 }
 

@@ -91,10 +91,17 @@ func OpenStore(path string, opts StoreOptions) (*Store, error) {
 		return nil, fmt.Errorf("%w: %s is not a regular file", ErrStoreCorrupt, path)
 	}
 	if exists {
-		// Validate before bbolt maps the file (see preflight). bbolt would
-		// also silently initialise an empty file: an existing empty file is
-		// a lost store, not a new one.
-		if err := preflight(path); err != nil {
+		// Validate before bbolt maps the file (see preflight), holding the
+		// store's lock so that no other process writes meanwhile. bbolt
+		// would also silently initialise an empty file: an existing empty
+		// file is a lost store, not a new one.
+		unlock, err := lockForPreflight(path, timeout)
+		if err != nil {
+			return nil, err
+		}
+		err = preflight(path)
+		unlock()
+		if err != nil {
 			return nil, err
 		}
 	}
