@@ -380,6 +380,11 @@ func (s *Scenario) presignSlashing(d psbt.Delegation, from script.OutputKind, f 
 	if err := psbt.SignTapscript(res.Packet, 0, s.Staker); err != nil {
 		return nil, fmt.Errorf("%w: staker signing the slashing tx: %w", ErrScenario, err)
 	}
+	// Covenant members check the slashing tx against the delegation
+	// before they sign anything.
+	if err := psbt.CheckCovenantSigning(res.Packet, 0, d); err != nil {
+		return nil, fmt.Errorf("%w: covenant check of the slashing tx: %w", ErrScenario, err)
+	}
 	for _, k := range s.Covenant[:s.Params.CovenantQuorum] {
 		if _, err := psbt.AdaptorSignSlashing(res.Packet, 0, k); err != nil {
 			return nil, fmt.Errorf("%w: covenant adaptor-signing the slashing tx: %w", ErrScenario, err)
@@ -410,6 +415,11 @@ func (s *Scenario) Unbond(st *Stake, covenant []int) (*Spend, error) {
 			return nil, fmt.Errorf("%w: no covenant member %d", ErrInvalidArgument, i)
 		}
 		keys = append(keys, s.Covenant[i])
+	}
+	// Covenant members check the unbonding tx against the delegation
+	// before they sign.
+	if err := psbt.CheckCovenantSigning(res.Packet, 0, st.Delegation); err != nil {
+		return nil, fmt.Errorf("%w: covenant check of the unbonding tx: %w", ErrScenario, err)
 	}
 	for _, k := range keys {
 		if err := psbt.SignTapscript(res.Packet, 0, k); err != nil {
