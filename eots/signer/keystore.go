@@ -107,10 +107,22 @@ func WriteKeystore(path string, sk *eots.SecretKey, passphrase []byte, opts Keys
 	return writeFileAtomic(path, append(data, '\n'), !opts.Overwrite)
 }
 
+// maxKeystoreSize bounds how much of a keystore path is read: a real one is
+// well under 1 KiB, and a path like /dev/zero must not exhaust memory.
+const maxKeystoreSize = 64 << 10
+
 func readKeystoreFile(path string) (*keystoreFile, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKeystore, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeystoreSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrKeystore, err)
+	}
+	if len(data) > maxKeystoreSize {
+		return nil, fmt.Errorf("%w: %s is larger than any keystore (over %d bytes)", ErrKeystore, path, maxKeystoreSize)
 	}
 	var kf keystoreFile
 	dec := json.NewDecoder(bytes.NewReader(data))
