@@ -151,15 +151,11 @@ separate invocations of "btcstake sign"); then "btcstake finalize".`,
 			if err := checkOutPath("out", out); err != nil {
 				return err
 			}
-			st, err := d.StakingOutput()
-			if err != nil {
-				return flagError(err)
-			}
-			idx, err := findOutput("staking-tx", tx, st)
+			f, err := fundingOf(d, script.StakingOutputKind, "staking-tx", tx)
 			if err != nil {
 				return err
 			}
-			res, err := psbt.BuildUnbonding(d, psbt.Funding{Tx: tx, Index: idx})
+			res, err := psbt.BuildUnbonding(d, f)
 			if err != nil {
 				if isDustErr(err) {
 					return opError("staking-tx", err)
@@ -220,15 +216,11 @@ double-signs, anyone holding its extracted key completes it
 			if err := checkOutPath("out", out); err != nil {
 				return err
 			}
-			src, err := d.Output(kind)
-			if err != nil {
-				return flagError(err)
-			}
-			idx, err := findOutput("funding-tx", tx, src)
+			f, err := fundingOf(d, kind, "funding-tx", tx)
 			if err != nil {
 				return err
 			}
-			res, err := psbt.BuildSlashing(d, kind, psbt.Funding{Tx: tx, Index: idx})
+			res, err := psbt.BuildSlashing(d, kind, f)
 			if err != nil {
 				if isDustErr(err) {
 					return opError("funding-tx", err)
@@ -297,16 +289,12 @@ transaction is valid once the spent output is that many blocks deep.`,
 			if err := checkOutPath("out", out); err != nil {
 				return err
 			}
-			src, err := d.Output(kind)
-			if err != nil {
-				return flagError(err)
-			}
-			idx, err := findOutput("funding-tx", tx, src)
+			f, err := fundingOf(d, kind, "funding-tx", tx)
 			if err != nil {
 				return err
 			}
 			res, err := psbt.BuildWithdraw(psbt.WithdrawRequest{Delegation: d, From: kind,
-				Funding: psbt.Funding{Tx: tx, Index: idx}, DestPkScript: dest, FeeRate: rate})
+				Funding: f, DestPkScript: dest, FeeRate: rate})
 			if err != nil {
 				if isDustErr(err) {
 					return opError("fee-rate", err)

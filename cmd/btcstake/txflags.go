@@ -229,6 +229,20 @@ func parseFromKind(s string, allowed ...script.OutputKind) (script.OutputKind, e
 	return 0, usagef("from", "unknown output %q (want %s)", s, list)
 }
 
+// fundingOf finds the delegation's output of the given kind in tx (given
+// with flag) and names it as the output a transaction will spend.
+func fundingOf(d psbt.Delegation, kind script.OutputKind, flag string, tx *wire.MsgTx) (psbt.Funding, error) {
+	o, err := d.Output(kind)
+	if err != nil {
+		return psbt.Funding{}, flagError(err)
+	}
+	idx, err := findOutput(flag, tx, o)
+	if err != nil {
+		return psbt.Funding{}, err
+	}
+	return psbt.Funding{Tx: tx, Index: idx}, nil
+}
+
 // findOutput returns the index of the output of tx paying o.
 func findOutput(flag string, tx *wire.MsgTx, o *script.Output) (uint32, error) {
 	idx := -1
