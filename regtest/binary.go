@@ -27,6 +27,10 @@ const (
 	// EnvNode names an environment variable selecting the node
 	// implementation: "btcd" (the default) or "bitcoind".
 	EnvNode = "BTCSTAKE_NODE"
+	// EnvCacheDir names an environment variable holding the directory for
+	// the cached btcd build, instead of <user cache dir>/btcstake (useful
+	// for CI caches).
+	EnvCacheDir = "BTCSTAKE_CACHE_DIR"
 )
 
 // pinnedBtcdVersion is the btcd version of go.mod, for programs without
@@ -108,7 +112,8 @@ func findModuleRoot() string {
 }
 
 // BtcdBinary returns the path of a btcd executable: $BTCSTAKE_BTCD when
-// set, otherwise a cached build of the pinned btcd version, building it
+// set, otherwise a cached build of the pinned btcd version (under
+// $BTCSTAKE_CACHE_DIR, or the user cache directory), building it
 // with the Go toolchain on first use. The build runs inside the btcstake
 // checkout when the program runs there (so go.mod/go.sum pin it), else
 // with "go install btcd@version" in a scratch directory; either way
@@ -125,11 +130,15 @@ func BtcdBinary(ctx context.Context, log func(string)) (string, error) {
 	}
 	root := findModuleRoot()
 	version := BtcdVersion()
-	cache, err := os.UserCacheDir()
-	if err != nil || cache == "" {
-		cache = os.TempDir()
+	base := os.Getenv(EnvCacheDir)
+	if base == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil || cache == "" {
+			cache = os.TempDir()
+		}
+		base = filepath.Join(cache, "btcstake")
 	}
-	dir := filepath.Join(cache, "btcstake", "btcd-"+version+"-"+runtime.GOOS+"-"+runtime.GOARCH)
+	dir := filepath.Join(base, "btcd-"+version+"-"+runtime.GOOS+"-"+runtime.GOARCH)
 	exe := "btcd"
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
