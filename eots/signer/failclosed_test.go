@@ -115,7 +115,7 @@ func TestFailClosedMetaProbe(t *testing.T) {
 	le := binary.LittleEndian
 	ps := int(le.Uint32(data[boltPageHeader+8:]))
 	if ps <= 1024 {
-		t.Skipf("page size %d", ps)
+		t.Fatalf("fixture: page size %d; the test needs a store with pages larger than 1024 bytes", ps)
 	}
 	// Page 1 of a 1 KiB-page store: a copy of meta page 1 claiming 1 KiB
 	// pages, no freelist (bbolt then walks the tree) and a root far outside
@@ -252,7 +252,7 @@ func TestFailClosedPageShapes(t *testing.T) {
 			ps, value := rootLeaf(b)
 			pg := b[int(le.Uint64(b[value("records"):]))*ps:]
 			if le.Uint16(pg[8:]) != boltBranchPage {
-				t.Skip("records root is not a branch page")
+				t.Fatal("fixture: the records root is not a branch page; grow populated() so it is")
 			}
 			le.PutUint16(pg[10:], 0)
 		}},
@@ -314,7 +314,7 @@ func TestFailClosedFreelistNamesLivePage(t *testing.T) {
 	fl := data[int(m.freelist)*ps:]
 	n := int(le.Uint16(fl[10:]))
 	if n >= 0xFFFF || boltPageHeader+8*(n+1) > ps {
-		t.Skip("freelist page has no room")
+		t.Fatal("fixture: the freelist page has no room for one more entry")
 	}
 	le.PutUint64(fl[boltPageHeader+8*n:], uint64(off/ps))
 	le.PutUint16(fl[10:], uint16(n+1))
@@ -500,7 +500,7 @@ func TestFailClosedLeafCount(t *testing.T) {
 			fl := b[int(m.freelist)*ps:]
 			n := le.Uint16(fl[10:])
 			if n == 0 || n == 0xFFFF {
-				t.Skipf("freelist count %d", n)
+				t.Fatalf("fixture: freelist count %d; the test needs a non-empty freelist", n)
 			}
 			le.PutUint16(fl[10:], n-1)
 		},
