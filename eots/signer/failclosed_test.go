@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"github.com/btcstake/btcstake/eots"
 	"hash/fnv"
 	"os"
 	"os/exec"
@@ -19,10 +20,18 @@ import (
 
 // populated returns the bytes of a store with a few hundred records.
 func populated(t *testing.T) []byte {
+	data, _, _ := populatedStore(t)
+	return data
+}
+
+// populatedStore signs 300 heights (40-byte messages) on chain "c" into a
+// new store and returns its closed file's bytes, its path and the key.
+func populatedStore(t *testing.T) ([]byte, string, *eots.SecretKey) {
 	t.Helper()
 	rng := newRand(t)
+	sk := newKey(t, rng)
 	st, path := openTemp(t)
-	s, _ := New(st, newKey(t, rng))
+	s, _ := New(st, sk)
 	var reqs []Request
 	for h := uint64(0); h < 300; h++ {
 		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
@@ -35,7 +44,25 @@ func populated(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return b, path, sk
+}
+
+// newestMeta returns the meta page with the higher transaction id.
+func newestMeta(b []byte, ps int) boltMeta {
+	m0, _ := parseBoltMeta(b)
+	m1, _ := parseBoltMeta(b[ps:])
+	if m1.tx > m0.tx {
+		return m1
+	}
+	return m0
+}
+
+// assertUnchanged fails if the store file at path no longer holds data.
+func assertUnchanged(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
+		t.Fatal("refused store was modified")
+	}
 }
 
 // lastPageCut returns a length that cuts off the last page the store uses
@@ -142,9 +169,7 @@ func TestFailClosedMetaProbe(t *testing.T) {
 	if _, err := OpenStore(path, StoreOptions{}); !errors.Is(err, ErrStoreCorrupt) {
 		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
 	}
-	if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
-		t.Fatal("refused store was modified")
-	}
+	assertUnchanged(t, path, data)
 }
 
 // TestFailClosedNoFreelist: a meta page without a synced freelist makes
@@ -192,9 +217,7 @@ func TestFailClosedNoFreelist(t *testing.T) {
 	if _, err := OpenStore(p, StoreOptions{}); !errors.Is(err, ErrStoreCorrupt) {
 		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
 	}
-	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
-		t.Fatal("refused store was modified")
-	}
+	assertUnchanged(t, p, data)
 }
 
 // TestFailClosedPageShapes: pages bbolt never writes, whose first element
@@ -210,12 +233,7 @@ func TestFailClosedPageShapes(t *testing.T) {
 	// a bucket's value in the file.
 	rootLeaf := func(b []byte) (int, func(string) int) {
 		ps := int(le.Uint32(b[boltPageHeader+8:]))
-		m0, _ := parseBoltMeta(b)
-		m1, _ := parseBoltMeta(b[ps:])
-		m := m0
-		if m1.tx > m0.tx {
-			m = m1
-		}
+		m := newestMeta(b, ps)
 		rootOff := int(m.root) * ps
 		return ps, func(name string) int {
 			root := b[rootOff:]
@@ -271,9 +289,7 @@ func TestFailClosedPageShapes(t *testing.T) {
 			if _, err := OpenStore(path, StoreOptions{}); !errors.Is(err, ErrStoreCorrupt) {
 				t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
 			}
-			if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
-				t.Fatal("refused store was modified")
-			}
+			assertUnchanged(t, path, data)
 		})
 	}
 }
@@ -284,27 +300,10 @@ func TestFailClosedPageShapes(t *testing.T) {
 // the record at a signed height and signed a different message there,
 // leaking the key. The preflight must refuse such a freelist.
 func TestFailClosedFreelistNamesLivePage(t *testing.T) {
-	rng := newRand(t)
-	sk := newKey(t, rng)
-	st, path := openTemp(t)
-	s, _ := New(st, sk)
-	var reqs []Request
-	for h := uint64(0); h < 300; h++ {
-		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
-	}
-	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	data, _ := os.ReadFile(path)
+	data, _, sk := populatedStore(t)
 	le := binary.LittleEndian
 	ps := int(le.Uint32(data[boltPageHeader+8:]))
-	m0, _ := parseBoltMeta(data)
-	m1, _ := parseBoltMeta(data[ps:])
-	m := m0
-	if m1.tx > m0.tx {
-		m = m1
-	}
+	m := newestMeta(data, ps)
 	// Add the leaf holding height 5's record to the freelist.
 	pk := sk.XOnly()
 	off := bytes.Index(data, recordKey([]byte("c"), &pk, 5))
@@ -336,9 +335,7 @@ func TestFailClosedFreelistNamesLivePage(t *testing.T) {
 	if !errors.Is(err, ErrStoreCorrupt) {
 		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
 	}
-	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
-		t.Fatal("refused store was modified")
-	}
+	assertUnchanged(t, p, data)
 }
 
 // TestFailClosedFreelistCount: a freelist whose 64-bit count overflows the
@@ -360,12 +357,7 @@ func TestFailClosedFreelistCount(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	le := binary.LittleEndian
 	ps := int(le.Uint32(data[boltPageHeader+8:]))
-	m0, _ := parseBoltMeta(data)
-	m1, _ := parseBoltMeta(data[ps:])
-	m := m0
-	if m1.tx > m0.tx {
-		m = m1
-	}
+	m := newestMeta(data, ps)
 	slots := (ps - boltPageHeader - 8) / 8
 	if m.pgid < uint64(slots)+3 {
 		t.Fatalf("store too small: %d pages", m.pgid)
@@ -402,19 +394,7 @@ func TestFailClosedFreelistCount(t *testing.T) {
 // message at a signed height, leaking the key. The preflight must check key
 // order the way bbolt's own checker does.
 func TestFailClosedBranchKeyOrder(t *testing.T) {
-	rng := newRand(t)
-	sk := newKey(t, rng)
-	st, path := openTemp(t)
-	s, _ := New(st, sk)
-	var reqs []Request
-	for h := uint64(0); h < 300; h++ {
-		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
-	}
-	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	data, _ := os.ReadFile(path)
+	data, _, sk := populatedStore(t)
 	le := binary.LittleEndian
 	ps := int(le.Uint32(data[boltPageHeader+8:]))
 	pk := sk.XOnly()
@@ -452,9 +432,7 @@ func TestFailClosedBranchKeyOrder(t *testing.T) {
 	if !errors.Is(err, ErrStoreCorrupt) {
 		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
 	}
-	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
-		t.Fatal("refused store was modified")
-	}
+	assertUnchanged(t, p, data)
 }
 
 // TestFailClosedLeafCount: one flipped bit in a leaf page's element count
@@ -464,29 +442,12 @@ func TestFailClosedBranchKeyOrder(t *testing.T) {
 // contiguously right after the element headers, so a count that does not
 // match the data is detectable; so is a page neither reachable nor free.
 func TestFailClosedLeafCount(t *testing.T) {
-	rng := newRand(t)
-	sk := newKey(t, rng)
-	st, path := openTemp(t)
-	s, _ := New(st, sk)
-	var reqs []Request
-	for h := uint64(0); h < 300; h++ {
-		reqs = append(reqs, Request{Height: h, Msg: bytes.Repeat([]byte{byte(h)}, 40)})
-	}
-	if _, err := s.SignBatch([]byte("c"), reqs); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	good, _ := os.ReadFile(path)
+	good, _, sk := populatedStore(t)
 	le := binary.LittleEndian
 	ps := int(le.Uint32(good[boltPageHeader+8:]))
 	pk := sk.XOnly()
 	leaf := bytes.Index(good, recordKey([]byte("c"), &pk, 5)) / ps
-	m0, _ := parseBoltMeta(good)
-	m1, _ := parseBoltMeta(good[ps:])
-	m := m0
-	if m1.tx > m0.tx {
-		m = m1
-	}
+	m := newestMeta(good, ps)
 	cases := map[string]func([]byte){
 		"leaf count less one": func(b []byte) {
 			pg := b[leaf*ps:]
@@ -528,9 +489,7 @@ func TestFailClosedLeafCount(t *testing.T) {
 			if !errors.Is(err, ErrStoreCorrupt) {
 				t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
 			}
-			if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
-				t.Fatal("refused store was modified")
-			}
+			assertUnchanged(t, p, data)
 		})
 	}
 }
@@ -576,9 +535,7 @@ func TestFailClosedOneMetaDamaged(t *testing.T) {
 	if !errors.Is(err, ErrStoreCorrupt) {
 		t.Fatalf("OpenStore = %v, want ErrStoreCorrupt", err)
 	}
-	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
-		t.Fatal("refused store was modified")
-	}
+	assertUnchanged(t, p, data)
 }
 
 // TestFailClosedBadRecord: a record failing its checksum makes opening fail,
