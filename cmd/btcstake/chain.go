@@ -42,9 +42,6 @@ without sending anything. Exit code 1 when the node refuses.`,
   BTCSTAKE_RPC_URL=127.0.0.1:8332 BTCSTAKE_RPC_COOKIE=~/.bitcoin/.cookie btcstake broadcast --network mainnet --tx "$(cat tx.hex)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.params(); err != nil {
-				return err
-			}
 			tx, err := parseTxHex("tx", txArg)
 			if err != nil {
 				return err
@@ -156,9 +153,6 @@ prints a line each time the count changes. Exit code 1 on timeout.`,
 		Example: `  btcstake wait --network regtest --txid 3f1c...e2 --confirmations 6 --timeout 2h`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.params(); err != nil {
-				return err
-			}
 			txid, err := chainhash.NewHashFromStr(txidArg)
 			if err != nil || len(txidArg) != 64 {
 				return usagef("txid", "not a 64-character transaction id")

@@ -165,9 +165,6 @@ The node needs -txindex to look up confirmed transactions by id.`,
   btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.params(); err != nil {
-				return err
-			}
 			params, err := psbt.LoadParams(paramsPath)
 			if err != nil {
 				return usagef("params", "%v", err)

@@ -137,9 +137,6 @@ separate invocations of "btcstake sign"); then "btcstake finalize".`,
     --staking-tx "$(cat staking.hex)" --out unbond.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.params(); err != nil {
-				return err
-			}
 			d, err := df.delegation()
 			if err != nil {
 				return err
@@ -198,9 +195,6 @@ double-signs, anyone holding its extracted key completes it
     --from unbonding --funding-tx "$(cat unbonding.hex)" --out slash-unbonding.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.params(); err != nil {
-				return err
-			}
 			kind, err := parseFromKind(from, script.StakingOutputKind, script.UnbondingOutputKind)
 			if err != nil {
 				return err
