@@ -2,7 +2,6 @@ package regtest
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
+
+	"github.com/btcstake/btcstake/internal/atomicfile"
 )
 
 // Secret is key material that must not reach logs or error messages: it
@@ -143,27 +144,11 @@ func LoadState(path string) (State, error) {
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("%w: %v", ErrState, err)
 	}
-	var suffix [6]byte
-	_, _ = rand.Read(suffix[:])
-	tmp := filepath.Join(dir, "."+filepath.Base(path)+"-"+hex.EncodeToString(suffix[:]))
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrState, err)
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if werr != nil || serr != nil || cerr != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("%w: writing %s failed", ErrState, path)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("%w: %v", ErrState, err)
+	if err := atomicfile.Write(path, data, mode, false); err != nil {
+		return fmt.Errorf("%w: writing %s: %v", ErrState, path, err)
 	}
 	return nil
 }

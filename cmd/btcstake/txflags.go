@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/eots/signer"
+	"github.com/btcstake/btcstake/internal/atomicfile"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -409,41 +410,10 @@ func signingKeyFlag(a *app, flag, path string, pf *passphraseFlags) (*btcec.Priv
 	return sk.PrivKey(), nil
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, synced and renamed into place, with the given mode.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+// writeFileAtomic writes data to path with mode through internal/atomicfile:
+// a crash or an error leaves the old file, never a torn one.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return atomicfile.Write(path, data, mode, false)
 }
 
 // checkOutPath refuses an --out whose directory does not exist before any
