@@ -51,15 +51,7 @@ func parseEncKey(flag, s string) (*adaptor.EncryptionKey, *btcec.PublicKey, erro
 }
 
 func parseAdaptorSig(flag, s string) (*adaptor.Signature, error) {
-	b, err := parseHex(flag, s)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := adaptor.Parse(b)
-	if err != nil {
-		return nil, usagef(flag, "%v", err)
-	}
-	return sig, nil
+	return parseHexAs(flag, s, adaptor.Parse)
 }
 
 func parsePrivKeyFlag(flag, s string) (*btcec.PrivateKey, error) {

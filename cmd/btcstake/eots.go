@@ -49,27 +49,11 @@ func parseSecretKeyFlag(flag, s string) (*eots.SecretKey, error) {
 }
 
 func parsePubRandFlag(flag, s string) (eots.PublicRand, error) {
-	b, err := parseHex(flag, s)
-	if err != nil {
-		return eots.PublicRand{}, err
-	}
-	r, err := eots.ParsePublicRand(b)
-	if err != nil {
-		return r, usagef(flag, "%v", err)
-	}
-	return r, nil
+	return parseHexAs(flag, s, eots.ParsePublicRand)
 }
 
 func parseEotsSigFlag(flag, s string) (eots.Signature, error) {
-	b, err := parseHex(flag, s)
-	if err != nil {
-		return eots.Signature{}, err
-	}
-	sig, err := eots.ParseSignature(b)
-	if err != nil {
-		return sig, usagef(flag, "%v", err)
-	}
-	return sig, nil
+	return parseHexAs(flag, s, eots.ParseSignature)
 }
 
 type proofJSON struct {

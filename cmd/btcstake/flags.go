@@ -21,6 +21,21 @@ func parseHex(flag, s string) ([]byte, error) {
 	return b, nil
 }
 
+// parseHexAs decodes a hex flag value and parses it with parse; a parse
+// failure is a usage error naming the flag.
+func parseHexAs[T any](flag, s string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	b, err := parseHex(flag, s)
+	if err != nil {
+		return zero, err
+	}
+	v, err := parse(b)
+	if err != nil {
+		return zero, usagef(flag, "%v", err)
+	}
+	return v, nil
+}
+
 // parsePubKey accepts a 32-byte x-only or a 33-byte compressed public key.
 func parsePubKey(flag, s string) (*btcec.PublicKey, error) {
 	b, err := parseHex(flag, s)
