@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/btcstake/btcstake/eots/internal/secp"
+	"github.com/btcstake/btcstake/internal/secp"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	secp256k1 "github.com/decred/dcrd/dcrec/secp256k1/v4"
 )

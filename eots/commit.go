@@ -14,7 +14,7 @@ import (
 // ("context separator signing"): the lowercase hex of
 // sha256("btcstaking/0/{operation}/{chainID}/{address}"), used as raw ASCII
 // bytes, where address is the verifying module's or contract's address.
-// PROTOCOL.md section 7 describes the unprefixed form, which an empty
+// docs/spec.md §7 describes the unprefixed form, which an empty
 // context gives; the *WithContext functions give the prefixed one.
 const (
 	// ContextFinalityVote is the operation tag of finality votes.
@@ -32,7 +32,7 @@ func SigningContext(operation, chainID, address string) string {
 
 // CommitHash returns the hash a finality provider signs to commit to a list
 // of public randomness: sha256(BE64(start) || BE64(count) || root)
-// (PROTOCOL.md section 7; Babylon's MsgCommitPubRandList.HashToSign).
+// (docs/spec.md §7; Babylon's MsgCommitPubRandList.HashToSign).
 func CommitHash(start, count uint64, root [HashSize]byte) [32]byte {
 	return CommitHashWithContext("", start, count, root)
 }
@@ -99,7 +99,7 @@ func VerifyCommitWithContext(pk *btcec.PublicKey, context string, start, count u
 }
 
 // VoteMessage returns the finality vote message BE64(height) || appHash
-// (PROTOCOL.md section 7), which the finality provider signs with Sign.
+// (docs/spec.md §7), which the finality provider signs with Sign.
 func VoteMessage(height uint64, appHash [32]byte) []byte {
 	return VoteMessageWithContext("", height, appHash)
 }

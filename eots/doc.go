@@ -1,6 +1,6 @@
 // Package eots implements extractable one-time signatures (EOTS) as used by
 // Babylon finality providers, byte-compatible with Babylon's crypto/eots
-// (PROTOCOL.md section 7):
+// (docs/spec.md §7):
 //
 //   - a signature is the scalar s of a BIP-340 signature made with a nonce
 //     (the private randomness k) committed to in advance; r = x(k·G) is the

@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/btcstake/btcstake/eots/internal/secp"
+	"github.com/btcstake/btcstake/internal/secp"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	secp256k1 "github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -49,7 +49,7 @@ func (s Signature) BIP340(r PublicRand) (*schnorr.Signature, error) {
 }
 
 // Sign returns the EOTS signature of msg with secret key sk and private
-// randomness k (PROTOCOL.md section 7). The message is hashed with SHA-256
+// randomness k (docs/spec.md §7). The message is hashed with SHA-256
 // inside, as in Babylon. Signing costs one base-point multiplication (k·G);
 // the public key is cached in sk. Signing two different messages with the
 // same k reveals sk: use the slashing-protected signer (eots/signer) for
@@ -109,7 +109,7 @@ func signHash(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature, e
 }
 
 // Verify checks an EOTS signature s over msg under public key pk and public
-// randomness r (PROTOCOL.md section 7; BIP-340 verification of r || s over
+// randomness r (docs/spec.md §7; BIP-340 verification of r || s over
 // sha256(msg)). Only x(pk) matters, as in BIP-340. It returns nil or an error
 // wrapping ErrInvalidSignature (or ErrInvalidKey for a nil key) with a
 // one-line reason.
@@ -162,7 +162,7 @@ func verifyHash(pk *btcec.PublicKey, r *PublicRand, m []byte, s *Signature) erro
 }
 
 // Extract recovers the secret key from two signatures made with the same
-// randomness r over different messages (PROTOCOL.md section 7):
+// randomness r over different messages (docs/spec.md §7):
 // x = (s1 - s2) / (e1 - e2) mod n. When pk has odd y (a full 33-byte key) the
 // actual secret key (x·G == pk) is returned; for an x-only key (even y) the
 // BIP-340-normalised one. Inputs that cannot leak the key (the same message,

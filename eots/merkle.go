@@ -8,7 +8,7 @@ import (
 )
 
 // The randomness commitment is an RFC-6962 Merkle tree, as CometBFT's
-// crypto/merkle builds it (PROTOCOL.md section 7): leaf = sha256(00 || item),
+// crypto/merkle builds it (docs/spec.md §7): leaf = sha256(00 || item),
 // inner = sha256(01 || left || right), a list of n > 1 items splits at the
 // largest power of two below n, and the empty list hashes to sha256("").
 

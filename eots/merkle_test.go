@@ -182,7 +182,7 @@ func TestCommitSignature(t *testing.T) {
 }
 
 // TestSigningContext: Babylon v3's context-prefixed forms, and that an empty
-// context gives PROTOCOL.md's unprefixed bytes.
+// context gives docs/spec.md's unprefixed bytes.
 func TestSigningContext(t *testing.T) {
 	ctx := SigningContext(ContextFinalityVote, "bbn-1", "bbn1addr")
 	want := sha256.Sum256([]byte("btcstaking/0/fp_fin_vote/bbn-1/bbn1addr"))

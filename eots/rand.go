@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/btcstake/btcstake/eots/internal/secp"
+	"github.com/btcstake/btcstake/internal/secp"
 	secp256k1 "github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
@@ -137,7 +137,7 @@ func (dv *deriver) zero() {
 	clear(dv.opad[:])
 }
 
-// derive implements PROTOCOL.md section 7, per-height randomness:
+// derive implements docs/spec.md §7, per-height randomness:
 // k = HMAC-SHA256(key = sk, data = BE64(height) || chainID || BE64(iter)) for
 // iter = 0, 1, ..., the first digest that is nonzero and below n.
 func (dv *deriver) derive(height uint64, out *secp256k1.ModNScalar) {
@@ -170,7 +170,7 @@ func (dv *deriver) derive(height uint64, out *secp256k1.ModNScalar) {
 }
 
 // DeriveRand returns the private randomness of sk for one block height on
-// one chain (PROTOCOL.md section 7). It is deterministic, so a restarted
+// one chain (docs/spec.md §7). It is deterministic, so a restarted
 // finality provider reproduces the randomness it committed to. The public
 // randomness is k.PublicRand().
 func DeriveRand(sk *SecretKey, chainID []byte, height uint64) (*PrivateRand, error) {

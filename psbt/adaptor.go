@@ -12,7 +12,7 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
-	"github.com/btcstake/btcstake/eots/adaptor"
+	"github.com/btcstake/btcstake/adaptor"
 	"github.com/btcstake/btcstake/script"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/wire/v2"
 
-	"github.com/btcstake/btcstake/eots/adaptor"
+	"github.com/btcstake/btcstake/adaptor"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )

@@ -147,7 +147,7 @@ func checkTSDelegation(t *testing.T, v *tsRegistrationKAT, dv *tsDelegation, d p
 			}
 			got := res.Packet.UnsignedTx.Copy()
 			// Babylon's Go reference builds slashing txs as version 1,
-			// btc-staking-ts as version 2 (PROTOCOL.md section 4); every
+			// btc-staking-ts as version 2 (docs/spec.md §4); every
 			// other byte must match.
 			if got.Version != 1 || want.Version != 2 {
 				t.Fatalf("versions: ours %d, btc-staking-ts %d", got.Version, want.Version)

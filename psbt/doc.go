@@ -4,7 +4,7 @@
 // functions) can sign it, and finalises script-path inputs with the witness
 // the staking scripts demand.
 //
-// The lifecycle (PROTOCOL.md section 4):
+// The lifecycle (docs/spec.md §4):
 //
 //	staking tx   funding UTXOs -> staking output (+ phase-1 OP_RETURN) (+ change)
 //	unbonding tx staking output (unbonding path) -> unbonding output, fee = params.UnbondingFee

@@ -5,7 +5,7 @@ import "errors"
 // Error kinds. Every error this package returns wraps one of these (or a
 // kind of package script), so callers can test with errors.Is.
 var (
-	// Parameter rules (PROTOCOL.md section 4, "Params").
+	// Parameter rules (docs/spec.md §4, "Params").
 	ErrInvalidParams        = errors.New("invalid params")
 	ErrInvalidCovenant      = errors.New("invalid covenant committee")
 	ErrInvalidStakingValue  = errors.New("invalid staking value")

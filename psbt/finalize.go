@@ -64,7 +64,7 @@ func clonePacket(p *psbt.Packet) (*psbt.Packet, error) {
 // Finalize assembles the final witness (or scriptSig) of every input, runs
 // btcd's script engine over each, and returns the network transaction.
 // Script-path inputs of the staking protocol get the witness their leaf
-// demands (PROTOCOL.md section 5): staker signature, exactly one finality
+// demands (docs/spec.md §5): staker signature, exactly one finality
 // provider and exactly quorum covenant signatures in descending slot order.
 // Signatures that do not verify are left out. When more covenant members
 // (or finality providers) signed validly than the leaf takes, the

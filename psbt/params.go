@@ -17,7 +17,7 @@ import (
 )
 
 // Params are the Babylon-style staking parameters of one version
-// (PROTOCOL.md section 4). Load them with LoadParams or ParseParams, which
+// (docs/spec.md §4). Load them with LoadParams or ParseParams, which
 // validate every rule; a Params built by hand must be checked with Validate.
 type Params struct {
 	CovenantKeys     []*btcec.PublicKey
@@ -158,7 +158,7 @@ func parseRate(s string) (float64, error) {
 	return r, nil
 }
 
-// Validate checks every rule of PROTOCOL.md section 4 (Params), each with
+// Validate checks every rule of docs/spec.md §4 (Params), each with
 // its own error kind, and that the smallest stake the params allow still
 // leads to valid unbonding and slashing transactions.
 func (p *Params) Validate() (err error) {
@@ -241,7 +241,7 @@ func (p *Params) SlashingAmount(value int64) int64 {
 
 // checkSlashable verifies that a stake of value can be unbonded and slashed
 // from both the staking and the unbonding output without a dust or negative
-// output (PROTOCOL.md section 4).
+// output (docs/spec.md §4).
 func (p *Params) checkSlashable(value int64) error {
 	unbonded := value - p.UnbondingFee
 	if unbonded <= 0 {

@@ -35,7 +35,7 @@ func (f Funding) check(o *script.Output) (*wire.TxOut, wire.OutPoint, error) {
 	return out, wire.OutPoint{Hash: f.Tx.TxHash(), Index: f.Index}, nil
 }
 
-// BuildUnbonding builds the unbonding transaction (PROTOCOL.md section 4):
+// BuildUnbonding builds the unbonding transaction (docs/spec.md §4):
 // version 2, the staking output as its only input (nSequence ffffffff), the
 // unbonding output worth stakingValue - UnbondingFee as its only output,
 // locktime 0. The staker and quorum covenant members sign it through the

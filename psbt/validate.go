@@ -35,7 +35,7 @@ func nilParts(what string, tx *wire.MsgTx) error {
 const maxStandardWeight = 400_000
 
 // ValidateStakingTx checks a staking transaction as a verifier would
-// (PROTOCOL.md section 4): version 2, exactly one output paying the
+// (docs/spec.md §4): version 2, exactly one output paying the
 // delegation's staking script, its value within the params and large
 // enough to be unbonded and slashed without dust. It returns the staking
 // output's index.
@@ -80,7 +80,7 @@ func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
 }
 
 // ValidateUnbondingTx checks an unbonding transaction against its staking
-// transaction (PROTOCOL.md section 4): version 2; exactly one input, the
+// transaction (docs/spec.md §4): version 2; exactly one input, the
 // staking output, with nSequence ffffffff and an empty scriptSig; exactly
 // one output, the unbonding output, worth the staking value less exactly
 // the unbonding fee; locktime 0; weight at most 400,000.

@@ -465,7 +465,7 @@ func DropCovenantSignature(tx *wire.MsgTx, idx int) (*wire.MsgTx, error) {
 		return nil, fmt.Errorf("%w: input %d does not spend a covenant path", ErrInvalidArgument, idx)
 	}
 	cp := tx.Copy()
-	// Covenant slots come first in the witness (PROTOCOL.md section 5).
+	// Covenant slots come first in the witness (docs/spec.md §5).
 	for i := range leaf.Covenant {
 		if len(cp.TxIn[idx].Witness[i]) != 0 {
 			cp.TxIn[idx].Witness[i] = []byte{}

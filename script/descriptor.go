@@ -7,7 +7,7 @@ import (
 
 // Output descriptors (BIP-380/386 with miniscript leaves) for the staking
 // outputs, so a descriptor wallet can watch and sign them. Each leaf maps to
-// miniscript exactly (PROTOCOL.md section 3):
+// miniscript exactly (docs/spec.md §3):
 //
 //	timelock   and_v(v:pk(S),older(T))
 //	unbonding  and_v(v:pk(S),multi_a(M,C1,...,Cn))       or and_v(v:pk(S),pk(C))

@@ -4,7 +4,7 @@
 // witness assembly for every spend path, output descriptors, and the phase-1
 // OP_RETURN staking data with a recogniser for staking transactions.
 //
-// Three outputs exist (PROTOCOL.md section 3):
+// Three outputs exist (docs/spec.md §3):
 //
 //	staking output         tr(NUMS, {{timelock(stakingTime), unbonding}, slashing})
 //	unbonding output       tr(NUMS, {timelock(unbondingTime), slashing})

@@ -206,7 +206,7 @@ func checkCommittee(staker XOnlyKey, fps, covenant []XOnlyKey, quorum uint32) ([
 	return cov, nil
 }
 
-// checkDistinct enforces PROTOCOL.md section 1: staker, finality-provider and
+// checkDistinct enforces docs/spec.md §1: staker, finality-provider and
 // covenant keys pairwise distinct across the roles (duplicates within one
 // role are caught by sortedUnique).
 func checkDistinct(staker XOnlyKey, fps, cov []XOnlyKey) error {

@@ -11,7 +11,7 @@ import (
 )
 
 // Phase-1 ("observable") staking data, carried by a staking transaction in a
-// null-data output (PROTOCOL.md section 4):
+// null-data output (docs/spec.md §4):
 //
 //	OP_RETURN OP_DATA_71 <tag:4> <version:1 = 0> <staker:32> <fp:32> <stakingTime:2 big-endian>
 const (

@@ -26,7 +26,7 @@ type parties struct {
 	quorum uint32
 }
 
-// validate checks every rule of PROTOCOL.md sections 1 and 2 once: keys
+// validate checks every rule of docs/spec.md §1 and §2 once: keys
 // present, pairwise distinct across and within roles, quorum in 1..n.
 func (p Parties) validate() (*parties, error) {
 	if p.Staker == nil {
@@ -132,7 +132,7 @@ type Output struct {
 	s XOnlyKey // staker
 }
 
-// NewStakingOutput builds the staking output (PROTOCOL.md section 3):
+// NewStakingOutput builds the staking output (docs/spec.md §3):
 // leaves [timelock(stakingTime), unbonding, slashing] in the tree
 // Branch(Branch(L0, L1), L2) under the NUMS internal key.
 func NewStakingOutput(p Parties, stakingTime uint16) (*Output, error) {

@@ -246,7 +246,7 @@ func TestScriptNumMatchesScriptBuilder(t *testing.T) {
 	for _, n := range []int64{1 << 23, 1<<31 - 1, -(1 << 31), 1 << 40} {
 		check(n)
 	}
-	// Spot checks from PROTOCOL.md section 1.
+	// Spot checks from docs/spec.md §1.
 	for n, want := range map[int64]string{1: "51", 16: "60", 100: "0164", 1000: "02e803", 65535: "03ffff00"} {
 		if got := hex.EncodeToString(appendScriptNum(nil, n)); got != want {
 			t.Errorf("%d: got %s, want %s", n, got, want)

@@ -17,7 +17,7 @@ type Signatures struct {
 }
 
 // Witness assembles the witness spending the output through path kind
-// (PROTOCOL.md section 5): the signature items, then the leaf script, then
+// (docs/spec.md §5): the signature items, then the leaf script, then
 // its control block.
 //
 //	timelock:  <StakerSig> <script> <control block>

@@ -3,7 +3,7 @@ package main
 import (
 	"encoding/hex"
 
-	"github.com/btcstake/btcstake/eots/adaptor"
+	"github.com/btcstake/btcstake/adaptor"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/spf13/cobra"
@@ -16,7 +16,7 @@ func newAdaptorCmd(a *app) *cobra.Command {
 		Use:   "adaptor",
 		Short: "Schnorr adaptor signatures: sign, verify, decrypt, extract",
 		Long: `Covenant members sign slashing transactions with Schnorr adaptor signatures
-encrypted under a finality provider's public key (PROTOCOL.md section 6).
+encrypted under a finality provider's public key (docs/spec.md §6).
 Adaptor signatures are 65 bytes (R0 || s0); the legacy 66-byte form is
 accepted as input. Message hashes are 32-byte tapscript sighashes.`,
 		Example: `  btcstake adaptor sign --sk <hex> --enc-key <fp pk hex> --msg-hash <hex>

@@ -88,7 +88,7 @@ func newEotsPubrandCmd(a *app) *cobra.Command {
 		Use:   "pubrand",
 		Short: "Public randomness per height, its Merkle commitment and every proof",
 		Long: `Derives the public randomness of a finality provider key for --count heights
-from --start-height on chain --chain-id (HMAC-SHA256 per height, PROTOCOL.md
+from --start-height on chain --chain-id (HMAC-SHA256 per height, docs/spec.md
 section 7), and prints the RFC-6962 Merkle root over it (the commitment), the
 BIP-340 signature over sha256(BE64(start) || BE64(count) || root) (prefixed
 with Babylon v3's signing context when --context-address is given), and the
@@ -175,7 +175,7 @@ inclusion proof of every value. The secret key is never printed.`,
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file (see eots keygen) instead of --sk")
 	pf.add(cmd)
 	cmd.Flags().StringVar(&chainID, "chain-id", "", "consumer chain ID (e.g. bbn-test-5)")
-	cmd.Flags().StringVar(&ctxAddr, "context-address", "", "sign the commitment with Babylon v3's signing context for this chain and verifier address (the finality module or contract); default: no context, as in PROTOCOL.md")
+	cmd.Flags().StringVar(&ctxAddr, "context-address", "", "sign the commitment with Babylon v3's signing context for this chain and verifier address (the finality module or contract); default: no context, as in docs/spec.md")
 	cmd.Flags().Uint64Var(&start, "start-height", 0, "first block height")
 	cmd.Flags().Uint64Var(&count, "count", 0, "number of heights")
 	for _, f := range []string{"chain-id", "start-height", "count"} {

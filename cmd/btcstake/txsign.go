@@ -281,7 +281,7 @@ func newAdaptorSignSlashingCmd(a *app) *cobra.Command {
 		Long: `A covenant member signs the slashing path of a slashing PSBT with one Schnorr
 adaptor signature per finality provider of the leaf, each encrypted to that
 provider's key, and records them in the PSBT (proprietary input fields, see
-PROTOCOL.md). They become valid signatures only once the provider's secret
+docs/spec.md). They become valid signatures only once the provider's secret
 key is known, that is after it double-signs. --key is the covenant member's
 keystore (unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt)
 or plain hex secret key file, mode 0600.`,

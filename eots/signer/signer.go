@@ -1,6 +1,6 @@
 // Package signer is the slashing-protected EOTS signer of a finality
 // provider: it never signs two different messages at one (chain, key,
-// height), across crashes and concurrent requests (PROTOCOL.md section 7,
+// height), across crashes and concurrent requests (docs/spec.md §7,
 // last bullet).
 //
 // Every signature is preceded by a durable record in a bbolt store: the
@@ -176,7 +176,7 @@ func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, er
 				res.PubRand, res.Sig, res.Existing = rec.PubRand, rec.Sig, true
 				continue
 			}
-			// Step 2: derive the height's randomness (PROTOCOL.md section 7)
+			// Step 2: derive the height's randomness (docs/spec.md §7)
 			// and sign.
 			k, err := eots.DeriveRand(s.sk, chainID, req.Height)
 			if err != nil {

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/btcstake/btcstake/eots/adaptor"
+	"github.com/btcstake/btcstake/adaptor"
 	"github.com/btcsuite/btcd/btcec/v2"
 )
 

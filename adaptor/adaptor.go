@@ -1,5 +1,5 @@
 // Package adaptor implements the Schnorr adaptor signatures that covenant
-// committee members put on slashing transactions (PROTOCOL.md section 6):
+// committee members put on slashing transactions (docs/spec.md §6):
 // the secp256k1-zkp schnorr_adaptor construction that Babylon uses, with the
 // 65-byte encoding R0 (33, compressed, real parity) || s0 (32). The older
 // 66-byte encoding R (33, 02) || s' (32) || needNegation (1) is accepted on
@@ -23,7 +23,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/btcstake/btcstake/eots/internal/secp"
+	"github.com/btcstake/btcstake/internal/secp"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	secp256k1 "github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -111,7 +111,7 @@ type EncryptionKey struct {
 	t secp256k1.JacobianPoint // affine
 }
 
-// NewEncryptionKey returns T = lift_x(x(pk)) (PROTOCOL.md section 6).
+// NewEncryptionKey returns T = lift_x(x(pk)) (docs/spec.md §6).
 func NewEncryptionKey(pk *btcec.PublicKey) (*EncryptionKey, error) {
 	if pk == nil || !pk.IsOnCurve() {
 		return nil, fmt.Errorf("%w: missing public key or not a curve point", ErrInvalidKey)
@@ -244,7 +244,7 @@ func EncSign(sk *btcec.PrivateKey, ek *EncryptionKey, msgHash []byte) (*Signatur
 
 // EncSignAux is EncSign with caller-supplied auxiliary randomness; the
 // result is deterministic in its inputs (for tests and reproducible tools).
-// PROTOCOL.md section 6; secp256k1-zkp schnorr_adaptor presign.
+// docs/spec.md §6; secp256k1-zkp schnorr_adaptor presign.
 func EncSignAux(sk *btcec.PrivateKey, ek *EncryptionKey, msgHash []byte, aux [32]byte) (*Signature, error) {
 	if err := checkHash(msgHash); err != nil {
 		return nil, err
@@ -302,7 +302,7 @@ func EncSignAux(sk *btcec.PrivateKey, ek *EncryptionKey, msgHash []byte, aux [32
 }
 
 // EncVerify checks that sig is an adaptor signature by pk on msgHash
-// encrypted under ek (PROTOCOL.md section 6). It returns nil or an error
+// encrypted under ek (docs/spec.md §6). It returns nil or an error
 // wrapping ErrInvalidSignature.
 func EncVerify(pk *btcec.PublicKey, ek *EncryptionKey, msgHash []byte, sig *Signature) error {
 	if err := checkHash(msgHash); err != nil {
@@ -344,7 +344,7 @@ func EncVerify(pk *btcec.PublicKey, ek *EncryptionKey, msgHash []byte, sig *Sign
 }
 
 // Decrypt turns an adaptor signature into the BIP-340 signature
-// x(R0) || s with s = s0 + t if R0 has even y, s0 - t if odd (PROTOCOL.md
+// x(R0) || s with s = s0 + t if R0 has even y, s0 - t if odd (docs/spec.md
 // section 6). If dk is the decryption key of the encryption key sig was made
 // for, the result verifies under the signer's key; Decrypt does not check it.
 func Decrypt(sig *Signature, dk *DecryptionKey) (*schnorr.Signature, error) {
@@ -368,7 +368,7 @@ func Decrypt(sig *Signature, dk *DecryptionKey) (*schnorr.Signature, error) {
 
 // Extract recovers the decryption key from an adaptor signature and the
 // BIP-340 signature decrypted from it: t = s - s0 if R0 has even y, s0 - s if
-// odd (PROTOCOL.md section 6). It checks t·G == T for the given encryption
+// odd (docs/spec.md §6). It checks t·G == T for the given encryption
 // key (ErrNotExtractable otherwise).
 func Extract(sig *Signature, decrypted *schnorr.Signature, ek *EncryptionKey) (*DecryptionKey, error) {
 	if sig == nil || decrypted == nil || ek == nil {

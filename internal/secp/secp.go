@@ -1,5 +1,5 @@
 // Package secp holds the few BIP-340 building blocks that eots and
-// eots/adaptor share: tagged hashes, the challenge, and point helpers over
+// adaptor share: tagged hashes, the challenge, and point helpers over
 // github.com/decred/dcrd/dcrec/secp256k1/v4.
 //
 // Nothing here is constant time: the point operations are the NonConst

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/btcstake/btcstake/eots/internal/secp"
+	"github.com/btcstake/btcstake/internal/secp"
 )
 
 // TestNonceFunction pins the nonce derivation to secp256k1-zkp's
