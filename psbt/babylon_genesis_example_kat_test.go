@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/btcstake/btcstake/params"
+
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -49,7 +51,7 @@ func TestBabylonGenesisExampleDelegation(t *testing.T) {
 	if v.Source.Repo == "" || v.Source.Path == "" || v.Source.Commit == "" {
 		t.Fatal("vector without source")
 	}
-	params, err := psbt.ParseParams(v.Params)
+	prm, err := params.Parse(v.Params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +63,8 @@ func TestBabylonGenesisExampleDelegation(t *testing.T) {
 		}
 		return pk
 	}
-	d := psbt.Delegation{Params: params, Staker: xonly(t, v.StakerPK), FinalityProviders: []*btcec.PublicKey{xonly(t, v.FPPK)}, StakingTime: v.StakingTime}
-	covPK := params.CovenantKeys[0]
+	d := psbt.Delegation{Params: prm, Staker: xonly(t, v.StakerPK), FinalityProviders: []*btcec.PublicKey{xonly(t, v.FPPK)}, StakingTime: v.StakingTime}
+	covPK := prm.CovenantKeys()[0]
 	ek, err := adaptor.ParseEncryptionKey(mustHex(t, v.FPPK))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/btcstake/btcstake/params"
+
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -59,7 +61,7 @@ func TestBabylonTestnetDelegation(t *testing.T) {
 	if v.Source.Repo == "" || v.Source.Path == "" || v.Source.Commit == "" {
 		t.Fatal("vector without source")
 	}
-	params, err := psbt.ParseParams(v.Params)
+	prm, err := params.Parse(v.Params)
 	if err != nil {
 		t.Fatalf("upstream testnet params rejected: %v", err)
 	}
@@ -71,7 +73,7 @@ func TestBabylonTestnetDelegation(t *testing.T) {
 		}
 		return pk
 	}
-	d := psbt.Delegation{Params: params, Staker: xonly(t, v.StakerPK), FinalityProviders: []*btcec.PublicKey{xonly(t, v.FPPK)}, StakingTime: v.StakingTime}
+	d := psbt.Delegation{Params: prm, Staker: xonly(t, v.StakerPK), FinalityProviders: []*btcec.PublicKey{xonly(t, v.FPPK)}, StakingTime: v.StakingTime}
 	ek, err := adaptor.ParseEncryptionKey(mustHex(t, v.FPPK))
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +103,7 @@ func TestBabylonTestnetDelegation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(v.CovUbSigs) < int(params.CovenantQuorum) {
+		if len(v.CovUbSigs) < int(prm.CovenantQuorum()) {
 			t.Fatalf("%d covenant signatures", len(v.CovUbSigs))
 		}
 		for _, c := range v.CovUbSigs {
@@ -152,7 +154,7 @@ func TestBabylonTestnetDelegation(t *testing.T) {
 			if !sig.Verify(h, d.Staker) {
 				t.Error("staker's slashing signature does not verify over our sighash")
 			}
-			if len(c.covSigs) < int(params.CovenantQuorum) {
+			if len(c.covSigs) < int(prm.CovenantQuorum()) {
 				t.Fatalf("%d adaptor signatures", len(c.covSigs))
 			}
 			for _, a := range c.covSigs {

@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 )
 
@@ -101,7 +102,7 @@ func TestBabylonUnbondingTxVectors(t *testing.T) {
   "slashing_rate": "0.1",
   "min_slashing_tx_fee_sat": 1000
 }`, joinComma(covs), p.CovenantQuorum, p.StakingValue, p.StakingValue, p.StakingTime, p.StakingTime, p.UnbondingTime, p.UnbondingFee)
-			params, err := psbt.ParseParams([]byte(js))
+			prm, err := params.Parse([]byte(js))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +110,7 @@ func TestBabylonUnbondingTxVectors(t *testing.T) {
 			for i, k := range p.FPKeys {
 				fps[i] = mustPub(t, k)
 			}
-			d := psbt.Delegation{Params: params, Staker: mustPub(t, p.StakerKey), FinalityProviders: fps, StakingTime: p.StakingTime}
+			d := psbt.Delegation{Params: prm, Staker: mustPub(t, p.StakerKey), FinalityProviders: fps, StakingTime: p.StakingTime}
 
 			stakingTx := wire.NewMsgTx(2)
 			stakingTx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: 7}, nil, nil))

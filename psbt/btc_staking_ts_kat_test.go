@@ -11,6 +11,7 @@ import (
 	gopsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -74,7 +75,7 @@ func TestBtcStakingTSRegistration(t *testing.T) {
 	if v.Source.Repo == "" || v.Source.Path == "" || v.Source.Commit == "" || len(v.Delegations) == 0 {
 		t.Fatal("missing source or vectors")
 	}
-	params, err := psbt.ParseParams(v.Params)
+	prm, err := params.Parse(v.Params)
 	if err != nil {
 		t.Fatalf("upstream mainnet params rejected: %v", err)
 	}
@@ -88,7 +89,7 @@ func TestBtcStakingTSRegistration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := psbt.Delegation{Params: params, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp}, StakingTime: v.StakingTime}
+			d := psbt.Delegation{Params: prm, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp}, StakingTime: v.StakingTime}
 			checkTSDelegation(t, &v, &dv, d)
 		})
 	}
@@ -237,7 +238,7 @@ func TestBtcStakingTSUnbonding(t *testing.T) {
 	if v.Source.Repo == "" || v.Source.Path == "" || v.Source.Commit == "" {
 		t.Fatal("vector without source")
 	}
-	params, err := psbt.ParseParams(v.Params)
+	prm, err := params.Parse(v.Params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func TestBtcStakingTSUnbonding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := psbt.Delegation{Params: params, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp}, StakingTime: v.StakingTime}
+	d := psbt.Delegation{Params: prm, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp}, StakingTime: v.StakingTime}
 	stakingTx := mustTx(t, v.StakingTx)
 	st, err := d.StakingOutput()
 	if err != nil {

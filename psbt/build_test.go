@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -76,7 +77,7 @@ func TestStakingFeesExactAcrossInputKinds(t *testing.T) {
 					t.Errorf("staking output %d, version %d", tx.TxOut[0].Value, tx.Version)
 				}
 				if phaseOne {
-					p, _ := script.NewStakingTxParser(script.ParserConfig{Tag: w.params.Tag, Covenant: w.params.CovenantKeys, CovenantQuorum: 3})
+					p, _ := script.NewStakingTxParser(script.ParserConfig{Tag: w.params.Tag(), Covenant: w.params.CovenantKeys(), CovenantQuorum: 3})
 					if got, err := p.Parse(tx); err != nil || got.Value != value {
 						t.Errorf("phase-1 tx not recognised: %v", err)
 					}
@@ -149,20 +150,22 @@ func TestBuildStakingRefuses(t *testing.T) {
 	noPrev.PrevTx = nil
 	wrongPrev := coin(r, k, p2wpkh(k), 1_000_000)
 	wrongPrev.Value++
-	lowRate := *w.params
-	lowRate.SlashingRate = "0.0001" // 10 sat slashed from a 100k stake: dust
-	noTag := *w.params
-	noTag.Tag = nil
+	noTagCfg := w.params.Config()
+	noTagCfg.Tag = nil
+	noTag, err := params.New(noTagCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		mod  func(*StakingRequest)
 		want error
 	}{
-		{"value below min", func(q *StakingRequest) { q.Value = 9_999 }, ErrInvalidStakingValue},
-		{"value above max", func(q *StakingRequest) { q.Value = 10_000_000_001 }, ErrInvalidStakingValue},
-		{"staking time below min", func(q *StakingRequest) { q.StakingTime = 9 }, ErrInvalidStakingTime},
-		{"dust slashing output", func(q *StakingRequest) { p := lowRate; p.rate = 0; q.Params = &p; q.Value = 100_000 }, ErrDustOutput},
-		{"phase-1 without tag", func(q *StakingRequest) { p := noTag; q.Params = &p; q.PhaseOne = true }, ErrInvalidParams},
+		{"value below min", func(q *StakingRequest) { q.Value = 9_999 }, params.ErrInvalidStakingValue},
+		{"value above max", func(q *StakingRequest) { q.Value = 10_000_000_001 }, params.ErrInvalidStakingValue},
+		{"staking time below min", func(q *StakingRequest) { q.StakingTime = 9 }, params.ErrInvalidStakingTime},
+		{"phase-1 without tag", func(q *StakingRequest) { q.Params = noTag; q.PhaseOne = true }, params.ErrInvalidParams},
+		{"zero params", func(q *StakingRequest) { q.Params = new(params.Params) }, params.ErrInvalidParams},
 		{"phase-1 with two fps", func(q *StakingRequest) { q.PhaseOne = true }, script.ErrTooManyFinalityProviders},
 		{"staker is a covenant member", func(q *StakingRequest) { q.Staker = w.cov[0].PubKey() }, script.ErrDuplicateKey},
 		{"fee rate below 1 sat/vB", func(q *StakingRequest) { q.FeeRate = 999 }, ErrInvalidFeeRate},
@@ -178,7 +181,7 @@ func TestBuildStakingRefuses(t *testing.T) {
 		{"unsupported input", func(q *StakingRequest) { u := coin(r, k, []byte{0x51}, 1_000_000); q.UTXOs = []UTXO{u} }, ErrUnsupportedInput},
 		{"duplicate utxo", func(q *StakingRequest) { q.UTXOs = append(q.UTXOs, q.UTXOs[0]) }, ErrInvalidOutput},
 		{"op_return change", func(q *StakingRequest) { q.ChangePkScript = []byte{0x6a, 0x01, 0x01} }, ErrInvalidOutput},
-		{"no params", func(q *StakingRequest) { q.Params = nil }, ErrInvalidParams},
+		{"no params", func(q *StakingRequest) { q.Params = nil }, params.ErrInvalidParams},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -230,7 +233,7 @@ func TestUnbondingAndWithdraw(t *testing.T) {
 			if got := txVSize(ubTx); got != res.Description.VSize {
 				t.Errorf("unbonding vsize %d, charged %d", got, res.Description.VSize)
 			}
-			if res.Description.Fee != w.params.UnbondingFee || ubTx.TxIn[0].Sequence != wire.MaxTxInSequenceNum {
+			if res.Description.Fee != w.params.UnbondingFee() || ubTx.TxIn[0].Sequence != wire.MaxTxInSequenceNum {
 				t.Errorf("fee %d, sequence %x", res.Description.Fee, ubTx.TxIn[0].Sequence)
 			}
 			if err := ValidateUnbondingTx(ubTx, stTx, d); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/btcsuite/btcd/psbt/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -49,9 +50,9 @@ func CheckCovenantSigning(p *psbt.Packet, idx int, d Delegation) error {
 	switch {
 	case bytes.Equal(prev.PkScript, st.PkScript):
 		src = st
-		if prev.Value < d.Params.MinStakingValue || prev.Value > d.Params.MaxStakingValue {
-			return fmt.Errorf("%w: %w: staked %d sat outside %d..%d", ErrInvalidTx, ErrInvalidStakingValue,
-				prev.Value, d.Params.MinStakingValue, d.Params.MaxStakingValue)
+		if prev.Value < d.Params.MinStakingValue() || prev.Value > d.Params.MaxStakingValue() {
+			return fmt.Errorf("%w: %w: staked %d sat outside %d..%d", ErrInvalidTx, params.ErrInvalidStakingValue,
+				prev.Value, d.Params.MinStakingValue(), d.Params.MaxStakingValue())
 		}
 	case bytes.Equal(prev.PkScript, ub.PkScript) && leaf.Kind == script.SlashingPath:
 		src = ub

@@ -7,7 +7,7 @@
 // The lifecycle (docs/spec.md §4):
 //
 //	staking tx   funding UTXOs -> staking output (+ phase-1 OP_RETURN) (+ change)
-//	unbonding tx staking output (unbonding path) -> unbonding output, fee = params.UnbondingFee
+//	unbonding tx staking output (unbonding path) -> unbonding output, fee = params.UnbondingFee()
 //	slashing tx  staking or unbonding output (slashing path) -> slashing output + slashing change
 //	withdraw tx  a timelock path (staking, unbonding or slashing change output) -> any address
 //

@@ -5,17 +5,9 @@ import "errors"
 // Error kinds. Every error this package returns wraps one of these (or a
 // kind of package script), so callers can test with errors.Is.
 var (
-	// Parameter rules (docs/spec.md §4, "Params").
-	ErrInvalidParams        = errors.New("invalid params")
-	ErrInvalidCovenant      = errors.New("invalid covenant committee")
-	ErrInvalidStakingValue  = errors.New("invalid staking value")
-	ErrInvalidStakingTime   = errors.New("invalid staking time")
-	ErrInvalidUnbondingTime = errors.New("invalid unbonding time")
-	ErrInvalidUnbondingFee  = errors.New("invalid unbonding fee")
-	ErrInvalidSlashingRate  = errors.New("invalid slashing rate")
-	ErrInvalidSlashingFee   = errors.New("invalid slashing fee")
-	ErrInvalidSlashingAddr  = errors.New("invalid slashing script")
-	ErrDustOutput           = errors.New("dust output")
+	// Parameter rules are params' kinds (params.ErrInvalidParams,
+	// params.ErrInvalidStakingValue, params.ErrDustOutput, ...): a builder
+	// that refuses a value the params forbid returns those.
 
 	// Building.
 	ErrInsufficientFunds = errors.New("insufficient funds")

@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -26,18 +27,14 @@ func p2wpkh(k *btcec.PrivateKey) []byte {
 	return append([]byte{0x00, 0x14}, address.Hash160(k.PubKey().SerializeCompressed())...)
 }
 
-// exampleSetup loads the regtest params shipped in docs/ (whose covenant
-// keys are the "btcstake example covenant N" keys) and describes a
-// delegation.
+// exampleSetup takes the example regtest params (whose covenant keys are
+// the "btcstake example covenant N" keys) and describes a delegation.
 func exampleSetup() (psbt.Delegation, []*btcec.PrivateKey, *btcec.PrivateKey, *btcec.PrivateKey) {
-	params, err := psbt.LoadParams("../docs/params-regtest.json")
-	if err != nil {
-		panic(err)
-	}
+	prm := params.RegtestExample()
 	staker, fp := exampleKey("btcstake example staker"), exampleKey("btcstake example fp")
 	cov := []*btcec.PrivateKey{exampleKey("btcstake example covenant 1"), exampleKey("btcstake example covenant 2"),
 		exampleKey("btcstake example covenant 3")}
-	d := psbt.Delegation{Params: params, Staker: staker.PubKey(),
+	d := psbt.Delegation{Params: prm, Staker: staker.PubKey(),
 		FinalityProviders: []*btcec.PublicKey{fp.PubKey()}, StakingTime: 144}
 	return d, cov, staker, fp
 }
@@ -72,7 +69,7 @@ func ExampleBuildStaking() {
 	// A stake the params do not allow is refused before anything is built.
 	_, err = psbt.BuildStaking(psbt.StakingRequest{Delegation: d, Value: 1_000,
 		UTXOs: []psbt.UTXO{coin}, FeeRate: rate, ChangePkScript: p2wpkh(wallet)})
-	fmt.Println(errors.Is(err, psbt.ErrInvalidStakingValue))
+	fmt.Println(errors.Is(err, params.ErrInvalidStakingValue))
 	// Output:
 	// fee 470 sat for 235 vB
 	// output 0: staking   100000 sat
@@ -114,7 +111,7 @@ func ExampleCompleteSlashing() {
 	}
 	fmt.Println("valid:", psbt.ValidateSlashingTx(tx, stakingTx, 0, script.StakingOutputKind, d) == nil)
 	fmt.Printf("slashed %d sat, %d sat back to the staker after %d blocks\n",
-		tx.TxOut[0].Value, tx.TxOut[1].Value, d.Params.UnbondingTime)
+		tx.TxOut[0].Value, tx.TxOut[1].Value, d.Params.UnbondingTime())
 
 	// 4. Anyone holding an adaptor signature recovers the FP key from the
 	// completed transaction.

@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -71,7 +72,7 @@ func p2shP2wpkh(k *btcec.PrivateKey) []byte {
 // world is a delegation with every private key, under test params.
 type world struct {
 	r        *rand.Rand
-	params   *Params
+	params   *params.Params
 	staker   *btcec.PrivateKey
 	fps      []*btcec.PrivateKey
 	cov      []*btcec.PrivateKey
@@ -81,15 +82,16 @@ type world struct {
 func newWorld(t testing.TB, r *rand.Rand, nFP, nCov int, quorum uint32) *world {
 	t.Helper()
 	w := &world{r: r, staker: randKey(r), fps: randKeys(r, nFP), cov: randKeys(r, nCov), slashKey: randKey(r)}
-	w.params = &Params{
+	var err error
+	w.params, err = params.New(params.Config{
 		CovenantKeys: pubs(w.cov), CovenantQuorum: quorum,
 		MinStakingValue: 10_000, MaxStakingValue: 10_000_000_000,
 		MinStakingTime: 10, MaxStakingTime: 65535,
 		UnbondingTime: 20, UnbondingFee: 1_000,
 		SlashingPkScript: p2wpkh(w.slashKey), SlashingRate: "0.1", MinSlashingFee: 1_000,
 		Tag: []byte("bbt4"),
-	}
-	if err := w.params.Validate(); err != nil {
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return w

@@ -9,6 +9,7 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -22,7 +23,7 @@ type KeyOrigin struct {
 
 // Delegation identifies a stake: the parties and staking time under params.
 type Delegation struct {
-	Params            *Params
+	Params            *params.Params
 	Staker            *btcec.PublicKey
 	FinalityProviders []*btcec.PublicKey
 	StakingTime       uint16
@@ -31,22 +32,19 @@ type Delegation struct {
 
 func (d *Delegation) parties() script.Parties {
 	return script.Parties{Staker: d.Staker, FinalityProviders: d.FinalityProviders,
-		Covenant: d.Params.CovenantKeys, CovenantQuorum: d.Params.CovenantQuorum}
+		Covenant: d.Params.CovenantKeys(), CovenantQuorum: d.Params.CovenantQuorum()}
 }
 
-// validate checks the params and that the staking time is within them.
+// validate checks that the delegation has params (made by params.New,
+// Parse or Load, so already valid and immutable) and that the staking time
+// is within them.
 func (d *Delegation) validate() error {
-	if d.Params == nil {
-		return fmt.Errorf("%w: no params", ErrInvalidParams)
+	if !d.Params.Valid() {
+		return fmt.Errorf("%w: no params, or params not made by params.New", params.ErrInvalidParams)
 	}
-	if d.Params.rate == 0 {
-		if err := d.Params.Validate(); err != nil {
-			return err
-		}
-	}
-	if d.StakingTime < d.Params.MinStakingTime || d.StakingTime > d.Params.MaxStakingTime {
-		return fmt.Errorf("%w: %d blocks outside %d..%d", ErrInvalidStakingTime, d.StakingTime,
-			d.Params.MinStakingTime, d.Params.MaxStakingTime)
+	if d.StakingTime < d.Params.MinStakingTime() || d.StakingTime > d.Params.MaxStakingTime() {
+		return fmt.Errorf("%w: %d blocks outside %d..%d", params.ErrInvalidStakingTime, d.StakingTime,
+			d.Params.MinStakingTime(), d.Params.MaxStakingTime())
 	}
 	return nil
 }
@@ -58,12 +56,12 @@ func (d *Delegation) StakingOutput() (*script.Output, error) {
 
 // UnbondingOutput is the output its unbonding transaction creates.
 func (d *Delegation) UnbondingOutput() (*script.Output, error) {
-	return script.NewUnbondingOutput(d.parties(), d.Params.UnbondingTime)
+	return script.NewUnbondingOutput(d.parties(), d.Params.UnbondingTime())
 }
 
 // SlashingChangeOutput is the output returning the unslashed part.
 func (d *Delegation) SlashingChangeOutput() (*script.Output, error) {
-	return script.NewSlashingChangeOutput(d.Staker, d.Params.UnbondingTime)
+	return script.NewSlashingChangeOutput(d.Staker, d.Params.UnbondingTime())
 }
 
 // Output returns the delegation's output of the given kind.

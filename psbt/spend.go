@@ -9,6 +9,8 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/internal/policy"
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -64,10 +66,10 @@ func BuildUnbonding(d Delegation, staking Funding) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Params.checkSlashable(in.Value); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDustOutput, err)
+	if err := d.Params.CheckSlashable(in.Value); err != nil {
+		return nil, err
 	}
-	value := in.Value - d.Params.UnbondingFee
+	value := in.Value - d.Params.UnbondingFee()
 	outs := []*wire.TxOut{ub.TxOut(value)}
 	path, _ := st.Path(script.UnbondingPath)
 	r, err := spendOne(spendSpec{
@@ -124,12 +126,12 @@ func BuildSlashing(d Delegation, from script.OutputKind, funding Funding) (*Resu
 	}
 	p := d.Params
 	slashed := p.SlashingAmount(in.Value)
-	rest := in.Value - slashed - p.MinSlashingFee
-	if isDust(slashed, p.SlashingPkScript) || rest <= 0 || isDust(rest, change.PkScript) {
-		return nil, fmt.Errorf("%w: slashing %d sat leaves outputs of %d and %d sat", ErrDustOutput, in.Value, slashed, rest)
+	rest := in.Value - slashed - p.MinSlashingFee()
+	if policy.IsDust(slashed, p.SlashingPkScript()) || rest <= 0 || policy.IsDust(rest, change.PkScript) {
+		return nil, fmt.Errorf("%w: slashing %d sat leaves outputs of %d and %d sat", params.ErrDustOutput, in.Value, slashed, rest)
 	}
 	outs := []*wire.TxOut{
-		wire.NewTxOut(slashed, append([]byte(nil), p.SlashingPkScript...)),
+		wire.NewTxOut(slashed, append([]byte(nil), p.SlashingPkScript()...)),
 		change.TxOut(rest),
 	}
 	path, _ := src.Path(script.SlashingPath)
@@ -142,7 +144,7 @@ func BuildSlashing(d Delegation, from script.OutputKind, funding Funding) (*Resu
 	}
 	describeOutputFields(&r.Packet.Outputs[1], change, d.StakerOrigin)
 	r.Description.Notes = append(r.Description.Notes, fmt.Sprintf(
-		"slashes %s of %d sat = %d sat (rounded as Babylon does); fee is the minimum slashing fee %d sat", p.SlashingRate, in.Value, slashed, p.MinSlashingFee))
+		"slashes %s of %d sat = %d sat (rounded as Babylon does); fee is the minimum slashing fee %d sat", p.SlashingRate(), in.Value, slashed, p.MinSlashingFee()))
 	return r, nil
 }
 
@@ -197,8 +199,8 @@ func BuildWithdraw(req WithdrawRequest) (*Result, error) {
 	vs := spendVSize(src, path, []*wire.TxOut{wire.NewTxOut(0, req.DestPkScript)})
 	fee := req.FeeRate.Fee(vs)
 	value := in.Value - fee
-	if value <= 0 || isDust(value, req.DestPkScript) {
-		return nil, fmt.Errorf("%w: withdrawing %d sat at %v sat/vB leaves %d sat", ErrDustOutput, in.Value, req.FeeRate.SatPerVB(), value)
+	if value <= 0 || policy.IsDust(value, req.DestPkScript) {
+		return nil, fmt.Errorf("%w: withdrawing %d sat at %v sat/vB leaves %d sat", params.ErrDustOutput, in.Value, req.FeeRate.SatPerVB(), value)
 	}
 	return spendOne(spendSpec{
 		kind: "withdraw", path: path, from: src, value: in.Value, op: op, version: 2,

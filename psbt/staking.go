@@ -10,6 +10,8 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/internal/policy"
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -49,7 +51,7 @@ const inputSequence = wire.MaxTxInSequenceNum - 2
 // when it is not dust (otherwise the remainder goes to the fee, which the
 // description notes).
 //
-// It refuses (ErrInvalidStakingValue, ErrInvalidStakingTime, ErrDustOutput,
+// It refuses (params.ErrInvalidStakingValue, params.ErrInvalidStakingTime, params.ErrDustOutput,
 // script kinds) to build a staking output whose unbonding or slashing
 // transactions could not be valid under the params.
 func BuildStaking(req StakingRequest) (*Result, error) {
@@ -58,11 +60,11 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 		return nil, err
 	}
 	p := d.Params
-	if req.Value < p.MinStakingValue || req.Value > p.MaxStakingValue {
-		return nil, fmt.Errorf("%w: %d sat outside %d..%d", ErrInvalidStakingValue, req.Value, p.MinStakingValue, p.MaxStakingValue)
+	if req.Value < p.MinStakingValue() || req.Value > p.MaxStakingValue() {
+		return nil, fmt.Errorf("%w: %d sat outside %d..%d", params.ErrInvalidStakingValue, req.Value, p.MinStakingValue(), p.MaxStakingValue())
 	}
-	if err := p.checkSlashable(req.Value); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDustOutput, err)
+	if err := p.CheckSlashable(req.Value); err != nil {
+		return nil, err
 	}
 	if err := checkFeeRate(req.FeeRate); err != nil {
 		return nil, err
@@ -74,10 +76,10 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 	outs := []*wire.TxOut{staking.TxOut(req.Value)}
 	roles := []string{"staking"}
 	if req.PhaseOne {
-		if len(p.Tag) == 0 {
-			return nil, fmt.Errorf("%w: phase-1 staking needs a tag in the params", ErrInvalidParams)
+		if len(p.Tag()) == 0 {
+			return nil, fmt.Errorf("%w: phase-1 staking needs a tag in the params", params.ErrInvalidParams)
 		}
-		data, err := script.NewV0StakingData(p.Tag, d.Staker, d.FinalityProviders, d.StakingTime)
+		data, err := script.NewV0StakingData(p.Tag(), d.Staker, d.FinalityProviders, d.StakingTime)
 		if err != nil {
 			return nil, err
 		}
@@ -104,8 +106,8 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("utxo %d: %w", i, err)
 		}
-		if u.Value <= 0 || u.Value > maxMoney {
-			return nil, fmt.Errorf("%w: utxo %d has value %d sat, outside 1..%d", ErrInvalidOutput, i, u.Value, int64(maxMoney))
+		if u.Value <= 0 || u.Value > params.MaxMoney {
+			return nil, fmt.Errorf("%w: utxo %d has value %d sat, outside 1..%d", ErrInvalidOutput, i, u.Value, int64(params.MaxMoney))
 		}
 		if u.PrevTx != nil {
 			if u.PrevTx.TxHash() != u.OutPoint.Hash || int(u.OutPoint.Index) >= len(u.PrevTx.TxOut) ||
@@ -158,7 +160,7 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 		wc.addOutput(req.ChangePkScript)
 		withChange := vsize(wc.total(nonWitnessIns))
 		change = total - req.Value - req.FeeRate.Fee(withChange)
-		if change > 0 && !isDust(change, req.ChangePkScript) {
+		if change > 0 && !policy.IsDust(change, req.ChangePkScript) {
 			vs, fee = withChange, req.FeeRate.Fee(withChange)
 		} else {
 			change, vs, fee = 0, noChange, total-req.Value

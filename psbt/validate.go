@@ -8,6 +8,8 @@ import (
 	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/internal/policy"
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -70,11 +72,11 @@ func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
 	}
 	v := tx.TxOut[idx].Value
 	p := d.Params
-	if v < p.MinStakingValue || v > p.MaxStakingValue {
-		return 0, fmt.Errorf("%w: %w: %d sat outside %d..%d", ErrInvalidTx, ErrInvalidStakingValue, v, p.MinStakingValue, p.MaxStakingValue)
+	if v < p.MinStakingValue() || v > p.MaxStakingValue() {
+		return 0, fmt.Errorf("%w: %w: %d sat outside %d..%d", ErrInvalidTx, params.ErrInvalidStakingValue, v, p.MinStakingValue(), p.MaxStakingValue())
 	}
-	if err := p.checkSlashable(v); err != nil {
-		return 0, fmt.Errorf("%w: %w: %v", ErrInvalidTx, ErrDustOutput, err)
+	if err := p.CheckSlashable(v); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalidTx, err)
 	}
 	return uint32(idx), nil
 }
@@ -124,8 +126,8 @@ func checkUnbonding(tx *wire.MsgTx, want wire.OutPoint, stValue int64, ub *scrip
 	if len(tx.TxOut) != 1 || !bytes.Equal(tx.TxOut[0].PkScript, ub.PkScript) {
 		return invalid(ErrTxOutputs, "must have exactly one output paying the unbonding script")
 	}
-	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee {
-		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee)
+	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee() {
+		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee())
 	}
 	if w := blockchain.GetTransactionWeight(btcutil.NewTx(tx)); w > maxStandardWeight {
 		return invalid(ErrTxWeight, "weight %d exceeds %d", w, maxStandardWeight)
@@ -190,11 +192,11 @@ func checkSlashing(tx *wire.MsgTx, in *wire.TxOut, op wire.OutPoint, d Delegatio
 	// Consensus bounds first: larger values overflow the fee and dust
 	// arithmetic below into results that look valid.
 	for i, o := range tx.TxOut {
-		if o.Value < 0 || o.Value > maxMoney {
-			return invalid(ErrTxValue, "output %d of %d sat is outside 0..%d", i, o.Value, int64(maxMoney))
+		if o.Value < 0 || o.Value > params.MaxMoney {
+			return invalid(ErrTxValue, "output %d of %d sat is outside 0..%d", i, o.Value, int64(params.MaxMoney))
 		}
 	}
-	if !bytes.Equal(tx.TxOut[0].PkScript, p.SlashingPkScript) {
+	if !bytes.Equal(tx.TxOut[0].PkScript, p.SlashingPkScript()) {
 		return invalid(ErrTxOutputs, "output 0 does not pay the slashing script")
 	}
 	if !bytes.Equal(tx.TxOut[1].PkScript, change.PkScript) {
@@ -204,13 +206,13 @@ func checkSlashing(tx *wire.MsgTx, in *wire.TxOut, op wire.OutPoint, d Delegatio
 		return invalid(ErrTxValue, "slashing output %d sat, at least %d required", tx.TxOut[0].Value, min)
 	}
 	for i, o := range tx.TxOut {
-		if o.Value <= 0 || isDust(o.Value, o.PkScript) {
-			return fmt.Errorf("%w: %w: output %d of %d sat", ErrInvalidTx, ErrDustOutput, i, o.Value)
+		if o.Value <= 0 || policy.IsDust(o.Value, o.PkScript) {
+			return fmt.Errorf("%w: %w: output %d of %d sat", ErrInvalidTx, params.ErrDustOutput, i, o.Value)
 		}
 	}
 	fee := in.Value - tx.TxOut[0].Value - tx.TxOut[1].Value
-	if fee < p.MinSlashingFee {
-		return invalid(ErrTxFee, "fee %d sat is below the minimum slashing fee %d", fee, p.MinSlashingFee)
+	if fee < p.MinSlashingFee() {
+		return invalid(ErrTxFee, "fee %d sat is below the minimum slashing fee %d", fee, p.MinSlashingFee())
 	}
 	return nil
 }

@@ -2,15 +2,14 @@ package psbt
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -95,7 +94,7 @@ func TestValidateSlashingTxRules(t *testing.T) {
 		{"change script", func(tx *wire.MsgTx) { tx.TxOut[1].PkScript = p2wpkh(w.staker) }, ErrTxOutputs},
 		{"slashed one sat short", func(tx *wire.MsgTx) { tx.TxOut[0].Value--; tx.TxOut[1].Value++ }, ErrTxValue},
 		{"fee below minimum", func(tx *wire.MsgTx) { tx.TxOut[1].Value++ }, ErrTxFee},
-		{"dust change", func(tx *wire.MsgTx) { tx.TxOut[1].Value = 329 }, ErrDustOutput},
+		{"dust change", func(tx *wire.MsgTx) { tx.TxOut[1].Value = 329 }, params.ErrDustOutput},
 		// Values no transaction can carry: their sum wraps around int64 to
 		// a fee that looks valid, and the dust check overflows too.
 		{"outputs above 21M BTC", func(tx *wire.MsgTx) {
@@ -135,7 +134,7 @@ func TestValidateStakingTxRules(t *testing.T) {
 		{"version 1", func(tx *wire.MsgTx) { tx.Version = 1 }, ErrTxVersion},
 		{"no staking output", func(tx *wire.MsgTx) { tx.TxOut[idx].PkScript = p2wpkh(w.staker) }, ErrTxOutputs},
 		{"two staking outputs", func(tx *wire.MsgTx) { tx.AddTxOut(st.TxOut(200_000)) }, ErrTxOutputs},
-		{"value below min", func(tx *wire.MsgTx) { tx.TxOut[idx].Value = 9_999 }, ErrInvalidStakingValue},
+		{"value below min", func(tx *wire.MsgTx) { tx.TxOut[idx].Value = 9_999 }, params.ErrInvalidStakingValue},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tx := stTx.Copy()
@@ -147,127 +146,9 @@ func TestValidateStakingTxRules(t *testing.T) {
 	}
 	bad := d
 	bad.StakingTime = 5
-	if _, err := ValidateStakingTx(stTx, bad); !errors.Is(err, ErrInvalidStakingTime) {
+	if _, err := ValidateStakingTx(stTx, bad); !errors.Is(err, params.ErrInvalidStakingTime) {
 		t.Errorf("staking time below min: %v", err)
 	}
-}
-
-func TestParamsRules(t *testing.T) {
-	r := newRand(t)
-	w := newWorld(t, r, 1, 5, 3)
-	raw, err := json.Marshal(w.params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := ParseParams(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := json.Marshal(back); !bytes.Equal(again, raw) {
-		t.Fatalf("params round trip:\n%s\n%s", raw, again)
-	}
-	mod := func(f func(m map[string]any)) []byte {
-		var m map[string]any
-		_ = json.Unmarshal(raw, &m)
-		f(m)
-		b, _ := json.Marshal(m)
-		return b
-	}
-	cases := []struct {
-		name string
-		json []byte
-		want error
-	}{
-		{"not json", []byte("{"), ErrInvalidParams},
-		{"trailing data", append(bytes.Clone(raw), []byte(` {"covenant_quorum": 5}`)...), ErrInvalidParams},
-		{"unknown field", mod(func(m map[string]any) { m["covenant_quorom"] = 3 }), ErrInvalidParams},
-		{"no covenant keys", mod(func(m map[string]any) { m["covenant_pks"] = []string{} }), ErrInvalidCovenant},
-		{"covenant key not hex", mod(func(m map[string]any) { m["covenant_pks"].([]any)[0] = "zz" }), ErrInvalidCovenant},
-		{"covenant key off curve", mod(func(m map[string]any) {
-			m["covenant_pks"].([]any)[0] = "0000000000000000000000000000000000000000000000000000000000000005"
-		}), ErrInvalidCovenant},
-		{"duplicate covenant key", mod(func(m map[string]any) { c := m["covenant_pks"].([]any); c[1] = c[0] }), ErrInvalidCovenant},
-		{"quorum zero", mod(func(m map[string]any) { m["covenant_quorum"] = 0 }), ErrInvalidCovenant},
-		{"quorum not a majority", mod(func(m map[string]any) { m["covenant_quorum"] = 2 }), ErrInvalidCovenant},
-		{"quorum above n", mod(func(m map[string]any) { m["covenant_quorum"] = 6 }), ErrInvalidCovenant},
-		{"min staking value zero", mod(func(m map[string]any) { m["min_staking_value_sat"] = 0 }), ErrInvalidStakingValue},
-		{"max below min", mod(func(m map[string]any) { m["max_staking_value_sat"] = 9_000 }), ErrInvalidStakingValue},
-		{"staking time zero", mod(func(m map[string]any) { m["min_staking_time_blocks"] = 0 }), ErrInvalidStakingTime},
-		{"staking time too large", mod(func(m map[string]any) { m["max_staking_time_blocks"] = 65536 }), ErrInvalidStakingTime},
-		{"max time below min", mod(func(m map[string]any) { m["max_staking_time_blocks"] = 5 }), ErrInvalidStakingTime},
-		{"unbonding time zero", mod(func(m map[string]any) { m["unbonding_time_blocks"] = 0 }), ErrInvalidUnbondingTime},
-		{"unbonding fee zero", mod(func(m map[string]any) { m["unbonding_fee_sat"] = 0 }), ErrInvalidUnbondingFee},
-		{"unbonding fee at min value", mod(func(m map[string]any) { m["unbonding_fee_sat"] = 10_000 }), ErrInvalidUnbondingFee},
-		{"slashing script empty", mod(func(m map[string]any) { m["slashing_pk_script"] = "" }), ErrInvalidSlashingAddr},
-		// OP_RETURN is allowed (Babylon mainnet slashes to OP_RETURN "babylon";
-		// btc_staking_ts_kat_test.go); a non-standard script is not.
-		{"slashing script non-standard", mod(func(m map[string]any) { m["slashing_pk_script"] = "ac" }), ErrInvalidSlashingAddr},
-		{"rate zero", mod(func(m map[string]any) { m["slashing_rate"] = "0.0" }), ErrInvalidSlashingRate},
-		{"rate one", mod(func(m map[string]any) { m["slashing_rate"] = "1" }), ErrInvalidSlashingRate},
-		{"rate five decimals", mod(func(m map[string]any) { m["slashing_rate"] = "0.12345" }), ErrInvalidSlashingRate},
-		{"rate with nothing after the point", mod(func(m map[string]any) { m["slashing_rate"] = "0." }), ErrInvalidSlashingRate},
-		{"rate not a number", mod(func(m map[string]any) { m["slashing_rate"] = "0.1e" }), ErrInvalidSlashingRate},
-		{"slashing fee zero", mod(func(m map[string]any) { m["min_slashing_tx_fee_sat"] = 0 }), ErrInvalidSlashingFee},
-		{"tag three bytes", mod(func(m map[string]any) { m["tag"] = "626274" }), ErrInvalidParams},
-		{"min stake slashes to dust", mod(func(m map[string]any) { m["slashing_rate"] = "0.001" }), ErrDustOutput},
-		{"min stake leaves dust change", mod(func(m map[string]any) { m["min_slashing_tx_fee_sat"] = 7_800 }), ErrDustOutput},
-	}
-	kinds := []error{ErrInvalidParams, ErrInvalidCovenant, ErrInvalidStakingValue, ErrInvalidStakingTime, ErrInvalidUnbondingTime,
-		ErrInvalidUnbondingFee, ErrInvalidSlashingRate, ErrInvalidSlashingFee, ErrInvalidSlashingAddr, ErrDustOutput}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseParams(c.json)
-			if !errors.Is(err, c.want) {
-				t.Fatalf("got %v, want %v", err, c.want)
-			}
-			for _, k := range kinds {
-				if k != c.want && errors.Is(err, k) {
-					t.Errorf("also matches %v", k)
-				}
-			}
-		})
-	}
-}
-
-func TestShippedParamsFiles(t *testing.T) {
-	for _, f := range []string{"../docs/params-regtest.json", "testdata/params-regtest.json"} {
-		p, err := LoadParams(f)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if p.CovenantQuorum == 0 || len(p.Tag) != 4 {
-			t.Errorf("%s: %+v", f, p)
-		}
-	}
-	a, _ := os.ReadFile("../docs/params-regtest.json")
-	b, _ := os.ReadFile("testdata/params-regtest.json")
-	if !bytes.Equal(a, b) {
-		t.Error("docs/params-regtest.json and testdata/params-regtest.json differ")
-	}
-}
-
-func FuzzParseParams(f *testing.F) {
-	b, _ := os.ReadFile("testdata/params-regtest.json")
-	f.Add(b)
-	f.Add([]byte(`{"covenant_pks":[]}`))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		p, err := ParseParams(in)
-		if err != nil {
-			return
-		}
-		out, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p2, err := ParseParams(out)
-		if err != nil {
-			t.Fatalf("re-parse: %v", err)
-		}
-		out2, _ := json.Marshal(p2)
-		if !bytes.Equal(out, out2) {
-			t.Fatal("params do not round-trip")
-		}
-	})
 }
 
 func FuzzDecodePSBT(f *testing.F) {
@@ -357,39 +238,6 @@ func TestNilTxPartsRefused(t *testing.T) {
 	}
 }
 
-// TestInvalidParamsStayInvalid: builders validate hand-built params on
-// first use and remember success. A failed validation must not be
-// remembered as success: every later call refuses the params too.
-func TestInvalidParamsStayInvalid(t *testing.T) {
-	r := newRand(t)
-	w := newWorld(t, r, 1, 3, 2)
-	stTx, d := w.stake(t, 200_000, 100)
-	st, _ := d.StakingOutput()
-	f := Funding{stTx, outputIndex(stTx, st)}
-	for _, c := range []struct {
-		name string
-		mod  func(p *Params)
-		want error
-	}{
-		{"slashing fee zero", func(p *Params) { p.MinSlashingFee = 0 }, ErrInvalidSlashingFee},
-		{"tag three bytes", func(p *Params) { p.Tag = []byte("bbt") }, ErrInvalidParams},
-		{"min stake slashes to dust", func(p *Params) { p.SlashingRate = "0.001" }, ErrDustOutput},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			p := *w.params
-			p.rate = 0 // as built by hand
-			c.mod(&p)
-			bad := d
-			bad.Params = &p
-			for call := 0; call < 3; call++ {
-				if _, err := BuildUnbonding(bad, f); !errors.Is(err, c.want) {
-					t.Fatalf("call %d: got %v, want %v", call, err, c.want)
-				}
-			}
-		})
-	}
-}
-
 // TestMalformedPacketRefused: a hand-built packet whose input list does not
 // match its transaction (or that has no transaction) is refused with
 // ErrInvalidPSBT by every entry point, never a panic.
@@ -456,21 +304,6 @@ func TestMalformedPacketRefused(t *testing.T) {
 					t.Fatalf("got %v, want ErrInvalidPSBT", err)
 				}
 			})
-		}
-	}
-}
-
-// TestSlashingRatePrecision: at most 4 significant decimals; trailing zeros
-// (as Babylon's sdk.Dec prints rates, e.g. "0.100000000000000000") are fine.
-func TestSlashingRatePrecision(t *testing.T) {
-	for s, want := range map[string]float64{"0.1": 0.1, "0.10000": 0.1, "0.100000000000000000": 0.1, "0.0001": 0.0001, "0.9999": 0.9999, "0.00010": 0.0001} {
-		if r, err := parseRate(s); err != nil || r != want {
-			t.Errorf("%q: %v, %v", s, r, err)
-		}
-	}
-	for _, s := range []string{"0.00001", "0.12345", "0.0", "0.", "1", "0.1e1", ".1", "0.-1", "0. 1"} {
-		if _, err := parseRate(s); !errors.Is(err, ErrInvalidSlashingRate) {
-			t.Errorf("%q accepted: %v", s, err)
 		}
 	}
 }

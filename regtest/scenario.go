@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand"
 
+	"github.com/btcstake/btcstake/params"
+
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
@@ -66,7 +68,7 @@ type ScenarioConfig struct {
 // not safe for concurrent use.
 type Scenario struct {
 	Node   *Node
-	Params *psbt.Params
+	Params *params.Params
 	Seed   int64
 	// Staker signs the staking scripts; Wallet is the staker's ordinary
 	// wallet key (P2WPKH): it funds stakes, receives their change and
@@ -129,15 +131,16 @@ func NewScenario(n *Node, cfg ScenarioConfig) (*Scenario, error) {
 		s.Covenant = append(s.Covenant, k)
 		covPubs = append(covPubs, k.PubKey())
 	}
-	s.Params = &psbt.Params{
+	var err error
+	s.Params, err = params.New(params.Config{
 		CovenantKeys: covPubs, CovenantQuorum: cfg.CovenantQuorum,
 		MinStakingValue: 10_000, MaxStakingValue: 10_000_000_000,
 		MinStakingTime: 1, MaxStakingTime: 65535,
 		UnbondingTime: cfg.UnbondingTime, UnbondingFee: 1_000,
 		SlashingPkScript: p2wpkh(s.SlashingKey.PubKey()), SlashingRate: cfg.SlashingRate, MinSlashingFee: 1_000,
 		Tag: []byte("bbt4"),
-	}
-	if err := s.Params.Validate(); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	return s, nil
@@ -385,7 +388,7 @@ func (s *Scenario) presignSlashing(d psbt.Delegation, from script.OutputKind, f 
 	if err := psbt.CheckCovenantSigning(res.Packet, 0, d); err != nil {
 		return nil, fmt.Errorf("%w: covenant check of the slashing tx: %w", ErrScenario, err)
 	}
-	for _, k := range s.Covenant[:s.Params.CovenantQuorum] {
+	for _, k := range s.Covenant[:s.Params.CovenantQuorum()] {
 		if _, err := psbt.AdaptorSignSlashing(res.Packet, 0, k); err != nil {
 			return nil, fmt.Errorf("%w: covenant adaptor-signing the slashing tx: %w", ErrScenario, err)
 		}
@@ -401,7 +404,7 @@ func (s *Scenario) presignSlashing(d psbt.Delegation, from script.OutputKind, f 
 // transaction of the unbonding output (Spend.Slashing).
 func (s *Scenario) Unbond(st *Stake, covenant []int) (*Spend, error) {
 	if covenant == nil {
-		for i := range int(s.Params.CovenantQuorum) {
+		for i := range int(s.Params.CovenantQuorum()) {
 			covenant = append(covenant, i)
 		}
 	}
@@ -438,7 +441,7 @@ func (s *Scenario) Unbond(st *Stake, covenant []int) (*Spend, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp.ShortQuorum = s.attempt(fmt.Sprintf("unbond with %d of %d covenant signatures", s.Params.CovenantQuorum-1, s.Params.CovenantQuorum), short)
+	sp.ShortQuorum = s.attempt(fmt.Sprintf("unbond with %d of %d covenant signatures", s.Params.CovenantQuorum()-1, s.Params.CovenantQuorum()), short)
 	if sp.Txid, sp.Height, err = s.confirm(tx, "unbonding"); err != nil {
 		return nil, err
 	}
@@ -777,8 +780,8 @@ type FoundStake struct {
 // phase-1 recogniser (script.StakingTxParser for the scenario's tag and
 // covenant) and returns every staking transaction it recognises.
 func (s *Scenario) ScanPhaseOne(from, to int32) ([]FoundStake, error) {
-	p, err := script.NewStakingTxParser(script.ParserConfig{Tag: s.Params.Tag, Covenant: s.Params.CovenantKeys,
-		CovenantQuorum: s.Params.CovenantQuorum})
+	p, err := script.NewStakingTxParser(script.ParserConfig{Tag: s.Params.Tag(), Covenant: s.Params.CovenantKeys(),
+		CovenantQuorum: s.Params.CovenantQuorum()})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
 	}
@@ -859,7 +862,7 @@ func (s *Scenario) RunSlashing(culprit int, value int64, progress func(step stri
 		return run, err
 	}
 	out := run.Slashing.Tx.TxOut
-	if !bytes.Equal(out[0].PkScript, s.Params.SlashingPkScript) {
+	if !bytes.Equal(out[0].PkScript, s.Params.SlashingPkScript()) {
 		return run, fmt.Errorf("%w: slashing output pays %x, not the slashing script", ErrScenario, out[0].PkScript)
 	}
 	run.Slashed, run.Change = out[0].Value, out[1].Value

@@ -61,7 +61,7 @@ func slashingStory(n *regtest.Node) error {
 	if errors.Is(w.Premature.Err, regtest.ErrSequenceLock) {
 		fmt.Println("change withdraw one block early:", regtest.ErrSequenceLock)
 	}
-	if w.Height == sl.Height+int32(s.Params.UnbondingTime) {
+	if w.Height == sl.Height+int32(s.Params.UnbondingTime()) {
 		fmt.Println("change withdrawn at the unbonding time")
 	}
 	rec, err := s.RecoverKeyFromChain(sl.Txid, st.Slashing)

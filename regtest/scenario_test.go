@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/eots"
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -103,7 +104,7 @@ func TestLifecycleOnNode(t *testing.T) {
 		expectVerdict(t, ub.ShortQuorum, ErrScriptFailure, st.Height)
 		checkSpent(t, n, wire.OutPoint{Hash: st.Txid, Index: st.OutputIndex})
 		ubOut, _ := st.Delegation.UnbondingOutput()
-		checkPays(t, n, ub.Txid, 0, ubOut.PkScript, st.Value-s.Params.UnbondingFee)
+		checkPays(t, n, ub.Txid, 0, ubOut.PkScript, st.Value-s.Params.UnbondingFee())
 		if ub.Height != st.Height+1 {
 			t.Fatalf("unbonding mined at %d, want %d", ub.Height, st.Height+1)
 		}
@@ -125,14 +126,14 @@ func TestLifecycleOnNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lock := int32(s.Params.UnbondingTime)
+		lock := int32(s.Params.UnbondingTime())
 		expectVerdict(t, w.Premature, ErrSequenceLock, ub.Height+lock-2)
 		expectAccepted(t, w.Mature, ub.Height+lock-1)
 		if w.From != script.UnbondingOutputKind || w.Height != ub.Height+lock {
 			t.Fatalf("withdraw from %v mined at %d, want the unbonding output at %d", w.From, w.Height, ub.Height+lock)
 		}
 		checkSpent(t, n, wire.OutPoint{Hash: ub.Txid, Index: 0})
-		checkPays(t, n, w.Txid, 0, s.WalletPkScript(), st.Value-s.Params.UnbondingFee-w.Description.Fee)
+		checkPays(t, n, w.Txid, 0, s.WalletPkScript(), st.Value-s.Params.UnbondingFee()-w.Description.Fee)
 	})
 
 	t.Run("double sign, extract, slash the stake, withdraw the change, recover the key from chain", func(t *testing.T) {
@@ -159,10 +160,10 @@ func TestLifecycleOnNode(t *testing.T) {
 		if slashed != st.Value/10 {
 			t.Fatalf("slashing amount %d of %d at rate 0.1", slashed, st.Value)
 		}
-		checkPays(t, n, sl.Txid, 0, s.Params.SlashingPkScript, slashed)
+		checkPays(t, n, sl.Txid, 0, s.Params.SlashingPkScript(), slashed)
 		change, _ := st.Delegation.SlashingChangeOutput()
-		checkPays(t, n, sl.Txid, 1, change.PkScript, st.Value-slashed-s.Params.MinSlashingFee)
-		if run.Slashed != slashed || run.Change != st.Value-slashed-s.Params.MinSlashingFee {
+		checkPays(t, n, sl.Txid, 1, change.PkScript, st.Value-slashed-s.Params.MinSlashingFee())
+		if run.Slashed != slashed || run.Change != st.Value-slashed-s.Params.MinSlashingFee() {
 			t.Fatalf("run reports slashed %d change %d", run.Slashed, run.Change)
 		}
 		checkSpent(t, n, wire.OutPoint{Hash: st.Txid, Index: st.OutputIndex})
@@ -172,7 +173,7 @@ func TestLifecycleOnNode(t *testing.T) {
 
 		// The change is the staker's after the unbonding time, not before.
 		w := run.ChangeWithdraw
-		lock := int32(s.Params.UnbondingTime)
+		lock := int32(s.Params.UnbondingTime())
 		expectVerdict(t, w.Premature, ErrSequenceLock, sl.Height+lock-2)
 		expectAccepted(t, w.Mature, sl.Height+lock-1)
 		if w.From != script.SlashingChangeOutputKind || w.Height != sl.Height+lock {
@@ -237,11 +238,11 @@ func TestLifecycleOnNode(t *testing.T) {
 		if sl.From != script.UnbondingOutputKind || sl.Funding.Tx.TxHash() != ub.Txid {
 			t.Fatalf("slashing spends %v of %s", sl.From, sl.Funding.Tx.TxHash())
 		}
-		value := st.Value - s.Params.UnbondingFee
+		value := st.Value - s.Params.UnbondingFee()
 		slashed := s.Params.SlashingAmount(value)
-		checkPays(t, n, sl.Txid, 0, s.Params.SlashingPkScript, slashed)
+		checkPays(t, n, sl.Txid, 0, s.Params.SlashingPkScript(), slashed)
 		change, _ := st.Delegation.SlashingChangeOutput()
-		checkPays(t, n, sl.Txid, 1, change.PkScript, value-slashed-s.Params.MinSlashingFee)
+		checkPays(t, n, sl.Txid, 1, change.PkScript, value-slashed-s.Params.MinSlashingFee())
 		checkSpent(t, n, wire.OutPoint{Hash: ub.Txid, Index: 0})
 
 		rec, err := s.RecoverKeyFromChain(sl.Txid, ub.Slashing)
@@ -263,10 +264,10 @@ func TestLifecycleOnNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		expectVerdict(t, w.Premature, ErrSequenceLock, sl.Height+int32(s.Params.UnbondingTime)-2)
-		expectAccepted(t, w.Mature, sl.Height+int32(s.Params.UnbondingTime)-1)
-		if w.Height != sl.Height+int32(s.Params.UnbondingTime) {
-			t.Fatalf("change withdraw at %d, want %d", w.Height, sl.Height+int32(s.Params.UnbondingTime))
+		expectVerdict(t, w.Premature, ErrSequenceLock, sl.Height+int32(s.Params.UnbondingTime())-2)
+		expectAccepted(t, w.Mature, sl.Height+int32(s.Params.UnbondingTime())-1)
+		if w.Height != sl.Height+int32(s.Params.UnbondingTime()) {
+			t.Fatalf("change withdraw at %d, want %d", w.Height, sl.Height+int32(s.Params.UnbondingTime()))
 		}
 	})
 
@@ -348,7 +349,7 @@ func TestLifecycleOnNode(t *testing.T) {
 		if _, err := NewScenario(nil, ScenarioConfig{}); !errors.Is(err, ErrInvalidArgument) {
 			t.Fatalf("nil node: %v", err)
 		}
-		if _, err := NewScenario(n, ScenarioConfig{CovenantMembers: 4, CovenantQuorum: 2}); !errors.Is(err, ErrInvalidArgument) || !errors.Is(err, psbt.ErrInvalidCovenant) {
+		if _, err := NewScenario(n, ScenarioConfig{CovenantMembers: 4, CovenantQuorum: 2}); !errors.Is(err, ErrInvalidArgument) || !errors.Is(err, params.ErrInvalidCovenant) {
 			t.Fatalf("quorum 2 of 4: %v", err)
 		}
 		s := newScenario(t, 7, ScenarioConfig{FinalityProviders: 2})

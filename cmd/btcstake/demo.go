@@ -279,10 +279,10 @@ func runDemo(a *app, cfg demoConfig) (err error) {
 	for _, k := range s.FinalityProviders {
 		out.FinalityProviders = append(out.FinalityProviders, demoXOnlyHex(k.PubKey()))
 	}
-	out.Params = demoParamsJSON{CovenantQuorum: p.CovenantQuorum, StakingTimeBlocks: s.StakingTime,
-		UnbondingTimeBlock: p.UnbondingTime, UnbondingFeeSat: p.UnbondingFee, SlashingRate: p.SlashingRate,
-		MinSlashingFeeSat: p.MinSlashingFee, SlashingPkScript: hex.EncodeToString(p.SlashingPkScript)}
-	for _, k := range p.CovenantKeys {
+	out.Params = demoParamsJSON{CovenantQuorum: p.CovenantQuorum(), StakingTimeBlocks: s.StakingTime,
+		UnbondingTimeBlock: p.UnbondingTime(), UnbondingFeeSat: p.UnbondingFee(), SlashingRate: p.SlashingRate(),
+		MinSlashingFeeSat: p.MinSlashingFee(), SlashingPkScript: hex.EncodeToString(p.SlashingPkScript())}
+	for _, k := range p.CovenantKeys() {
 		out.Params.CovenantPKs = append(out.Params.CovenantPKs, demoXOnlyHex(k))
 	}
 	say("\nparties (throwaway keys from seed %d; --seed %d repeats them):\n", cfg.scenario.Seed, cfg.scenario.Seed)
@@ -294,9 +294,9 @@ func runDemo(a *app, cfg demoConfig) (err error) {
 		}
 		say("  finality provider %d %s%s\n", i, k, note)
 	}
-	say("  covenant, %d of %d   %s\n", p.CovenantQuorum, len(p.CovenantKeys), strings.Join(out.Params.CovenantPKs, "\n                      "))
+	say("  covenant, %d of %d   %s\n", p.CovenantQuorum(), len(p.CovenantKeys()), strings.Join(out.Params.CovenantPKs, "\n                      "))
 	say("  params: staking time %d blocks, unbonding time %d blocks, slashing rate %s to %s\n",
-		s.StakingTime, p.UnbondingTime, p.SlashingRate, out.Params.SlashingPkScript)
+		s.StakingTime, p.UnbondingTime(), p.SlashingRate(), out.Params.SlashingPkScript)
 
 	narrate := func(step string, run *regtest.SlashingRun) {
 		switch step {
@@ -345,13 +345,13 @@ func runDemo(a *app, cfg demoConfig) (err error) {
 				ChangePkScript: hex.EncodeToString(change.PkScript), FeeSat: run.Stake.Value - run.Slashed - run.Change}
 			say("\n4. slashing: the extracted key decrypts the covenant adaptor signatures\n")
 			say("   slashing tx  %s  (block %d)\n", sl.Txid, sl.Height)
-			say("   %d sat (rate %s) to the slashing script %s\n", run.Slashed, p.SlashingRate, out.Slashing.SlashingPkScript)
+			say("   %d sat (rate %s) to the slashing script %s\n", run.Slashed, p.SlashingRate(), out.Slashing.SlashingPkScript)
 			say("   %d sat to the staker's slashing change output, fee %d sat\n", run.Change, out.Slashing.FeeSat)
 		case regtest.StepWithdrawChange:
 			w := run.ChangeWithdraw
 			out.ChangeWithdraw = demoWithdrawJSON{Txid: w.Txid.String(), Height: w.Height, ValueSat: w.Tx.TxOut[0].Value,
 				FeeSat: w.Description.Fee, Sequence: w.Tx.TxIn[0].Sequence}
-			say("\n5. the staker withdraws the change after the %d-block unbonding time\n", p.UnbondingTime)
+			say("\n5. the staker withdraws the change after the %d-block unbonding time\n", p.UnbondingTime())
 			if pr := w.Premature; pr != nil {
 				out.ChangeWithdraw.Premature = refusalJSON(pr)
 				say("   in block %d (one early) the node refuses: %s (%q)\n", pr.Height+1,

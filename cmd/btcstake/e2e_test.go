@@ -158,7 +158,7 @@ func TestEndToEndCLI(t *testing.T) {
 	e.conn = []string{"--rpc-url", st.RPC.Host, "--rpc-user", st.RPC.User, "--rpc-pass", st.RPC.Pass}
 
 	// Keys: the staker's keystore is new; the covenant members' are the
-	// example keys of docs/params-regtest.json imported into keystores;
+	// example keys of params/regtest-example.json imported into keystores;
 	// the finality provider's is an EOTS keystore.
 	staker := e2eJSON[keyShowJSON](e, e.ok("key", "keygen", "--json", "--key", e.path("staker.keystore"),
 		"--passphrase-file", e.pass, "--scrypt-work-factor", "10"))

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/btcstake/btcstake/params"
+
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
@@ -25,26 +27,26 @@ func init() { register(newInspectCmd) }
 
 // inspectJSON is the explanation of a PSBT or transaction.
 type inspectJSON struct {
-	Type        string       `json:"type"` // psbt or transaction
-	Kind        string       `json:"kind"` // staking, unbonding, slashing, withdraw, unknown
-	Summary     string       `json:"summary"`
-	Txid        string       `json:"txid"`
-	Version     int32        `json:"version"`
-	LockTime    uint32       `json:"locktime"`
-	InputValue  *int64       `json:"input_value_sat,omitempty"`
-	OutputValue int64        `json:"output_value_sat"`
-	Fee         *int64       `json:"fee_sat,omitempty"`
-	VSize       int64        `json:"vsize,omitempty"`
-	VSizeFinal  bool         `json:"vsize_is_final"`
-	Inputs      []inInspect  `json:"inputs"`
-	Outputs     []outInspect `json:"outputs"`
-	Ready       bool         `json:"ready_to_finalize"`
-	Complete    bool         `json:"complete"`
-	Missing     []string     `json:"missing,omitempty"`
-	SigsVerify  *bool        `json:"signatures_verify,omitempty"`
-	SigError    string       `json:"signature_error,omitempty"`
-	Notes       []string     `json:"notes,omitempty"`
-	params      *psbt.Params // optional, for recognising outputs
+	Type        string         `json:"type"` // psbt or transaction
+	Kind        string         `json:"kind"` // staking, unbonding, slashing, withdraw, unknown
+	Summary     string         `json:"summary"`
+	Txid        string         `json:"txid"`
+	Version     int32          `json:"version"`
+	LockTime    uint32         `json:"locktime"`
+	InputValue  *int64         `json:"input_value_sat,omitempty"`
+	OutputValue int64          `json:"output_value_sat"`
+	Fee         *int64         `json:"fee_sat,omitempty"`
+	VSize       int64          `json:"vsize,omitempty"`
+	VSizeFinal  bool           `json:"vsize_is_final"`
+	Inputs      []inInspect    `json:"inputs"`
+	Outputs     []outInspect   `json:"outputs"`
+	Ready       bool           `json:"ready_to_finalize"`
+	Complete    bool           `json:"complete"`
+	Missing     []string       `json:"missing,omitempty"`
+	SigsVerify  *bool          `json:"signatures_verify,omitempty"`
+	SigError    string         `json:"signature_error,omitempty"`
+	Notes       []string       `json:"notes,omitempty"`
+	params      *params.Params // optional, for recognising outputs
 	net         *chaincfg.Params
 	leaves      []*script.Leaf
 	leafOutputs []script.OutputKind
@@ -182,7 +184,7 @@ func findTimelock(budget *int, staker script.XOnlyKey, want chainhash.Hash, f fu
 // commits to: the staking output is {{timelock, unbonding}, slashing}, the
 // unbonding output {timelock, slashing}, the slashing change output a lone
 // timelock leaf.
-func spentOutputKind(leaf *script.Leaf, cb []byte, prm *psbt.Params, budget *int) (kind script.OutputKind, stakingTime, unbondingTime uint16) {
+func spentOutputKind(leaf *script.Leaf, cb []byte, prm *params.Params, budget *int) (kind script.OutputKind, stakingTime, unbondingTime uint16) {
 	if len(cb) < 33 || (len(cb)-33)%32 != 0 {
 		return 0, 0, 0
 	}
@@ -195,7 +197,7 @@ func spentOutputKind(leaf *script.Leaf, cb []byte, prm *psbt.Params, budget *int
 	}
 	var hintUT uint16
 	if prm != nil {
-		hintUT = prm.UnbondingTime
+		hintUT = prm.UnbondingTime()
 	}
 	id := func(h chainhash.Hash) chainhash.Hash { return h }
 	switch {
@@ -255,7 +257,7 @@ func fundingType(pk []byte) string {
 
 // leafInput fills the leaf facts of an input and who signed, from a set of
 // x-only keys that signed.
-func leafInput(in *inInspect, leaf *script.Leaf, cb []byte, prm *psbt.Params, signed map[script.XOnlyKey]bool, budget *int) script.OutputKind {
+func leafInput(in *inInspect, leaf *script.Leaf, cb []byte, prm *params.Params, signed map[script.XOnlyKey]bool, budget *int) script.OutputKind {
 	kind, st, ut := spentOutputKind(leaf, cb, prm, budget)
 	in.Type = "staking-leaf"
 	in.SpentOutput = outputKindName(kind)
@@ -307,7 +309,7 @@ func countSigned(ks []keySig) int {
 }
 
 // inspectPSBT explains a PSBT.
-func inspectPSBT(p *btcpsbt.Packet, prm *psbt.Params, net *chaincfg.Params) *inspectJSON {
+func inspectPSBT(p *btcpsbt.Packet, prm *params.Params, net *chaincfg.Params) *inspectJSON {
 	tx := p.UnsignedTx
 	j := &inspectJSON{Type: "psbt", Txid: tx.TxHash().String(), Version: tx.Version, LockTime: tx.LockTime, params: prm, net: net}
 	var inSum int64
@@ -521,7 +523,7 @@ func (j *inspectJSON) recogniseLeafOutput(o *outInspect, pk []byte, leaf *script
 	}
 	var ut uint16
 	if j.params != nil {
-		ut = j.params.UnbondingTime
+		ut = j.params.UnbondingTime()
 	} else if len(j.Inputs) > 0 {
 		ut = j.Inputs[0].UnbondingTime
 	}
@@ -534,7 +536,7 @@ func (j *inspectJSON) recogniseLeafOutput(o *outInspect, pk []byte, leaf *script
 		o.Role = "unbonding"
 		o.Detail = "presumably the unbonding output (not checked: the unbonding path does not reveal the finality providers it commits to)"
 	case "slashing":
-		if j.params != nil && bytes.Equal(pk, j.params.SlashingPkScript) {
+		if j.params != nil && bytes.Equal(pk, j.params.SlashingPkScript()) {
 			o.Role, o.Detail = "slashing", "pays the params' slashing script"
 			return
 		}
@@ -562,7 +564,7 @@ func (j *inspectJSON) recogniseStaking(tx *wire.MsgTx, d *script.V0StakingData) 
 		j.Notes = append(j.Notes, "pass --params to identify the staking output the OP_RETURN describes")
 		return
 	}
-	parser, err := script.NewStakingTxParser(script.ParserConfig{Tag: d.Tag[:], Covenant: j.params.CovenantKeys, CovenantQuorum: j.params.CovenantQuorum})
+	parser, err := script.NewStakingTxParser(script.ParserConfig{Tag: d.Tag[:], Covenant: j.params.CovenantKeys(), CovenantQuorum: j.params.CovenantQuorum()})
 	if err != nil {
 		return
 	}
@@ -592,7 +594,7 @@ func (j *inspectJSON) summary(tx *wire.MsgTx, leaf *script.Leaf, from script.Out
 }
 
 // inspectTx explains a raw transaction from its witnesses and outputs.
-func inspectTx(tx *wire.MsgTx, prm *psbt.Params, net *chaincfg.Params) *inspectJSON {
+func inspectTx(tx *wire.MsgTx, prm *params.Params, net *chaincfg.Params) *inspectJSON {
 	j := &inspectJSON{Type: "transaction", Txid: tx.TxHash().String(), Version: tx.Version, LockTime: tx.LockTime,
 		params: prm, net: net, VSize: txVSize(tx), VSizeFinal: true, Complete: true, Ready: true}
 	budget := searchBudget
@@ -713,7 +715,7 @@ committee of a phase-1 staking transaction). Adding the delegation
 unbonding and slashing change outputs, which also recognises a staking
 transaction without phase-1 data and an unbonding transaction's output.`,
 		Example: `  btcstake inspect --psbt slash.psbt
-  btcstake inspect --tx "$(cat slashing.hex)" --params docs/params-regtest.json --json`,
+  btcstake inspect --tx "$(cat slashing.hex)" --params params/regtest-example.json --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()
@@ -723,7 +725,7 @@ transaction without phase-1 data and an unbonding transaction's output.`,
 			if (psbtIn == "") == (txIn == "") {
 				return usagef("psbt", "give exactly one of --psbt and --tx")
 			}
-			var prm *psbt.Params
+			var prm *params.Params
 			if paramsFile != "" {
 				if prm, err = loadParams(paramsFile); err != nil {
 					return err

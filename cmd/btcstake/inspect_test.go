@@ -119,7 +119,7 @@ func TestInspect(t *testing.T) {
 	mustRun(t, w.asCovenant("adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[2], "--out", sl)...)
 	j = inspectJSONOf(t, "--psbt", sl, "--params", regtestParams)
 	if in = j.Inputs[0]; in.AdaptorSigners != 2 || len(in.AdaptorSigs) != 2 || in.FPs[0].Key != xonlyHex(w.fp) || in.FPs[0].Signed ||
-		j.Ready || j.Outputs[1].Role != "slashing_change" || *j.Fee != w.params.MinSlashingFee {
+		j.Ready || j.Outputs[1].Role != "slashing_change" || *j.Fee != w.params.MinSlashingFee() {
 		t.Errorf("slashing psbt: %+v", j)
 	}
 	text = mustRun(t, "inspect", "--psbt", sl)

@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/regtest"
 	"github.com/btcstake/btcstake/script"
@@ -35,7 +36,7 @@ type nodeWorld struct {
 	t          *testing.T
 	r          *rand.Rand
 	node       *regtest.Node
-	params     *psbt.Params
+	params     *params.Params
 	paramsFile string
 	staker     *btcec.PrivateKey
 	fp         *btcec.PrivateKey
@@ -52,13 +53,16 @@ func newNodeWorld(t *testing.T) *nodeWorld {
 	for i := 0; i < 3; i++ {
 		w.cov = append(w.cov, nodeRandKey(r))
 	}
-	w.params = &psbt.Params{
+	prm, err := params.New(params.Config{
 		CovenantKeys: []*btcec.PublicKey{w.cov[0].PubKey(), w.cov[1].PubKey(), w.cov[2].PubKey()}, CovenantQuorum: 2,
 		MinStakingValue: 50_000, MaxStakingValue: 10_000_000_000, MinStakingTime: 3, MaxStakingTime: 65535,
 		UnbondingTime: 4, UnbondingFee: 1_000, SlashingPkScript: wpkh(nodeRandKey(r)), SlashingRate: "0.1",
 		MinSlashingFee: 1_000, Tag: []byte("bbt4"),
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	raw, err := json.Marshal(w.params)
+	raw, err := json.Marshal(prm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +70,7 @@ func newNodeWorld(t *testing.T) *nodeWorld {
 	if err := os.WriteFile(w.paramsFile, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if w.params, err = psbt.LoadParams(w.paramsFile); err != nil {
+	if w.params, err = params.Load(w.paramsFile); err != nil {
 		t.Fatal(err)
 	}
 	rpc := w.node.RPC()

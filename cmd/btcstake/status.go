@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -161,11 +162,11 @@ are open now or in how many blocks.
 A phase-1 staking transaction (with the OP_RETURN the params' tag names)
 describes itself; otherwise give --staker-pk, --fp-pk and --staking-time.
 The node needs -txindex to look up confirmed transactions by id.`,
-		Example: `  btcstake status --network regtest --params docs/params-regtest.json --txid 3f1c...e2
+		Example: `  btcstake status --network regtest --params params/regtest-example.json --txid 3f1c...e2
   btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			params, err := psbt.LoadParams(paramsPath)
+			prm, err := params.Load(paramsPath)
 			if err != nil {
 				return usagef("params", "%v", err)
 			}
@@ -189,8 +190,8 @@ The node needs -txindex to look up confirmed transactions by id.`,
 				return usagef("txid", "give --staking-tx or --txid")
 			}
 			// The delegation flags are checked before the node is asked.
-			explicit := psbt.Delegation{Params: params}
-			if len(params.Tag) == 0 || pf.staker != "" {
+			explicit := psbt.Delegation{Params: prm}
+			if len(prm.Tag()) == 0 || pf.staker != "" {
 				if explicit.Staker, err = parsePubKey("staker-pk", pf.staker); err != nil {
 					return err
 				}
@@ -215,10 +216,10 @@ The node needs -txindex to look up confirmed transactions by id.`,
 			if err != nil {
 				return err
 			}
-			d := psbt.Delegation{Params: params}
-			if len(params.Tag) > 0 && pf.staker == "" {
-				parser, err := script.NewStakingTxParser(script.ParserConfig{Tag: params.Tag,
-					Covenant: params.CovenantKeys, CovenantQuorum: params.CovenantQuorum})
+			d := psbt.Delegation{Params: prm}
+			if len(prm.Tag()) > 0 && pf.staker == "" {
+				parser, err := script.NewStakingTxParser(script.ParserConfig{Tag: prm.Tag(),
+					Covenant: prm.CovenantKeys(), CovenantQuorum: prm.CovenantQuorum()})
 				if err != nil {
 					return err
 				}
@@ -284,7 +285,7 @@ The node needs -txindex to look up confirmed transactions by id.`,
 // followStake walks the stake's outputs: staking -> (unbonding ->) slashing
 // change, recording what spent each and the paths of the live output.
 func followStake(ctx context.Context, n *nodeConn, s *stakeStatus, d psbt.Delegation, op wire.OutPoint, height, maxScan int64) error {
-	covenant := fmt.Sprintf("the staker and %d of %d covenant members", d.Params.CovenantQuorum, len(d.Params.CovenantKeys))
+	covenant := fmt.Sprintf("the staker and %d of %d covenant members", d.Params.CovenantQuorum(), len(d.Params.CovenantKeys()))
 	slashNeeds := "a finality provider's key (leaked by double-signing), " + covenant + " (pre-signed)"
 	if height < 0 {
 		s.State = "unconfirmed"
@@ -334,11 +335,11 @@ func followStake(ctx context.Context, n *nodeConn, s *stakeStatus, d psbt.Delega
 		case script.UnbondingPath:
 			ev.Event = "unbonded"
 			s.Events = append(s.Events, ev)
-			cur, curName, lock, height = wire.OutPoint{Hash: sid, Index: 0}, "unbonding", d.Params.UnbondingTime, h
+			cur, curName, lock, height = wire.OutPoint{Hash: sid, Index: 0}, "unbonding", d.Params.UnbondingTime(), h
 		case script.SlashingPath:
 			ev.Event = "slashed from " + curName
 			s.Events = append(s.Events, ev)
-			cur, curName, lock, height = wire.OutPoint{Hash: sid, Index: 1}, "slashing change", d.Params.UnbondingTime, h
+			cur, curName, lock, height = wire.OutPoint{Hash: sid, Index: 1}, "slashing change", d.Params.UnbondingTime(), h
 		default:
 			return fmt.Errorf("output %v was spent by %s through no staking path", cur, sid)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -20,9 +21,9 @@ func init() {
 	register(newWithdrawCmd)
 }
 
-// The delegation of every example below: docs/params-regtest.json, the
+// The delegation of every example below: params/regtest-example.json, the
 // script command's example staker and finality provider.
-const exDelegation = `--params docs/params-regtest.json \
+const exDelegation = `--params params/regtest-example.json \
     --staker-pk 662f9c9fbca727ab16bf97e08925ecff743611c8d8cf3c8a991cf9617fe51da5 \
     --fp-pk 55609672b207598ca05ad232d27ebe7be40cf4fd90746d890b8046f9ff87e08d \
     --staking-time 144`
@@ -119,7 +120,7 @@ Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
 	return cmd
 }
 
-func isDustErr(err error) bool { return errors.Is(err, psbt.ErrDustOutput) }
+func isDustErr(err error) bool { return errors.Is(err, params.ErrDustOutput) }
 
 func newUnbondCmd(a *app) *cobra.Command {
 	var df delegationFlags

@@ -17,13 +17,14 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
 
-const regtestParams = "../../docs/params-regtest.json"
+const regtestParams = "../../params/regtest-example.json"
 
-// txWorld holds the keys of one delegation under docs/params-regtest.json,
+// txWorld holds the keys of one delegation under params/regtest-example.json,
 // each also saved as a key file (mode 0600).
 type txWorld struct {
 	dir                      string
@@ -32,7 +33,7 @@ type txWorld struct {
 	stakerFile, fpFile       string
 	funderFile               string
 	covFiles                 []string
-	params                   *psbt.Params
+	params                   *params.Params
 	stakingTime              string
 	changeAddr, withdrawAddr string
 }
@@ -56,15 +57,15 @@ func newTxWorld(t *testing.T) *txWorld {
 	t.Helper()
 	w := &txWorld{dir: t.TempDir(), stakingTime: "144",
 		staker: keyFromSeed("tx test staker"), fp: keyFromSeed("tx test finality provider"), funder: keyFromSeed("tx test funder")}
-	prm, err := psbt.LoadParams(regtestParams)
+	prm, err := params.Load(regtestParams)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.params = prm
 	for i := 1; i <= 3; i++ {
 		k := keyFromSeed(fmt.Sprintf("btcstake example covenant %d", i))
-		if script.XOnly(k.PubKey()) != script.XOnly(prm.CovenantKeys[i-1]) {
-			t.Fatalf("covenant key %d of docs/params-regtest.json is not sha256(\"btcstake example covenant %d\")", i, i)
+		if script.XOnly(k.PubKey()) != script.XOnly(prm.CovenantKeys()[i-1]) {
+			t.Fatalf("covenant key %d of params/regtest-example.json is not sha256(\"btcstake example covenant %d\")", i, i)
 		}
 		w.cov = append(w.cov, k)
 		w.covFiles = append(w.covFiles, writeKey(t, w.dir, fmt.Sprintf("cov%d.key", i), k))
@@ -230,7 +231,7 @@ func TestTxLifecycle(t *testing.T) {
 	ub := filepath.Join(w.dir, "unbond.psbt")
 	args := append([]string{"unbond", "--json"}, w.delegationArgs()...)
 	uj := mustJSON[psbtJSON](t, mustRun(t, append(args, "--staking-tx", txHex(stTx), "--out", ub)...))
-	if uj.Description.Kind != "unbonding" || uj.Fee != w.params.UnbondingFee {
+	if uj.Description.Kind != "unbonding" || uj.Fee != w.params.UnbondingFee() {
 		t.Fatalf("unbond: %+v", uj.Description)
 	}
 	ub2 := filepath.Join(w.dir, "unbond-cov3.psbt")
@@ -271,7 +272,7 @@ func TestTxLifecycle(t *testing.T) {
 		sl := filepath.Join(w.dir, "slash-"+from.name+".psbt")
 		args := append([]string{"slash", "--json", "--from", from.name}, w.delegationArgs()...)
 		sj := mustJSON[psbtJSON](t, mustRun(t, append(args, "--funding-tx", txHex(from.tx), "--out", sl)...))
-		if sj.Description.Kind != "slashing" || sj.Fee != w.params.MinSlashingFee {
+		if sj.Description.Kind != "slashing" || sj.Fee != w.params.MinSlashingFee() {
 			t.Fatalf("slash: %+v", sj.Description)
 		}
 		mustRun(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
@@ -312,8 +313,8 @@ func TestTxLifecycle(t *testing.T) {
 		from string
 		tx   *wire.MsgTx
 		lock uint32
-	}{{"staking", stTx, 144}, {"unbonding", ubTx, uint32(w.params.UnbondingTime)},
-		{"slashing", slashed["staking"], uint32(w.params.UnbondingTime)}, {"slashing", slashed["unbonding"], uint32(w.params.UnbondingTime)}} {
+	}{{"staking", stTx, 144}, {"unbonding", ubTx, uint32(w.params.UnbondingTime())},
+		{"slashing", slashed["staking"], uint32(w.params.UnbondingTime())}, {"slashing", slashed["unbonding"], uint32(w.params.UnbondingTime())}} {
 		f := filepath.Join(w.dir, "withdraw.psbt")
 		args := append([]string{"withdraw", "--json", "--from", wd.from}, w.delegationArgs()...)
 		wj := mustJSON[psbtJSON](t, mustRun(t, append(args, "--funding-tx", txHex(wd.tx), "--to", w.withdrawAddr,
@@ -351,7 +352,7 @@ func TestStakeHelpExampleRuns(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "stake.psbt")
 	for i := range args {
 		switch args[i] {
-		case "docs/params-regtest.json":
+		case "params/regtest-example.json":
 			args[i] = regtestParams
 		case "stake.psbt":
 			args[i] = out

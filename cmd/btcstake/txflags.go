@@ -25,6 +25,7 @@ import (
 
 	"github.com/btcstake/btcstake/eots/signer"
 	"github.com/btcstake/btcstake/internal/atomicfile"
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -42,7 +43,7 @@ type delegationFlags struct {
 }
 
 func (f *delegationFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.params, "params", "", "staking parameters JSON file (covenant committee, fees, slashing; see docs/params-regtest.json)")
+	cmd.Flags().StringVar(&f.params, "params", "", "staking parameters JSON file (covenant committee, fees, slashing; see params/regtest-example.json)")
 	cmd.Flags().StringVar(&f.staker, "staker-pk", "", "staker public key (hex, 32-byte x-only or 33-byte compressed)")
 	cmd.Flags().StringArrayVar(&f.fps, "fp-pk", nil, "finality provider public key (repeatable)")
 	cmd.Flags().Int64Var(&f.stakingTime, "staking-time", 0, "staking time lock in blocks")
@@ -53,8 +54,8 @@ func (f *delegationFlags) add(cmd *cobra.Command) {
 
 // loadParams reads and validates a params file; any problem is a usage
 // error naming --params.
-func loadParams(path string) (*psbt.Params, error) {
-	p, err := psbt.LoadParams(path)
+func loadParams(path string) (*params.Params, error) {
+	p, err := params.Load(path)
 	if err != nil {
 		return nil, usagef("params", "%v", err)
 	}
@@ -92,9 +93,9 @@ func builderError(err error, fundingFlag string) error {
 		return err
 	}
 	switch {
-	case errors.Is(err, psbt.ErrInvalidStakingValue):
+	case errors.Is(err, params.ErrInvalidStakingValue):
 		return opError("amount", err)
-	case errors.Is(err, psbt.ErrInvalidStakingTime):
+	case errors.Is(err, params.ErrInvalidStakingTime):
 		return opError("staking-time", err)
 	case errors.Is(err, psbt.ErrInvalidFeeRate):
 		return opError("fee-rate", err)
@@ -106,7 +107,7 @@ func builderError(err error, fundingFlag string) error {
 		return opError(fundingFlag, err)
 	case errors.Is(err, script.ErrTooManyFinalityProviders):
 		return opError("fp-pk", err)
-	case errors.Is(err, psbt.ErrInvalidParams):
+	case errors.Is(err, params.ErrInvalidParams):
 		return opError("params", err)
 	case errors.Is(err, script.ErrDuplicateKey), errors.Is(err, script.ErrNoFinalityProvider),
 		errors.Is(err, script.ErrInvalidQuorum), errors.Is(err, script.ErrNoCovenantKeys):

@@ -227,9 +227,9 @@ parallel on copies that btcstake finalize combines.`,
 		Example: `  # the staker signs, then two covenant members, each with their own key file
   btcstake sign --psbt unbond.psbt --key staker.key --out unbond.psbt
   btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond.psbt \
-    --params docs/params-regtest.json --fp-pk <hex> --staking-time 144
+    --params params/regtest-example.json --fp-pk <hex> --staking-time 144
   btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond.psbt \
-    --params docs/params-regtest.json --fp-pk <hex> --staking-time 144
+    --params params/regtest-example.json --fp-pk <hex> --staking-time 144
   btcstake finalize --psbt unbond.psbt --json
 
   # a keystore (btcstake key keygen) is unlocked with a passphrase
@@ -505,7 +505,7 @@ func (c *covenantCheck) check(p *btcpsbt.Packet, i int, leaf *script.Leaf) error
 	if c.params == "" || len(c.fps) == 0 || c.stakingTime == 0 {
 		return usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
 	}
-	params, err := loadParams(c.params)
+	prm, err := loadParams(c.params)
 	if err != nil {
 		return err
 	}
@@ -530,7 +530,7 @@ func (c *covenantCheck) check(p *btcpsbt.Packet, i int, leaf *script.Leaf) error
 			return opError("staker-pk", fmt.Errorf("%w: input %d belongs to staker %s", psbt.ErrWrongInput, i, leaf.Staker))
 		}
 	}
-	d := psbt.Delegation{Params: params, Staker: staker, FinalityProviders: fps, StakingTime: st}
+	d := psbt.Delegation{Params: prm, Staker: staker, FinalityProviders: fps, StakingTime: st}
 	if err := psbt.CheckCovenantSigning(p, i, d); err != nil {
 		return opError("psbt", fmt.Errorf("refusing to sign input %d as a covenant member: %w", i, err))
 	}

@@ -1,0 +1,37 @@
+package params
+
+import "errors"
+
+// Error kinds. Every error this package returns wraps exactly one of them,
+// so callers can test with errors.Is.
+var (
+	// ErrInvalidParams: the input is not a params document at all (not
+	// JSON, an unknown or missing field, data after the object, a file that
+	// cannot be read), or a field outside the kinds below (the tag).
+	ErrInvalidParams = errors.New("invalid params")
+	// ErrInvalidCovenant: no committee, a key that is not a valid x-only
+	// key or appears twice, or a quorum that is not a majority of it.
+	ErrInvalidCovenant = errors.New("invalid covenant committee")
+	// ErrInvalidStakingValue: the staking value range is empty or exceeds
+	// the money supply.
+	ErrInvalidStakingValue = errors.New("invalid staking value")
+	// ErrInvalidStakingTime: the staking time range is empty or outside
+	// 1..65535 blocks.
+	ErrInvalidStakingTime = errors.New("invalid staking time")
+	// ErrInvalidUnbondingTime: the unbonding time is outside 1..65535.
+	ErrInvalidUnbondingTime = errors.New("invalid unbonding time")
+	// ErrInvalidUnbondingFee: the unbonding fee is not positive or does not
+	// leave anything of the smallest stake.
+	ErrInvalidUnbondingFee = errors.New("invalid unbonding fee")
+	// ErrInvalidSlashingRate: the rate is not a decimal strictly between 0
+	// and 1 with at most 4 significant decimals.
+	ErrInvalidSlashingRate = errors.New("invalid slashing rate")
+	// ErrInvalidSlashingFee: the minimum slashing fee is not positive.
+	ErrInvalidSlashingFee = errors.New("invalid slashing fee")
+	// ErrInvalidSlashingScript: the slashing output script is empty or not
+	// a standard output script.
+	ErrInvalidSlashingScript = errors.New("invalid slashing script")
+	// ErrDustOutput: a value would create an output below the relay dust
+	// limit (for the params themselves: the smallest stake they allow).
+	ErrDustOutput = errors.New("dust output")
+)
