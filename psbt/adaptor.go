@@ -162,11 +162,12 @@ func contains(keys []script.XOnlyKey, k script.XOnlyKey) bool {
 	return false
 }
 
-// AdaptorSignSlashing has a covenant member sign input idx of a slashing
+// adaptorSignSlashing has a covenant member sign input idx of a slashing
 // PSBT with one adaptor signature per finality provider of the leaf, each
 // encrypted to that provider's key, and records them. It returns how many
-// it added. The packet is changed only on success.
-func AdaptorSignSlashing(p *psbt.Packet, idx int, covKey *btcec.PrivateKey) (int, error) {
+// it added. The packet is changed only on success. It checks nothing about
+// the transaction: CovenantSigner.Sign is the way in, after its checks.
+func adaptorSignSlashing(p *psbt.Packet, idx int, covKey *btcec.PrivateKey) (int, error) {
 	_, leaf, lh, err := slashingLeaf(p, idx)
 	if err != nil {
 		return 0, err
@@ -259,7 +260,7 @@ func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, err
 				return nil, err
 			}
 		}
-		if err := SignTapscript(cp, idx, fpKey); err != nil {
+		if err := signTapscript(cp, idx, fpKey); err != nil {
 			return nil, err
 		}
 		done++

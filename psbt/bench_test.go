@@ -66,7 +66,7 @@ func BenchmarkFinalizeSlashing3of5(b *testing.B) {
 	w, d, f := benchWorld(b)
 	res, _ := BuildSlashing(d, script.StakingOutputKind, f)
 	for _, k := range append([]*btcec.PrivateKey{w.staker, w.fps[0]}, w.cov[:3]...) {
-		if err := SignTapscript(res.Packet, 0, k); err != nil {
+		if err := signTapscript(res.Packet, 0, k); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -80,7 +80,7 @@ func BenchmarkFinalizeSlashing3of5(b *testing.B) {
 		b.StopTimer()
 		res2, _ := BuildSlashing(d, script.StakingOutputKind, f)
 		for _, k := range append([]*btcec.PrivateKey{w.staker, w.fps[0]}, w.cov[:3]...) {
-			_ = SignTapscript(res2.Packet, 0, k)
+			_ = signTapscript(res2.Packet, 0, k)
 		}
 		res = res2
 		b.StartTimer()

@@ -194,11 +194,12 @@ func TestBuildStakingRefuses(t *testing.T) {
 	}
 }
 
-// signUnbonding has the staker and the given covenant members sign.
+// signAll has each key sign input 0 in its slot, without SignTapscript's role
+// rules: a fixture writer, also for transactions the rules would refuse.
 func signAll(t *testing.T, p *psbt.Packet, keys ...*btcec.PrivateKey) {
 	t.Helper()
 	for _, k := range keys {
-		if err := SignTapscript(p, 0, k); err != nil {
+		if err := signTapscript(p, 0, k); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -348,7 +349,7 @@ func TestPSBTRoundTrip(t *testing.T) {
 	add(BuildWithdraw(WithdrawRequest{Delegation: d, From: script.StakingOutputKind, Funding: f, DestPkScript: p2wpkh(k), FeeRate: 1000}))
 	slash := results[2].Packet
 	signAll(t, slash, w.staker)
-	if _, err := AdaptorSignSlashing(slash, 0, w.cov[0]); err != nil {
+	if _, err := adaptorSignSlashing(slash, 0, w.cov[0]); err != nil {
 		t.Fatal(err)
 	}
 	for i, res := range results {

@@ -17,12 +17,21 @@ var (
 	ErrInvalidOutput     = errors.New("invalid output")
 
 	// Signing and finalising.
-	ErrWrongInput       = errors.New("input does not spend the expected output")
-	ErrNotSignable      = errors.New("input cannot be signed with this key")
-	ErrBadSignature     = errors.New("signature does not verify")
-	ErrNotFinalizable   = errors.New("input cannot be finalized")
-	ErrScriptValidation = errors.New("finalized input fails script validation")
-	ErrInvalidPSBT      = errors.New("invalid psbt")
+	ErrWrongInput  = errors.New("input does not spend the expected output")
+	ErrNotSignable = errors.New("input cannot be signed with this key")
+	// ErrSlashingLeafRole: a covenant or finality-provider key asked to
+	// put a plain signature on a slashing leaf. Covenant members give
+	// adaptor signatures there and the provider's slot is filled only from
+	// its extracted key (CompleteSlashing); a plain signature would let a
+	// slashing transaction be completed without a double-sign.
+	ErrSlashingLeafRole = errors.New("covenant and finality-provider keys do not plain-sign slashing leaves")
+	// ErrUncheckedCovenant: a covenant key asked to sign outside
+	// CovenantSigner, which checks the transaction against the delegation.
+	ErrUncheckedCovenant = errors.New("covenant members sign through CovenantSigner")
+	ErrBadSignature      = errors.New("signature does not verify")
+	ErrNotFinalizable    = errors.New("input cannot be finalized")
+	ErrScriptValidation  = errors.New("finalized input fails script validation")
+	ErrInvalidPSBT       = errors.New("invalid psbt")
 
 	// Validation of transactions against params: every rule failure wraps
 	// ErrInvalidTx and the kind of the rule.

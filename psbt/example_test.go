@@ -96,9 +96,11 @@ func ExampleCompleteSlashing() {
 		fmt.Println(err)
 		return
 	}
-	// 2. Covenant members add adaptor signatures encrypted to the FP's key.
+	// 2. Covenant members check the transaction against the delegation and
+	// add adaptor signatures encrypted to the FP's key.
 	for _, k := range cov[:2] {
-		if _, err := psbt.AdaptorSignSlashing(slashing, 0, k); err != nil {
+		signer, _ := psbt.NewCovenantSigner(k)
+		if _, err := signer.Sign(slashing, 0, d); err != nil {
 			fmt.Println(err)
 			return
 		}

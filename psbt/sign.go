@@ -119,9 +119,17 @@ func TapscriptSigHash(p *psbt.Packet, idx int) ([]byte, error) {
 }
 
 // SignTapscript signs input idx's leaf with key and records the signature
-// as tap_script_sig. The key must have a slot in the leaf (staker, finality
-// provider or covenant member); signing twice replaces the earlier
-// signature. The packet is changed only on success.
+// as tap_script_sig; signing twice replaces the earlier signature. The
+// packet is changed only on success.
+//
+// It signs only as the staker. It refuses (ErrSlashingLeafRole) a covenant
+// or finality-provider key on a slashing leaf: covenant members put
+// adaptor signatures there, and the provider's slot is filled only by
+// CompleteSlashing from its extracted key, so that a slashing transaction
+// can never be completed without the provider's key. It refuses
+// (ErrUncheckedCovenant) a covenant key on any other leaf: a covenant
+// member signs through CovenantSigner, which first checks the transaction
+// against the delegation. A key with no slot in the leaf is ErrNotSignable.
 func SignTapscript(p *psbt.Packet, idx int, key *btcec.PrivateKey) error {
 	_, leaf, err := tapLeaf(p, idx)
 	if err != nil {
@@ -131,13 +139,21 @@ func SignTapscript(p *psbt.Packet, idx int, key *btcec.PrivateKey) error {
 		return fmt.Errorf("%w: no key", ErrNotSignable)
 	}
 	x := script.XOnly(key.PubKey())
-	found := false
-	for _, k := range leafKeys(leaf) {
-		found = found || k == x
-	}
-	if !found {
+	switch role := leaf.Role(x); {
+	case role == script.NoRole:
 		return fmt.Errorf("%w: key %s has no slot in the %s leaf of input %d", ErrNotSignable, x, leaf.Kind, idx)
+	case leaf.Kind == script.SlashingPath && role != script.StakerRole:
+		return fmt.Errorf("%w: key %s is a %s of input %d's slashing leaf", ErrSlashingLeafRole, x, role, idx)
+	case role == script.CovenantRole:
+		return fmt.Errorf("%w: key %s is a covenant member of input %d's %s leaf", ErrUncheckedCovenant, x, idx, leaf.Kind)
 	}
+	return signTapscript(p, idx, key)
+}
+
+// signTapscript signs input idx's leaf with any key that has a slot in it,
+// without the role rules of SignTapscript: for CovenantSigner (after its
+// checks) and CompleteSlashing (the provider's extracted key).
+func signTapscript(p *psbt.Packet, idx int, key *btcec.PrivateKey) error {
 	h, err := TapscriptSigHash(p, idx)
 	if err != nil {
 		return err
@@ -146,7 +162,7 @@ func SignTapscript(p *psbt.Packet, idx int, key *btcec.PrivateKey) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrNotSignable, err)
 	}
-	return AddTapscriptSig(p, idx, x, sig.Serialize())
+	return AddTapscriptSig(p, idx, script.XOnly(key.PubKey()), sig.Serialize())
 }
 
 // AddTapscriptSig records a 64-byte signature for key on input idx's leaf,
@@ -267,7 +283,37 @@ func SignFundingInputs(p *psbt.Packet, keys ...*btcec.PrivateKey) (int, error) {
 	return n, nil
 }
 
+// SignFundingInput signs funding input idx with key if the key owns the
+// coin (as SignFundingInputs does for every input), replacing an earlier
+// signature by the same key. It reports whether it signed. The packet is
+// changed only on success.
+func SignFundingInput(p *psbt.Packet, idx int, key *btcec.PrivateKey) (bool, error) {
+	if key == nil {
+		return false, fmt.Errorf("%w: nil key", ErrNotSignable)
+	}
+	if err := checkPacket(p); err != nil {
+		return false, err
+	}
+	if idx < 0 || idx >= len(p.Inputs) {
+		return false, fmt.Errorf("%w: no input %d", ErrWrongInput, idx)
+	}
+	cp, err := clonePacket(p)
+	if err != nil {
+		return false, err
+	}
+	n, err := signFundingInputsAt(cp, []*btcec.PrivateKey{key}, func(i int) bool { return i == idx })
+	if err != nil || n == 0 {
+		return false, err
+	}
+	*p = *cp
+	return true, nil
+}
+
 func signFundingInputs(p *psbt.Packet, keys []*btcec.PrivateKey) (int, error) {
+	return signFundingInputsAt(p, keys, func(int) bool { return true })
+}
+
+func signFundingInputsAt(p *psbt.Packet, keys []*btcec.PrivateKey, want func(int) bool) (int, error) {
 	fetch, err := prevOuts(p)
 	if err != nil {
 		return 0, err
@@ -276,7 +322,7 @@ func signFundingInputs(p *psbt.Packet, keys []*btcec.PrivateKey) (int, error) {
 	signed := 0
 	for i, txin := range p.UnsignedTx.TxIn {
 		pi := &p.Inputs[i]
-		if len(pi.TaprootLeafScript) > 0 || pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
+		if !want(i) || len(pi.TaprootLeafScript) > 0 || pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
 			continue
 		}
 		prev := fetch.FetchPrevOutput(txin.PreviousOutPoint)

@@ -70,7 +70,7 @@ func TestSlashingCompletion(t *testing.T) {
 					// More covenant members than the quorum adaptor-sign.
 					signers := r.Perm(c.nCov)[:min(c.m+1, c.nCov)]
 					for _, i := range signers {
-						n, err := AdaptorSignSlashing(p, 0, w.cov[i])
+						n, err := adaptorSignSlashing(p, 0, w.cov[i])
 						if err != nil || n != c.nFP {
 							t.Fatalf("adaptor-signed %d: %v", n, err)
 						}
@@ -149,7 +149,7 @@ func TestOddYFinalityProvider(t *testing.T) {
 	}
 	signAll(t, res.Packet, w.staker)
 	for _, k := range w.cov[:2] {
-		if _, err := AdaptorSignSlashing(res.Packet, 0, k); err != nil {
+		if _, err := adaptorSignSlashing(res.Packet, 0, k); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,10 +174,10 @@ func TestAdaptorSigRejected(t *testing.T) {
 	st, _ := d.StakingOutput()
 	f := Funding{stTx, outputIndex(stTx, st)}
 	res, _ := BuildSlashing(d, script.StakingOutputKind, f)
-	if _, err := AdaptorSignSlashing(res.Packet, 0, w.fps[0]); !errors.Is(err, ErrNotSignable) {
+	if _, err := adaptorSignSlashing(res.Packet, 0, w.fps[0]); !errors.Is(err, ErrNotSignable) {
 		t.Errorf("finality provider adaptor-signing: %v", err)
 	}
-	if _, err := AdaptorSignSlashing(res.Packet, 0, w.cov[0]); err != nil {
+	if _, err := adaptorSignSlashing(res.Packet, 0, w.cov[0]); err != nil {
 		t.Fatal(err)
 	}
 	sigs, _ := AdaptorSigs(res.Packet, 0)
@@ -192,7 +192,7 @@ func TestAdaptorSigRejected(t *testing.T) {
 		t.Errorf("foreign adaptor signature accepted: %v", err)
 	}
 	// Unbonding inputs take no adaptor signatures.
-	if _, err := AdaptorSignSlashing(ub.Packet, 0, w.cov[0]); err == nil {
+	if _, err := adaptorSignSlashing(ub.Packet, 0, w.cov[0]); err == nil {
 		t.Error("adaptor-signed a finalised unbonding input")
 	}
 }
@@ -265,7 +265,7 @@ func TestFinalizeSkipsBadSignatures(t *testing.T) {
 	}
 	signAll(t, res.Packet, w.staker)
 	for _, k := range w.cov {
-		if _, err := AdaptorSignSlashing(res.Packet, 0, k); err != nil {
+		if _, err := adaptorSignSlashing(res.Packet, 0, k); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -341,7 +341,7 @@ func TestRecoverErrorKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	signAll(t, res.Packet, w.staker)
-	if _, err := AdaptorSignSlashing(res.Packet, 0, w.cov[0]); err != nil {
+	if _, err := adaptorSignSlashing(res.Packet, 0, w.cov[0]); err != nil {
 		t.Fatal(err)
 	}
 	tx, err := CompleteSlashing(res.Packet, w.fps[0])

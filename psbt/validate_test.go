@@ -158,7 +158,7 @@ func FuzzDecodePSBT(f *testing.F) {
 	st, _ := d.StakingOutput()
 	res, _ := BuildSlashing(d, script.StakingOutputKind, Funding{stTx, outputIndex(stTx, st)})
 	_ = SignTapscript(res.Packet, 0, w.staker)
-	_, _ = AdaptorSignSlashing(res.Packet, 0, w.cov[0])
+	_, _ = adaptorSignSlashing(res.Packet, 0, w.cov[0])
 	f.Add(serialize(f, res.Packet))
 	s, _ := Encode(res.Packet)
 	f.Add([]byte(s))
@@ -258,7 +258,7 @@ func TestMalformedPacketRefused(t *testing.T) {
 	for op, f := range map[string]func() error{
 		"SignTapscript":       func() error { return SignTapscript(res.Packet, 0, nil) },
 		"SignFundingInputs":   func() error { _, err := SignFundingInputs(res.Packet, nil); return err },
-		"AdaptorSignSlashing": func() error { _, err := AdaptorSignSlashing(res.Packet, 0, nil); return err },
+		"AdaptorSignSlashing": func() error { _, err := adaptorSignSlashing(res.Packet, 0, nil); return err },
 		"CompleteSlashing":    func() error { _, err := CompleteSlashing(res.Packet, nil); return err },
 	} {
 		t.Run("nil key/"+op, func(t *testing.T) {
@@ -286,7 +286,7 @@ func TestMalformedPacketRefused(t *testing.T) {
 			"VerifyTapscriptSigs": func() error { _, err := VerifyTapscriptSigs(p); return err },
 			"Finalize":            func() error { _, err := Finalize(p); return err },
 			"Combine":             func() error { _, err := Combine(p, res.Packet); return err },
-			"AdaptorSignSlashing": func() error { _, err := AdaptorSignSlashing(p, 0, w.cov[0]); return err },
+			"AdaptorSignSlashing": func() error { _, err := adaptorSignSlashing(p, 0, w.cov[0]); return err },
 			"CompleteSlashing":    func() error { _, err := CompleteSlashing(p, w.fps[0]); return err },
 			"AdaptorSigs":         func() error { _, err := AdaptorSigs(p, 0); return err },
 		} {

@@ -383,13 +383,10 @@ func (s *Scenario) presignSlashing(d psbt.Delegation, from script.OutputKind, f 
 	if err := psbt.SignTapscript(res.Packet, 0, s.Staker); err != nil {
 		return nil, fmt.Errorf("%w: staker signing the slashing tx: %w", ErrScenario, err)
 	}
-	// Covenant members check the slashing tx against the delegation
-	// before they sign anything.
-	if err := psbt.CheckCovenantSigning(res.Packet, 0, d); err != nil {
-		return nil, fmt.Errorf("%w: covenant check of the slashing tx: %w", ErrScenario, err)
-	}
+	// Covenant members sign through psbt.CovenantSigner, which checks the
+	// slashing tx against the delegation before it signs anything.
 	for _, k := range s.Covenant[:s.Params.CovenantQuorum()] {
-		if _, err := psbt.AdaptorSignSlashing(res.Packet, 0, k); err != nil {
+		if err := covenantSign(res.Packet, k, d); err != nil {
 			return nil, fmt.Errorf("%w: covenant adaptor-signing the slashing tx: %w", ErrScenario, err)
 		}
 	}
@@ -412,21 +409,21 @@ func (s *Scenario) Unbond(st *Stake, covenant []int) (*Spend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the unbonding tx: %w", ErrScenario, err)
 	}
-	keys := []*btcec.PrivateKey{s.Staker}
+	var keys []*btcec.PrivateKey
 	for _, i := range covenant {
 		if i < 0 || i >= len(s.Covenant) {
 			return nil, fmt.Errorf("%w: no covenant member %d", ErrInvalidArgument, i)
 		}
 		keys = append(keys, s.Covenant[i])
 	}
-	// Covenant members check the unbonding tx against the delegation
-	// before they sign.
-	if err := psbt.CheckCovenantSigning(res.Packet, 0, st.Delegation); err != nil {
-		return nil, fmt.Errorf("%w: covenant check of the unbonding tx: %w", ErrScenario, err)
+	if err := psbt.SignTapscript(res.Packet, 0, s.Staker); err != nil {
+		return nil, fmt.Errorf("%w: staker signing the unbonding tx: %w", ErrScenario, err)
 	}
+	// Covenant members sign through psbt.CovenantSigner, which checks the
+	// unbonding tx against the delegation before it signs.
 	for _, k := range keys {
-		if err := psbt.SignTapscript(res.Packet, 0, k); err != nil {
-			return nil, fmt.Errorf("%w: signing the unbonding tx: %w", ErrScenario, err)
+		if err := covenantSign(res.Packet, k, st.Delegation); err != nil {
+			return nil, fmt.Errorf("%w: covenant signing the unbonding tx: %w", ErrScenario, err)
 		}
 	}
 	tx, err := psbt.Finalize(res.Packet)
@@ -882,4 +879,15 @@ func (s *Scenario) RunSlashing(culprit int, value int64, progress func(step stri
 	}
 	done(StepRecover, run)
 	return run, nil
+}
+
+// covenantSign has covenant member k sign input 0 of p for delegation d.
+func covenantSign(p *btcpsbt.Packet, k *btcec.PrivateKey, d psbt.Delegation) error {
+	signer, err := psbt.NewCovenantSigner(k)
+	if err != nil {
+		return err
+	}
+	defer signer.Zero()
+	_, err = signer.Sign(p, 0, d)
+	return err
 }

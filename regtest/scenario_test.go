@@ -377,8 +377,11 @@ func overQuorumUnbonding(t *testing.T, s *Scenario, st *Stake) (exact, over *wir
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range append([]*btcec.PrivateKey{s.Staker}, s.Covenant...) {
-		if err := psbt.SignTapscript(res.Packet, 0, k); err != nil {
+	if err := psbt.SignTapscript(res.Packet, 0, s.Staker); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range s.Covenant {
+		if err := covenantSign(res.Packet, k, st.Delegation); err != nil {
 			t.Fatal(err)
 		}
 	}

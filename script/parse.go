@@ -3,6 +3,7 @@ package script
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -194,4 +195,41 @@ func scriptNum(op byte, data []byte) (int64, error) {
 // for the layout and the rules), given its control block.
 func (l *Leaf) Witness(sigs Signatures, controlBlock []byte) (wire.TxWitness, error) {
 	return leafWitness(l, l.Script(), controlBlock, sigs)
+}
+
+// Role is the slot a key has in a leaf.
+type Role int
+
+const (
+	NoRole Role = iota
+	StakerRole
+	FinalityProviderRole
+	CovenantRole
+)
+
+// String gives the role's one spelling in text and JSON.
+func (r Role) String() string {
+	switch r {
+	case StakerRole:
+		return "staker"
+	case FinalityProviderRole:
+		return "finality provider"
+	case CovenantRole:
+		return "covenant member"
+	}
+	return "none"
+}
+
+// Role says which slot key x has in the leaf (NoRole for none). The parties
+// of a leaf are distinct (§1), so a key has at most one slot.
+func (l *Leaf) Role(x XOnlyKey) Role {
+	switch {
+	case l.Staker == x:
+		return StakerRole
+	case slices.Contains(l.FinalityProviders, x):
+		return FinalityProviderRole
+	case slices.Contains(l.Covenant, x):
+		return CovenantRole
+	}
+	return NoRole
 }

@@ -217,11 +217,11 @@ func TestEndToEndCLI(t *testing.T) {
 	stakeHex, stakeTxid, deleg := stakeOnce(100, 150_000)
 	ub := e.path("unbond.psbt")
 	e.ok(append([]string{"unbond", "--staking-tx", stakeHex, "--out", ub}, deleg...)...)
-	if s := e.signKS(ub, e.path("staker.keystore")); len(s) != 1 || s[0].Role != roleStaker {
+	if s := e.signKS(ub, e.path("staker.keystore")); len(s) != 1 || s[0].Role != "staker" {
 		t.Fatalf("staker sign: %+v", s)
 	}
 	for _, k := range cov[:2] {
-		if s := e.signKS(ub, k, deleg...); len(s) != 1 || s[0].Role != roleCovenant {
+		if s := e.signKS(ub, k, deleg...); len(s) != 1 || s[0].Role != "covenant member" {
 			t.Fatalf("covenant sign: %+v", s)
 		}
 	}
@@ -235,7 +235,7 @@ func TestEndToEndCLI(t *testing.T) {
 	wd := e.path("withdraw.psbt")
 	e.ok(append([]string{"withdraw", "--from", "unbonding", "--funding-tx", ubFin.Tx, "--to", staker.P2WPKH,
 		"--fee-rate", "2", "--out", wd}, deleg...)...)
-	if s := e.signKS(wd, e.path("staker.keystore")); len(s) != 1 || s[0].Role != roleStaker {
+	if s := e.signKS(wd, e.path("staker.keystore")); len(s) != 1 || s[0].Role != "staker" {
 		t.Fatalf("withdraw sign: %+v", s)
 	}
 	wdFin := e.finalize(wd)
@@ -262,7 +262,7 @@ func TestEndToEndCLI(t *testing.T) {
 	stake2Hex, stake2Txid, deleg2 := stakeOnce(200, 120_000)
 	sl := e.path("slash.psbt")
 	e.ok(append([]string{"slash", "--from", "staking", "--funding-tx", stake2Hex, "--out", sl}, deleg2...)...)
-	if s := e.signKS(sl, e.path("staker.keystore")); len(s) != 1 || s[0].Role != roleStaker {
+	if s := e.signKS(sl, e.path("staker.keystore")); len(s) != 1 || s[0].Role != "staker" {
 		t.Fatalf("staker pre-signs slashing: %+v", s)
 	}
 	for _, k := range cov[1:] {

@@ -60,12 +60,12 @@ func TestKeystoreKeysSign(t *testing.T) {
 	}
 
 	s1 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", ub, "--key", stakerKS, "--passphrase-file", pass, "--out", ub))
-	if len(s1.Signed) != 1 || s1.Signed[0].Role != roleStaker {
+	if len(s1.Signed) != 1 || s1.Signed[0].Role != "staker" {
 		t.Fatalf("staker keystore sign: %+v", s1.Signed)
 	}
 	t.Setenv(passphraseEnv, "staker passphrase") // the environment unlocks too
 	s2 := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("sign", "--json", "--psbt", ub, "--key", covKS, "--out", ub)...))
-	if len(s2.Signed) != 1 || s2.Signed[0].Role != roleCovenant {
+	if len(s2.Signed) != 1 || s2.Signed[0].Role != "covenant member" {
 		t.Fatalf("covenant keystore sign: %+v", s2.Signed)
 	}
 	// A plain key file still works beside keystores.

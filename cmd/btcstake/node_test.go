@@ -219,8 +219,12 @@ func TestNodeCommandsFollowAStake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []*btcec.PrivateKey{w.staker, w.cov[0], w.cov[2]} {
-		if err := psbt.SignTapscript(ub.Packet, 0, k); err != nil {
+	if err := psbt.SignTapscript(ub.Packet, 0, w.staker); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*btcec.PrivateKey{w.cov[0], w.cov[2]} {
+		signer, _ := psbt.NewCovenantSigner(k)
+		if _, err := signer.Sign(ub.Packet, 0, d2); err != nil {
 			t.Fatal(err)
 		}
 	}

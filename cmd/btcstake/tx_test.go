@@ -239,7 +239,7 @@ func TestTxLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	s1 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", ub, "--key", w.stakerFile, "--out", ub))
-	if len(s1.Signed) != 1 || s1.Signed[0].Role != roleStaker || s1.Status.Ready {
+	if len(s1.Signed) != 1 || s1.Signed[0].Role != "staker" || s1.Status.Ready {
 		t.Fatalf("staker sign: %+v", s1)
 	}
 	mustRun(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)...)
@@ -249,7 +249,7 @@ func TestTxLifecycle(t *testing.T) {
 		t.Fatalf("finalize short of quorum: exit %d %q", code, errOut)
 	}
 	s3 := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("sign", "--json", "--psbt", ub2, "--key", w.covFiles[2], "--out", ub2)...))
-	if s3.Signed[0].Role != roleCovenant {
+	if s3.Signed[0].Role != "covenant member" {
 		t.Fatalf("covenant sign: %+v", s3.Signed)
 	}
 	ubTx, fj := finalizeFiles(t, ub, ub2)

@@ -24,8 +24,12 @@ func TestTxCommandsBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []*btcec.PrivateKey{w.staker, w.cov[0], w.cov[1]} {
-		if err := psbt.SignTapscript(fin, 0, k); err != nil {
+	if err := psbt.SignTapscript(fin, 0, w.staker); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*btcec.PrivateKey{w.cov[0], w.cov[1]} {
+		signer, _ := psbt.NewCovenantSigner(k)
+		if _, err := signer.Sign(fin, 0, w.delegation(t)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,7 +3,6 @@ package main
 // btcstake sign | adaptor-sign-slashing | complete-slashing | finalize.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -21,31 +20,6 @@ func init() {
 	register(newAdaptorSignSlashingCmd)
 	register(newCompleteSlashingCmd)
 	register(newFinalizeCmd)
-}
-
-// Roles a key can have in a staking leaf.
-const (
-	roleStaker   = "staker"
-	roleFP       = "finality provider"
-	roleCovenant = "covenant member"
-)
-
-// leafRole says which slot key x has in leaf ("" for none).
-func leafRole(leaf *script.Leaf, x script.XOnlyKey) string {
-	if leaf.Staker == x {
-		return roleStaker
-	}
-	for _, k := range leaf.FinalityProviders {
-		if k == x {
-			return roleFP
-		}
-	}
-	for _, k := range leaf.Covenant {
-		if k == x {
-			return roleCovenant
-		}
-	}
-	return ""
 }
 
 // inputLeaf parses the single staking leaf input i spends, if any.
@@ -111,64 +85,38 @@ func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit b
 			}
 			continue
 		}
-		role := leafRole(leaf, x)
-		switch {
-		case role == "":
-			continue
-		case leaf.Kind == script.SlashingPath && role == roleCovenant:
-			// A plain covenant signature on a slashing leaf would let the
-			// finality provider slash without double-signing.
-			refusal = opError("key", fmt.Errorf("%w: key %s is a covenant member of the slashing leaf of input %d: covenant members sign slashing transactions with adaptor signatures (btcstake adaptor-sign-slashing)", psbt.ErrNotSignable, x, i))
-			continue
-		case leaf.Kind == script.SlashingPath && role == roleFP:
-			refusal = opError("key", fmt.Errorf("%w: key %s is a finality provider of the slashing leaf of input %d: a slashing transaction is completed from the provider's extracted key with btcstake complete-slashing", psbt.ErrNotSignable, x, i))
+		role := leaf.Role(x)
+		if role == script.NoRole {
 			continue
 		}
-		if role == roleCovenant {
-			if err := cov.check(p, i, leaf); err != nil {
+		var err error
+		if role == script.CovenantRole && leaf.Kind != script.SlashingPath {
+			_, err = cov.sign(p, i, leaf, key)
+			if err != nil {
 				return nil, err
 			}
+		} else {
+			err = psbt.SignTapscript(p, i, key)
 		}
-		if err := psbt.SignTapscript(p, i, key); err != nil {
+		switch {
+		case errors.Is(err, psbt.ErrSlashingLeafRole) && role == script.CovenantRole:
+			refusal = opError("key", fmt.Errorf("%w (covenant members sign slashing transactions with adaptor signatures: btcstake adaptor-sign-slashing)", err))
+			continue
+		case errors.Is(err, psbt.ErrSlashingLeafRole):
+			refusal = opError("key", fmt.Errorf("%w (a slashing transaction is completed from the provider's extracted key with btcstake complete-slashing)", err))
+			continue
+		case err != nil:
 			return nil, opError("psbt", err)
 		}
-		signed = append(signed, signedJSON{Input: i, Role: role, Key: x.String(), Kind: "tap_script_sig"})
+		signed = append(signed, signedJSON{Input: i, Role: role.String(), Key: x.String(), Kind: "tap_script_sig"})
 	}
-	if len(funding) > 0 {
-		// Sign a copy whose funding inputs carry no signatures, so a coin
-		// the key owns is recognised even if it signed it before.
-		cp, err := clonePSBT(p)
+	// Funding coins: re-signing replaces an earlier signature by the key.
+	for _, i := range funding {
+		ok, err := psbt.SignFundingInput(p, i, key)
 		if err != nil {
-			return nil, err
-		}
-		for _, i := range funding {
-			cp.Inputs[i].PartialSigs, cp.Inputs[i].TaprootKeySpendSig = nil, nil
-		}
-		if _, err := psbt.SignFundingInputs(cp, key); err != nil {
 			return nil, opError("psbt", err)
 		}
-		for _, i := range funding {
-			c, pi := &cp.Inputs[i], &p.Inputs[i]
-			if len(c.PartialSigs) == 0 && c.TaprootKeySpendSig == nil {
-				continue
-			}
-			for _, s := range c.PartialSigs {
-				replaced := false
-				for k, old := range pi.PartialSigs {
-					if bytes.Equal(old.PubKey, s.PubKey) {
-						pi.PartialSigs[k], replaced = s, true
-					}
-				}
-				if !replaced {
-					pi.PartialSigs = append(pi.PartialSigs, s)
-				}
-			}
-			if c.TaprootKeySpendSig != nil {
-				pi.TaprootKeySpendSig, pi.TaprootInternalKey = c.TaprootKeySpendSig, c.TaprootInternalKey
-			}
-			if pi.RedeemScript == nil {
-				pi.RedeemScript = c.RedeemScript
-			}
+		if ok {
 			signed = append(signed, signedJSON{Input: i, Role: "funding coin owner", Key: x.String(), Kind: "funding"})
 		}
 	}
@@ -183,15 +131,6 @@ func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit b
 		return nil, opError("key", fmt.Errorf("%w: key %s has no role in the leaf of %s (it is not the staker, a finality provider or a covenant member) and owns no funding coin", psbt.ErrNotSignable, x, where))
 	}
 	return signed, nil
-}
-
-// clonePSBT deep-copies a packet through its serialisation.
-func clonePSBT(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
-	s, err := psbt.Encode(p)
-	if err != nil {
-		return nil, err
-	}
-	return psbt.Decode([]byte(s))
 }
 
 func newSignCmd(a *app) *cobra.Command {
@@ -321,21 +260,18 @@ or plain hex secret key file, mode 0600.`,
 			var signed []signedJSON
 			for _, i := range slashing {
 				leaf, _ := inputLeaf(p, i)
-				if role := leafRole(leaf, x); role != roleCovenant {
+				if role := leaf.Role(x); role != script.CovenantRole {
 					what := "has no slot in"
-					if role != "" {
-						what = "is the " + role + " of"
+					if role != script.NoRole {
+						what = "is the " + role.String() + " of"
 					}
 					return opError("key", fmt.Errorf("%w: key %s %s the slashing leaf of input %d; only covenant members adaptor-sign", psbt.ErrNotSignable, x, what, i))
 				}
-				if err := cov.check(p, i, leaf); err != nil {
+				n, err := cov.sign(p, i, leaf, key)
+				if err != nil {
 					return err
 				}
-				n, err := psbt.AdaptorSignSlashing(p, i, key)
-				if err != nil {
-					return opError("psbt", err)
-				}
-				signed = append(signed, signedJSON{Input: i, Role: roleCovenant, Key: x.String(), Kind: "adaptor_sig", Count: n})
+				signed = append(signed, signedJSON{Input: i, Role: script.CovenantRole.String(), Key: x.String(), Kind: "adaptor_sig", Count: n})
 			}
 			return a.emitPSBT(p, nil, signed, out)
 		},
@@ -499,40 +435,46 @@ func (c *covenantCheck) add(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&c.stakingTime, "staking-time", 0, "covenant members: the delegation's staking time in blocks")
 }
 
-// check refuses to let a covenant key sign input i unless the transaction
-// is exactly the unbonding or slashing transaction the delegation allows.
-func (c *covenantCheck) check(p *btcpsbt.Packet, i int, leaf *script.Leaf) error {
+// sign has covenant member key sign input i through psbt.CovenantSigner,
+// which checks the transaction against the delegation the flags describe
+// before it signs. It returns the number of signatures added.
+func (c *covenantCheck) sign(p *btcpsbt.Packet, i int, leaf *script.Leaf, key *btcec.PrivateKey) (int, error) {
 	if c.params == "" || len(c.fps) == 0 || c.stakingTime == 0 {
-		return usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
+		return 0, usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
 	}
 	prm, err := loadParams(c.params)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	fps, err := parsePubKeys("fp-pk", c.fps)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	st, err := timelockFlag("staking-time", c.stakingTime)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	staker, err := leaf.Staker.PubKey()
 	if err != nil {
-		return opError("psbt", err)
+		return 0, opError("psbt", err)
 	}
 	if c.staker != "" {
 		given, err := parsePubKey("staker-pk", c.staker)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if script.XOnly(given) != leaf.Staker {
-			return opError("staker-pk", fmt.Errorf("%w: input %d belongs to staker %s", psbt.ErrWrongInput, i, leaf.Staker))
+			return 0, opError("staker-pk", fmt.Errorf("%w: input %d belongs to staker %s", psbt.ErrWrongInput, i, leaf.Staker))
 		}
 	}
-	d := psbt.Delegation{Params: prm, Staker: staker, FinalityProviders: fps, StakingTime: st}
-	if err := psbt.CheckCovenantSigning(p, i, d); err != nil {
-		return opError("psbt", fmt.Errorf("refusing to sign input %d as a covenant member: %w", i, err))
+	signer, err := psbt.NewCovenantSigner(key)
+	if err != nil {
+		return 0, opError("key", err)
 	}
-	return nil
+	defer signer.Zero()
+	n, err := signer.Sign(p, i, psbt.Delegation{Params: prm, Staker: staker, FinalityProviders: fps, StakingTime: st})
+	if err != nil {
+		return 0, opError("psbt", err)
+	}
+	return n, nil
 }
