@@ -2,15 +2,12 @@ package psbt
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
-	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/adaptor"
 	"github.com/btcstake/btcstake/script"
@@ -207,120 +204,4 @@ func adaptorSignSlashing(p *psbt.Packet, idx int, covKey *btcec.PrivateKey) (int
 	}
 	*p = *cp
 	return len(sigs), nil
-}
-
-// CompleteSlashing turns a slashing PSBT that carries the staker's signature
-// and the covenant's adaptor signatures into a broadcastable transaction,
-// given a finality provider's secret key (for instance one extracted from an
-// EOTS double-sign): it decrypts the adaptor signatures encrypted to that
-// provider (skipping any that do not yield a valid signature), signs the
-// provider's slot, finalises and verifies every input.
-// The packet p is not modified.
-func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, error) {
-	cp, err := clonePacket(p)
-	if err != nil {
-		return nil, err
-	}
-	if fpKey == nil {
-		return nil, fmt.Errorf("%w: no finality provider key", ErrNotSignable)
-	}
-	fp := script.XOnly(fpKey.PubKey())
-	dk, err := adaptor.NewDecryptionKey(fpKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotSignable, err)
-	}
-	done := 0
-	for idx := range cp.Inputs {
-		_, leaf, lh, err := slashingLeaf(cp, idx)
-		if err != nil {
-			continue
-		}
-		if !contains(leaf.FinalityProviders, fp) {
-			return nil, fmt.Errorf("%w: %s is not a finality provider of input %d", ErrNotSignable, fp, idx)
-		}
-		for _, u := range cp.Inputs[idx].Unknowns {
-			// A malformed field (it came unchecked from some PSBT) is
-			// skipped like an invalid signature.
-			a, ok, err := parseAdaptorUnknown(u)
-			if !ok || err != nil {
-				continue
-			}
-			if a.FinalityProvider != fp || a.LeafHash != lh || !contains(leaf.Covenant, a.Covenant) {
-				continue
-			}
-			// An adaptor signature that does not decrypt to a valid
-			// signature (it came unchecked from some PSBT) is skipped: it
-			// must not block slashing when a quorum of others is valid.
-			// Finalize reports a shortfall.
-			s, err := adaptor.Decrypt(a.Sig, dk)
-			if err != nil {
-				continue
-			}
-			if err := AddTapscriptSig(cp, idx, a.Covenant, s.Serialize()); err != nil && !errors.Is(err, ErrBadSignature) {
-				return nil, err
-			}
-		}
-		if err := signTapscript(cp, idx, fpKey); err != nil {
-			return nil, err
-		}
-		done++
-	}
-	if done == 0 {
-		return nil, fmt.Errorf("%w: no slashing input", ErrNotSignable)
-	}
-	return Finalize(cp)
-}
-
-// RecoverFinalityProviderKey recovers a finality provider's secret key from
-// a slashing transaction seen on chain and a covenant adaptor signature that
-// was encrypted to that provider: the covenant member's completed signature
-// sits in the witness, and adaptor.RecoverSecretKey extracts the key. The
-// key returned is the BIP-340-normalised one for the x-only key in the
-// script.
-func RecoverFinalityProviderKey(tx *wire.MsgTx, inputIdx int, a AdaptorSig) (*btcec.PrivateKey, error) {
-	if tx == nil || inputIdx < 0 || inputIdx >= len(tx.TxIn) {
-		return nil, fmt.Errorf("%w: no input %d", ErrWrongInput, inputIdx)
-	}
-	w := tx.TxIn[inputIdx].Witness
-	if len(w) < 3 {
-		return nil, fmt.Errorf("%w: input %d has no script-path witness", ErrWrongInput, inputIdx)
-	}
-	leafScript := w[len(w)-2]
-	leaf, err := script.ParseLeafScript(leafScript)
-	if err != nil || leaf.Kind != script.SlashingPath {
-		return nil, fmt.Errorf("%w: input %d does not spend a slashing leaf", ErrWrongInput, inputIdx)
-	}
-	if txscript.NewBaseTapLeaf(leafScript).TapHash() != a.LeafHash {
-		return nil, fmt.Errorf("%w: the adaptor signature is for another leaf", ErrWrongInput)
-	}
-	n := len(leaf.Covenant)
-	if len(w) != n+len(leaf.FinalityProviders)+3 {
-		return nil, fmt.Errorf("%w: witness has %d items, the slashing leaf takes %d", ErrWrongInput, len(w), n+len(leaf.FinalityProviders)+3)
-	}
-	// Covenant slots run descending by key: slot i holds key n-1-i.
-	slot := -1
-	for i, k := range leaf.Covenant {
-		if k == a.Covenant {
-			slot = n - 1 - i
-		}
-	}
-	if slot < 0 {
-		return nil, fmt.Errorf("%w: %s is not a covenant key of the leaf", ErrWrongInput, a.Covenant)
-	}
-	if len(w[slot]) != 64 {
-		return nil, fmt.Errorf("%w: covenant member %s did not sign this slashing tx", ErrWrongInput, a.Covenant)
-	}
-	sig, err := schnorr.ParseSignature(w[slot])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
-	}
-	fpPK, err := a.FinalityProvider.PubKey()
-	if err != nil {
-		return nil, err
-	}
-	k, err := adaptor.RecoverSecretKey(a.Sig, sig, fpPK)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadSignature, err)
-	}
-	return k, nil
 }

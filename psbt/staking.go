@@ -214,3 +214,48 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 	desc.Notes = append(desc.Notes, fmt.Sprintf("fee assumes %d-byte ECDSA signatures (low-R) and %d-byte Schnorr signatures", ecdsaSigLen, schnorrSigLen))
 	return &Result{Packet: pkt, Description: desc}, nil
 }
+
+// ValidateStakingTx checks a staking transaction as a verifier would
+// (docs/spec.md §4): version 2, exactly one output paying the
+// delegation's staking script, its value within the params and large
+// enough to be unbonded and slashed without dust. It returns the staking
+// output's index.
+func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
+	if err := d.validate(); err != nil {
+		return 0, err
+	}
+	st, err := d.StakingOutput()
+	if err != nil {
+		return 0, err
+	}
+	if tx == nil {
+		return 0, invalid(ErrTxOutputs, "no transaction")
+	}
+	if err := nilParts("staking tx", tx); err != nil {
+		return 0, err
+	}
+	if tx.Version != 2 {
+		return 0, invalid(ErrTxVersion, "staking tx version %d, want 2", tx.Version)
+	}
+	idx := -1
+	for i, o := range tx.TxOut {
+		if bytes.Equal(o.PkScript, st.PkScript) {
+			if idx >= 0 {
+				return 0, invalid(ErrTxOutputs, "outputs %d and %d both pay the staking script", idx, i)
+			}
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return 0, invalid(ErrTxOutputs, "no output pays the staking script")
+	}
+	v := tx.TxOut[idx].Value
+	p := d.Params
+	if v < p.MinStakingValue() || v > p.MaxStakingValue() {
+		return 0, fmt.Errorf("%w: %w: %d sat outside %d..%d", ErrInvalidTx, params.ErrInvalidStakingValue, v, p.MinStakingValue(), p.MaxStakingValue())
+	}
+	if err := p.CheckSlashable(v); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalidTx, err)
+	}
+	return uint32(idx), nil
+}
