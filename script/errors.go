@@ -31,6 +31,9 @@ var (
 	ErrSignatureCount = errors.New("wrong number of signatures")
 	// ErrUnknownSigner: a signature for a key that has no slot in the leaf.
 	ErrUnknownSigner = errors.New("signature from a key not in the script")
+	// ErrInvalidOutputKind: a name that is not staking, unbonding or
+	// slashing_change.
+	ErrInvalidOutputKind = errors.New("invalid output kind")
 	// ErrUnknownPath: the output has no spend path of the requested kind.
 	ErrUnknownPath = errors.New("no such spend path")
 	// ErrInvalidTag: a phase-1 tag must be exactly 4 bytes.

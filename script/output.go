@@ -77,9 +77,24 @@ func (k OutputKind) String() string {
 	case UnbondingOutputKind:
 		return "unbonding"
 	case SlashingChangeOutputKind:
-		return "slashing-change"
+		return "slashing_change"
 	}
 	return fmt.Sprintf("OutputKind(%d)", int(k))
+}
+
+// ParseOutputKind is the inverse of OutputKind.String. The older spelling
+// "slashing-change" is accepted on input; output always uses
+// "slashing_change", the one spelling in text, JSON and flags.
+func ParseOutputKind(s string) (OutputKind, error) {
+	for _, k := range []OutputKind{StakingOutputKind, UnbondingOutputKind, SlashingChangeOutputKind} {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	if s == "slashing-change" {
+		return SlashingChangeOutputKind, nil
+	}
+	return 0, fmt.Errorf("%w: unknown output kind %q (want staking, unbonding or slashing_change)", ErrInvalidOutputKind, s)
 }
 
 // PathKind names a spend path (a leaf of the tap tree).

@@ -168,7 +168,7 @@ func newScriptCmd(a *app) *cobra.Command {
 	var tag string
 	cmd := &cobra.Command{
 		Use:   "script",
-		Short: "Build and explain the staking, unbonding and slashing-change outputs",
+		Short: "Build and explain the staking, unbonding and slashing change outputs",
 		Long: `Builds the three taproot outputs of a delegation exactly as Babylon does and
 explains every spend path: its script, leaf hash and control block, plus the
 output's address and descriptor. With --tag it also prints the phase-1

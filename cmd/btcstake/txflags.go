@@ -213,16 +213,18 @@ func parseFeeRate(v float64) (psbt.FeeRate, error) {
 
 // parseFromKind maps --from to an output kind among the allowed ones.
 func parseFromKind(s string, allowed ...script.OutputKind) (script.OutputKind, error) {
-	name := func(k script.OutputKind) string {
-		return map[script.OutputKind]string{script.StakingOutputKind: "staking",
-			script.UnbondingOutputKind: "unbonding", script.SlashingChangeOutputKind: "slashing"}[k]
+	// "slashing" stays accepted for the slashing change output: it is the
+	// only output of a slashing transaction a staker can spend.
+	if s == "slashing" {
+		s = script.SlashingChangeOutputKind.String()
 	}
+	kind, kindErr := script.ParseOutputKind(s)
 	var want []string
 	for _, k := range allowed {
-		if s == name(k) || (k == script.SlashingChangeOutputKind && s == "slashing-change") {
+		if kindErr == nil && kind == k {
 			return k, nil
 		}
-		want = append(want, name(k))
+		want = append(want, k.String())
 	}
 	list := strings.Join(want, " or ")
 	if len(want) > 2 {
