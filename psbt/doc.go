@@ -11,8 +11,19 @@
 //	slashing tx  staking or unbonding output (slashing path) -> slashing output + slashing change
 //	withdraw tx  a timelock path (staking, unbonding or slashing change output) -> any address
 //
-// Every builder validates against Params before it builds: BuildStaking
-// refuses a staking transaction whose later unbonding or slashing
-// transactions could not be valid, because those coins could then never be
-// unbonded or slashed as the protocol expects.
+// Every builder validates against the delegation's params (package params:
+// validated once, immutable) before it builds: BuildStaking refuses a
+// staking transaction whose later unbonding or slashing transactions could
+// not be valid, because those coins could then never be unbonded or slashed
+// as the protocol expects.
+//
+// One file per transaction holds its builder and its validation
+// (staking.go, unbonding.go, slashing.go, withdraw.go); sign.go,
+// covenant.go, adaptor.go and finalize.go sign, check and assemble.
+//
+// Safety rules are this package's, not only the CLI's: SignTapscript signs
+// as the staker and refuses covenant and finality-provider keys on slashing
+// leaves (ErrSlashingLeafRole) and covenant keys elsewhere
+// (ErrUncheckedCovenant); a covenant member signs through CovenantSigner,
+// which checks the transaction against the delegation first.
 package psbt

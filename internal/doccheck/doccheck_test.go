@@ -26,7 +26,7 @@ func TestLibraryGuideMatchesExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sources strings.Builder
-	for _, f := range []string{"../../script/example_test.go", "../../eots/example_test.go", "../../psbt/example_test.go"} {
+	for _, f := range []string{"../../script/example_test.go", "../../params/example_test.go", "../../eots/example_test.go", "../../psbt/example_test.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
