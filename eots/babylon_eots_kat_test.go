@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/btcstake/btcstake/eots"
+	"github.com/btcstake/btcstake/script"
 )
 
 // TestBabylonEOTSVectors runs EOTS values produced by Babylon's Go
@@ -66,7 +67,7 @@ func TestBabylonEOTSVectors(t *testing.T) {
 			if got := k.PublicRand(); got.String() != d.PR {
 				t.Fatalf("public randomness %s, want %s", got, d.PR)
 			}
-			pk, err := eots.ParsePublicKey(unhex(t, d.PK))
+			pk, err := script.ParsePublicKey(unhex(t, d.PK))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -62,27 +62,6 @@ func FuzzParseSignature(f *testing.F) {
 	})
 }
 
-func FuzzParsePublicKey(f *testing.F) {
-	f.Add(mustHexF("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"))
-	f.Add(mustHexF("0379be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		pk, err := ParsePublicKey(b)
-		if err != nil {
-			return
-		}
-		var got []byte
-		if len(b) == 32 {
-			x := XOnly(pk)
-			got = x[:]
-		} else {
-			got = pk.SerializeCompressed()
-		}
-		if !bytes.Equal(got, b) {
-			t.Fatalf("round trip %x != %x", got, b)
-		}
-	})
-}
-
 func FuzzParseProof(f *testing.F) {
 	rs := make([]PublicRand, 5)
 	for i := range rs {
@@ -114,7 +93,7 @@ func FuzzParseProof(f *testing.F) {
 func FuzzVerify(f *testing.F) {
 	f.Add(make([]byte, 32), make([]byte, 32), []byte("msg"), make([]byte, 32))
 	f.Fuzz(func(t *testing.T, pkb, rb, msg, sb []byte) {
-		pk, err := ParsePublicKey(pkb)
+		pk, err := parsePublicKey(pkb)
 		if err != nil || len(rb) != 32 || len(sb) != 32 {
 			return
 		}

@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
 
 // newRand returns a deterministic generator seeded from the clock; the seed
@@ -54,4 +57,14 @@ func mustHex(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// parsePublicKey is the tests' key parser (the project's one parser,
+// script.ParsePublicKey, sits above eots in the package graph): 32 bytes
+// x-only, or 33 compressed.
+func parsePublicKey(b []byte) (*btcec.PublicKey, error) {
+	if len(b) == 32 {
+		return schnorr.ParsePubKey(b)
+	}
+	return btcec.ParsePubKey(b)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	secp256k1 "github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
@@ -126,36 +125,4 @@ func (sk *SecretKey) signingScalar() secp256k1.ModNScalar {
 		d.Negate()
 	}
 	return d
-}
-
-// ParsePublicKey parses a 32-byte x-only key (lifted to even y, as BIP-340
-// does) or a 33-byte compressed key (parity kept).
-func ParsePublicKey(b []byte) (*btcec.PublicKey, error) {
-	switch len(b) {
-	case 32:
-		pk, err := schnorr.ParsePubKey(b)
-		if err != nil {
-			return nil, fmt.Errorf("%w: x-only public key is not on the curve", ErrInvalidEncoding)
-		}
-		return pk, nil
-	case 33:
-		if b[0] != 0x02 && b[0] != 0x03 {
-			return nil, fmt.Errorf("%w: compressed public key must start with 02 or 03", ErrInvalidEncoding)
-		}
-		pk, err := btcec.ParsePubKey(b)
-		if err != nil {
-			return nil, fmt.Errorf("%w: compressed public key is not on the curve", ErrInvalidEncoding)
-		}
-		return pk, nil
-	}
-	return nil, fmt.Errorf("%w: public key must be 32 or 33 bytes, got %d", ErrInvalidEncoding, len(b))
-}
-
-// XOnly returns the 32-byte x-only encoding of a public key.
-func XOnly(pk *btcec.PublicKey) [32]byte {
-	var x [32]byte
-	var p secp256k1.JacobianPoint
-	pk.AsJacobian(&p)
-	p.X.PutBytes(&x)
-	return x
 }

@@ -25,27 +25,39 @@ func XOnly(pk *btcec.PublicKey) XOnlyKey {
 	return k
 }
 
-// ParseXOnlyKey accepts a 32-byte x-only key or a 33-byte compressed key and
-// returns its x-only form. It fails with ErrInvalidKey unless the bytes name a
-// point on the curve.
-func ParseXOnlyKey(b []byte) (XOnlyKey, error) {
-	var k XOnlyKey
+// ParsePublicKey is the project's one public-key parser: a 32-byte x-only
+// key (lifted to the point with even y, as BIP-340 does) or a 33-byte
+// compressed key (02 or 03, parity kept). Anything else, or bytes that
+// name no curve point, is ErrInvalidKey.
+func ParsePublicKey(b []byte) (*btcec.PublicKey, error) {
 	switch len(b) {
 	case 32:
-		if _, err := schnorr.ParsePubKey(b); err != nil {
-			return k, fmt.Errorf("%w: %x is not the x coordinate of a curve point", ErrInvalidKey, b)
+		pk, err := schnorr.ParsePubKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: no curve point has the x coordinate %x", ErrInvalidKey, b)
 		}
-		copy(k[:], b)
+		return pk, nil
 	case 33:
+		if b[0] != 0x02 && b[0] != 0x03 {
+			return nil, fmt.Errorf("%w: a compressed key starts with 02 or 03, not %02x", ErrInvalidKey, b[0])
+		}
 		pk, err := btcec.ParsePubKey(b)
 		if err != nil {
-			return k, fmt.Errorf("%w: %x: %v", ErrInvalidKey, b, err)
+			return nil, fmt.Errorf("%w: no curve point has the compressed encoding %x", ErrInvalidKey, b)
 		}
-		k = XOnly(pk)
-	default:
-		return k, fmt.Errorf("%w: want 32 or 33 bytes, got %d", ErrInvalidKey, len(b))
+		return pk, nil
 	}
-	return k, nil
+	return nil, fmt.Errorf("%w: want 32 bytes (x-only) or 33 (compressed), got %d bytes", ErrInvalidKey, len(b))
+}
+
+// ParseXOnlyKey parses a key as ParsePublicKey does and returns its x-only
+// form.
+func ParseXOnlyKey(b []byte) (XOnlyKey, error) {
+	pk, err := ParsePublicKey(b)
+	if err != nil {
+		return XOnlyKey{}, err
+	}
+	return XOnly(pk), nil
 }
 
 // PubKey lifts the x-only key to the curve point with even y.

@@ -4,8 +4,8 @@ import (
 	"encoding/hex"
 	"strings"
 
+	"github.com/btcstake/btcstake/script"
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
 
 // parseHex decodes a hex flag value, tolerating an optional 0x prefix.
@@ -36,27 +36,18 @@ func parseHexAs[T any](flag, s string, parse func([]byte) (T, error)) (T, error)
 	return v, nil
 }
 
-// parsePubKey accepts a 32-byte x-only or a 33-byte compressed public key.
+// parsePubKey parses a key flag with the project's one parser
+// (script.ParsePublicKey: 32 bytes x-only or 33 compressed).
 func parsePubKey(flag, s string) (*btcec.PublicKey, error) {
 	b, err := parseHex(flag, s)
 	if err != nil {
 		return nil, err
 	}
-	switch len(b) {
-	case 32:
-		k, err := schnorr.ParsePubKey(b)
-		if err != nil {
-			return nil, usagef(flag, "not a valid x-only public key (no curve point has this x coordinate)")
-		}
-		return k, nil
-	case 33:
-		k, err := btcec.ParsePubKey(b)
-		if err != nil {
-			return nil, usagef(flag, "not a valid compressed public key: %v", err)
-		}
-		return k, nil
+	k, err := script.ParsePublicKey(b)
+	if err != nil {
+		return nil, usagef(flag, "%v", err)
 	}
-	return nil, usagef(flag, "public key must be 32 bytes x-only or 33 bytes compressed, got %d bytes", len(b))
+	return k, nil
 }
 
 // parsePubKeys parses a repeatable key flag.

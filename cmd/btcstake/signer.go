@@ -14,6 +14,7 @@ import (
 
 	"github.com/btcstake/btcstake/eots"
 	"github.com/btcstake/btcstake/eots/signer"
+	"github.com/btcstake/btcstake/script"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -518,7 +519,7 @@ randomness, signature and time. --chain-id with --pk narrows the list. With
 				if err != nil {
 					return err
 				}
-				x := eots.XOnly(k)
+				x := [32]byte(script.XOnly(k))
 				chain, pk = []byte(chainID), &x
 			}
 			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
@@ -585,7 +586,7 @@ passphrase needed).`,
 				if err != nil {
 					return err
 				}
-				x = eots.XOnly(k)
+				x = script.XOnly(k)
 			case keyFile != "" && pkHex == "":
 				b, err := signer.KeystorePublicKey(keyFile)
 				if err != nil {

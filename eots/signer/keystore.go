@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/btcstake/btcstake/eots"
+	"github.com/btcstake/btcstake/script"
 )
 
 // KeystoreVersion is the version of the keystore file format.
@@ -147,7 +148,7 @@ func KeystorePublicKey(path string) ([]byte, error) {
 	if err != nil || len(pk) != 33 {
 		return nil, fmt.Errorf("%w: malformed public key", ErrKeystore)
 	}
-	if _, err := eots.ParsePublicKey(pk); err != nil {
+	if _, err := script.ParsePublicKey(pk); err != nil {
 		return nil, fmt.Errorf("%w: malformed public key", ErrKeystore)
 	}
 	return pk, nil
