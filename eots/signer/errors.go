@@ -20,11 +20,7 @@ var (
 	// ErrStoreNotFound: the store file does not exist (and creation was not
 	// requested).
 	ErrStoreNotFound = errors.New("signing store not found")
-	// ErrWrongPassphrase: the keystore cannot be decrypted with the passphrase.
-	ErrWrongPassphrase = errors.New("wrong passphrase")
-	// ErrKeystore: the keystore file is malformed, or does not match its key.
-	ErrKeystore = errors.New("invalid keystore")
-	// ErrExists: refusing to overwrite an existing file.
+	// ErrExists: refusing to overwrite an existing file (Backup).
 	ErrExists = errors.New("file already exists")
 	// ErrNotConfirmed: a destructive operation (rollback) was not confirmed.
 	ErrNotConfirmed = errors.New("not confirmed")

@@ -15,8 +15,9 @@
 // process makes the signer refuse to sign; so does any failed write, until
 // the store is reopened.
 //
-// Keys live in an age-encrypted keystore (scrypt passphrase), written
-// atomically with mode 0600 (WriteKeystore, LoadKeystore).
+// The signer takes its key as an eots.SecretKey; on disk, keys live in the
+// encrypted keystores of package keystore (keystore.Load, then
+// eots.NewSecretKey).
 package signer
 
 import (
