@@ -35,10 +35,13 @@ var errNothingWritten = errors.New("nothing written")
 
 // Signer signs EOTS votes for one key, protected by a Store.
 type Signer struct {
-	sk     *eots.SecretKey
-	pk     [32]byte
-	store  *Store
-	now    func() time.Time
+	sk    *eots.SecretKey
+	pk    [32]byte
+	store *Store
+	now   func() time.Time
+	// sign is eots.SignWithPublicRand (which verifies what it signs); tests
+	// replace it to stand for a signing fault.
+	sign   func(*eots.SecretKey, *eots.PrivateRand, []byte) (eots.PublicRand, eots.Signature, error)
 	closed atomic.Bool
 }
 
@@ -54,7 +57,7 @@ func New(store *Store, sk *eots.SecretKey) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: unusable secret key", ErrInvalidArgument)
 	}
-	return &Signer{sk: own, pk: own.XOnly(), store: store, now: time.Now}, nil
+	return &Signer{sk: own, pk: own.XOnly(), store: store, now: time.Now, sign: eots.SignWithPublicRand}, nil
 }
 
 // Close zeroes the signer's key; later calls fail with ErrInvalidArgument.
@@ -178,12 +181,13 @@ func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, er
 				continue
 			}
 			// Step 2: derive the height's randomness (docs/spec.md §7)
-			// and sign.
+			// and sign; eots verifies the signature before returning it
+			// (ErrSigningFault otherwise: the transaction is rolled back).
 			k, err := eots.DeriveRand(s.sk, chainID, req.Height)
 			if err != nil {
 				return err
 			}
-			r, sig, err := eots.SignWithPublicRand(s.sk, k, req.Msg)
+			r, sig, err := s.sign(s.sk, k, req.Msg)
 			k.Zero()
 			if err != nil {
 				return err
@@ -208,6 +212,10 @@ func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, er
 		txErr = nil
 	}
 	if txErr != nil {
+		if errors.Is(txErr, ErrSigningFault) {
+			// Nothing was written and the store is sound: it stays open.
+			return nil, txErr
+		}
 		if errors.Is(txErr, ErrStoreCorrupt) {
 			return nil, s.store.fail(txErr)
 		}

@@ -350,3 +350,51 @@ func TestSignerNoMutation(t *testing.T) {
 		t.Fatal("chain ID or caller's key mutated")
 	}
 }
+
+// TestSigningFaultWithheld: when eots withholds a signature that failed its
+// own verification (ErrSigningFault, simulated here through the signer's
+// internal sign hook), the whole batch is rolled back, nothing is recorded
+// or returned, and the store stays usable: it is not a store failure.
+func TestSigningFaultWithheld(t *testing.T) {
+	rng := newRand(t)
+	sk := newKey(t, rng)
+	st, path := openTemp(t)
+	s, err := New(st, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := []byte("bbn-test-5")
+	if _, err := s.Sign(chain, 99, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	before := fileHash(t, path)
+	calls := 0
+	s.sign = func(sk *eots.SecretKey, k *eots.PrivateRand, msg []byte) (eots.PublicRand, eots.Signature, error) {
+		calls++
+		if calls == 2 { // the second request of the batch faults
+			return eots.PublicRand{}, eots.Signature{}, fmt.Errorf("%w: injected", eots.ErrSigningFault)
+		}
+		return eots.SignWithPublicRand(sk, k, msg)
+	}
+	res, err := s.SignBatch(chain, []Request{{Height: 100, Msg: []byte("a")}, {Height: 101, Msg: []byte("b")}})
+	if !errors.Is(err, ErrSigningFault) || errors.Is(err, ErrStoreFailed) || errors.Is(err, ErrStoreCorrupt) || res != nil {
+		t.Fatalf("got %v %v", res, err)
+	}
+	if fileHash(t, path) != before {
+		t.Fatal("a faulted batch changed the store")
+	}
+	if recs, err := s.Records(chain); err != nil || len(recs) != 1 {
+		t.Fatalf("records after the fault: %d %v", len(recs), err)
+	}
+	// The store was not marked failed: with a sound signer both heights sign.
+	s.sign = eots.SignWithPublicRand
+	res, err = s.SignBatch(chain, []Request{{Height: 100, Msg: []byte("a")}, {Height: 101, Msg: []byte("b")}})
+	if err != nil || len(res) != 2 || res[0].Existing || res[1].Existing {
+		t.Fatalf("after the fault: %v %+v", err, res)
+	}
+	for _, r := range res {
+		if err := eots.Verify(sk.PubKey(), r.PubRand, []byte{"ab"[r.Height-100]}, r.Sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
