@@ -13,9 +13,9 @@ import (
 // Babylon v3 prefixes what finality providers sign with a signing context
 // ("context separator signing"): the lowercase hex of
 // sha256("btcstaking/0/{operation}/{chainID}/{address}"), used as raw ASCII
-// bytes, where address is the verifying module's or contract's address.
-// docs/spec.md §7 describes the unprefixed form, which an empty
-// context gives; the *WithContext functions give the prefixed one.
+// bytes, where address is the verifying module's or contract's address
+// (docs/spec.md §7.7). An empty context gives the unprefixed form; the
+// *WithContext functions give the prefixed one.
 const (
 	// ContextFinalityVote is the operation tag of finality votes.
 	ContextFinalityVote = "fp_fin_vote"

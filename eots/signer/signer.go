@@ -1,7 +1,6 @@
 // Package signer is the slashing-protected EOTS signer of a finality
 // provider: it never signs two different messages at one (chain, key,
-// height), across crashes and concurrent requests (docs/spec.md §7,
-// last bullet).
+// height), across crashes and concurrent requests (docs/spec.md §7.8).
 //
 // Every signature is preceded by a durable record in a bbolt store: the
 // record is written and the transaction committed and fsynced before the
