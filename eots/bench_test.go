@@ -49,6 +49,22 @@ func BenchmarkSign(b *testing.B) {
 	}
 }
 
+// BenchmarkSignWithoutSelfVerify is BenchmarkSign without BIP-340's final
+// verification (the internal variant Sign no longer exposes): the
+// difference between the two is what the self-check costs.
+func BenchmarkSignWithoutSelfVerify(b *testing.B) {
+	rng := seeded(3)
+	sk, k := mustKey(b, rng), mustRand(b, rng)
+	msg := VoteMessage(100, [32]byte{1})
+	b.ReportAllocs()
+	for b.Loop() {
+		h := sha256.Sum256(msg)
+		if _, _, err := signHashUnverified(sk, k, h[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkSignFromRawKey includes computing the public key, as a signer
 // that does not keep it would.
 func BenchmarkSignFromRawKey(b *testing.B) {

@@ -13,9 +13,9 @@ import (
 // Babylon v3 prefixes what finality providers sign with a signing context
 // ("context separator signing"): the lowercase hex of
 // sha256("btcstaking/0/{operation}/{chainID}/{address}"), used as raw ASCII
-// bytes, where address is the verifying module's or contract's address.
-// docs/spec.md §7 describes the unprefixed form, which an empty
-// context gives; the *WithContext functions give the prefixed one.
+// bytes, where address is the verifying module's or contract's address
+// (docs/spec.md §7.7). An empty context gives the unprefixed form; the
+// *WithContext functions give the prefixed one.
 const (
 	// ContextFinalityVote is the operation tag of finality votes.
 	ContextFinalityVote = "fp_fin_vote"
@@ -53,14 +53,21 @@ func CommitHashWithContext(context string, start, count uint64, root [HashSize]b
 }
 
 // SignCommit signs CommitHash(start, count, root) with BIP-340 (btcec's
-// signer, deterministic nonce). The result is the 64-byte signature.
+// signer, deterministic nonce) and verifies the result (ErrSigningFault if it
+// does not verify). The result is the 64-byte signature.
 func SignCommit(sk *SecretKey, start, count uint64, root [HashSize]byte) ([64]byte, error) {
 	return SignCommitWithContext(sk, "", start, count, root)
 }
 
 // SignCommitWithContext signs CommitHashWithContext(context, start, count,
-// root).
+// root), verifying the result as SignCommit does.
 func SignCommitWithContext(sk *SecretKey, context string, start, count uint64, root [HashSize]byte) ([64]byte, error) {
+	return signCommit(sk, context, start, count, root, nil)
+}
+
+// signCommit is SignCommitWithContext with the test seam of signHashChecked:
+// fault, when not nil, alters the signature before it is verified.
+func signCommit(sk *SecretKey, context string, start, count uint64, root [HashSize]byte, fault func(*[64]byte)) ([64]byte, error) {
 	var out [64]byte
 	if !sk.valid() {
 		return out, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
@@ -68,11 +75,20 @@ func SignCommitWithContext(sk *SecretKey, context string, start, count uint64, r
 	h := CommitHashWithContext(context, start, count, root)
 	priv := sk.PrivKey()
 	defer priv.Zero()
+	// Step 1: btcec's BIP-340 signer without its own verification (FastSign),
+	// so that step 2 can classify a failure.
 	sig, err := schnorr.Sign(priv, h[:], schnorr.FastSign())
 	if err != nil {
 		return out, fmt.Errorf("%w: signing the commitment: %v", ErrInvalidKey, err)
 	}
 	copy(out[:], sig.Serialize())
+	if fault != nil {
+		fault(&out)
+	}
+	// Step 2 (BIP-340's final signing step): the signature must verify.
+	if err := verifyCommit(&sk.pub, h, out[:]); err != nil {
+		return [64]byte{}, fmt.Errorf("%w: the commitment signature failed its own BIP-340 verification and was withheld", ErrSigningFault)
+	}
 	return out, nil
 }
 
@@ -87,11 +103,15 @@ func VerifyCommitWithContext(pk *btcec.PublicKey, context string, start, count u
 	if pk == nil {
 		return fmt.Errorf("%w: nil public key", ErrInvalidKey)
 	}
+	return verifyCommit(pk, CommitHashWithContext(context, start, count, root), sig)
+}
+
+// verifyCommit checks a 64-byte BIP-340 signature over the commit hash h.
+func verifyCommit(pk *btcec.PublicKey, h [32]byte, sig []byte) error {
 	s, err := schnorr.ParseSignature(sig)
 	if err != nil {
 		return fmt.Errorf("%w: commitment signature is malformed", ErrInvalidSignature)
 	}
-	h := CommitHashWithContext(context, start, count, root)
 	if !s.Verify(h[:], pk) {
 		return fmt.Errorf("%w: commitment signature does not verify", ErrInvalidSignature)
 	}

@@ -50,10 +50,12 @@ func (s Signature) BIP340(r PublicRand) (*schnorr.Signature, error) {
 
 // Sign returns the EOTS signature of msg with secret key sk and private
 // randomness k (docs/spec.md §7). The message is hashed with SHA-256
-// inside, as in Babylon. Signing costs one base-point multiplication (k·G);
-// the public key is cached in sk. Signing two different messages with the
-// same k reveals sk: use the slashing-protected signer (eots/signer) for
-// anything but tests.
+// inside, as in Babylon. Signing costs one base-point multiplication (k·G)
+// (the public key is cached in sk), and then a BIP-340 verification of the
+// result, as BIP-340 and btcec's schnorr.Sign do: a signature that does not
+// verify is withheld and the error wraps ErrSigningFault. Signing two
+// different messages with the same k reveals sk: use the slashing-protected
+// signer (eots/signer) for anything but tests.
 func Sign(sk *SecretKey, k *PrivateRand, msg []byte) (Signature, error) {
 	h := sha256.Sum256(msg)
 	_, s, err := signHash(sk, k, h[:])
@@ -75,8 +77,39 @@ func SignHash(sk *SecretKey, k *PrivateRand, hash [32]byte) (Signature, error) {
 }
 
 // signHash signs the (already hashed) message m, BIP-340 style with a given
-// nonce; m may have any length (BIP-340 test vectors use a few).
+// nonce, and verifies the result before returning it (BIP-340's final
+// signing step); m may have any length (BIP-340 test vectors use a few).
 func signHash(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature, error) {
+	return signHashChecked(sk, k, m, nil)
+}
+
+// signHashChecked is signHash with a seam for tests: fault, when not nil,
+// alters (r, s) between signing and verification, as a fault in the
+// computation would. Production code always passes nil.
+func signHashChecked(sk *SecretKey, k *PrivateRand, m []byte, fault func(*PublicRand, *Signature)) (PublicRand, Signature, error) {
+	r, s, err := signHashUnverified(sk, k, m)
+	if err != nil {
+		return r, s, err
+	}
+	if fault != nil {
+		// Copies, so that r and s themselves stay on the stack.
+		fr, fs := r, s
+		fault(&fr, &fs)
+		r, s = fr, fs
+	}
+	// Step 5 (BIP-340 sign): "If Verify(bytes(P), m, sig) returns failure,
+	// abort." A signature that does not verify comes from a fault (hardware,
+	// memory, a bug); it may leak the key, so it is withheld, not returned.
+	if verr := verifyHash(&sk.pub, &r, m, &s); verr != nil {
+		return PublicRand{}, Signature{}, fmt.Errorf("%w: the signature failed its own BIP-340 verification and was withheld", ErrSigningFault)
+	}
+	return r, s, nil
+}
+
+// signHashUnverified computes the signature (steps 1-4) without the final
+// verification; only signHashChecked and the benchmark that measures the
+// verification's cost call it.
+func signHashUnverified(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature, error) {
 	var r PublicRand
 	var s Signature
 	if !sk.valid() {

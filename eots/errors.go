@@ -21,6 +21,10 @@ var (
 	// ErrInvalidProof: a Merkle inclusion proof is malformed or does not lead
 	// to the expected root.
 	ErrInvalidProof = errors.New("invalid merkle proof")
+	// ErrSigningFault: a signature just computed failed its own BIP-340
+	// verification (a fault in the computation: hardware, memory or a bug).
+	// It was withheld; nothing was returned.
+	ErrSigningFault = errors.New("signing fault")
 	// ErrInvalidArgument: a count, step or height range is out of bounds.
 	ErrInvalidArgument = errors.New("invalid argument")
 )

@@ -107,7 +107,7 @@ inclusion proof of every value. The secret key is never printed.`,
 			case skHex != "" && keyFile == "":
 				sk, err = parseSecretKeyFlag("sk", skHex)
 			case keyFile != "" && skHex == "":
-				sk, err = unlock(a, keyFile, &pf)
+				sk, err = unlockEOTS(a, keyFile, &pf)
 			default:
 				return usagef("sk", "give exactly one of --sk and --key")
 			}

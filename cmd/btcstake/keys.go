@@ -4,7 +4,7 @@ package main
 // covenant and finality provider roles.
 //
 // A keystore holds one secp256k1 secret key encrypted with a passphrase
-// (eots/signer's age-scrypt format, the same file "btcstake eots keygen"
+// (package keystore's age-scrypt format, the same file "btcstake eots keygen"
 // writes). The key itself has no role: its role in a transaction is the slot
 // its public key has in the staking leaf, which sign, adaptor-sign-slashing
 // and complete-slashing discover from the PSBT. So the keystore records no
@@ -16,11 +16,10 @@ import (
 	"encoding/hex"
 
 	"github.com/btcsuite/btcd/address/v2"
-	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/btcstake/btcstake/eots/signer"
+	"github.com/btcstake/btcstake/keystore"
 )
 
 func init() { register(newKeyCmd) }
@@ -115,14 +114,11 @@ can fund a stake, and sign signs them with the same --key.`,
 			if err != nil {
 				return err
 			}
-			raw, err := signer.KeystorePublicKey(keyFile)
+			pk, err := keystore.PublicKey(keyFile)
 			if err != nil {
 				return usagef("key", "%v", err)
 			}
-			pk, err := btcec.ParsePubKey(raw)
-			if err != nil {
-				return usagef("key", "malformed public key in %s", keyFile)
-			}
+			raw := pk.SerializeCompressed()
 			out := keyShowJSON{keyJSON: keyInfo(raw, keyFile)}
 			wpkh, err := address.NewAddressWitnessPubKeyHash(address.Hash160(raw), net)
 			if err != nil {

@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
 	"github.com/btcstake/btcstake/eots"
 	"github.com/btcstake/btcstake/eots/signer"
+	"github.com/btcstake/btcstake/keystore"
 	"github.com/btcstake/btcstake/script"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -93,13 +96,34 @@ func (p *passphraseFlags) get(a *app, confirm bool) ([]byte, error) {
 	return pass, nil
 }
 
-func unlock(a *app, keyFile string, pf *passphraseFlags) (*eots.SecretKey, error) {
+// unlock asks for the passphrase and decrypts the keystore keyFile. The
+// caller zeroes the key.
+func unlock(a *app, keyFile string, pf *passphraseFlags) (*btcec.PrivateKey, error) {
 	pass, err := pf.get(a, false)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(pass)
-	return signer.LoadKeystore(keyFile, pass)
+	return keystore.Load(keyFile, pass)
+}
+
+// unlockEOTS is unlock for the EOTS commands, which sign with an
+// eots.SecretKey (the public key computed once). The caller zeroes it.
+func unlockEOTS(a *app, keyFile string, pf *passphraseFlags) (*eots.SecretKey, error) {
+	k, err := unlock(a, keyFile, pf)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Zero()
+	return eots.NewSecretKey(k)
+}
+
+// writeKeystore writes an EOTS-typed key (keygen and import make one) to a
+// keystore.
+func writeKeystore(path string, sk *eots.SecretKey, pass []byte, opts keystore.Options) error {
+	k := sk.PrivKey()
+	defer k.Zero()
+	return keystore.Write(path, k, pass, opts)
 }
 
 type keyJSON struct {
@@ -149,14 +173,14 @@ existing file. Prints the public key only.`,
 				return err
 			}
 			defer sk.Zero()
-			if err := signer.WriteKeystore(keyFile, sk, pass, signer.KeystoreOptions{WorkFactor: work}); err != nil {
+			if err := writeKeystore(keyFile, sk, pass, keystore.Options{WorkFactor: work}); err != nil {
 				return err
 			}
 			return a.printKey(keyInfo(sk.PubKey().SerializeCompressed(), keyFile))
 		},
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file to create")
-	cmd.Flags().IntVar(&work, "scrypt-work-factor", signer.DefaultWorkFactor, "scrypt log2(N) for the keystore (18 is about 1 s)")
+	cmd.Flags().IntVar(&work, "scrypt-work-factor", keystore.DefaultWorkFactor, "scrypt log2(N) for the keystore (18 is about 1 s)")
 	pf.add(cmd)
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
@@ -205,7 +229,7 @@ Refuses to overwrite an existing keystore unless --force.`,
 				return err
 			}
 			defer clear(pass)
-			if err := signer.WriteKeystore(keyFile, sk, pass, signer.KeystoreOptions{WorkFactor: work, Overwrite: force}); err != nil {
+			if err := writeKeystore(keyFile, sk, pass, keystore.Options{WorkFactor: work, Overwrite: force}); err != nil {
 				return err
 			}
 			return a.printKey(keyInfo(sk.PubKey().SerializeCompressed(), keyFile))
@@ -214,7 +238,7 @@ Refuses to overwrite an existing keystore unless --force.`,
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file to create")
 	cmd.Flags().StringVar(&skFile, "sk-file", "", `file holding the secret key in hex ("-" for stdin)`)
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing keystore file")
-	cmd.Flags().IntVar(&work, "scrypt-work-factor", signer.DefaultWorkFactor, "scrypt log2(N) for the keystore")
+	cmd.Flags().IntVar(&work, "scrypt-work-factor", keystore.DefaultWorkFactor, "scrypt log2(N) for the keystore")
 	pf.add(cmd)
 	_ = cmd.MarkFlagRequired("key")
 	_ = cmd.MarkFlagRequired("sk-file")
@@ -229,11 +253,11 @@ func newEotsShowCmd(a *app) *cobra.Command {
 		Example: `  btcstake eots show --key fp.key --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pk, err := signer.KeystorePublicKey(keyFile)
+			pk, err := keystore.PublicKey(keyFile)
 			if err != nil {
 				return err
 			}
-			return a.printKey(keyInfo(pk, keyFile))
+			return a.printKey(keyInfo(pk.SerializeCompressed(), keyFile))
 		},
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file")
@@ -257,7 +281,7 @@ sees it can sign as the finality provider: it is printed only when
 			if !show {
 				return usagef("show-secret", "export prints the secret key; pass --show-secret to confirm")
 			}
-			sk, err := unlock(a, keyFile, &pf)
+			sk, err := unlockEOTS(a, keyFile, &pf)
 			if err != nil {
 				return err
 			}
@@ -304,7 +328,7 @@ func (f *signerFlags) open(a *app) (*signer.Signer, *signer.Store, error) {
 	if f.chainID == "" {
 		return nil, nil, usagef("chain-id", "empty value")
 	}
-	sk, err := unlock(a, f.keyFile, &f.pf)
+	sk, err := unlockEOTS(a, f.keyFile, &f.pf)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -586,13 +610,13 @@ passphrase needed).`,
 				if err != nil {
 					return err
 				}
-				x = script.XOnly(k)
+				x = [32]byte(script.XOnly(k))
 			case keyFile != "" && pkHex == "":
-				b, err := signer.KeystorePublicKey(keyFile)
+				pk, err := keystore.PublicKey(keyFile)
 				if err != nil {
 					return err
 				}
-				copy(x[:], b[1:])
+				x = [32]byte(script.XOnly(pk))
 			default:
 				return usagef("pk", "give exactly one of --pk and --key")
 			}

@@ -23,8 +23,8 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/btcstake/btcstake/eots/signer"
 	"github.com/btcstake/btcstake/internal/atomicfile"
+	"github.com/btcstake/btcstake/keystore"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
@@ -345,7 +345,7 @@ func readKeyFile(path string) ([]byte, error) {
 	return raw, nil
 }
 
-// isKeystore tells a keystore (a JSON object, see eots/signer) from a
+// isKeystore tells a keystore (a JSON object, see package keystore) from a
 // plain hex key file by its first non-space byte.
 func isKeystore(raw []byte) bool {
 	return bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{"))
@@ -395,7 +395,7 @@ func signingKeyFlag(a *app, flag, path string, pf *passphraseFlags) (*btcec.Priv
 		}
 		return k, nil
 	}
-	if _, err := signer.KeystorePublicKey(path); err != nil {
+	if _, err := keystore.PublicKey(path); err != nil {
 		return nil, usagef(flag, "%v", err)
 	}
 	sk, err := unlock(a, path, pf)
@@ -404,13 +404,12 @@ func signingKeyFlag(a *app, flag, path string, pf *passphraseFlags) (*btcec.Priv
 		switch {
 		case errors.As(err, &u):
 			return nil, err
-		case errors.Is(err, signer.ErrWrongPassphrase):
+		case errors.Is(err, keystore.ErrWrongPassphrase):
 			return nil, opError(flag, err)
 		}
 		return nil, usagef(flag, "%v", err)
 	}
-	defer sk.Zero()
-	return sk.PrivKey(), nil
+	return sk, nil
 }
 
 // writeFileAtomic writes data to path with mode through internal/atomicfile:

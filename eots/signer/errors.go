@@ -1,6 +1,10 @@
 package signer
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/btcstake/btcstake/eots"
+)
 
 // Error kinds; every error from this package wraps one of them. Errors never
 // contain secret material.
@@ -20,14 +24,15 @@ var (
 	// ErrStoreNotFound: the store file does not exist (and creation was not
 	// requested).
 	ErrStoreNotFound = errors.New("signing store not found")
-	// ErrWrongPassphrase: the keystore cannot be decrypted with the passphrase.
-	ErrWrongPassphrase = errors.New("wrong passphrase")
-	// ErrKeystore: the keystore file is malformed, or does not match its key.
-	ErrKeystore = errors.New("invalid keystore")
-	// ErrExists: refusing to overwrite an existing file.
+	// ErrExists: refusing to overwrite an existing file (Backup).
 	ErrExists = errors.New("file already exists")
 	// ErrNotConfirmed: a destructive operation (rollback) was not confirmed.
 	ErrNotConfirmed = errors.New("not confirmed")
+	// ErrSigningFault: a signature failed its own BIP-340 verification (a
+	// fault in the computation) and was withheld; nothing was recorded and
+	// the store stays usable. It is eots.ErrSigningFault, so errors.Is
+	// matches either name.
+	ErrSigningFault = eots.ErrSigningFault
 	// ErrInvalidArgument: an empty chain ID, an oversized message, a closed
 	// signer, and the like.
 	ErrInvalidArgument = errors.New("invalid argument")

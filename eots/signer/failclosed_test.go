@@ -649,27 +649,6 @@ func TestInUseWhileSigning(t *testing.T) {
 	}
 }
 
-func TestFailClosedWrongPassphrase(t *testing.T) {
-	rng := newRand(t)
-	path := filepath.Join(t.TempDir(), "key.json")
-	if err := WriteKeystore(path, newKey(t, rng), []byte("right"), KeystoreOptions{WorkFactor: 10}); err != nil {
-		t.Fatal(err)
-	}
-	before, _ := os.ReadFile(path)
-	sk, err := LoadKeystore(path, []byte("wrong"))
-	if sk != nil || !errors.Is(err, ErrWrongPassphrase) {
-		t.Fatalf("got %v", err)
-	}
-	after, _ := os.ReadFile(path)
-	if !bytes.Equal(before, after) {
-		t.Fatal("keystore modified")
-	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Fatal("files written")
-	}
-}
-
 func TestStoreNotFound(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "none.db")
 	if _, err := OpenStore(path, StoreOptions{}); !errors.Is(err, ErrStoreNotFound) {

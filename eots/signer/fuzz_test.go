@@ -89,39 +89,6 @@ func FuzzPreflightAndOpen(f *testing.F) {
 	})
 }
 
-// FuzzKeystoreFile: the keystore envelope parser.
-func FuzzKeystoreFile(f *testing.F) {
-	dir := f.TempDir()
-	sk := mustFuzzKey(f)
-	path := filepath.Join(dir, "k.json")
-	if err := WriteKeystore(path, sk, []byte("pw"), KeystoreOptions{WorkFactor: 10}); err != nil {
-		f.Fatal(err)
-	}
-	good, _ := os.ReadFile(path)
-	f.Add(good)
-	f.Add([]byte("{}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "k.json")
-		os.WriteFile(p, data, 0o600)
-		if pk, err := KeystorePublicKey(p); err == nil && len(pk) != 33 {
-			t.Fatal("bad public key accepted")
-		}
-		if got, err := LoadKeystore(p, []byte("pw")); err == nil {
-			if !bytes.Equal(got.PubKey().SerializeCompressed(), mustPK(t, p)) {
-				t.Fatal("loaded key does not match the file's public key")
-			}
-		}
-	})
-}
-
-func mustPK(t *testing.T, p string) []byte {
-	pk, err := KeystorePublicKey(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pk
-}
-
 func mustFuzzKey(f *testing.F) *eots.SecretKey {
 	sk, err := eots.ParseSecretKey(bytes.Repeat([]byte{0x42}, 32))
 	if err != nil {

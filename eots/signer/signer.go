@@ -1,7 +1,6 @@
 // Package signer is the slashing-protected EOTS signer of a finality
 // provider: it never signs two different messages at one (chain, key,
-// height), across crashes and concurrent requests (docs/spec.md §7,
-// last bullet).
+// height), across crashes and concurrent requests (docs/spec.md §7.8).
 //
 // Every signature is preceded by a durable record in a bbolt store: the
 // record is written and the transaction committed and fsynced before the
@@ -15,8 +14,9 @@
 // process makes the signer refuse to sign; so does any failed write, until
 // the store is reopened.
 //
-// Keys live in an age-encrypted keystore (scrypt passphrase), written
-// atomically with mode 0600 (WriteKeystore, LoadKeystore).
+// The signer takes its key as an eots.SecretKey; on disk, keys live in the
+// encrypted keystores of package keystore (keystore.Load, then
+// eots.NewSecretKey).
 package signer
 
 import (
@@ -34,10 +34,13 @@ var errNothingWritten = errors.New("nothing written")
 
 // Signer signs EOTS votes for one key, protected by a Store.
 type Signer struct {
-	sk     *eots.SecretKey
-	pk     [32]byte
-	store  *Store
-	now    func() time.Time
+	sk    *eots.SecretKey
+	pk    [32]byte
+	store *Store
+	now   func() time.Time
+	// sign is eots.SignWithPublicRand (which verifies what it signs); tests
+	// replace it to stand for a signing fault.
+	sign   func(*eots.SecretKey, *eots.PrivateRand, []byte) (eots.PublicRand, eots.Signature, error)
 	closed atomic.Bool
 }
 
@@ -53,7 +56,7 @@ func New(store *Store, sk *eots.SecretKey) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: unusable secret key", ErrInvalidArgument)
 	}
-	return &Signer{sk: own, pk: own.XOnly(), store: store, now: time.Now}, nil
+	return &Signer{sk: own, pk: own.XOnly(), store: store, now: time.Now, sign: eots.SignWithPublicRand}, nil
 }
 
 // Close zeroes the signer's key; later calls fail with ErrInvalidArgument.
@@ -177,12 +180,13 @@ func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, er
 				continue
 			}
 			// Step 2: derive the height's randomness (docs/spec.md §7)
-			// and sign.
+			// and sign; eots verifies the signature before returning it
+			// (ErrSigningFault otherwise: the transaction is rolled back).
 			k, err := eots.DeriveRand(s.sk, chainID, req.Height)
 			if err != nil {
 				return err
 			}
-			r, sig, err := eots.SignWithPublicRand(s.sk, k, req.Msg)
+			r, sig, err := s.sign(s.sk, k, req.Msg)
 			k.Zero()
 			if err != nil {
 				return err
@@ -207,6 +211,10 @@ func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, er
 		txErr = nil
 	}
 	if txErr != nil {
+		if errors.Is(txErr, ErrSigningFault) {
+			// Nothing was written and the store is sound: it stays open.
+			return nil, txErr
+		}
 		if errors.Is(txErr, ErrStoreCorrupt) {
 			return nil, s.store.fail(txErr)
 		}

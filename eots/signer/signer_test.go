@@ -295,57 +295,6 @@ func TestRollbackAndBackup(t *testing.T) {
 	}
 }
 
-func TestKeystore(t *testing.T) {
-	rng := newRand(t)
-	sk := newKey(t, rng)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "key.json")
-	pass := []byte("correct horse")
-	if err := WriteKeystore(path, sk, pass, KeystoreOptions{WorkFactor: 10}); err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := os.Stat(path)
-	if fi.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v", fi.Mode())
-	}
-	raw, _ := os.ReadFile(path)
-	skb := sk.Bytes()
-	if bytes.Contains(raw, skb[:]) || bytes.Contains(raw, []byte(fmt.Sprintf("%x", skb))) {
-		t.Fatal("secret key in the clear")
-	}
-	got, err := LoadKeystore(path, pass)
-	if err != nil || !got.Equal(sk) {
-		t.Fatalf("load: %v", err)
-	}
-	pk, err := KeystorePublicKey(path)
-	if err != nil || !bytes.Equal(pk, sk.PubKey().SerializeCompressed()) {
-		t.Fatal("public key")
-	}
-	if err := WriteKeystore(path, newKey(t, rng), pass, KeystoreOptions{WorkFactor: 10}); !errors.Is(err, ErrExists) {
-		t.Fatalf("overwrote a keystore: %v", err)
-	}
-	if b, _ := os.ReadFile(path); !bytes.Equal(b, raw) {
-		t.Fatal("refused overwrite changed the file")
-	}
-	// A tampered public key is detected on unlock.
-	other := newKey(t, rng)
-	tampered := bytes.Replace(raw, []byte(fmt.Sprintf("%x", sk.PubKey().SerializeCompressed())), []byte(fmt.Sprintf("%x", other.PubKey().SerializeCompressed())), 1)
-	tp := filepath.Join(dir, "tampered.json")
-	os.WriteFile(tp, tampered, 0o600)
-	if _, err := LoadKeystore(tp, pass); !errors.Is(err, ErrKeystore) {
-		t.Fatalf("tampered keystore: %v", err)
-	}
-	if _, err := LoadKeystore(filepath.Join(dir, "missing"), pass); !errors.Is(err, ErrKeystore) {
-		t.Fatal("missing keystore")
-	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if e.Name() != "key.json" && e.Name() != "tampered.json" {
-			t.Fatalf("stray file %s", e.Name())
-		}
-	}
-}
-
 func TestStoreArgumentChecks(t *testing.T) {
 	st, _ := openTemp(t)
 	if _, err := st.Records([]byte("c"), nil); !errors.Is(err, ErrInvalidArgument) {
@@ -402,72 +351,50 @@ func TestSignerNoMutation(t *testing.T) {
 	}
 }
 
-// TestWriteKeystoreRefusesUnusableKey: a nil or zeroed key is refused with
-// ErrInvalidArgument and leaves an existing keystore as it was, even with
-// Overwrite; writing it would replace a good key with one that never
-// unlocks.
-func TestWriteKeystoreRefusesUnusableKey(t *testing.T) {
+// TestSigningFaultWithheld: when eots withholds a signature that failed its
+// own verification (ErrSigningFault, simulated here through the signer's
+// internal sign hook), the whole batch is rolled back, nothing is recorded
+// or returned, and the store stays usable: it is not a store failure.
+func TestSigningFaultWithheld(t *testing.T) {
 	rng := newRand(t)
-	path := filepath.Join(t.TempDir(), "key.json")
-	pass := []byte("pass")
-	if err := WriteKeystore(path, newKey(t, rng), pass, KeystoreOptions{WorkFactor: 10}); err != nil {
+	sk := newKey(t, rng)
+	st, path := openTemp(t)
+	s, err := New(st, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := []byte("bbn-test-5")
+	if _, err := s.Sign(chain, 99, []byte("before")); err != nil {
 		t.Fatal(err)
 	}
 	before := fileHash(t, path)
-	zeroed := newKey(t, rng)
-	zeroed.Zero()
-	for name, sk := range map[string]*eots.SecretKey{"nil": nil, "zeroed": zeroed} {
-		err := WriteKeystore(path, sk, pass, KeystoreOptions{WorkFactor: 10, Overwrite: true})
-		if !errors.Is(err, ErrInvalidArgument) {
-			t.Fatalf("%s key: got %v, want ErrInvalidArgument", name, err)
+	calls := 0
+	s.sign = func(sk *eots.SecretKey, k *eots.PrivateRand, msg []byte) (eots.PublicRand, eots.Signature, error) {
+		calls++
+		if calls == 2 { // the second request of the batch faults
+			return eots.PublicRand{}, eots.Signature{}, fmt.Errorf("%w: injected", eots.ErrSigningFault)
 		}
-		if fileHash(t, path) != before {
-			t.Fatalf("%s key: the keystore was replaced", name)
-		}
-		fresh := filepath.Join(t.TempDir(), "new.json")
-		if err := WriteKeystore(fresh, sk, pass, KeystoreOptions{WorkFactor: 10}); !errors.Is(err, ErrInvalidArgument) {
-			t.Fatalf("%s key, new file: got %v", name, err)
-		}
-		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
-			t.Fatalf("%s key: a keystore was written", name)
-		}
+		return eots.SignWithPublicRand(sk, k, msg)
 	}
-	if _, err := LoadKeystore(path, pass); err != nil {
-		t.Fatalf("the original keystore no longer loads: %v", err)
+	res, err := s.SignBatch(chain, []Request{{Height: 100, Msg: []byte("a")}, {Height: 101, Msg: []byte("b")}})
+	if !errors.Is(err, ErrSigningFault) || errors.Is(err, ErrStoreFailed) || errors.Is(err, ErrStoreCorrupt) || res != nil {
+		t.Fatalf("got %v %v", res, err)
 	}
-}
-
-// TestWriteKeystoreWorkFactorBounds: a work factor that LoadKeystore would
-// refuse to unlock (above age's limit of 22) or that age cannot use (below 1
-// or above 30, where it panics) is refused with ErrInvalidArgument and
-// writes nothing.
-func TestWriteKeystoreWorkFactorBounds(t *testing.T) {
-	rng := newRand(t)
-	sk := newKey(t, rng)
-	dir := t.TempDir()
-	for _, wf := range []int{-1, 23, 31, 64} {
-		path := filepath.Join(dir, fmt.Sprintf("wf%d.json", wf))
-		var err error
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					t.Fatalf("work factor %d: panic %v", wf, r)
-				}
-			}()
-			err = WriteKeystore(path, sk, []byte("pass"), KeystoreOptions{WorkFactor: wf})
-		}()
-		if !errors.Is(err, ErrInvalidArgument) {
-			t.Fatalf("work factor %d: got %v, want ErrInvalidArgument", wf, err)
+	if fileHash(t, path) != before {
+		t.Fatal("a faulted batch changed the store")
+	}
+	if recs, err := s.Records(chain); err != nil || len(recs) != 1 {
+		t.Fatalf("records after the fault: %d %v", len(recs), err)
+	}
+	// The store was not marked failed: with a sound signer both heights sign.
+	s.sign = eots.SignWithPublicRand
+	res, err = s.SignBatch(chain, []Request{{Height: 100, Msg: []byte("a")}, {Height: 101, Msg: []byte("b")}})
+	if err != nil || len(res) != 2 || res[0].Existing || res[1].Existing {
+		t.Fatalf("after the fault: %v %+v", err, res)
+	}
+	for _, r := range res {
+		if err := eots.Verify(sk.PubKey(), r.PubRand, []byte{"ab"[r.Height-100]}, r.Sig); err != nil {
+			t.Fatal(err)
 		}
-		if _, err := os.Stat(path); !os.IsNotExist(err) {
-			t.Fatalf("work factor %d: a keystore was written", wf)
-		}
-	}
-	path := filepath.Join(dir, "ok.json")
-	if err := WriteKeystore(path, sk, []byte("pass"), KeystoreOptions{WorkFactor: 10}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadKeystore(path, []byte("pass")); err != nil {
-		t.Fatal(err)
 	}
 }

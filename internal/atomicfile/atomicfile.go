@@ -1,7 +1,7 @@
 // Package atomicfile writes files so that a crash leaves either the old file
 // or the new one, never a torn one: the data goes to a temporary file in the
 // same directory, which is chmod-ed, synced and renamed (or linked) into
-// place, and then the directory is synced. The signer's keystores and
+// place, and then the directory is synced. Keystores, the EOTS signer's
 // backups, the regtest state file and the CLI's --out files share it.
 package atomicfile
 

@@ -1,5 +1,8 @@
-// Package doccheck keeps docs/library.md honest: every Go block in it must be
-// an excerpt of an Example function that the test suite compiles and runs.
+// Package doccheck keeps the documentation honest: every Go block in
+// docs/library.md must be an excerpt of an Example function that the test
+// suite compiles and runs, and every reference a .go or .md file makes to
+// docs/ (a file, or a section of docs/spec.md) must resolve inside the
+// repository (refs_test.go).
 package doccheck
 
 import (
