@@ -77,7 +77,7 @@ func (k OutputKind) String() string {
 	case UnbondingOutputKind:
 		return "unbonding"
 	case SlashingChangeOutputKind:
-		return "slashing-change"
+		return "slashing_change"
 	}
 	return fmt.Sprintf("OutputKind(%d)", int(k))
 }
