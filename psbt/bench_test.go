@@ -86,3 +86,40 @@ func BenchmarkFinalizeSlashing3of5(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkAnalyzeSlashing3of5: the analysis sign and adaptor-sign print
+// after each signature (no time-lock search): a slashing PSBT with the
+// staker's signature and three members' adaptor signatures, whose
+// signature is verified on the way.
+func BenchmarkAnalyzeSlashing3of5(b *testing.B) {
+	w, d, f := benchWorld(b)
+	res, _ := BuildSlashing(d, script.StakingOutputKind, f)
+	if err := SignTapscript(res.Packet, 0, w.staker); err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range w.cov[:3] {
+		if _, err := adaptorSignSlashing(res.Packet, 0, k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	opts := AnalyzeOptions{Params: w.params}
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := Analyze(res.Packet, opts)
+		if err != nil || !a.SlashingCompletable {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEstimateVSize of the same slashing PSBT.
+func BenchmarkEstimateVSize(b *testing.B) {
+	_, d, f := benchWorld(b)
+	res, _ := BuildSlashing(d, script.StakingOutputKind, f)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EstimateVSize(res.Packet); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

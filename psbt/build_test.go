@@ -57,7 +57,7 @@ func TestStakingFeesExactAcrossInputKinds(t *testing.T) {
 					t.Fatal(err)
 				}
 				d := res.Description
-				if got := txVSize(tx); got != d.VSize {
+				if got := VSize(tx); got != d.VSize {
 					t.Errorf("actual vsize %d, builder charged for %d", got, d.VSize)
 				}
 				var in, out int64
@@ -231,7 +231,7 @@ func TestUnbondingAndWithdraw(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := txVSize(ubTx); got != res.Description.VSize {
+			if got := VSize(ubTx); got != res.Description.VSize {
 				t.Errorf("unbonding vsize %d, charged %d", got, res.Description.VSize)
 			}
 			if res.Description.Fee != w.params.UnbondingFee() || ubTx.TxIn[0].Sequence != wire.MaxTxInSequenceNum {
@@ -263,7 +263,7 @@ func TestUnbondingAndWithdraw(t *testing.T) {
 				if tx.TxIn[0].Sequence != uint32(wd.lock) || tx.Version != 2 {
 					t.Errorf("%v: sequence %d version %d", wd.from, tx.TxIn[0].Sequence, tx.Version)
 				}
-				if got := txVSize(tx); got != res.Description.VSize || res.Description.Fee != rate.Fee(got) {
+				if got := VSize(tx); got != res.Description.VSize || res.Description.Fee != rate.Fee(got) {
 					t.Errorf("%v: vsize %d charged %d, fee %d", wd.from, got, res.Description.VSize, res.Description.Fee)
 				}
 			}

@@ -15,6 +15,10 @@ var (
 	ErrUnsupportedInput  = errors.New("unsupported input type")
 	ErrMissingPrevTx     = errors.New("missing previous transaction")
 	ErrInvalidOutput     = errors.New("invalid output")
+	// ErrUnknownSpentOutput: an input whose spent output (value and
+	// script) the PSBT records neither as witness_utxo nor as
+	// non_witness_utxo, so its fee or size cannot be known.
+	ErrUnknownSpentOutput = errors.New("spent output unknown")
 
 	// Signing and finalising.
 	ErrWrongInput  = errors.New("input does not spend the expected output")

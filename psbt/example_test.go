@@ -129,3 +129,40 @@ func ExampleCompleteSlashing() {
 	// slashed 10000 sat, 89000 sat back to the staker after 10 blocks
 	// recovered the FP key: true
 }
+
+func ExampleAnalyze() {
+	d, cov, staker, _ := exampleSetup()
+	st, _ := d.StakingOutput()
+	stakingTx := wire.NewMsgTx(2)
+	stakingTx.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: chainhash.Hash{3}}})
+	stakingTx.AddTxOut(st.TxOut(100_000))
+	res, err := psbt.BuildUnbonding(d, psbt.Funding{Tx: stakingTx, Index: 0})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = psbt.SignTapscript(res.Packet, 0, staker)
+	member, _ := psbt.NewCovenantSigner(cov[0])
+	_, _ = member.Sign(res.Packet, 0, d)
+
+	// What is it, who signed, what is missing?
+	a, err := psbt.Analyze(res.Packet, psbt.AnalyzeOptions{Params: d.Params, TimelockSearches: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	in := a.Inputs[0]
+	fmt.Println(a.Kind, "transaction spending the", in.SpentOutput, "output through the", in.Leaf.Kind, "path")
+	fmt.Println("staking time", in.StakingTime, "staker signed", in.StakerSigned)
+	fmt.Printf("covenant %d of %d, quorum %d\n", in.CovenantSigned(), len(in.Covenant), in.Leaf.Quorum)
+	for _, m := range a.Missing() {
+		fmt.Println("missing:", m)
+	}
+	fmt.Printf("output 0: %s, fee %d sat, %d vB once signed\n", a.Outputs[0].Role, a.Fee, a.VSize)
+	// Output:
+	// unbonding transaction spending the staking output through the unbonding path
+	// staking time 144 staker signed true
+	// covenant 1 of 3, quorum 2
+	// missing: input 0: 1 more covenant signature(s) (1 of 3, quorum 2)
+	// output 0: unbonding, fee 1000 sat, 203 vB once signed
+}

@@ -87,7 +87,7 @@ func TestSlashingCompletion(t *testing.T) {
 					if string(before) != string(serialize(t, p)) {
 						t.Error("CompleteSlashing modified its input")
 					}
-					if got := txVSize(tx); got != res.Description.VSize {
+					if got := VSize(tx); got != res.Description.VSize {
 						t.Errorf("slashing vsize %d, charged %d", got, res.Description.VSize)
 					}
 					if err := ValidateSlashingTx(tx, from.f.Tx, from.f.Index, from.kind, d); err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/psbt/v2"
-	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/adaptor"
@@ -73,8 +72,8 @@ func BuildSlashing(d Delegation, from script.OutputKind, funding Funding) (*Resu
 	}
 	path, _ := src.Path(script.SlashingPath)
 	r, err := spendOne(spendSpec{
-		kind: "slashing", path: path, from: src, value: in.Value, op: op, version: 1,
-		sequence: wire.MaxTxInSequenceNum, outs: outs, roles: []string{"slashing", "slashing_change"}, origin: d.StakerOrigin,
+		kind: TxSlashing, path: path, from: src, value: in.Value, op: op, version: 1,
+		sequence: wire.MaxTxInSequenceNum, outs: outs, roles: []OutputRole{RoleSlashing, RoleSlashingChange}, origin: d.StakerOrigin,
 	})
 	if err != nil {
 		return nil, err
@@ -239,36 +238,30 @@ func RecoverFinalityProviderKey(tx *wire.MsgTx, inputIdx int, a AdaptorSig) (*bt
 	if tx == nil || inputIdx < 0 || inputIdx >= len(tx.TxIn) {
 		return nil, fmt.Errorf("%w: no input %d", ErrWrongInput, inputIdx)
 	}
-	w := tx.TxIn[inputIdx].Witness
-	if len(w) < 3 {
-		return nil, fmt.Errorf("%w: input %d has no script-path witness", ErrWrongInput, inputIdx)
+	spend, err := script.ParseWitness(tx.TxIn[inputIdx].Witness)
+	if err != nil {
+		return nil, fmt.Errorf("%w: input %d: %v", ErrWrongInput, inputIdx, err)
 	}
-	leafScript := w[len(w)-2]
-	leaf, err := script.ParseLeafScript(leafScript)
-	if err != nil || leaf.Kind != script.SlashingPath {
-		return nil, fmt.Errorf("%w: input %d does not spend a slashing leaf", ErrWrongInput, inputIdx)
+	if spend.Leaf.Kind != script.SlashingPath {
+		return nil, fmt.Errorf("%w: input %d spends a %s leaf, not a slashing leaf", ErrWrongInput, inputIdx, spend.Leaf.Kind)
 	}
-	if txscript.NewBaseTapLeaf(leafScript).TapHash() != a.LeafHash {
+	if (script.TapLeaf{Version: script.BaseLeafVersion, Script: spend.Script}).Hash() != a.LeafHash {
 		return nil, fmt.Errorf("%w: the adaptor signature is for another leaf", ErrWrongInput)
 	}
-	n := len(leaf.Covenant)
-	if len(w) != n+len(leaf.FinalityProviders)+3 {
-		return nil, fmt.Errorf("%w: witness has %d items, the slashing leaf takes %d", ErrWrongInput, len(w), n+len(leaf.FinalityProviders)+3)
-	}
-	// Covenant slots run descending by key: slot i holds key n-1-i.
-	slot := -1
-	for i, k := range leaf.Covenant {
-		if k == a.Covenant {
-			slot = n - 1 - i
+	var completed []byte
+	found := false
+	for _, sl := range spend.Covenant {
+		if sl.Key == a.Covenant {
+			completed, found = sl.Sig, true
 		}
 	}
-	if slot < 0 {
+	if !found {
 		return nil, fmt.Errorf("%w: %s is not a covenant key of the leaf", ErrWrongInput, a.Covenant)
 	}
-	if len(w[slot]) != 64 {
+	if len(completed) != 64 {
 		return nil, fmt.Errorf("%w: covenant member %s did not sign this slashing tx", ErrWrongInput, a.Covenant)
 	}
-	sig, err := schnorr.ParseSignature(w[slot])
+	sig, err := schnorr.ParseSignature(completed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}

@@ -38,23 +38,10 @@ func (f Funding) check(o *script.Output) (*wire.TxOut, wire.OutPoint, error) {
 }
 
 // witnessWeight is the witness size of the signed script-path spend of
-// path on o: every signature slot of the leaf (signatures of 64 bytes for
-// the staker, exactly quorum covenant members and one finality provider;
-// empty items for the other slots), the script and the control block.
+// path on o (see leafWitnessWeight).
 func witnessWeight(o *script.Output, path *script.SpendPath) int64 {
-	items, sigs := 1, 1
-	switch path.Kind {
-	case script.UnbondingPath:
-		items += len(o.CovenantKeys())
-		sigs += int(o.CovenantQuorum())
-	case script.SlashingPath:
-		items += len(o.CovenantKeys()) + len(o.FinalityProviderKeys())
-		sigs += int(o.CovenantQuorum()) + 1
-	}
-	return int64(wire.VarIntSerializeSize(uint64(items+2))) +
-		int64(sigs)*(1+schnorrSigLen) + int64(items-sigs) +
-		int64(wire.VarIntSerializeSize(uint64(len(path.Script)))+len(path.Script)) +
-		int64(wire.VarIntSerializeSize(uint64(len(path.ControlBlock)))+len(path.ControlBlock))
+	return leafWitnessWeight(path.Kind, len(o.CovenantKeys()), int(o.CovenantQuorum()), len(o.FinalityProviderKeys()),
+		len(path.Script), len(path.ControlBlock))
 }
 
 // spendVSize is the signed virtual size of a one-input spend of path.
@@ -68,7 +55,7 @@ func spendVSize(o *script.Output, path *script.SpendPath, outs []*wire.TxOut) in
 }
 
 type spendSpec struct {
-	kind     string
+	kind     TxKind
 	path     *script.SpendPath
 	from     *script.Output
 	value    int64
@@ -76,7 +63,7 @@ type spendSpec struct {
 	version  int32
 	sequence uint32
 	outs     []*wire.TxOut
-	roles    []string
+	roles    []OutputRole
 	origin   *KeyOrigin
 }
 
@@ -94,13 +81,13 @@ func spendOne(s spendSpec) (*Result, error) {
 	}
 	vs := spendVSize(s.from, s.path, s.outs)
 	desc := Description{
-		Kind: s.kind, Path: s.from.Kind.String() + " output, " + s.path.Kind.String() + " path",
+		Kind: s.kind.String(), Path: s.from.Kind.String() + " output, " + s.path.Kind.String() + " path",
 		Txid: pkt.UnsignedTx.TxHash().String(), InputValue: s.value, OutputValue: outSum, Fee: s.value - outSum,
 		VSize: vs, FeeRate: float64(s.value-outSum) / float64(vs),
 		Timelock: s.path.Timelock, Sequence: s.sequence, Version: s.version,
 	}
 	for i, o := range s.outs {
-		desc.Outputs = append(desc.Outputs, OutputDesc{Index: i, Role: s.roles[i], Value: o.Value, PkScript: hex.EncodeToString(o.PkScript)})
+		desc.Outputs = append(desc.Outputs, OutputDesc{Index: i, Role: s.roles[i].String(), Value: o.Value, PkScript: hex.EncodeToString(o.PkScript)})
 	}
 	if s.path.Timelock > 0 {
 		desc.Notes = append(desc.Notes, fmt.Sprintf("valid once the spent output is %d blocks deep", s.path.Timelock))

@@ -74,7 +74,7 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 		return nil, err
 	}
 	outs := []*wire.TxOut{staking.TxOut(req.Value)}
-	roles := []string{"staking"}
+	roles := []OutputRole{RoleStaking}
 	if req.PhaseOne {
 		if len(p.Tag()) == 0 {
 			return nil, fmt.Errorf("%w: phase-1 staking needs a tag in the params", params.ErrInvalidParams)
@@ -84,7 +84,7 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 			return nil, err
 		}
 		outs = append(outs, data.TxOut())
-		roles = append(roles, "op_return")
+		roles = append(roles, RoleOpReturn)
 	}
 	if k := txscript.GetScriptClass(req.ChangePkScript); k == txscript.NonStandardTy || k == txscript.NullDataTy {
 		return nil, fmt.Errorf("%w: change script %x is not a standard payment script", ErrInvalidOutput, req.ChangePkScript)
@@ -173,7 +173,7 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 	}
 	if change > 0 {
 		outs = append(outs, wire.NewTxOut(change, append([]byte(nil), req.ChangePkScript...)))
-		roles = append(roles, "change")
+		roles = append(roles, RoleChange)
 	}
 
 	ins := make([]*wire.OutPoint, len(chosen))
@@ -201,12 +201,12 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 	describeOutputFields(&pkt.Outputs[0], staking, d.StakerOrigin)
 
 	desc := Description{
-		Kind: "staking", Txid: pkt.UnsignedTx.TxHash().String(), InputValue: total,
+		Kind: TxStaking.String(), Txid: pkt.UnsignedTx.TxHash().String(), InputValue: total,
 		OutputValue: total - fee, Fee: fee, VSize: vs, FeeRate: float64(fee) / float64(vs),
 		Timelock: d.StakingTime, Sequence: inputSequence, Version: 2,
 	}
 	for i, o := range outs {
-		desc.Outputs = append(desc.Outputs, OutputDesc{Index: i, Role: roles[i], Value: o.Value, PkScript: hex.EncodeToString(o.PkScript)})
+		desc.Outputs = append(desc.Outputs, OutputDesc{Index: i, Role: roles[i].String(), Value: o.Value, PkScript: hex.EncodeToString(o.PkScript)})
 	}
 	if change == 0 && fee > req.FeeRate.Fee(vs) {
 		desc.Notes = append(desc.Notes, fmt.Sprintf("no change output: the %d sat left over would be dust, so it goes to the fee", fee-req.FeeRate.Fee(vs)))

@@ -49,8 +49,8 @@ func BuildUnbonding(d Delegation, staking Funding) (*Result, error) {
 	outs := []*wire.TxOut{ub.TxOut(value)}
 	path, _ := st.Path(script.UnbondingPath)
 	r, err := spendOne(spendSpec{
-		kind: "unbonding", path: path, from: st, value: in.Value, op: op, version: 2,
-		sequence: wire.MaxTxInSequenceNum, outs: outs, roles: []string{"unbonding"}, origin: d.StakerOrigin,
+		kind: TxUnbonding, path: path, from: st, value: in.Value, op: op, version: 2,
+		sequence: wire.MaxTxInSequenceNum, outs: outs, roles: []OutputRole{RoleUnbonding}, origin: d.StakerOrigin,
 	})
 	if err != nil {
 		return nil, err

@@ -69,8 +69,8 @@ func BuildWithdraw(req WithdrawRequest) (*Result, error) {
 		return nil, fmt.Errorf("%w: withdrawing %d sat at %v sat/vB leaves %d sat", params.ErrDustOutput, in.Value, req.FeeRate.SatPerVB(), value)
 	}
 	return spendOne(spendSpec{
-		kind: "withdraw", path: path, from: src, value: in.Value, op: op, version: 2,
+		kind: TxWithdraw, path: path, from: src, value: in.Value, op: op, version: 2,
 		sequence: uint32(path.Timelock), outs: []*wire.TxOut{wire.NewTxOut(value, append([]byte(nil), req.DestPkScript...))},
-		roles: []string{"withdraw"}, origin: d.StakerOrigin,
+		roles: []OutputRole{RoleWithdraw}, origin: d.StakerOrigin,
 	})
 }

@@ -456,19 +456,20 @@ func DropCovenantSignature(tx *wire.MsgTx, idx int) (*wire.MsgTx, error) {
 	if tx == nil || idx < 0 || idx >= len(tx.TxIn) {
 		return nil, fmt.Errorf("%w: no input %d", ErrInvalidArgument, idx)
 	}
-	w := tx.TxIn[idx].Witness
-	if len(w) < 3 {
-		return nil, fmt.Errorf("%w: input %d is not a script-path spend", ErrInvalidArgument, idx)
+	spend, err := script.ParseWitness(tx.TxIn[idx].Witness)
+	if err != nil {
+		return nil, fmt.Errorf("%w: input %d: %v", ErrInvalidArgument, idx, err)
 	}
-	leaf, err := script.ParseLeafScript(w[len(w)-2])
-	if err != nil || (leaf.Kind != script.UnbondingPath && leaf.Kind != script.SlashingPath) {
+	if spend.Leaf.Kind != script.UnbondingPath && spend.Leaf.Kind != script.SlashingPath {
 		return nil, fmt.Errorf("%w: input %d does not spend a covenant path", ErrInvalidArgument, idx)
 	}
-	cp := tx.Copy()
-	// Covenant slots come first in the witness (docs/spec.md §5).
-	for i := range leaf.Covenant {
-		if len(cp.TxIn[idx].Witness[i]) != 0 {
-			cp.TxIn[idx].Witness[i] = []byte{}
+	// The first covenant item of the witness is the largest key's slot
+	// (docs/spec.md §5): empty the first filled one in that order.
+	for i := len(spend.Covenant) - 1; i >= 0; i-- {
+		if spend.Covenant[i].Sig != nil {
+			spend.Covenant[i].Sig = nil
+			cp := tx.Copy()
+			cp.TxIn[idx].Witness = spend.Witness()
 			return cp, nil
 		}
 	}
@@ -720,21 +721,16 @@ func (s *Scenario) RecoverKeyFromChain(txid chainhash.Hash, presigned *btcpsbt.P
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
 	}
-	w := tx.TxIn[0].Witness
-	if len(w) < 3 {
-		return nil, fmt.Errorf("%w: slashing tx %s has no script-path witness", ErrScenario, txid)
-	}
-	leaf, err := script.ParseLeafScript(w[len(w)-2])
+	spend, err := script.ParseWitness(tx.TxIn[0].Witness)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
+		return nil, fmt.Errorf("%w: slashing tx %s: %w", ErrScenario, txid, err)
 	}
-	// Finality provider slots follow the covenant slots, descending by key.
-	nc, nf := len(leaf.Covenant), len(leaf.FinalityProviders)
 	var culprit script.XOnlyKey
 	found := false
-	for i := range nf {
-		if len(w[nc+i]) != 0 {
-			culprit, found = leaf.FinalityProviders[nf-1-i], true
+	for _, sl := range spend.FinalityProviders {
+		if sl.Sig != nil {
+			culprit, found = sl.Key, true
+			break
 		}
 	}
 	if !found {

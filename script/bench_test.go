@@ -136,6 +136,47 @@ func BenchmarkWitnessSlashing(b *testing.B) {
 	}
 }
 
+// BenchmarkParseWitnessSlashing parses the witness BenchmarkWitnessSlashing
+// assembles (3-of-5 covenant, one finality provider).
+func BenchmarkParseWitnessSlashing(b *testing.B) {
+	f := newFixture(b, rand.New(rand.NewSource(4)), 1, 5, 3)
+	out, _ := NewStakingOutput(f.parties(), 64000)
+	sig := make([]byte, 64)
+	sigs := Signatures{Staker: sig,
+		FinalityProviders: map[XOnlyKey][]byte{XOnly(f.fps[0].PubKey()): sig},
+		Covenant:          map[XOnlyKey][]byte{}}
+	for _, k := range f.cov[:3] {
+		sigs.Covenant[XOnly(k.PubKey())] = sig
+	}
+	w, err := out.Witness(SlashingPath, sigs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseWitness(w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRevealOutputSearch is the worst case of RevealOutput: a slashing
+// leaf of a staking output with staking time 65535, found only by trying
+// every time lock under both readings of the sibling hash.
+func BenchmarkRevealOutputSearch(b *testing.B) {
+	f := newFixture(b, rand.New(rand.NewSource(4)), 1, 5, 3)
+	out, _ := NewStakingOutput(f.parties(), 65535)
+	p, _ := out.Path(SlashingPath)
+	leaf, _ := ParseLeafScript(p.Script)
+	cb, _ := ParseControlBlock(p.ControlBlock)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := RevealOutput(leaf, cb, TimelockSearch{Exhaustive: true}); r.StakingTime != 65535 {
+			b.Fatalf("%+v", r)
+		}
+	}
+}
+
 // BenchmarkBtcecSchnorrVerify is the yardstick DESIGN.md's targets are
 // expressed against (158 us on the reference machine): reference staking
 // output 59 us = 0.37 verifies (target <= 0.19), reference block scan 2.2 ms

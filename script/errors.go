@@ -57,4 +57,16 @@ var (
 	// ErrInvalidTree: a tap tree that is empty, malformed, or refers to a
 	// leaf that does not exist.
 	ErrInvalidTree = errors.New("invalid tap tree")
+	// ErrMalformedWitness: a witness that is not laid out as a script-path
+	// spend of a staking leaf: too few items, or a number of signature
+	// items other than the leaf's slots.
+	ErrMalformedWitness = errors.New("malformed staking witness")
+	// ErrInvalidControlBlock: a BIP-341 control block of the wrong length,
+	// with a leaf version other than tapscript's, or whose internal key is
+	// not a curve point.
+	ErrInvalidControlBlock = errors.New("invalid control block")
+	// ErrWrongOutput: a leaf and control block that do not commit to the
+	// output they are checked against (another output's leaf, or a Merkle
+	// path or internal key that tweaks to another output key).
+	ErrWrongOutput = errors.New("leaf does not commit to the output")
 )

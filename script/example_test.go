@@ -85,3 +85,42 @@ func ExampleOutput_Witness() {
 	// item 5: 97 bytes
 	// wrong number of signatures: 1 covenant signatures, the script needs exactly 2
 }
+
+func ExampleParseWitness() {
+	staker, cov1, cov2, cov3 := key("staker"), key("cov1"), key("cov2"), key("cov3")
+	out, _ := script.NewStakingOutput(script.Parties{
+		Staker:            staker.PubKey(),
+		FinalityProviders: []*btcec.PublicKey{key("fp").PubKey()},
+		Covenant:          []*btcec.PublicKey{cov1.PubKey(), cov2.PubKey(), cov3.PubKey()},
+		CovenantQuorum:    2,
+	}, 144)
+	sig := func(b byte) []byte { s := make([]byte, 64); s[0] = b; return s }
+	w, _ := out.Witness(script.UnbondingPath, script.Signatures{
+		Staker: sig(1),
+		Covenant: map[script.XOnlyKey][]byte{
+			script.XOnly(cov1.PubKey()): sig(2),
+			script.XOnly(cov3.PubKey()): sig(3),
+		},
+	})
+
+	// Read the witness back: which leaf, and who signed.
+	s, err := out.ParseWitness(w)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("leaf:", s.Leaf.Kind, "quorum", s.Leaf.Quorum)
+	fmt.Println("staker signed:", s.Staker != nil)
+	for _, c := range []*btcec.PrivateKey{cov1, cov2, cov3} {
+		fmt.Println("covenant signed:", s.Signed(script.XOnly(c.PubKey())))
+	}
+	r := script.RevealOutput(s.Leaf, s.ControlBlock, script.TimelockSearch{Exhaustive: true})
+	fmt.Println("spends the", r.Kind, "output, staking time", r.StakingTime)
+	// Output:
+	// leaf: unbonding quorum 2
+	// staker signed: true
+	// covenant signed: true
+	// covenant signed: false
+	// covenant signed: true
+	// spends the staking output, staking time 144
+}

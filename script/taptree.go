@@ -261,42 +261,58 @@ type TaprootOutput struct {
 // for the internal key P (BIP-341 taproot_tweak_pubkey; without a tree the
 // tweak commits to x(P) alone).
 func NewTaprootOutput(internal XOnlyKey, tree *TapTree) (*TaprootOutput, error) {
+	var root *chainhash.Hash
+	if tree != nil {
+		root = &tree.root
+	}
+	o := &TaprootOutput{InternalKey: internal, Tree: tree}
+	var err error
+	o.Tweak, o.OutputKey, o.OddY, err = tweakKey(internal, root)
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// tweakKey is BIP-341's taproot_tweak_pubkey: the tweak
+// t = tagged_hash("TapTweak", x(P) || root) (x(P) alone when root is nil)
+// and the output key Q = P + t·G as its x coordinate and y parity.
+func tweakKey(internal XOnlyKey, root *chainhash.Hash) (tweak [32]byte, q XOnlyKey, oddY bool, err error) {
 	var pj secp256k1.JacobianPoint
 	if internal == NUMSKey {
 		pj = numsPoint
 	} else {
 		p, err := internal.PubKey()
 		if err != nil {
-			return nil, err
+			return tweak, q, false, err
 		}
 		p.AsJacobian(&pj)
 	}
-	o := &TaprootOutput{InternalKey: internal, Tree: tree}
 	// Step 1: t = int(tagged_hash("TapTweak", x(P) || root)), fail if >= n.
 	var buf [128]byte
 	copy(buf[0:], tagTweak[:])
 	copy(buf[32:], tagTweak[:])
 	copy(buf[64:], internal[:])
 	msg := buf[:96]
-	if tree != nil {
-		copy(buf[96:], tree.root[:])
+	if root != nil {
+		copy(buf[96:], root[:])
 		msg = buf[:128]
 	}
-	o.Tweak = sha256.Sum256(msg)
+	tweak = sha256.Sum256(msg)
 	var t secp256k1.ModNScalar
-	if overflow := t.SetBytes(&o.Tweak); overflow != 0 {
-		return nil, fmt.Errorf("%w: tweak exceeds the group order", ErrInvalidTree)
+	if overflow := t.SetBytes(&tweak); overflow != 0 {
+		return tweak, q, false, fmt.Errorf("%w: tweak exceeds the group order", ErrInvalidTree)
 	}
 	// Step 2: Q = P + t·G (P is the even-y lift of the x-only key).
-	var tg, q secp256k1.JacobianPoint
+	var tg, qj secp256k1.JacobianPoint
 	secp256k1.ScalarBaseMultNonConst(&t, &tg)
-	secp256k1.AddNonConst(&pj, &tg, &q)
-	if (q.X.IsZero() && q.Y.IsZero()) || q.Z.IsZero() {
-		return nil, fmt.Errorf("%w: tweaked key is the point at infinity", ErrInvalidTree)
+	secp256k1.AddNonConst(&pj, &tg, &qj)
+	if (qj.X.IsZero() && qj.Y.IsZero()) || qj.Z.IsZero() {
+		return tweak, q, false, fmt.Errorf("%w: tweaked key is the point at infinity", ErrInvalidTree)
 	}
 	// Step 3: x(Q) and the parity of y(Q).
-	o.OutputKey, o.OddY = affineXParity(&q)
-	return o, nil
+	q, oddY = affineXParity(&qj)
+	return tweak, q, oddY, nil
 }
 
 // fieldPrime is the secp256k1 field prime p.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,8 +60,9 @@ func fuzzSeeds(f *testing.F) (psbts, txs [][]byte) {
 	return psbts, txs
 }
 
-// FuzzInspect: inspect never panics on any PSBT or transaction that
-// decodes.
+// FuzzInspect: inspect's mapping of an analysis to JSON and text never
+// panics on any PSBT or transaction that decodes (psbt.FuzzAnalyze covers
+// the analysis itself).
 func FuzzInspect(f *testing.F) {
 	psbts, txs := fuzzSeeds(f)
 	for _, p := range psbts {
@@ -75,16 +77,22 @@ func FuzzInspect(f *testing.F) {
 			if tx.Deserialize(bytes.NewReader(b)) != nil {
 				return
 			}
-			inspectTx(tx, nil, &chaincfg.RegressionNetParams)
+			an, err := psbt.AnalyzeTx(tx, psbt.AnalyzeOptions{Net: &chaincfg.RegressionNetParams})
+			if err == nil {
+				inspectOf(an)
+				(&app{stdout: io.Discard, stderr: io.Discard}).printInspect(an)
+			}
 			return
 		}
 		p, err := psbt.Decode(b)
 		if err != nil {
 			return
 		}
-		inspectPSBT(p, nil, &chaincfg.RegressionNetParams)
-		estimateVSize(p)
-		psbtFee(p)
+		if an, err := psbt.Analyze(p, psbt.AnalyzeOptions{Net: &chaincfg.RegressionNetParams}); err == nil {
+			inspectOf(an)
+			psbtStatus(an)
+			(&app{stdout: io.Discard, stderr: io.Discard}).printInspect(an)
+		}
 	})
 }
 

@@ -272,8 +272,22 @@ func TestInspectSummarySequenceOfLeafInput(t *testing.T) {
 	fee := &wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: prev.TxHash(), Index: 1}, Sequence: wire.MaxTxInSequenceNum - 2}
 	p.UnsignedTx.TxIn = append([]*wire.TxIn{fee}, p.UnsignedTx.TxIn...)
 	p.Inputs = append([]btcpsbt.PInput{{WitnessUtxo: prev.TxOut[1]}}, p.Inputs...)
-	j := inspectPSBT(p, w.params, &chaincfg.RegressionNetParams)
+	an, err := psbt.Analyze(p, psbt.AnalyzeOptions{Params: w.params, Net: &chaincfg.RegressionNetParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := inspectOf(an)
 	if j.Kind != "withdraw" || !strings.Contains(j.Summary, "(nSequence 144)") {
 		t.Errorf("kind %s, summary %q: want the timelock input's nSequence 144", j.Kind, j.Summary)
 	}
+}
+
+func countSigned(ks []keySig) int {
+	n := 0
+	for _, k := range ks {
+		if k.Signed {
+			n++
+		}
+	}
+	return n
 }

@@ -117,11 +117,11 @@ func (n *nodeConn) unspent(ctx context.Context, op wire.OutPoint) (bool, error) 
 // spentVia names the leaf a spending input revealed.
 func spentVia(tx *wire.MsgTx, op wire.OutPoint) script.PathKind {
 	for _, in := range tx.TxIn {
-		if in.PreviousOutPoint != op || len(in.Witness) < 3 {
+		if in.PreviousOutPoint != op {
 			continue
 		}
-		if l, err := script.ParseLeafScript(in.Witness[len(in.Witness)-2]); err == nil {
-			return l.Kind
+		if s, err := script.ParseWitness(in.Witness); err == nil {
+			return s.Leaf.Kind
 		}
 	}
 	return 0

@@ -162,8 +162,8 @@ func finalizeFiles(t *testing.T, files ...string) (*wire.MsgTx, finalJSON) {
 	}
 	j := mustJSON[finalJSON](t, mustRun(t, args...))
 	tx := decodeTx(t, j.Tx)
-	if tx.TxHash().String() != j.Txid || txVSize(tx) != j.VSize {
-		t.Fatalf("finalize: txid %s / %s, vsize %d / %d", tx.TxHash(), j.Txid, txVSize(tx), j.VSize)
+	if tx.TxHash().String() != j.Txid || psbt.VSize(tx) != j.VSize {
+		t.Fatalf("finalize: txid %s / %s, vsize %d / %d", tx.TxHash(), j.Txid, psbt.VSize(tx), j.VSize)
 	}
 	return tx, j
 }

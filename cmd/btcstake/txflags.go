@@ -441,108 +441,6 @@ func txHex(tx *wire.MsgTx) string {
 	return hex.EncodeToString(b.Bytes())
 }
 
-// psbtFee is the fee of a PSBT: spent values (from witness_utxo or
-// non_witness_utxo) less the outputs; ok is false if a value is unknown.
-func psbtFee(p *btcpsbt.Packet) (fee, in int64, ok bool) {
-	for i, txin := range p.UnsignedTx.TxIn {
-		out := spentOutput(p, i, txin)
-		if out == nil {
-			return 0, 0, false
-		}
-		in += out.Value
-	}
-	var outSum int64
-	for _, o := range p.UnsignedTx.TxOut {
-		outSum += o.Value
-	}
-	return in - outSum, in, true
-}
-
-// spentOutput is the output input i spends, as recorded in the PSBT: from
-// non_witness_utxo when it is the spent transaction (its txid proves the
-// value; a witness_utxo may misstate a legacy input's value), else from
-// witness_utxo.
-func spentOutput(p *btcpsbt.Packet, i int, txin *wire.TxIn) *wire.TxOut {
-	pi := &p.Inputs[i]
-	if pi.NonWitnessUtxo != nil && pi.NonWitnessUtxo.TxHash() == txin.PreviousOutPoint.Hash &&
-		int(txin.PreviousOutPoint.Index) < len(pi.NonWitnessUtxo.TxOut) {
-		return pi.NonWitnessUtxo.TxOut[txin.PreviousOutPoint.Index]
-	}
-	return pi.WitnessUtxo
-}
-
-// estimateVSize is the virtual size the PSBT's transaction will have once
-// signed: script-path inputs of ours with exactly the signatures their leaf
-// takes, funding inputs with this toolkit's signature sizes (71-byte ECDSA,
-// 64-byte Schnorr). ok is false for an input of unknown type.
-func estimateVSize(p *btcpsbt.Packet) (int64, bool) {
-	var nonWitness, witness int64
-	anyWitness, legacyIns := false, 0
-	const outpointSeq = 36 + 4
-	for i, txin := range p.UnsignedTx.TxIn {
-		pi := &p.Inputs[i]
-		if len(pi.TaprootLeafScript) == 1 {
-			ls := pi.TaprootLeafScript[0]
-			leaf, err := script.ParseLeafScript(ls.Script)
-			if err != nil {
-				return 0, false
-			}
-			items, sigs := 1, 1
-			switch leaf.Kind {
-			case script.UnbondingPath:
-				items += len(leaf.Covenant)
-				sigs += int(leaf.Quorum)
-			case script.SlashingPath:
-				items += len(leaf.Covenant) + len(leaf.FinalityProviders)
-				sigs += int(leaf.Quorum) + 1
-			}
-			nonWitness += 4 * (outpointSeq + 1)
-			witness += int64(wire.VarIntSerializeSize(uint64(items+2))) + int64(sigs)*65 + int64(items-sigs) +
-				int64(wire.VarIntSerializeSize(uint64(len(ls.Script)))+len(ls.Script)) +
-				int64(wire.VarIntSerializeSize(uint64(len(ls.ControlBlock)))+len(ls.ControlBlock))
-			anyWitness = true
-			continue
-		}
-		out := spentOutput(p, i, txin)
-		if out == nil {
-			return 0, false
-		}
-		switch txscript.GetScriptClass(out.PkScript) {
-		case txscript.WitnessV0PubKeyHashTy:
-			nonWitness += 4 * (outpointSeq + 1)
-			witness += 1 + 1 + 71 + 1 + 33
-			anyWitness = true
-		case txscript.WitnessV1TaprootTy:
-			nonWitness += 4 * (outpointSeq + 1)
-			witness += 1 + 1 + 64
-			anyWitness = true
-		case txscript.PubKeyHashTy:
-			nonWitness += 4 * (outpointSeq + 1 + 1 + 71 + 1 + 33)
-			legacyIns++
-		case txscript.ScriptHashTy:
-			nonWitness += 4 * (outpointSeq + 1 + 1 + 22)
-			witness += 1 + 1 + 71 + 1 + 33
-			anyWitness = true
-		default:
-			return 0, false
-		}
-	}
-	for _, o := range p.UnsignedTx.TxOut {
-		nonWitness += 4 * int64(8+wire.VarIntSerializeSize(uint64(len(o.PkScript)))+len(o.PkScript))
-	}
-	w := nonWitness + witness + 4*int64(4+4+wire.VarIntSerializeSize(uint64(len(p.UnsignedTx.TxIn)))+
-		wire.VarIntSerializeSize(uint64(len(p.UnsignedTx.TxOut))))
-	if anyWitness {
-		w += 2 + int64(legacyIns)
-	}
-	return (w + 3) / 4, true
-}
-
-// txVSize is the virtual size of a complete transaction.
-func txVSize(tx *wire.MsgTx) int64 {
-	return int64(tx.SerializeSizeStripped()*3+tx.SerializeSize()+3) / 4
-}
-
 // psbtJSON is what every command producing a PSBT prints with --json.
 type psbtJSON struct {
 	PSBT        string            `json:"psbt"`
@@ -573,21 +471,23 @@ func (a *app) emitPSBT(p *btcpsbt.Packet, desc *psbt.Description, signed []signe
 	if err != nil {
 		return err
 	}
+	an, err := psbt.Analyze(p, psbt.AnalyzeOptions{})
+	if err != nil {
+		return err
+	}
 	j := psbtJSON{PSBT: b64, UnsignedTx: txHex(p.UnsignedTx), Txid: p.UnsignedTx.TxHash().String(),
-		Description: desc, Signed: signed, OutFile: out, TxidFinal: txidFinal(p)}
+		Description: desc, Signed: signed, OutFile: out, TxidFinal: an.TxidFinal}
 	if desc != nil {
 		j.Fee, j.VSize, j.FeeRate = desc.Fee, desc.VSize, desc.FeeRate
 	} else {
-		if fee, _, ok := psbtFee(p); ok {
-			j.Fee = fee
+		if an.InputValueKnown {
+			j.Fee = an.Fee
 		}
-		if vs, ok := estimateVSize(p); ok {
-			j.VSize = vs
-			j.FeeRate = float64(j.Fee) / float64(vs)
+		j.VSize = an.VSize
+		if an.VSize > 0 {
+			j.FeeRate = float64(j.Fee) / float64(an.VSize)
 		}
-	}
-	if desc == nil {
-		st := psbtStatus(p)
+		st := psbtStatus(an)
 		j.Status = &st
 	}
 	if out != "" {
@@ -652,20 +552,4 @@ func (a *app) printDescription(d *psbt.Description) {
 	for _, n := range d.Notes {
 		a.printf("  note: %s\n", n)
 	}
-}
-
-// txidFinal reports whether signing leaves the txid unchanged: every input
-// spends a segwit output (its signature goes to the witness).
-func txidFinal(p *btcpsbt.Packet) bool {
-	for i, txin := range p.UnsignedTx.TxIn {
-		out := spentOutput(p, i, txin)
-		if out == nil {
-			return false
-		}
-		switch txscript.GetScriptClass(out.PkScript) {
-		case txscript.PubKeyHashTy, txscript.ScriptHashTy, txscript.PubKeyTy, txscript.MultiSigTy, txscript.NonStandardTy:
-			return false
-		}
-	}
-	return true
 }

@@ -298,8 +298,8 @@ type finalJSON struct {
 }
 
 func (a *app) emitFinal(tx *wire.MsgTx, p *btcpsbt.Packet, out, what string) error {
-	j := finalJSON{Tx: txHex(tx), Txid: tx.TxHash().String(), Wtxid: tx.WitnessHash().String(), VSize: txVSize(tx), OutFile: out}
-	if fee, _, ok := psbtFee(p); ok {
+	j := finalJSON{Tx: txHex(tx), Txid: tx.TxHash().String(), Wtxid: tx.WitnessHash().String(), VSize: psbt.VSize(tx), OutFile: out}
+	if fee, err := psbt.Fee(p); err == nil {
 		j.Fee = fee
 	}
 	if out != "" {
