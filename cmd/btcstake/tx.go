@@ -36,7 +36,7 @@ func newStakeCmd(a *app) *cobra.Command {
 	var phase1 bool
 	cmd := &cobra.Command{
 		Use:   "stake",
-		Short: "Build the staking transaction (PSBT) from your coins",
+		Short: "Build the staking transaction (PSBT) from your coins; 'stake parse' recognises one",
 		Long: `Builds the staking transaction as a PSBT: it locks --amount satoshis in the
 delegation's staking output, funded from the given --utxo coins (P2WPKH, P2TR
 key path, P2PKH, P2SH-P2WPKH). Coins are selected deterministically (largest
@@ -51,7 +51,9 @@ A P2PKH coin needs the transaction that created it: pass it with --prev-tx.
 With --phase1 the transaction also carries the phase-1 OP_RETURN (the params
 need a tag, and there must be exactly one finality provider).
 
-Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
+Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".
+"btcstake stake parse" goes the other way: it recognises a phase-1 staking
+transaction and prints what it commits to.`,
 		Example: `  btcstake stake ` + exDelegation + ` \
     --amount 100000 --fee-rate 2 \
     --utxo 8d1c1f39b6ed3c1fe5ef1c48cde5a5de9c9a4d0e8e7b0f1d2c3b4a5968778695:0:250000:0014751e76e8199196d454941c45d1b3a323f1433bd6 \
@@ -104,6 +106,7 @@ Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
 			return a.emitPSBT(res.Packet, &res.Description, nil, out)
 		},
 	}
+	cmd.AddCommand(newParseStakingTxCmd(a))
 	df.add(cmd)
 	f := cmd.Flags()
 	f.Int64Var(&amount, "amount", 0, "satoshis to lock in the staking output")
@@ -182,9 +185,9 @@ output (--from staking) or of the unbonding output (--from unbonding), found in
 minimum slashing fee, to the slashing change output.
 
 The staker pre-signs it ("btcstake sign"), covenant members add adaptor
-signatures ("btcstake adaptor-sign-slashing"); if a finality provider
+signatures ("btcstake adaptor sign-slashing"); if a finality provider
 double-signs, anyone holding its extracted key completes it
-("btcstake complete-slashing").`,
+("btcstake adaptor complete-slashing").`,
 		Example: `  # pre-sign slashing of the staking output (staking.hex: the finalised staking tx)
   btcstake slash ` + exDelegation + ` \
     --from staking --funding-tx "$(cat staking.hex)" --out slash.psbt
@@ -225,7 +228,7 @@ double-signs, anyone holding its extracted key completes it
 		},
 	}
 	df.add(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "the output to slash: staking or unbonding")
+	addFromFlag(cmd, &from, "the output to slash: staking or unbonding", script.StakingOutputKind, script.UnbondingOutputKind)
 	cmd.Flags().StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output (staking or unbonding tx), hex")
 	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("from")
@@ -300,7 +303,8 @@ transaction is valid once the spent output is that many blocks deep.`,
 	}
 	df.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "the output to withdraw: staking, unbonding or slashing (the slashing change output)")
+	addFromFlag(cmd, &from, "the output to withdraw: staking, unbonding or slashing (the slashing change output)",
+		script.StakingOutputKind, script.UnbondingOutputKind, script.SlashingChangeOutputKind)
 	f.StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output, hex")
 	f.StringVar(&to, "to", "", "destination address (of --network)")
 	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
