@@ -18,7 +18,7 @@ func init() { register(newVersionCmd) }
 // them empty.
 type versionJSON struct {
 	Module     string `json:"module"`
-	Version    string `json:"version"` // module version: "v1.2.3", or "(devel)" for a build from a checkout
+	Version    string `json:"version"` // module version: "v1.2.3"; from a checkout a pseudo-version ("+dirty" if modified) or "(devel)"
 	Commit     string `json:"commit,omitempty"`
 	CommitTime string `json:"commit_time,omitempty"`
 	Modified   bool   `json:"modified"` // the checkout had uncommitted changes
@@ -54,8 +54,8 @@ func buildVersion(bi *debug.BuildInfo, ok bool) versionJSON {
 }
 
 // String is the one-line text form: "btcstake v1.2.3", or for a build
-// from a checkout "btcstake (devel) commit 1a2b3c4d5e6f (modified),
-// 2026-01-02T03:04:05Z", then the Go version.
+// from a checkout "btcstake v0.0.0-20260102030405-1a2b3c4d5e6f+dirty commit
+// 1a2b3c4d5e6f (modified), 2026-01-02T03:04:05Z", then the Go version.
 func (v versionJSON) String() string {
 	var b strings.Builder
 	b.WriteString("btcstake " + v.Version)
@@ -87,12 +87,13 @@ func newVersionCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version and commit of this build",
-		Long: `Prints the module version ("(devel)" for a build from a checkout), the
-commit it was built from and whether the checkout had uncommitted changes
-(as the go command stamps them), and the Go version. "btcstake --version"
-prints the same.`,
+		Long: `Prints the module version (a release tag; for a build from a checkout the
+pseudo-version the go command derives from the commit, with +dirty when the
+checkout had changes, or "(devel)" when it could not tell), the commit and
+whether the checkout was modified (as the go command stamps them), and the
+Go version. "btcstake --version" prints the same.`,
 		Example: `  btcstake version
-  btcstake (devel) commit 1a2b3c4d5e6f, 2026-01-02T03:04:05Z, built with go1.26.8
+  btcstake v0.0.0-20260102030405-1a2b3c4d5e6f commit 1a2b3c4d5e6f, 2026-01-02T03:04:05Z, built with go1.26.8
   btcstake version --json | jq -r .commit`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return a.printVersion() },
