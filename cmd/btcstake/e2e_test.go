@@ -22,6 +22,7 @@ type e2e struct {
 	dir  string
 	conn []string // --rpc-* flags of the node
 	pass string   // passphrase file of every keystore
+	sent int      // transactions broadcast so far
 }
 
 // cmd runs one command and returns its exit code and output.
@@ -76,12 +77,29 @@ func (e *e2e) mine(n int) int64 {
 
 // sendAndConfirm broadcasts a final transaction, mines a block and waits
 // for its confirmation, all through the commands.
+//
+// The transaction goes to --tx in turn as the hex, a file and standard
+// input.
 func (e *e2e) sendAndConfirm(txHexStr, txid string) {
 	e.t.Helper()
+	arg := txHexStr
+	switch e.sent % 3 {
+	case 1:
+		arg = e.path(txid + ".hex")
+		if err := os.WriteFile(arg, []byte(txHexStr+"\n"), 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+	case 2:
+		arg = "-"
+		saved := stdinSource
+		stdinSource = strings.NewReader(txHexStr + "\n")
+		defer func() { stdinSource = saved }()
+	}
+	e.sent++
 	b := e2eJSON[struct {
 		Txid     string `json:"txid"`
 		Accepted bool   `json:"accepted"`
-	}](e, e.node("broadcast", "--json", "--tx", txHexStr))
+	}](e, e.node("broadcast", "--json", "--tx", arg))
 	if !b.Accepted || b.Txid != txid {
 		e.t.Fatalf("broadcast: %+v, want txid %s", b, txid)
 	}

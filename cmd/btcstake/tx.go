@@ -137,7 +137,7 @@ fee. The staker and a quorum of covenant members sign it (in any order, in
 separate invocations of "btcstake sign"); then "btcstake finalize".`,
 		Example: `  # staking.hex from "btcstake finalize --psbt stake.psbt --out staking.hex"
   btcstake unbond ` + exDelegation + ` \
-    --staking-tx "$(cat staking.hex)" --out unbond.psbt`,
+    --staking-tx staking.hex --out unbond.psbt     # a file, @file, - (stdin) or the hex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := df.delegation()
@@ -190,12 +190,12 @@ double-signs, anyone holding its extracted key completes it
 ("btcstake adaptor complete-slashing").`,
 		Example: `  # pre-sign slashing of the staking output (staking.hex: the finalised staking tx)
   btcstake slash ` + exDelegation + ` \
-    --from staking --funding-tx "$(cat staking.hex)" --out slash.psbt
+    --from staking --funding-tx staking.hex --out slash.psbt
   btcstake sign --psbt slash.psbt --key staker.key --out slash.psbt
 
   # and of the unbonding output
   btcstake slash ` + exDelegation + ` \
-    --from unbonding --funding-tx "$(cat unbonding.hex)" --out slash-unbonding.psbt`,
+    --from unbonding --funding-tx unbonding.hex --out slash-unbonding.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			kind, err := parseFromKind(from, script.StakingOutputKind, script.UnbondingOutputKind)
@@ -253,7 +253,7 @@ signs ("btcstake sign"); the input's nSequence carries the time lock, so the
 transaction is valid once the spent output is that many blocks deep.`,
 		Example: `  # after the unbonding time: unbonding.hex from "btcstake finalize --psbt unbond.psbt --out unbonding.hex"
   btcstake withdraw ` + exDelegation + ` \
-    --from unbonding --funding-tx "$(cat unbonding.hex)" \
+    --from unbonding --funding-tx unbonding.hex \
     --to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --fee-rate 2 --out withdraw.psbt
   btcstake sign --psbt withdraw.psbt --key staker.key --out withdraw.psbt
   btcstake finalize --psbt withdraw.psbt --json`,
