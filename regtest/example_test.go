@@ -54,3 +54,14 @@ func ExampleClassifyReject() {
 	// immature coinbase spend
 	// transaction rejected
 }
+
+// A coinbase built by the harness is a function of its arguments alone:
+// the block at height 111 paying 0.01 BTC to this script holds this txid
+// in every run (Node.MineCoinbase mines it).
+func ExampleCoinbaseTx() {
+	pkScript := append([]byte{0x00, 0x14}, make([]byte, 20)...) // P2WPKH of the zero hash
+	a, _ := regtest.CoinbaseTx(111, []byte("example"), pkScript, 1_000_000)
+	b, _ := regtest.CoinbaseTx(111, []byte("example"), pkScript, 1_000_000)
+	fmt.Println(a.TxHash() == b.TxHash(), len(a.TxIn[0].SignatureScript), a.TxOut[0].Value)
+	// Output: true 10 1000000
+}

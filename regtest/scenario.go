@@ -54,6 +54,17 @@ type ScenarioConfig struct {
 	// ChainID is the EOTS chain id the finality providers derive their
 	// randomness for (default "btcstake-regtest").
 	ChainID []byte
+	// RepeatableFunding makes Stake fund the staker's wallet from
+	// coinbases of blocks the harness builds itself (Node.MineCoinbase)
+	// instead of a payment from the node's coins, and wait the 100 blocks
+	// until they mature. The node's own coinbases carry a random key and
+	// (btcd) a random extra nonce, so a payment from them gets a new txid
+	// every run, and with it the staking transaction and everything that
+	// spends it. The harness's coinbases depend only on the height, the
+	// seed's wallet key and the value: run on a fresh node with the same
+	// seed and the same steps, every transaction of the scenario repeats
+	// its txid (block hashes still differ: block times do).
+	RepeatableFunding bool
 }
 
 // Scenario is a cast of parties with their keys, the protocol params they
@@ -85,7 +96,8 @@ type Scenario struct {
 	StakingTime uint16
 	ChainID     []byte
 
-	rng *rand.Rand
+	rng        *rand.Rand
+	repeatable bool
 }
 
 // NewScenario generates the parties from cfg.Seed and validates the params.
@@ -118,7 +130,8 @@ func NewScenario(n *Node, cfg ScenarioConfig) (*Scenario, error) {
 		return nil, fmt.Errorf("%w: negative party count", ErrInvalidArgument)
 	}
 	rng := rand.New(rand.NewSource(cfg.Seed))
-	s := &Scenario{Node: n, Seed: cfg.Seed, StakingTime: cfg.StakingTime, ChainID: cfg.ChainID, rng: rng}
+	s := &Scenario{Node: n, Seed: cfg.Seed, StakingTime: cfg.StakingTime, ChainID: cfg.ChainID, rng: rng,
+		repeatable: cfg.RepeatableFunding}
 	s.Staker = s.newKey()
 	s.Wallet = s.newKey()
 	s.SlashingKey = s.newKey()
@@ -286,7 +299,7 @@ func (s *Scenario) delegation(fps []int) (psbt.Delegation, error) {
 	return d, nil
 }
 
-// Stake funds the staker's wallet from the node's coins, builds, signs and
+// Stake funds the staker's wallet (from the node's coins, or see RepeatableFunding), builds, signs and
 // broadcasts the staking transaction and mines it. It then has the staker
 // and a quorum of the covenant pre-sign the slashing transaction of the
 // staking output (Stake.Slashing), as a delegation is accepted.
@@ -300,18 +313,18 @@ func (s *Scenario) Stake(opts StakeOptions) (*Stake, error) {
 	}
 	wallet := s.WalletPkScript()
 	fundValue := opts.Value + 20_000
-	op, fundTx, err := s.Node.Fund(wallet, fundValue)
+	utxos, err := s.fundStaker(fundValue)
 	if err != nil {
-		return nil, fmt.Errorf("%w: funding the staker: %w", ErrScenario, err)
+		return nil, err
 	}
 	res, err := psbt.BuildStaking(psbt.StakingRequest{
 		Delegation: d, Value: opts.Value, FeeRate: scenarioFeeRate, ChangePkScript: wallet, PhaseOne: opts.PhaseOne,
-		UTXOs: []psbt.UTXO{{OutPoint: op, Value: fundValue, PkScript: wallet, PrevTx: fundTx}},
+		UTXOs: utxos,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the staking tx: %w", ErrScenario, err)
 	}
-	if n, err := psbt.SignFundingInputs(res.Packet, s.Wallet); err != nil || n != 1 {
+	if n, err := psbt.SignFundingInputs(res.Packet, s.Wallet); err != nil || n != len(res.Packet.Inputs) {
 		return nil, fmt.Errorf("%w: signing the staking tx (%d inputs signed): %w", ErrScenario, n, err)
 	}
 	tx, err := psbt.Finalize(res.Packet)
@@ -327,7 +340,7 @@ func (s *Scenario) Stake(opts StakeOptions) (*Stake, error) {
 		return nil, err
 	}
 	st := &Stake{Delegation: d, Tx: tx, Txid: txid, OutputIndex: idx, Value: opts.Value, Height: height,
-		FundingTxid: op.Hash, Description: res.Description, PhaseOne: opts.PhaseOne}
+		FundingTxid: utxos[0].OutPoint.Hash, Description: res.Description, PhaseOne: opts.PhaseOne}
 	if st.Slashing, err = s.presignSlashing(d, script.StakingOutputKind, st.Funding()); err != nil {
 		return nil, err
 	}
@@ -339,6 +352,39 @@ func (s *Scenario) Stake(opts StakeOptions) (*Stake, error) {
 		st.Early = s.attempt("withdraw the stake one block after staking", w)
 	}
 	return st, nil
+}
+
+// fundStaker pays value to the staker's wallet and returns the coins:
+// one payment from the node's coins, or, with RepeatableFunding, matured
+// coinbases of the harness's own blocks (as many as the block reward
+// needs).
+func (s *Scenario) fundStaker(value int64) ([]psbt.UTXO, error) {
+	wallet := s.WalletPkScript()
+	if !s.repeatable {
+		op, fundTx, err := s.Node.Fund(wallet, value)
+		if err != nil {
+			return nil, fmt.Errorf("%w: funding the staker: %w", ErrScenario, err)
+		}
+		return []psbt.UTXO{{OutPoint: op, Value: value, PkScript: wallet, PrevTx: fundTx}}, nil
+	}
+	var utxos []psbt.UTXO
+	for left := value; left > 0; {
+		tip, err := s.Node.Height()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrScenario, err)
+		}
+		v := min(left, s.Node.subsidy(tip+1))
+		cb, _, err := s.Node.MineCoinbase(wallet, v, []byte("btcstake repeatable funding"))
+		if err != nil {
+			return nil, fmt.Errorf("%w: funding the staker: %w", ErrScenario, err)
+		}
+		utxos = append(utxos, psbt.UTXO{OutPoint: wire.OutPoint{Hash: cb.TxHash()}, Value: v, PkScript: wallet, PrevTx: cb})
+		left -= v
+	}
+	if _, err := s.Node.Mine(int(s.Node.Params().CoinbaseMaturity)); err != nil {
+		return nil, fmt.Errorf("%w: maturing the staker's coinbases: %w", ErrScenario, err)
+	}
+	return utxos, nil
 }
 
 // confirm broadcasts tx, mines one block and checks tx is in it.

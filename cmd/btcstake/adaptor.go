@@ -14,16 +14,24 @@ func init() { register(newAdaptorCmd) }
 func newAdaptorCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "adaptor",
-		Short: "Schnorr adaptor signatures: sign, verify, decrypt, extract",
+		Short: "Schnorr adaptor signatures: sign, verify, decrypt, extract; on slashing PSBTs",
 		Long: `Covenant members sign slashing transactions with Schnorr adaptor signatures
 encrypted under a finality provider's public key (docs/spec.md §6).
 Adaptor signatures are 65 bytes (R0 || s0); the legacy 66-byte form is
-accepted as input. Message hashes are 32-byte tapscript sighashes.`,
+accepted as input. Message hashes are 32-byte tapscript sighashes.
+
+sign, verify, decrypt and extract work on one message hash; sign-slashing
+(a covenant member signs a slashing PSBT) and complete-slashing (anyone
+holding a finality provider's leaked key completes it) do the same on PSBTs.`,
 		Example: `  btcstake adaptor sign --sk <hex> --enc-key <fp pk hex> --msg-hash <hex>
-  btcstake adaptor verify --pk <hex> --enc-key <hex> --msg-hash <hex> --sig <hex>`,
+  btcstake adaptor verify --pk <hex> --enc-key <hex> --msg-hash <hex> --sig <hex>
+  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt \
+    --params params/regtest-example.json --fp-pk <hex> --staking-time 144
+  btcstake adaptor complete-slashing --psbt slash.psbt --fp-sk-file fp.key --json`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newAdaptorSignCmd(a), newAdaptorVerifyCmd(a), newAdaptorDecryptCmd(a), newAdaptorExtractCmd(a))
+	cmd.AddCommand(newAdaptorSignCmd(a), newAdaptorVerifyCmd(a), newAdaptorDecryptCmd(a), newAdaptorExtractCmd(a),
+		newAdaptorSignSlashingCmd(a), newCompleteSlashingCmd(a))
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
@@ -45,22 +46,38 @@ var commandCtors []func(*app) *cobra.Command
 func register(ctor func(*app) *cobra.Command) { commandCtors = append(commandCtors, ctor) }
 
 func newRootCmd(a *app) *cobra.Command {
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "btcstake",
 		Short: "Babylon-style Bitcoin staking: scripts, EOTS, PSBTs and a regtest harness",
 		Long: `btcstake builds the taproot outputs of Babylon-style Bitcoin staking, explains
 their spend paths, and (in its other commands) signs, inspects and broadcasts
-every transaction of the staking lifecycle.`,
+every transaction of the staking lifecycle.
+
+Commands are one word for a step of the lifecycle (stake, unbond, slash,
+withdraw, sign, finalize, inspect, broadcast, wait, status), or a noun then a
+verb for a family of operations (key keygen, eots sign, adaptor sign-slashing,
+regtest start, stake parse). A flag taking a transaction or a PSBT also takes
+a file, @FILE, or - for standard input. With --json, results and errors are
+JSON (errors as one object on stderr); exit code 2 means a bad command line,
+1 a failed operation (docs/cli.md).`,
 		Example: `  btcstake script --staker-pk <hex> --fp-pk <hex> --covenant-pk <hex> \
       --covenant-quorum 1 --staking-time 144 --unbonding-time 101`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// Without a command: the version with --version, else the help.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				return a.printVersion()
+			}
+			return cmd.Help()
+		},
 	}
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version and commit of this build (as the version command)")
 	root.PersistentFlags().StringVar(&a.network, "network", "regtest", "bitcoin network: regtest|signet|testnet|mainnet")
-	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
-	_ = root.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"regtest", "signet", "testnet", "mainnet"}, cobra.ShellCompDirectiveNoFileComp
-	})
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON (errors too, as a JSON object on stderr)")
+	completeValues(root, "network", "regtest", "signet", "testnet", "mainnet")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	// Every command validates --network, whether or not it uses it, so a
 	// typo never passes silently.
@@ -71,21 +88,23 @@ every transaction of the staking lifecycle.`,
 	for _, ctor := range commandCtors {
 		root.AddCommand(ctor(a))
 	}
+	describeInputFlags(root)
 	return root
 }
 
 // run executes the command line and returns the process exit code. Errors
-// are printed as one line on stderr; nothing panics out of here.
+// are printed as one line on stderr (a JSON object with --json); nothing
+// panics out of here.
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	a := &app{stdout: stdout, stderr: stderr}
+	stdinUsedBy = ""
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "btcstake: error: internal error: %v\n", r)
-			code = exitError
+			code = a.reportError(args, fmt.Sprintf("internal error: %v", r), exitError)
 		}
 	}()
 	cmd, err := root.ExecuteC()
@@ -99,11 +118,49 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		if cmd != nil {
 			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 		}
-		fmt.Fprintf(stderr, "btcstake: error: %s\n", msg)
-		return exitUsage
+		return a.reportError(args, msg, exitUsage)
 	}
-	fmt.Fprintf(stderr, "btcstake: error: %s\n", msg)
-	return exitError
+	return a.reportError(args, msg, exitError)
+}
+
+// errorJSON is an error under --json: one object on one line on stderr.
+type errorJSON struct {
+	Error    string `json:"error"`
+	Kind     string `json:"kind"` // "usage" (exit code 2) or "failure" (exit code 1)
+	ExitCode int    `json:"exit_code"`
+}
+
+// reportError prints msg on stderr, as JSON when the command line asked for
+// JSON (even if the error came before --json was parsed), and returns code.
+func (a *app) reportError(args []string, msg string, code int) int {
+	if a.json || jsonRequested(args) {
+		kind := "failure"
+		if code == exitUsage {
+			kind = "usage"
+		}
+		b, _ := json.Marshal(errorJSON{Error: msg, Kind: kind, ExitCode: code})
+		fmt.Fprintf(a.stderr, "%s\n", b)
+		return code
+	}
+	fmt.Fprintf(a.stderr, "btcstake: error: %s\n", msg)
+	return code
+}
+
+// jsonRequested reports whether args hold --json (or --json=true) before a
+// "--" terminator: an error in parsing an earlier flag leaves a.json unset.
+func jsonRequested(args []string) bool {
+	on := false
+	for _, s := range args {
+		switch {
+		case s == "--":
+			return on
+		case s == "--json":
+			on = true
+		case strings.HasPrefix(s, "--json="):
+			on, _ = strconv.ParseBool(strings.TrimPrefix(s, "--json="))
+		}
+	}
+	return on
 }
 
 // isCobraUsage recognises the errors cobra itself raises for a bad command
@@ -116,6 +173,29 @@ func isCobraUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+// deprecatedAlias returns the constructor of a hidden top-level command
+// named old that does what ctor's command does under its current name now
+// (for example "adaptor sign-slashing"): scripts written for an earlier
+// spelling keep working, with a note on stderr (none under --json, whose
+// stderr is for a JSON error only).
+func deprecatedAlias(old, now string, ctor func(*app) *cobra.Command) func(*app) *cobra.Command {
+	return func(a *app) *cobra.Command {
+		c := ctor(a)
+		c.Use = old + strings.TrimPrefix(c.Use, c.Name())
+		c.Hidden = true
+		c.Short = fmt.Sprintf("Deprecated spelling of 'btcstake %s'", now)
+		c.Long = fmt.Sprintf("Deprecated: use 'btcstake %s', which takes the same flags.\n\n%s", now, c.Long)
+		run := c.RunE
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if !a.json {
+				fmt.Fprintf(a.stderr, "btcstake: note: '%s' is deprecated; use 'btcstake %s'\n", old, now)
+			}
+			return run(cmd, args)
+		}
+		return c
+	}
 }
 
 // params returns the chain parameters of --network.

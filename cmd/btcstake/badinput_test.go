@@ -56,7 +56,7 @@ func closedPort(t *testing.T) string {
 }
 
 // TestCommandsBadInput is the cross-command table of malformed input
-// (eots, adaptor, keys and keystores, parse-staking-tx, node commands,
+// (eots, adaptor, keys and keystores, stake parse, node commands,
 // regtest, and the transaction commands' remaining corners): each case
 // exits with the documented code (2 for a bad command line, 1 for a failed
 // operation), prints exactly one "btcstake: error: " line naming the flag
@@ -108,13 +108,13 @@ func TestCommandsBadInput(t *testing.T) {
 	testnetAddr := "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"
 	txid := stTx.TxHash().String()
 	sig32 := strings.Repeat("11", 32)
-	ptx := []string{"parse-staking-tx", "--tag", "62627434", "--tx", stHex, "--covenant-quorum", "2"}
+	ptx := []string{"stake", "parse", "--tag", "62627434", "--tx", stHex, "--covenant-quorum", "2"}
 	for _, k := range w.cov {
 		ptx = append(ptx, "--covenant-pk", xonlyHex(k))
 	}
 	withQuorum := func(q string) []string {
 		out := append([]string(nil), ptx...)
-		out[6] = q
+		out[7] = q
 		return out
 	}
 	eotsSign := func(extra ...string) []string {
@@ -163,9 +163,9 @@ func TestCommandsBadInput(t *testing.T) {
 		{"sign: keystore, wrong passphrase", []string{"sign", "--psbt", ubPSBT, "--key", keystore, "--passphrase-file", wrong}, exitError, "--key", "wrong passphrase"},
 		{"sign: keystore, no passphrase", []string{"sign", "--psbt", ubPSBT, "--key", keystore}, exitUsage, "--passphrase-file", ""},
 		{"sign: truncated keystore", []string{"sign", "--psbt", ubPSBT, "--key", truncatedKS, "--passphrase-file", pass}, exitUsage, "--key", "keystore"},
-		{"adaptor-sign-slashing: keystore, wrong passphrase", []string{"adaptor-sign-slashing", "--psbt", slPSBT, "--key", keystore, "--passphrase-file", wrong}, exitError, "--key", "wrong passphrase"},
-		{"complete-slashing: fp keystore, wrong passphrase", []string{"complete-slashing", "--psbt", slPSBT, "--fp-sk-file", fpKS, "--passphrase-file", wrong}, exitError, "--fp-sk-file", "wrong passphrase"},
-		{"complete-slashing: psbt of another tx", []string{"complete-slashing", "--psbt", slPSBT, "--psbt", ubPSBT, "--fp-sk-file", w.fpFile}, exitUsage, "--psbt", "is for transaction"},
+		{"adaptor-sign-slashing: keystore, wrong passphrase", []string{"adaptor", "sign-slashing", "--psbt", slPSBT, "--key", keystore, "--passphrase-file", wrong}, exitError, "--key", "wrong passphrase"},
+		{"complete-slashing: fp keystore, wrong passphrase", []string{"adaptor", "complete-slashing", "--psbt", slPSBT, "--fp-sk-file", fpKS, "--passphrase-file", wrong}, exitError, "--fp-sk-file", "wrong passphrase"},
+		{"complete-slashing: psbt of another tx", []string{"adaptor", "complete-slashing", "--psbt", slPSBT, "--psbt", ubPSBT, "--fp-sk-file", w.fpFile}, exitUsage, "--psbt", "is for transaction"},
 
 		// adaptor
 		{"adaptor sign: short secret key", []string{"adaptor", "sign", "--sk", exCovSK[:62], "--enc-key", exEotsPK, "--msg-hash", exSighash}, exitUsage, "--sk", ""},
@@ -175,17 +175,17 @@ func TestCommandsBadInput(t *testing.T) {
 		{"adaptor verify: wrong message", []string{"adaptor", "verify", "--pk", exCovPK, "--enc-key", exEotsPK, "--msg-hash", sig32, "--sig", exAdSig}, exitError, "", ""},
 		{"adaptor decrypt: zero key", []string{"adaptor", "decrypt", "--sig", exAdSig, "--dec-key", strings.Repeat("00", 32)}, exitUsage, "--dec-key", ""},
 
-		// parse-staking-tx
-		{"parse-staking-tx: truncated tx", with(ptx, "--tx", stHex[:len(stHex)-8]), exitUsage, "--tx", ""},
-		{"parse-staking-tx: duplicate covenant keys", with(ptx, "--covenant-pk", xonlyHex(w.cov[0])), exitError, "--covenant-pk", "duplicate"},
-		{"parse-staking-tx: quorum zero", withQuorum("0"), exitError, "--covenant-quorum", ""},
-		{"parse-staking-tx: quorum above the committee", withQuorum("4"), exitError, "--covenant-quorum", ""},
-		{"parse-staking-tx: unknown network", append([]string{"--network", "moon"}, ptx...), exitUsage, "--network", "unknown network"},
+		// stake parse
+		{"stake parse: truncated tx", with(ptx, "--tx", stHex[:len(stHex)-8]), exitUsage, "--tx", ""},
+		{"stake parse: duplicate covenant keys", with(ptx, "--covenant-pk", xonlyHex(w.cov[0])), exitError, "--covenant-pk", "duplicate"},
+		{"stake parse: quorum zero", withQuorum("0"), exitError, "--covenant-quorum", ""},
+		{"stake parse: quorum above the committee", withQuorum("4"), exitError, "--covenant-quorum", ""},
+		{"stake parse: unknown network", append([]string{"--network", "moon"}, ptx...), exitUsage, "--network", "unknown network"},
 		// Commands that do not otherwise use the network still refuse a typo.
 		{"finalize: unknown network", []string{"finalize", "--network", "moon", "--psbt", ubPSBT}, exitUsage, "--network", "unknown network"},
 		{"adaptor verify: unknown network", []string{"adaptor", "verify", "--network", "mainet"}, exitUsage, "--network", "unknown network"},
 		{"eots pubrand: unknown network", []string{"eots", "pubrand", "--network", "testnet5"}, exitUsage, "--network", "unknown network"},
-		{"parse-staking-tx: tag of three bytes", with(ptx, "--tag", "626274"), exitUsage, "--tag", ""},
+		{"stake parse: tag of three bytes", with(ptx, "--tag", "626274"), exitUsage, "--tag", ""},
 
 		// node connection, broadcast, wait, status
 		{"broadcast: unreachable node", with([]string{"broadcast", "--tx", stHex}, unreachable...), exitError, "--rpc-url", "cannot reach"},

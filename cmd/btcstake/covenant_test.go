@@ -54,9 +54,9 @@ func TestCovenantChecksBeforeSigning(t *testing.T) {
 		want string
 	}{
 		{"unbonding paying the staker", w.asCovenant("sign", "--psbt", stolenUnbond, "--key", w.covFiles[0], "--out", out), exitError, "wrong transaction outputs"},
-		{"slashing paying less", w.asCovenant("adaptor-sign-slashing", "--psbt", cheapSlash, "--key", w.covFiles[0], "--out", out), exitError, "wrong output value"},
+		{"slashing paying less", w.asCovenant("adaptor", "sign-slashing", "--psbt", cheapSlash, "--key", w.covFiles[0], "--out", out), exitError, "wrong output value"},
 		{"covenant key without the delegation", []string{"sign", "--psbt", uj.PSBT, "--key", w.covFiles[0], "--out", out}, exitUsage, "--params"},
-		{"adaptor-sign without the delegation", []string{"adaptor-sign-slashing", "--psbt", sj.PSBT, "--key", w.covFiles[0], "--out", out}, exitUsage, "--params"},
+		{"adaptor-sign without the delegation", []string{"adaptor", "sign-slashing", "--psbt", sj.PSBT, "--key", w.covFiles[0], "--out", out}, exitUsage, "--params"},
 		{"another staker named", append(w.asCovenant("sign", "--psbt", uj.PSBT, "--key", w.covFiles[0], "--out", out), "--staker-pk", xonlyHex(w.fp)), exitError, "--staker-pk"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -71,7 +71,7 @@ func TestCovenantChecksBeforeSigning(t *testing.T) {
 	}
 	// The honest transactions are signed.
 	mustRun(t, w.asCovenant("sign", "--psbt", uj.PSBT, "--key", w.covFiles[0], "--out", out)...)
-	mustRun(t, w.asCovenant("adaptor-sign-slashing", "--psbt", sj.PSBT, "--key", w.covFiles[1], "--out", out)...)
+	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sj.PSBT, "--key", w.covFiles[1], "--out", out)...)
 	// The staker needs no delegation flags to sign its own transactions.
 	mustRun(t, "sign", "--psbt", uj.PSBT, "--key", w.stakerFile)
 }

@@ -32,7 +32,8 @@ type demoJSON struct {
 	Node              demoNodeJSON       `json:"node"`
 	Params            demoParamsJSON     `json:"params"`
 	StakerPK          string             `json:"staker_pk"`
-	FinalityProviders []string           `json:"finality_provider_pks"`
+	FinalityProviders []string           `json:"fp_pks"`
+	StakingTime       uint16             `json:"staking_time"`
 	Culprit           int                `json:"culprit"`
 	Staking           demoStakingJSON    `json:"staking"`
 	DoubleSign        demoDoubleSignJSON `json:"double_sign"`
@@ -47,14 +48,15 @@ type demoNodeJSON struct {
 	Kind    regtest.Kind `json:"kind"`
 	Pid     int          `json:"pid"`
 	RPCHost string       `json:"rpc_host"`
-	DataDir string       `json:"datadir"`
+	DataDir string       `json:"data_dir"`
 	Stopped bool         `json:"stopped"`
 }
 
+// demoParamsJSON spells the params as the params file does
+// (params/regtest-example.json).
 type demoParamsJSON struct {
 	CovenantPKs        []string `json:"covenant_pks"`
 	CovenantQuorum     uint32   `json:"covenant_quorum"`
-	StakingTimeBlocks  uint16   `json:"staking_time_blocks"`
 	UnbondingTimeBlock uint16   `json:"unbonding_time_blocks"`
 	UnbondingFeeSat    int64    `json:"unbonding_fee_sat"`
 	SlashingRate       string   `json:"slashing_rate"`
@@ -71,23 +73,23 @@ type demoStakingJSON struct {
 	PkScript         string `json:"pk_script"`
 	FundingTxid      string `json:"funding_txid"`
 	FeeSat           int64  `json:"fee_sat"`
-	CovenantAdaptors int    `json:"covenant_adaptor_sigs"`
+	CovenantAdaptors int    `json:"covenant_adaptor_signatures"` // how many
 }
 
 type demoVoteJSON struct {
 	AppHash   string `json:"app_hash"`
-	Message   string `json:"message"`
+	Message   string `json:"msg"`
 	Signature string `json:"signature"`
 }
 
 type demoDoubleSignJSON struct {
-	FinalityProviderPK string         `json:"finality_provider_pk"`
+	FinalityProviderPK string         `json:"fp_pk"`
 	Height             uint64         `json:"height"`
 	CommitStart        uint64         `json:"commit_start_height"`
 	CommitCount        uint64         `json:"commit_count"`
-	CommitRoot         string         `json:"commit_root"`
-	CommitSig          string         `json:"commit_sig"`
-	PublicRand         string         `json:"public_rand"`
+	CommitRoot         string         `json:"commitment"`
+	CommitSig          string         `json:"commit_signature"`
+	PublicRand         string         `json:"pub_rand"`
 	Votes              []demoVoteJSON `json:"votes"`
 }
 
@@ -100,9 +102,9 @@ type demoKeyJSON struct {
 type demoSlashingJSON struct {
 	Txid             string `json:"txid"`
 	Height           int32  `json:"height"`
-	SlashedSat       int64  `json:"slashed_sat"`
+	SlashedSat       int64  `json:"slashing_value_sat"`
 	SlashingPkScript string `json:"slashing_pk_script"`
-	ChangeSat        int64  `json:"change_sat"`
+	ChangeSat        int64  `json:"change_value_sat"`
 	ChangePkScript   string `json:"change_pk_script"`
 	FeeSat           int64  `json:"fee_sat"`
 	Confirmations    int64  `json:"confirmations"`
@@ -159,7 +161,16 @@ directory and plays the whole slashing story with throwaway keys:
   6. a second party recovers the key from the slashing tx on chain.
 
 Every transaction is accepted by the node and mined; the node is stopped and
-its directory removed on every exit, Ctrl-C included. --seed repeats the keys.`,
+its directory removed on every exit, Ctrl-C included.
+
+--seed repeats a run: the keys, the votes and every txid (funding, staking,
+slashing, withdraw) come out the same for the same seed and flags. For that
+the staker is funded from a coinbase of a block the demo builds itself
+(whose txid depends only on its height, the staker's wallet key and the
+amount), which must then mature for 100 blocks: the node's own coinbases
+carry a random extra nonce, so coins paid from them get a new txid every
+run. Block hashes, the node's address and directory, and the covenant's
+adaptor signatures (fresh randomness, in no txid) still differ.`,
 		Example: `  btcstake demo
   btcstake demo --json
   btcstake demo --finality-providers 3 --culprit 2 --covenant-members 5 --covenant-quorum 3 --seed 7`,
@@ -194,13 +205,15 @@ its directory removed on every exit, Ctrl-C included. --seed repeats the keys.`,
 			return runDemo(a, demoConfig{
 				kind: kind, culprit: culprit, value: value,
 				scenario: regtest.ScenarioConfig{Seed: seed, FinalityProviders: fps, CovenantMembers: members,
-					CovenantQuorum: uint32(quorum), StakingTime: uint16(stakingTime), UnbondingTime: uint16(unbonding)},
+					CovenantQuorum: uint32(quorum), StakingTime: uint16(stakingTime), UnbondingTime: uint16(unbonding),
+					RepeatableFunding: true},
 			})
 		},
 	}
 	f := cmd.Flags()
-	f.Int64Var(&seed, "seed", 0, "seed of the throwaway keys (0: random; printed so a run can be repeated)")
+	f.Int64Var(&seed, "seed", 0, "seed of the run: keys, votes and txids repeat for the same seed (0: random; printed so a run can be repeated)")
 	f.StringVar(&node, "node", "", "node implementation: btcd|bitcoind (default $BTCSTAKE_NODE, else btcd)")
+	completeValues(cmd, "node", string(regtest.Btcd), string(regtest.Bitcoind))
 	f.IntVar(&fps, "finality-providers", 1, "number of finality providers the stake delegates to")
 	f.IntVar(&culprit, "culprit", 0, "index of the finality provider that double-signs")
 	f.IntVar(&members, "covenant-members", 3, "size of the covenant committee")
@@ -279,13 +292,14 @@ func runDemo(a *app, cfg demoConfig) (err error) {
 	for _, k := range s.FinalityProviders {
 		out.FinalityProviders = append(out.FinalityProviders, demoXOnlyHex(k.PubKey()))
 	}
-	out.Params = demoParamsJSON{CovenantQuorum: p.CovenantQuorum(), StakingTimeBlocks: s.StakingTime,
+	out.StakingTime = s.StakingTime
+	out.Params = demoParamsJSON{CovenantQuorum: p.CovenantQuorum(),
 		UnbondingTimeBlock: p.UnbondingTime(), UnbondingFeeSat: p.UnbondingFee(), SlashingRate: p.SlashingRate(),
 		MinSlashingFeeSat: p.MinSlashingFee(), SlashingPkScript: hex.EncodeToString(p.SlashingPkScript())}
 	for _, k := range p.CovenantKeys() {
 		out.Params.CovenantPKs = append(out.Params.CovenantPKs, demoXOnlyHex(k))
 	}
-	say("\nparties (throwaway keys from seed %d; --seed %d repeats them):\n", cfg.scenario.Seed, cfg.scenario.Seed)
+	say("\nparties (throwaway keys from seed %d; --seed %d repeats the run, txids included):\n", cfg.scenario.Seed, cfg.scenario.Seed)
 	say("  staker              %s\n", out.StakerPK)
 	for i, k := range out.FinalityProviders {
 		note := ""

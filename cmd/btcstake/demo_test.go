@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -40,8 +41,8 @@ func TestDemoJSON(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"change_withdraw", "culprit", "double_sign", "elapsed_ms", "extracted_key", "finality_provider_pks",
-		"node", "params", "recovered_key", "seed", "slashing", "staker_pk", "staking"}
+	want := []string{"change_withdraw", "culprit", "double_sign", "elapsed_ms", "extracted_key", "fp_pks",
+		"node", "params", "recovered_key", "seed", "slashing", "staker_pk", "staking", "staking_time"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("fields %v, want %v", keys, want)
 	}
@@ -140,6 +141,54 @@ func TestDemoHuman(t *testing.T) {
 	}
 	node := parseDemoNode(t, out)
 	checkNodeGone(t, node)
+}
+
+// demoRunJSON runs the demo with args and --json and returns its output as
+// generic JSON.
+func demoRunJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(append(slices.Clone(args), "--json"), &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s\n%s", code, stderr.String(), stdout.String())
+	}
+	var out map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDemoSeedRepeats: two runs with the same --seed, each on its own
+// fresh node, report the same everything (keys, votes, heights, amounts
+// and every txid) but the node and the time taken; another seed gives
+// other txids.
+func TestDemoSeedRepeats(t *testing.T) {
+	first, second := demoRunJSON(t, demoArgs...), demoRunJSON(t, demoArgs...)
+	txids := func(d map[string]any) []any {
+		st, sl, w := d["staking"].(map[string]any), d["slashing"].(map[string]any), d["change_withdraw"].(map[string]any)
+		return []any{st["funding_txid"], st["txid"], sl["txid"], w["txid"], d["recovered_key"].(map[string]any)["slashing_txid"]}
+	}
+	if a, b := txids(first), txids(second); !reflect.DeepEqual(a, b) {
+		t.Fatalf("same seed, other txids:\n%v\n%v", a, b)
+	}
+	if first["node"].(map[string]any)["pid"] == second["node"].(map[string]any)["pid"] {
+		t.Fatal("both runs used the same node")
+	}
+	for _, d := range []map[string]any{first, second} {
+		delete(d, "node")
+		delete(d, "elapsed_ms")
+	}
+	if !reflect.DeepEqual(first, second) {
+		a, _ := json.MarshalIndent(first, "", " ")
+		b, _ := json.MarshalIndent(second, "", " ")
+		t.Fatalf("same seed, other results:\n%s\n%s", a, b)
+	}
+	other := demoRunJSON(t, append(slices.Clone(demoArgs[:1]), append([]string{"--seed", "4244"}, demoArgs[3:]...)...)...)
+	for i, id := range txids(other) {
+		if id == txids(first)[i] {
+			t.Errorf("seed 4244 repeats txid %v of seed 4243", id)
+		}
+	}
 }
 
 // TestDemoInterrupt: Ctrl-C in the middle of the scenario stops the node

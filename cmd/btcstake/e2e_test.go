@@ -22,6 +22,7 @@ type e2e struct {
 	dir  string
 	conn []string // --rpc-* flags of the node
 	pass string   // passphrase file of every keystore
+	sent int      // transactions broadcast so far
 }
 
 // cmd runs one command and returns its exit code and output.
@@ -76,12 +77,29 @@ func (e *e2e) mine(n int) int64 {
 
 // sendAndConfirm broadcasts a final transaction, mines a block and waits
 // for its confirmation, all through the commands.
+//
+// The transaction goes to --tx in turn as the hex, a file and standard
+// input.
 func (e *e2e) sendAndConfirm(txHexStr, txid string) {
 	e.t.Helper()
+	arg := txHexStr
+	switch e.sent % 3 {
+	case 1:
+		arg = e.path(txid + ".hex")
+		if err := os.WriteFile(arg, []byte(txHexStr+"\n"), 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+	case 2:
+		arg = "-"
+		saved := stdinSource
+		stdinSource = strings.NewReader(txHexStr + "\n")
+		defer func() { stdinSource = saved }()
+	}
+	e.sent++
 	b := e2eJSON[struct {
 		Txid     string `json:"txid"`
 		Accepted bool   `json:"accepted"`
-	}](e, e.node("broadcast", "--json", "--tx", txHexStr))
+	}](e, e.node("broadcast", "--json", "--tx", arg))
 	if !b.Accepted || b.Txid != txid {
 		e.t.Fatalf("broadcast: %+v, want txid %s", b, txid)
 	}
@@ -147,15 +165,15 @@ func TestEndToEndCLI(t *testing.T) {
 	st := e2eJSON[regtestStartJSON](e, out)
 	t.Cleanup(func() {
 		if t.Failed() {
-			if b, err := os.ReadFile(st.Log); err == nil {
+			if b, err := os.ReadFile(st.LogFile); err == nil {
 				if len(b) > 8000 {
 					b = b[len(b)-8000:]
 				}
-				t.Logf("node log %s (tail):\n%s", st.Log, b)
+				t.Logf("node log %s (tail):\n%s", st.LogFile, b)
 			}
 		}
 	})
-	e.conn = []string{"--rpc-url", st.RPC.Host, "--rpc-user", st.RPC.User, "--rpc-pass", st.RPC.Pass}
+	e.conn = []string{"--rpc-url", st.RPCHost, "--rpc-user", st.RPCUser, "--rpc-pass", st.RPCPass}
 
 	// Keys: the staker's keystore is new; the covenant members' are the
 	// example keys of params/regtest-example.json imported into keystores;
@@ -194,7 +212,7 @@ func TestEndToEndCLI(t *testing.T) {
 			"--staking-time", strconv.Itoa(stakingTime)}
 		f := e.path(fmt.Sprintf("stake-%d.psbt", stakingTime))
 		sj := e2eJSON[psbtJSON](e, e.ok(append([]string{"stake", "--json", "--amount", strconv.FormatInt(amount, 10),
-			"--fee-rate", "2", "--utxo", fmt.Sprintf("%s:%d:%d:%s", fund.Txid, fund.Vout, fund.Amount, fund.PkScript),
+			"--fee-rate", "2", "--utxo", fmt.Sprintf("%s:%d:%d:%s", fund.Txid, fund.Vout, fund.Value, fund.PkScript),
 			"--change-address", staker.P2WPKH, "--phase1", "--out", f}, deleg...)...))
 		if sj.Description == nil || sj.Description.Kind != "staking" {
 			t.Fatalf("stake: %+v", sj)
@@ -266,7 +284,7 @@ func TestEndToEndCLI(t *testing.T) {
 		t.Fatalf("staker pre-signs slashing: %+v", s)
 	}
 	for _, k := range cov[1:] {
-		j := e2eJSON[psbtJSON](e, e.ok(append([]string{"adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k,
+		j := e2eJSON[psbtJSON](e, e.ok(append([]string{"adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", k,
 			"--passphrase-file", e.pass, "--out", sl}, deleg2...)...))
 		if len(j.Signed) != 1 || j.Signed[0].Kind != "adaptor_sig" {
 			t.Fatalf("adaptor-sign: %+v", j.Signed)
@@ -297,14 +315,14 @@ func TestEndToEndCLI(t *testing.T) {
 	}
 	leaked := e2eJSON[extractJSON](e, e.ok("eots", "extract", "--json", "--pk", fp.PublicKeyCompressed, "--pub-rand", v1.PubRand,
 		"--msg1", msg1, "--sig1", v1.Signature, "--msg2", msg2, "--sig2", v2.Signature))
-	if leaked.PublicKey != fp.PublicKeyCompressed {
-		t.Fatalf("extracted the key of %s, want %s", leaked.PublicKey, fp.PublicKeyCompressed)
+	if leaked.PublicKeyCompressed != fp.PublicKeyCompressed || leaked.PublicKey != fp.PublicKey {
+		t.Fatalf("extracted the key of %s, want %s", leaked.PublicKeyCompressed, fp.PublicKeyCompressed)
 	}
 	leakedFile := e.path("fp-leaked.key")
 	if err := os.WriteFile(leakedFile, []byte(leaked.SecretKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	slFin := e2eJSON[finalJSON](e, e.ok("complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", leakedFile))
+	slFin := e2eJSON[finalJSON](e, e.ok("adaptor", "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", leakedFile))
 	e.sendAndConfirm(slFin.Tx, slFin.Txid)
 	s = e.status(stake2Txid)
 	if s.State != "slashed" || len(s.Events) != 2 || s.Events[1].Txid != slFin.Txid || len(s.Paths) != 1 {

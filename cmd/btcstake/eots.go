@@ -70,7 +70,7 @@ type pubRandJSON struct {
 }
 
 type pubrandOutJSON struct {
-	PublicKey       string        `json:"pk"`
+	PublicKey       string        `json:"public_key"`
 	ChainID         string        `json:"chain_id"`
 	StartHeight     uint64        `json:"start_height"`
 	Count           uint64        `json:"count"`
@@ -256,8 +256,9 @@ reason when not, 2 when an input is malformed.`,
 }
 
 type extractJSON struct {
-	SecretKey string `json:"secret_key"`
-	PublicKey string `json:"public_key"`
+	SecretKey           string `json:"secret_key"`
+	PublicKey           string `json:"public_key"` // x-only, as everywhere
+	PublicKeyCompressed string `json:"public_key_compressed"`
 }
 
 func newEotsExtractCmd(a *app) *cobra.Command {
@@ -325,12 +326,14 @@ exits 1.`,
 			}
 			defer sk.Zero()
 			b := sk.Bytes()
-			out := extractJSON{SecretKey: hex.EncodeToString(b[:]), PublicKey: hex.EncodeToString(sk.PubKey().SerializeCompressed())}
+			pub := sk.PubKey().SerializeCompressed()
+			out := extractJSON{SecretKey: hex.EncodeToString(b[:]), PublicKey: hex.EncodeToString(pub[1:]),
+				PublicKeyCompressed: hex.EncodeToString(pub)}
 			clear(b[:])
 			if a.json {
 				return a.printJSON(out)
 			}
-			a.printf("secret key  %s\npublic key  %s\n", out.SecretKey, out.PublicKey)
+			a.printf("secret key  %s\npublic key  %s\n", out.SecretKey, out.PublicKeyCompressed)
 			return nil
 		},
 	}

@@ -132,7 +132,7 @@ func TestEotsExtractCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
 	}
-	if got.SecretKey != exEotsSK || got.PublicKey != exEotsPK33 {
+	if got.SecretKey != exEotsSK || got.PublicKeyCompressed != exEotsPK33 || got.PublicKey != exEotsPK33[2:] {
 		t.Fatalf("%+v", got)
 	}
 	cases := []struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/btcstake/btcstake/script"
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/spf13/cobra"
 )
 
 // parseHex decodes a hex flag value, tolerating an optional 0x prefix.
@@ -34,6 +35,14 @@ func parseHexAs[T any](flag, s string, parse func([]byte) (T, error)) (T, error)
 		return zero, usagef(flag, "%v", err)
 	}
 	return v, nil
+}
+
+// completeValues offers values as the shell completions of flag (cobra's
+// __complete), so enumerated flags complete like commands do.
+func completeValues(cmd *cobra.Command, flag string, values ...string) {
+	_ = cmd.RegisterFlagCompletionFunc(flag, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // parsePubKey parses a key flag with the project's one parser

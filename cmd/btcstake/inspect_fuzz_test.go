@@ -49,7 +49,7 @@ func fuzzSeeds(f *testing.F) (psbts, txs [][]byte) {
 	sl := filepath.Join(dir, "slash")
 	run(append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", fj.Tx, "--out", sl)...)
 	run("sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
-	run(w.asCovenant("adaptor-sign-slashing", "--psbt", sl, "--key", cov, "--out", sl)...)
+	run(w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", cov, "--out", sl)...)
 	for _, p := range []string{sp, sl} {
 		b, _ := os.ReadFile(p)
 		raw, _ := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(b)))

@@ -110,13 +110,13 @@ func TestInspect(t *testing.T) {
 	sl := filepath.Join(w.dir, "slash.psbt")
 	mustRun(t, append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", stHex, "--out", sl)...)
 	mustRun(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
-	mustRun(t, w.asCovenant("adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[0], "--out", sl)...)
+	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[0], "--out", sl)...)
 	j = inspectJSONOf(t, "--psbt", sl)
 	if in = j.Inputs[0]; j.Kind != "slashing" || in.SpentOutput != "staking" || in.AdaptorSigners != 1 || len(in.AdaptorSigs) != 1 ||
 		!strings.Contains(strings.Join(j.Missing, ";"), "1 more covenant adaptor signature") {
 		t.Errorf("slashing psbt with one adaptor signer: %+v", j)
 	}
-	mustRun(t, w.asCovenant("adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[2], "--out", sl)...)
+	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[2], "--out", sl)...)
 	j = inspectJSONOf(t, "--psbt", sl, "--params", regtestParams)
 	if in = j.Inputs[0]; in.AdaptorSigners != 2 || len(in.AdaptorSigs) != 2 || in.FPs[0].Key != xonlyHex(w.fp) || in.FPs[0].Signed ||
 		j.Ready || j.Outputs[1].Role != "slashing_change" || *j.Fee != w.params.MinSlashingFee() {
@@ -126,7 +126,7 @@ func TestInspect(t *testing.T) {
 	wantContains(t, text, "is a slashing transaction", "spends the staking output through the slashing path",
 		"adaptor signatures: 2 present, from 2 covenant member(s)", "encrypted to finality provider "+xonlyHex(w.fp),
 		"completable once a finality provider's secret key is known")
-	cj := mustJSON[finalJSON](t, mustRun(t, "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", w.fpFile))
+	cj := mustJSON[finalJSON](t, mustRun(t, "adaptor", "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", w.fpFile))
 	j = inspectJSONOf(t, "--tx", cj.Tx, "--params", regtestParams)
 	in = j.Inputs[0]
 	if j.Kind != "slashing" || in.SpentOutput != "staking" || in.StakingTime != 144 || !in.StakerSigned ||

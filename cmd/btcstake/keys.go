@@ -6,8 +6,8 @@ package main
 // A keystore holds one secp256k1 secret key encrypted with a passphrase
 // (package keystore's age-scrypt format, the same file "btcstake eots keygen"
 // writes). The key itself has no role: its role in a transaction is the slot
-// its public key has in the staking leaf, which sign, adaptor-sign-slashing
-// and complete-slashing discover from the PSBT. So the keystore records no
+// its public key has in the staking leaf, which sign, adaptor sign-slashing
+// and adaptor complete-slashing discover from the PSBT. So the keystore records no
 // role and any keystore works with any --key flag; "btcstake key" exists so
 // a staker or covenant member need not reach for the EOTS commands, and its
 // help says plainly to keep one key per role.
@@ -30,8 +30,8 @@ func newKeyCmd(a *app) *cobra.Command {
 		Short: "Encrypted keystores for staker, covenant and finality provider keys",
 		Long: `key creates and reads passphrase-encrypted keystores (age with scrypt, mode
 0600, written atomically): the same format as "btcstake eots keygen", so a
-keystore works wherever a command takes --key (sign, adaptor-sign-slashing,
-complete-slashing --fp-sk-file, eots sign). The public key is stored in the
+keystore works wherever a command takes --key (sign, adaptor sign-slashing,
+adaptor complete-slashing --fp-sk-file, eots sign). The public key is stored in the
 clear, so "key show" needs no passphrase; everything else asks for it through
 --passphrase-file, $BTCSTAKE_PASSPHRASE or a terminal prompt.
 
@@ -42,7 +42,7 @@ staker key that is also a covenant member's key, or a finality provider's
 EOTS key reused as a staker key, ties the roles together on chain, and a
 leaked EOTS key would then spend the stake too.
 
-sign, adaptor-sign-slashing and complete-slashing also accept a plain file
+sign, adaptor sign-slashing and adaptor complete-slashing also accept a plain file
 holding the hex secret key (mode 0600); "key import --sk-file" turns one
 into a keystore.`,
 		Example: `  btcstake key keygen --key staker.keystore --passphrase-file pass.txt
@@ -91,9 +91,9 @@ given.`
 type keyShowJSON struct {
 	keyJSON
 	P2WPKH         string `json:"p2wpkh_address"`
-	P2WPKHPkScript string `json:"p2wpkh_pkscript"`
+	P2WPKHPkScript string `json:"p2wpkh_pk_script"`
 	P2TR           string `json:"p2tr_address"`
-	P2TRPkScript   string `json:"p2tr_pkscript"`
+	P2TRPkScript   string `json:"p2tr_pk_script"`
 }
 
 func newKeyShowCmd(a *app) *cobra.Command {

@@ -77,18 +77,18 @@ func TestKeystoreKeysSign(t *testing.T) {
 	sl := filepath.Join(w.dir, "slash.psbt")
 	mustRun(t, append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", txHex(stTx), "--out", sl)...)
 	mustRun(t, "sign", "--psbt", sl, "--key", stakerKS, "--out", sl)
-	aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor-sign-slashing", "--json", "--psbt", sl, "--key", covKS, "--out", sl)...))
+	aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", covKS, "--out", sl)...))
 	if len(aj.Signed) != 1 || aj.Signed[0].Kind != "adaptor_sig" {
 		t.Fatalf("adaptor-sign from keystore: %+v", aj.Signed)
 	}
-	mustRun(t, w.asCovenant("adaptor-sign-slashing", "--psbt", sl, "--key", w.covFiles[1], "--out", sl)...)
+	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[1], "--out", sl)...)
 	fpKS := ks("fp.keystore", w.fpFile)
 	os.Unsetenv(passphraseEnv)
-	if code, _, errOut := runCLI(t, "complete-slashing", "--psbt", sl, "--fp-sk-file", fpKS, "--passphrase-file", wrong); code != exitError ||
+	if code, _, errOut := runCLI(t, "adaptor", "complete-slashing", "--psbt", sl, "--fp-sk-file", fpKS, "--passphrase-file", wrong); code != exitError ||
 		!strings.HasPrefix(errOut, "btcstake: error: --fp-sk-file: wrong passphrase") {
 		t.Fatalf("complete-slashing, wrong passphrase: exit %d %q", code, errOut)
 	}
-	mustJSON[finalJSON](t, mustRun(t, "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", fpKS, "--passphrase-file", pass))
+	mustJSON[finalJSON](t, mustRun(t, "adaptor", "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", fpKS, "--passphrase-file", pass))
 
 	// The addresses key show prints are the key's own: coins paid to either
 	// are signed by sign --key and pass the script engine in finalize.

@@ -98,15 +98,25 @@ func attachRegtest(f *regtestFlags) (*regtest.Node, regtest.State, error) {
 	return n, st, nil
 }
 
+// regtestStartJSON is what "regtest start" and "regtest status" print: the
+// connection fields are spelt as in the node config file (rpc_host is the
+// host:port an rpc_url takes), paths end in _dir or _file.
 type regtestStartJSON struct {
-	Kind          regtest.Kind    `json:"kind"`
-	Pid           int             `json:"pid"`
-	RPC           regtest.RPCInfo `json:"rpc"`
-	DataDir       string          `json:"datadir"`
-	Log           string          `json:"log"`
-	Height        int32           `json:"height"`
-	MiningAddress string          `json:"mining_address"`
-	StateFile     string          `json:"state_file"`
+	Kind          regtest.Kind `json:"kind"`
+	Pid           int          `json:"pid"`
+	RPCHost       string       `json:"rpc_host"`
+	RPCUser       string       `json:"rpc_user"`
+	RPCPass       string       `json:"rpc_pass"`
+	DataDir       string       `json:"data_dir"`
+	LogFile       string       `json:"log_file"`
+	Height        int32        `json:"height"`
+	MiningAddress string       `json:"mining_address"`
+	StateFile     string       `json:"state_file"`
+}
+
+func newRegtestStartJSON(st regtest.State, height int32, stateFile string) regtestStartJSON {
+	return regtestStartJSON{Kind: st.Kind, Pid: st.Pid, RPCHost: st.RPC.Host, RPCUser: st.RPC.User, RPCPass: st.RPC.Pass,
+		DataDir: st.Dir, LogFile: st.Log, Height: height, MiningAddress: st.MiningAddress, StateFile: stateFile}
 }
 
 func newRegtestStartCmd(a *app, f *regtestFlags) *cobra.Command {
@@ -186,31 +196,29 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 				return err
 			}
 			n.Close() // keep it running
-			out := regtestStartJSON{
-				Kind: st.Kind, Pid: st.Pid, RPC: st.RPC, DataDir: st.Dir, Log: st.Log,
-				Height: height, MiningAddress: st.MiningAddress, StateFile: f.statePath(),
-			}
+			out := newRegtestStartJSON(st, height, f.statePath())
 			if a.json {
 				return a.printJSON(out)
 			}
 			a.printf("regtest node started: %s, pid %d, height %d\n", out.Kind, out.Pid, out.Height)
-			a.printf("  rpc host:       %s\n", out.RPC.Host)
-			a.printf("  rpc user:       %s\n", out.RPC.User)
-			a.printf("  rpc password:   %s\n", out.RPC.Pass)
+			a.printf("  rpc host:       %s\n", out.RPCHost)
+			a.printf("  rpc user:       %s\n", out.RPCUser)
+			a.printf("  rpc password:   %s\n", out.RPCPass)
 			a.printf("  data dir:       %s\n", out.DataDir)
-			a.printf("  log:            %s\n", out.Log)
+			a.printf("  log:            %s\n", out.LogFile)
 			a.printf("  mining address: %s\n", out.MiningAddress)
 			a.printf("  state file:     %s\n", out.StateFile)
 			if out.Kind == regtest.Btcd {
-				a.printf("connect: btcctl --regtest --notls --rpcserver=%s --rpcuser=%s --rpcpass=%s getblockcount\n", out.RPC.Host, out.RPC.User, out.RPC.Pass)
+				a.printf("connect: btcctl --regtest --notls --rpcserver=%s --rpcuser=%s --rpcpass=%s getblockcount\n", out.RPCHost, out.RPCUser, out.RPCPass)
 			} else {
-				a.printf("connect: bitcoin-cli -regtest -rpcconnect=%s -rpcuser=%s -rpcpassword=%s getblockcount\n", out.RPC.Host, out.RPC.User, out.RPC.Pass)
+				a.printf("connect: bitcoin-cli -regtest -rpcconnect=%s -rpcuser=%s -rpcpassword=%s getblockcount\n", out.RPCHost, out.RPCUser, out.RPCPass)
 			}
 			a.printf("stop it with: btcstake regtest stop --dir %s\n", f.dir)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&node, "node", "", "node implementation: btcd or bitcoind (default $BTCSTAKE_NODE, else btcd)")
+	completeValues(cmd, "node", string(regtest.Btcd), string(regtest.Bitcoind))
 	cmd.Flags().IntVar(&blocks, "blocks", regtest.DefaultInitialBlocks, "blocks to mine at start (101 or more gives mature coins)")
 	return cmd
 }
@@ -241,21 +249,18 @@ func newRegtestStatusCmd(a *app, f *regtestFlags) *cobra.Command {
 			}
 			out := struct {
 				regtestStartJSON
-				Spendable int64 `json:"spendable"`
-				Immature  int64 `json:"immature"`
-			}{regtestStartJSON{
-				Kind: st.Kind, Pid: st.Pid, RPC: st.RPC, DataDir: st.Dir, Log: st.Log,
-				Height: height, MiningAddress: st.MiningAddress, StateFile: f.statePath(),
-			}, spendable, immature}
+				Spendable int64 `json:"spendable_sat"`
+				Immature  int64 `json:"immature_sat"`
+			}{newRegtestStartJSON(st, height, f.statePath()), spendable, immature}
 			if a.json {
 				return a.printJSON(out)
 			}
 			a.printf("regtest node running: %s, pid %d, height %d\n", out.Kind, out.Pid, out.Height)
-			a.printf("  rpc host:       %s\n", out.RPC.Host)
-			a.printf("  rpc user:       %s\n", out.RPC.User)
-			a.printf("  rpc password:   %s\n", out.RPC.Pass)
+			a.printf("  rpc host:       %s\n", out.RPCHost)
+			a.printf("  rpc user:       %s\n", out.RPCUser)
+			a.printf("  rpc password:   %s\n", out.RPCPass)
 			a.printf("  data dir:       %s\n", out.DataDir)
-			a.printf("  log:            %s\n", out.Log)
+			a.printf("  log:            %s\n", out.LogFile)
 			a.printf("  harness coins:  %d sat spendable, %d sat immature\n", out.Spendable, out.Immature)
 			return nil
 		},
@@ -342,7 +347,7 @@ func newRegtestMineCmd(a *app, f *regtestFlags) *cobra.Command {
 				strs[i] = h.String()
 			}
 			if a.json {
-				return a.printJSON(map[string]any{"height": height, "blocks": strs})
+				return a.printJSON(map[string]any{"height": height, "block_hashes": strs})
 			}
 			a.printf("mined %d blocks; height %d; tip %s\n", count, height, strs[len(strs)-1])
 			return nil
@@ -354,8 +359,8 @@ type regtestFundJSON struct {
 	Txid      string `json:"txid"`
 	Vout      uint32 `json:"vout"`
 	Outpoint  string `json:"outpoint"`
-	Amount    int64  `json:"amount"`
-	PkScript  string `json:"pkscript"`
+	Value     int64  `json:"value_sat"`
+	PkScript  string `json:"pk_script"`
 	Tx        string `json:"tx"`
 	Confirmed bool   `json:"confirmed"`
 }
@@ -419,7 +424,7 @@ new outpoint (txid:vout). It is unconfirmed unless --confirm mines a block.`,
 				}
 			}
 			out := regtestFundJSON{
-				Txid: op.Hash.String(), Vout: op.Index, Outpoint: op.String(), Amount: amount,
+				Txid: op.Hash.String(), Vout: op.Index, Outpoint: op.String(), Value: amount,
 				PkScript: hex.EncodeToString(pkScript), Tx: txHex(tx), Confirmed: confirm,
 			}
 			if a.json {

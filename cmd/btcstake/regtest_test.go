@@ -54,7 +54,7 @@ func TestRegtestCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &started); err != nil {
 		t.Fatalf("start --json: %v: %s", err, stdout)
 	}
-	if !strings.HasPrefix(started.RPC.Host, "127.0.0.1:") || started.RPC.User == "" || started.RPC.Pass == "" ||
+	if !strings.HasPrefix(started.RPCHost, "127.0.0.1:") || started.RPCUser == "" || started.RPCPass == "" ||
 		started.Pid <= 0 || started.Height != regtest.DefaultInitialBlocks || started.StateFile != filepath.Join(dir, "state.json") {
 		t.Fatalf("start --json = %+v", started)
 	}
@@ -89,7 +89,7 @@ func TestRegtestCLI(t *testing.T) {
 	}
 	var mined struct {
 		Height int32    `json:"height"`
-		Blocks []string `json:"blocks"`
+		Blocks []string `json:"block_hashes"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &mined); err != nil || len(mined.Blocks) != 3 || mined.Height != regtest.DefaultInitialBlocks+3 {
 		t.Fatalf("mine --json: %+v, %v", mined, err)
@@ -163,8 +163,8 @@ func TestRegtestCLI(t *testing.T) {
 	}
 	var status struct {
 		regtestStartJSON
-		Spendable int64 `json:"spendable"`
-		Immature  int64 `json:"immature"`
+		Spendable int64 `json:"spendable_sat"`
+		Immature  int64 `json:"immature_sat"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &status); err != nil {
 		t.Fatal(err)
@@ -173,8 +173,8 @@ func TestRegtestCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status.Height != mined.Height+1 || status.RPC != started.RPC || status.Spendable != spendable || status.Immature != immature {
-		t.Fatalf("status = %+v; want height %d, rpc %+v, balance %d/%d", status, mined.Height+1, started.RPC, spendable, immature)
+	if status.Height != mined.Height+1 || status.RPCHost != started.RPCHost || status.RPCUser != started.RPCUser || status.RPCPass != started.RPCPass || status.Spendable != spendable || status.Immature != immature {
+		t.Fatalf("status = %+v; want height %d, rpc %s, balance %d/%d", status, mined.Height+1, started.RPCHost, spendable, immature)
 	}
 
 	code, stdout, stderr = runRegtestCLI(t, "regtest", "stop", "--dir", dir)
@@ -200,7 +200,7 @@ func TestRegtestCLI(t *testing.T) {
 func checkFunded(t *testing.T, n *regtest.Node, f regtestFundJSON, pk []byte, amount int64, confs int64) {
 	t.Helper()
 	op, err := parseOutpoint(f.Outpoint)
-	if err != nil || op.Hash.String() != f.Txid || op.Index != f.Vout || f.Amount != amount {
+	if err != nil || op.Hash.String() != f.Txid || op.Index != f.Vout || f.Value != amount {
 		t.Fatalf("fund --json = %+v (%v)", f, err)
 	}
 	out, err := n.GetTxOut(op)

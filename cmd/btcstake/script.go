@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
-	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/script"
@@ -16,7 +14,8 @@ import (
 
 func init() {
 	register(newScriptCmd)
-	register(newParseStakingTxCmd)
+	// "stake parse" (tx.go) was first spelt parse-staking-tx.
+	register(deprecatedAlias("parse-staking-tx", "stake parse", newParseStakingTxCmd))
 }
 
 // partyFlags are the flags naming a delegation's keys.
@@ -273,39 +272,23 @@ type parsedJSON struct {
 	StakingTime        uint16 `json:"staking_time"`
 	Value              int64  `json:"value_sat"`
 	StakingOutputIndex int    `json:"staking_output_index"`
-	OpReturnIndex      int    `json:"op_return_index"`
+	OpReturnIndex      int    `json:"op_return_output_index"`
 	Address            string `json:"staking_address"`
-}
-
-// parseTxHex decodes a transaction given as hex in flag.
-func parseTxHex(flag, s string) (*wire.MsgTx, error) {
-	raw, err := parseHex(flag, s)
-	if err != nil {
-		return nil, err
-	}
-	tx := wire.NewMsgTx(2)
-	r := bytes.NewReader(raw)
-	if err := tx.Deserialize(r); err != nil {
-		return nil, usagef(flag, "not a bitcoin transaction: %v", err)
-	}
-	if r.Len() != 0 {
-		return nil, usagef(flag, "%d bytes left over after the transaction", r.Len())
-	}
-	return tx, nil
 }
 
 func newParseStakingTxCmd(a *app) *cobra.Command {
 	var pf partyFlags
 	var txHex, tag string
 	cmd := &cobra.Command{
-		Use:   "parse-staking-tx",
+		Use:   "parse",
 		Short: "Recognise a phase-1 staking transaction and print what it commits to",
 		Long: `Checks that a transaction is a phase-1 staking transaction for the given tag
 and covenant committee: exactly one OP_RETURN with the staking data, and exactly
 one output paying the staking script that data describes. Prints the staker and
 finality provider keys, the staking time, the staked value and the output
-indexes. Exit code 1 if the transaction is not a staking transaction.`,
-		Example: `  btcstake parse-staking-tx --network signet --tx 0200000001... --tag 62627434 \
+indexes. Exit code 1 if the transaction is not a staking transaction.
+(First spelt "btcstake parse-staking-tx", which still works.)`,
+		Example: `  btcstake stake parse --network signet --tx 0200000001... --tag 62627434 \
     --covenant-pk <hex> --covenant-pk <hex> --covenant-pk <hex> --covenant-quorum 2 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

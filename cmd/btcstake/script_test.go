@@ -189,7 +189,7 @@ func TestParseStakingTxCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	txHex := hex.EncodeToString(buf.Bytes())
-	base := []string{"parse-staking-tx", "--tag", "62627434", "--covenant-pk", exCov1, "--covenant-pk", exCov2,
+	base := []string{"stake", "parse", "--tag", "62627434", "--covenant-pk", exCov1, "--covenant-pk", exCov2,
 		"--covenant-pk", exCov3, "--covenant-quorum", "2"}
 
 	code, out, errOut := runCLI(t, append(base, "--tx", txHex, "--json")...)
@@ -217,8 +217,8 @@ func TestParseStakingTxCommand(t *testing.T) {
 		code int
 		want string
 	}{
-		{"other tag", append(base[:1], append([]string{"--tx", txHex, "--tag", "78787878"}, base[3:]...)...), 1, "not a staking transaction"},
-		{"other committee", append(base[:9], "--covenant-pk", exStaker, "--covenant-quorum", "2", "--tx", txHex), 1, "duplicate key"},
+		{"other tag", append(base[:2:2], append([]string{"--tx", txHex, "--tag", "78787878"}, base[4:]...)...), 1, "not a staking transaction"},
+		{"other committee", append(base[:10:10], "--covenant-pk", exStaker, "--covenant-quorum", "2", "--tx", txHex), 1, "duplicate key"},
 		{"truncated tx", append(base, "--tx", txHex[:40]), 2, "--tx"},
 		{"trailing bytes", append(base, "--tx", txHex+"00"), 2, "--tx"},
 		{"tx not hex", append(base, "--tx", "xyz"), 2, "--tx"},

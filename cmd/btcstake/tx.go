@@ -37,7 +37,7 @@ func newStakeCmd(a *app) *cobra.Command {
 	var phase1 bool
 	cmd := &cobra.Command{
 		Use:   "stake",
-		Short: "Build the staking transaction (PSBT) from your coins",
+		Short: "Build the staking transaction (PSBT) from your coins; 'stake parse' recognises one",
 		Long: `Builds the staking transaction as a PSBT: it locks --amount satoshis in the
 delegation's staking output, funded from the given --utxo coins (P2WPKH, P2TR
 key path, P2PKH, P2SH-P2WPKH). Coins are selected deterministically (largest
@@ -52,7 +52,9 @@ A P2PKH coin needs the transaction that created it: pass it with --prev-tx.
 With --phase1 the transaction also carries the phase-1 OP_RETURN (the params
 need a tag, and there must be exactly one finality provider).
 
-Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
+Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".
+"btcstake stake parse" goes the other way: it recognises a phase-1 staking
+transaction and prints what it commits to.`,
 		Example: `  btcstake stake ` + exDelegation + ` \
     --amount 100000 --fee-rate 2 \
     --utxo 8d1c1f39b6ed3c1fe5ef1c48cde5a5de9c9a4d0e8e7b0f1d2c3b4a5968778695:0:250000:0014751e76e8199196d454941c45d1b3a323f1433bd6 \
@@ -105,6 +107,7 @@ Sign the funding inputs with "btcstake sign --key", then "btcstake finalize".`,
 			return a.emitPSBT(res.Packet, &res.Description, nil, out)
 		},
 	}
+	cmd.AddCommand(newParseStakingTxCmd(a))
 	df.add(cmd)
 	f := cmd.Flags()
 	f.Int64Var(&amount, "amount", 0, "satoshis to lock in the staking output")
@@ -135,7 +138,7 @@ fee. The staker and a quorum of covenant members sign it (in any order, in
 separate invocations of "btcstake sign"); then "btcstake finalize".`,
 		Example: `  # staking.hex from "btcstake finalize --psbt stake.psbt --out staking.hex"
   btcstake unbond ` + exDelegation + ` \
-    --staking-tx "$(cat staking.hex)" --out unbond.psbt`,
+    --staking-tx staking.hex --out unbond.psbt     # a file, @file, - (stdin) or the hex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := df.delegation()
@@ -183,17 +186,17 @@ output (--from staking) or of the unbonding output (--from unbonding), found in
 minimum slashing fee, to the slashing change output.
 
 The staker pre-signs it ("btcstake sign"), covenant members add adaptor
-signatures ("btcstake adaptor-sign-slashing"); if a finality provider
+signatures ("btcstake adaptor sign-slashing"); if a finality provider
 double-signs, anyone holding its extracted key completes it
-("btcstake complete-slashing").`,
+("btcstake adaptor complete-slashing").`,
 		Example: `  # pre-sign slashing of the staking output (staking.hex: the finalised staking tx)
   btcstake slash ` + exDelegation + ` \
-    --from staking --funding-tx "$(cat staking.hex)" --out slash.psbt
+    --from staking --funding-tx staking.hex --out slash.psbt
   btcstake sign --psbt slash.psbt --key staker.key --out slash.psbt
 
   # and of the unbonding output
   btcstake slash ` + exDelegation + ` \
-    --from unbonding --funding-tx "$(cat unbonding.hex)" --out slash-unbonding.psbt`,
+    --from unbonding --funding-tx unbonding.hex --out slash-unbonding.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			kind, err := parseFromKind(from, script.StakingOutputKind, script.UnbondingOutputKind)
@@ -226,7 +229,7 @@ double-signs, anyone holding its extracted key completes it
 		},
 	}
 	df.add(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "the output to slash: staking or unbonding")
+	addFromFlag(cmd, &from, "the output to slash: staking or unbonding", script.StakingOutputKind, script.UnbondingOutputKind)
 	cmd.Flags().StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output (staking or unbonding tx), hex")
 	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("from")
@@ -244,14 +247,14 @@ func newWithdrawCmd(a *app) *cobra.Command {
 		Long: `Builds the transaction that returns the staker's coins once a time lock has
 passed: from the staking output (--from staking, after the staking time), the
 unbonding output (--from unbonding, after the unbonding time) or the slashing
-change output of a slashing transaction (--from slashing, after the unbonding
+change output of a slashing transaction (--from slashing_change, after the unbonding
 time). The output is found in --funding-tx by its script; everything less the
 fee for the exact signed size at --fee-rate goes to --to. Only the staker
 signs ("btcstake sign"); the input's nSequence carries the time lock, so the
 transaction is valid once the spent output is that many blocks deep.`,
 		Example: `  # after the unbonding time: unbonding.hex from "btcstake finalize --psbt unbond.psbt --out unbonding.hex"
   btcstake withdraw ` + exDelegation + ` \
-    --from unbonding --funding-tx "$(cat unbonding.hex)" \
+    --from unbonding --funding-tx unbonding.hex \
     --to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --fee-rate 2 --out withdraw.psbt
   btcstake sign --psbt withdraw.psbt --key staker.key --out withdraw.psbt
   btcstake finalize --psbt withdraw.psbt --json`,
@@ -301,7 +304,8 @@ transaction is valid once the spent output is that many blocks deep.`,
 	}
 	df.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "the output to withdraw: staking, unbonding or slashing (the slashing change output)")
+	addFromFlag(cmd, &from, "the output to withdraw: staking, unbonding or slashing (the slashing change output)",
+		script.StakingOutputKind, script.UnbondingOutputKind, script.SlashingChangeOutputKind)
 	f.StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output, hex")
 	f.StringVar(&to, "to", "", "destination address (of --network)")
 	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")

@@ -94,13 +94,13 @@ func TestSlashingSeveralFinalityProviders(t *testing.T) {
 		var copies []string
 		for i, k := range w.covFiles {
 			c := filepath.Join(w.dir, fmt.Sprintf("slash%d-cov%d.psbt", n, i))
-			aj := mustJSON[psbtJSON](t, mustRun(t, append([]string{"adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", c}, deleg...)...))
+			aj := mustJSON[psbtJSON](t, mustRun(t, append([]string{"adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", c}, deleg...)...))
 			if aj.Signed[0].Count != 2 {
 				t.Fatalf("adaptor signatures per member: %d, want 2", aj.Signed[0].Count)
 			}
 			copies = append(copies, "--psbt", c)
 		}
-		cj := mustJSON[finalJSON](t, mustRun(t, append(append([]string{"complete-slashing", "--json"}, copies...), "--fp-sk-file", fpFile)...))
+		cj := mustJSON[finalJSON](t, mustRun(t, append(append([]string{"adaptor", "complete-slashing", "--json"}, copies...), "--fp-sk-file", fpFile)...))
 		tx := decodeTx(t, cj.Tx)
 		if err := psbt.ValidateSlashingTx(tx, st2, 0, script.StakingOutputKind, d); err != nil {
 			t.Fatal(err)

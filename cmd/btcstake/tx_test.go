@@ -277,11 +277,11 @@ func TestTxLifecycle(t *testing.T) {
 		}
 		mustRun(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
 		// A covenant member may not plainly sign a slashing leaf.
-		if code, _, e := runCLI(t, "sign", "--psbt", sl, "--key", w.covFiles[0]); code != exitError || !strings.Contains(e, "--key") || !strings.Contains(e, "adaptor-sign-slashing") {
+		if code, _, e := runCLI(t, "sign", "--psbt", sl, "--key", w.covFiles[0]); code != exitError || !strings.Contains(e, "--key") || !strings.Contains(e, "adaptor sign-slashing") {
 			t.Fatalf("plain covenant signature on slashing: exit %d %q", code, e)
 		}
 		for _, k := range w.covFiles[:2] {
-			aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor-sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", sl)...))
+			aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", sl)...))
 			if len(aj.Signed) != 1 || aj.Signed[0].Count != 1 || aj.Signed[0].Kind != "adaptor_sig" {
 				t.Fatalf("adaptor-sign: %+v", aj.Signed)
 			}
@@ -291,10 +291,10 @@ func TestTxLifecycle(t *testing.T) {
 			t.Fatalf("finalized a slashing tx without the finality provider: exit %d", code)
 		}
 		// A key that is not the finality provider cannot complete it.
-		if code, _, e := runCLI(t, "complete-slashing", "--psbt", sl, "--fp-sk-file", w.stakerFile); code != exitError || !strings.Contains(e, "--fp-sk-file") {
+		if code, _, e := runCLI(t, "adaptor", "complete-slashing", "--psbt", sl, "--fp-sk-file", w.stakerFile); code != exitError || !strings.Contains(e, "--fp-sk-file") {
 			t.Fatalf("complete-slashing with the staker key: exit %d %q", code, e)
 		}
-		cj := mustJSON[finalJSON](t, mustRun(t, "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", w.fpFile))
+		cj := mustJSON[finalJSON](t, mustRun(t, "adaptor", "complete-slashing", "--json", "--psbt", sl, "--fp-sk-file", w.fpFile))
 		slTx := decodeTx(t, cj.Tx)
 		if slTx.TxHash().String() != cj.Txid || slTx.TxHash().String() != sj.Txid {
 			t.Fatalf("completed slashing txid %s, json %s, unsigned %s", slTx.TxHash(), cj.Txid, sj.Txid)

@@ -80,12 +80,12 @@ func TestTxCommandsBadInput(t *testing.T) {
 		{"bad hex key", replace(stake(), "--staker-pk", "zz11"), exitUsage, "--staker-pk", "not hex"},
 		{"wrong key length", replace(stake(), "--fp-pk", strings.Repeat("11", 31)), exitUsage, "--fp-pk", "31 bytes"},
 		{"key not on curve", replace(stake(), "--fp-pk", notOnCurve), exitUsage, "--fp-pk", "no curve point"},
-		{"staker is a covenant member", replace(stake(), "--staker-pk", xonlyHex(w.cov[0])), exitUsage, "--staker-pk", "duplicate"},
+		{"staker is a covenant member", replace(stake(), "--staker-pk", xonlyHex(w.cov[0])), exitError, "--staker-pk", "duplicate"},
 		{"bad utxo syntax", replace(stake(), "--utxo", "abcd:0:1000"), exitUsage, "--utxo", "txid:vout:amount_sat:pkscript_hex"},
 		{"bad utxo txid", replace(stake(), "--utxo", "zz:0:1000:0014"), exitUsage, "--utxo", "txid"},
 		{"bad utxo amount", replace(stake(), "--utxo", strings.Replace(utxo, ":500000:", ":-5:", 1)), exitUsage, "--utxo", "amount"},
 		{"bad utxo pkscript", replace(stake(), "--utxo", strings.TrimSuffix(utxo, utxo[len(utxo)-3:])+"zzz"), exitUsage, "--utxo", "pkscript"},
-		{"duplicate utxo", stake("--utxo", utxo), exitUsage, "--utxo", "given twice"},
+		{"duplicate utxo", stake("--utxo", utxo), exitError, "--utxo", "given twice"},
 		{"dust amount", replace(stake(), "--amount", "300"), exitError, "--amount", "staking value"},
 		{"zero amount", replace(stake(), "--amount", "0"), exitUsage, "--amount", "positive"},
 		{"insufficient funds", replace(stake(), "--amount", "600000"), exitError, "--utxo", "insufficient"},
@@ -97,10 +97,10 @@ func TestTxCommandsBadInput(t *testing.T) {
 		{"garbage change address", replace(stake(), "--change-address", "nonsense"), exitUsage, "--change-address", ""},
 		{"p2pkh without prev tx", replace(stake(), "--utxo", p2pkhUtxo), exitError, "--prev-tx", "previous transaction"},
 		{"unrelated prev tx", stake("--prev-tx", txHex(unrelated)), exitUsage, "--prev-tx", "created none"},
-		{"bad prev tx hex", stake("--prev-tx", "00zz"), exitUsage, "--prev-tx", "not hex"},
+		{"bad prev tx hex", stake("--prev-tx", "00zz"), exitUsage, "--prev-tx", "neither a readable file nor a hex transaction"},
 		{"missing params file", replace(stake(), "--params", filepath.Join(w.dir, "nope.json")), exitUsage, "--params", ""},
 		{"phase1 with two fps", stake("--fp-pk", xonlyHex(w.funder), "--phase1"), exitError, "--fp-pk", ""},
-		{"bad staking tx hex", replace(unbond, "--staking-tx", "0200zz"), exitUsage, "--staking-tx", "not hex"},
+		{"bad staking tx hex", replace(unbond, "--staking-tx", "0200zz"), exitUsage, "--staking-tx", "neither a readable file nor a hex transaction"},
 		{"truncated staking tx", replace(unbond, "--staking-tx", stHex[:len(stHex)-10]), exitUsage, "--staking-tx", "not a bitcoin transaction"},
 		{"staking tx of another delegation", replace(unbond, "--staking-tx", txHex(unrelated)), exitError, "--staking-tx", "no staking output"},
 		{"unknown --from (slash)", append(append([]string{"slash", "--from", "withdraw"}, w.delegationArgs()...), "--funding-tx", stHex), exitUsage, "--from", "staking or unbonding"},
@@ -121,11 +121,11 @@ func TestTxCommandsBadInput(t *testing.T) {
 		{"sign: finalised input", []string{"sign", "--psbt", finalPSBT, "--key", w.stakerFile, "--input", "0"}, exitUsage, "--input", "already finalised"},
 		{"sign: no such input", []string{"sign", "--psbt", ubPSBT, "--key", w.stakerFile, "--input", "3"}, exitUsage, "--input", "no input 3"},
 		{"sign: fp on slashing leaf", []string{"sign", "--psbt", slPSBT, "--key", w.fpFile}, exitError, "--key", "complete-slashing"},
-		{"adaptor-sign: not a slashing psbt", []string{"adaptor-sign-slashing", "--psbt", ubPSBT, "--key", w.covFiles[0]}, exitUsage, "--psbt", "not a slashing PSBT"},
-		{"adaptor-sign: staker key", []string{"adaptor-sign-slashing", "--psbt", slPSBT, "--key", w.stakerFile}, exitError, "--key", "only covenant members"},
-		{"complete-slashing: unbonding psbt", []string{"complete-slashing", "--psbt", ubPSBT, "--fp-sk-file", w.fpFile}, exitUsage, "--psbt", "not a slashing PSBT"},
-		{"complete-slashing: not signed", []string{"complete-slashing", "--psbt", slPSBT, "--fp-sk-file", w.fpFile}, exitError, "--psbt", ""},
-		{"complete-slashing: loose fp key", []string{"complete-slashing", "--psbt", slPSBT, "--fp-sk-file", loose}, exitUsage, "--fp-sk-file", "0644"},
+		{"adaptor-sign: not a slashing psbt", []string{"adaptor", "sign-slashing", "--psbt", ubPSBT, "--key", w.covFiles[0]}, exitUsage, "--psbt", "not a slashing PSBT"},
+		{"adaptor-sign: staker key", []string{"adaptor", "sign-slashing", "--psbt", slPSBT, "--key", w.stakerFile}, exitError, "--key", "only covenant members"},
+		{"complete-slashing: unbonding psbt", []string{"adaptor", "complete-slashing", "--psbt", ubPSBT, "--fp-sk-file", w.fpFile}, exitUsage, "--psbt", "not a slashing PSBT"},
+		{"complete-slashing: not signed", []string{"adaptor", "complete-slashing", "--psbt", slPSBT, "--fp-sk-file", w.fpFile}, exitError, "--psbt", ""},
+		{"complete-slashing: loose fp key", []string{"adaptor", "complete-slashing", "--psbt", slPSBT, "--fp-sk-file", loose}, exitUsage, "--fp-sk-file", "0644"},
 		{"finalize: psbts of another tx", []string{"finalize", "--psbt", ubPSBT, "--psbt", slPSBT}, exitUsage, "--psbt", "is for transaction"},
 		{"finalize: unsigned", []string{"finalize", "--psbt", ubPSBT}, exitError, "--psbt", "not signed"},
 		{"finalize: truncated psbt", []string{"finalize", "--psbt", slPSBT[:40]}, exitUsage, "--psbt", ""},
@@ -170,7 +170,7 @@ func TestTxCommandsBadInput(t *testing.T) {
 func cmdTakesOut(args []string) bool {
 	for _, a := range args {
 		switch a {
-		case "stake", "unbond", "slash", "withdraw", "sign", "adaptor-sign-slashing", "complete-slashing", "finalize":
+		case "stake", "unbond", "slash", "withdraw", "sign", "sign-slashing", "complete-slashing", "finalize":
 			return true
 		case "inspect":
 			return false

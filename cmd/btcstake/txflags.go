@@ -1,8 +1,8 @@
 package main
 
 // Shared flags and helpers of the transaction commands (stake, unbond,
-// slash, withdraw, sign, adaptor-sign-slashing, complete-slashing, finalize,
-// inspect).
+// slash, withdraw, sign, adaptor sign-slashing, adaptor complete-slashing,
+// finalize, inspect).
 
 import (
 	"bytes"
@@ -78,9 +78,11 @@ func (f *delegationFlags) delegation() (psbt.Delegation, error) {
 		return d, err
 	}
 	// Build the staking output once so key problems (duplicates, a staker
-	// who is a covenant member) are reported against the flags.
+	// who is a covenant member) are reported against the flags. Each key
+	// is valid on its own: keys that clash are well-formed values failing
+	// together (exit 1), as in every command.
 	if _, err := d.StakingOutput(); err != nil {
-		return d, usageError{flagError(err)}
+		return d, flagError(err)
 	}
 	return d, nil
 }
@@ -158,7 +160,8 @@ func parseUTXOs(vals, prevHex []string) ([]psbt.UTXO, error) {
 		}
 		for _, v := range utxos {
 			if v.OutPoint == u.OutPoint {
-				return nil, usagef("utxo", "coin %v given twice", u.OutPoint)
+				// Well-formed values failing together, as duplicate keys.
+				return nil, opError("utxo", fmt.Errorf("coin %v given twice", u.OutPoint))
 			}
 		}
 		utxos = append(utxos, u)
@@ -209,6 +212,22 @@ func parseFeeRate(v float64) (psbt.FeeRate, error) {
 		return 0, usagef("fee-rate", "%v", err)
 	}
 	return r, nil
+}
+
+// fromName is the --from spelling of an output kind: its one spelling
+// (script.OutputKind.String); "slashing" is accepted too, for the slashing
+// change output.
+func fromName(k script.OutputKind) string { return k.String() }
+
+// addFromFlag adds --from, naming one of the allowed outputs, with their
+// names as its completions.
+func addFromFlag(cmd *cobra.Command, p *string, usage string, allowed ...script.OutputKind) {
+	cmd.Flags().StringVar(p, "from", "", usage)
+	names := make([]string, len(allowed))
+	for i, k := range allowed {
+		names[i] = fromName(k)
+	}
+	completeValues(cmd, "from", names...)
 }
 
 // parseFromKind maps --from to an output kind among the allowed ones.
@@ -262,33 +281,6 @@ func findOutput(flag string, tx *wire.MsgTx, o *script.Output) (uint32, error) {
 		return 0, opError(flag, fmt.Errorf("%w: transaction %s has no %s output of this delegation (check the keys, --staking-time and --params)", psbt.ErrWrongInput, tx.TxHash(), o.Kind))
 	}
 	return uint32(idx), nil
-}
-
-// readPSBT reads --psbt: a file name, or the PSBT itself in base64.
-func readPSBT(flag, v string) (*btcpsbt.Packet, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, usagef(flag, "empty value")
-	}
-	data := []byte(v)
-	if fi, err := os.Stat(v); err == nil && fi.Mode().IsRegular() {
-		if data, err = os.ReadFile(v); err != nil {
-			return nil, usagef(flag, "%v", err)
-		}
-	} else if !strings.HasPrefix(v, "cHNidP") {
-		// The value is not echoed: it might be a secret pasted into the
-		// wrong flag.
-		return nil, usagef(flag, "neither a readable file nor a base64 PSBT (%d characters)", len(v))
-	}
-	if !bytes.HasPrefix(data, []byte("psbt\xff")) {
-		// base64, possibly wrapped over several lines
-		data = bytes.Join(bytes.Fields(data), nil)
-	}
-	p, err := psbt.Decode(data)
-	if err != nil {
-		return nil, usagef(flag, "%v", err)
-	}
-	return p, nil
 }
 
 // readPSBTs reads a repeatable --psbt and combines the packets (BIP-174
@@ -460,8 +452,8 @@ type psbtJSON struct {
 type signedJSON struct {
 	Input int    `json:"input"`
 	Role  string `json:"role"`
-	Key   string `json:"key"`
-	Kind  string `json:"kind"` // tap_script_sig, adaptor_sig, funding
+	Key   string `json:"public_key"` // x-only
+	Kind  string `json:"kind"`       // tap_script_sig, adaptor_sig, funding
 	Count int    `json:"count,omitempty"`
 }
 

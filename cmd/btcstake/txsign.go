@@ -1,6 +1,7 @@
 package main
 
-// btcstake sign | adaptor-sign-slashing | complete-slashing | finalize.
+// btcstake sign | adaptor sign-slashing | adaptor complete-slashing |
+// finalize.
 
 import (
 	"errors"
@@ -17,9 +18,11 @@ import (
 
 func init() {
 	register(newSignCmd)
-	register(newAdaptorSignSlashingCmd)
-	register(newCompleteSlashingCmd)
 	register(newFinalizeCmd)
+	// adaptor sign-slashing and adaptor complete-slashing join the adaptor
+	// group (adaptor.go); their first spellings stay as hidden aliases.
+	register(deprecatedAlias("adaptor-sign-slashing", "adaptor sign-slashing", newAdaptorSignSlashingCmd))
+	register(deprecatedAlias("complete-slashing", "adaptor complete-slashing", newCompleteSlashingCmd))
 }
 
 // inputLeaf parses the single staking leaf input i spends, if any.
@@ -100,10 +103,10 @@ func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit b
 		}
 		switch {
 		case errors.Is(err, psbt.ErrSlashingLeafRole) && role == script.CovenantRole:
-			refusal = opError("key", fmt.Errorf("%w (covenant members sign slashing transactions with adaptor signatures: btcstake adaptor-sign-slashing)", err))
+			refusal = opError("key", fmt.Errorf("%w (covenant members sign slashing transactions with adaptor signatures: btcstake adaptor sign-slashing)", err))
 			continue
 		case errors.Is(err, psbt.ErrSlashingLeafRole):
-			refusal = opError("key", fmt.Errorf("%w (a slashing transaction is completed from the provider's extracted key with btcstake complete-slashing)", err))
+			refusal = opError("key", fmt.Errorf("%w (a slashing transaction is completed from the provider's extracted key with btcstake adaptor complete-slashing)", err))
 			continue
 		case err != nil:
 			return nil, opError("psbt", err)
@@ -149,8 +152,9 @@ owns (P2WPKH, P2TR key path, P2PKH, P2SH-P2WPKH), the coin's signature.
 --input N restricts signing to one input.
 
 Slashing leaves are special: covenant members sign them with adaptor
-signatures (btcstake adaptor-sign-slashing) and a finality provider's slot is
-filled by btcstake complete-slashing, so sign refuses those roles there.
+signatures (btcstake adaptor sign-slashing) and a finality provider's slot is
+filled by btcstake adaptor complete-slashing, so sign refuses those roles
+there.
 
 A covenant member signs only after checking the transaction against the
 delegation: --params, --fp-pk and --staking-time are required with a
@@ -215,7 +219,7 @@ func newAdaptorSignSlashingCmd(a *app) *cobra.Command {
 	var input int
 	var pf passphraseFlags
 	cmd := &cobra.Command{
-		Use:   "adaptor-sign-slashing",
+		Use:   "sign-slashing",
 		Short: "Covenant member: add adaptor signatures to a slashing PSBT",
 		Long: `A covenant member signs the slashing path of a slashing PSBT with one Schnorr
 adaptor signature per finality provider of the leaf, each encrypted to that
@@ -224,8 +228,10 @@ docs/spec.md). They become valid signatures only once the provider's secret
 key is known, that is after it double-signs. --key is the covenant member's
 keystore (unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt)
 or plain hex secret key file, mode 0600.`,
-		Example: `  btcstake adaptor-sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt
-  btcstake adaptor-sign-slashing --psbt slash.psbt --key covenant2.key --out slash.psbt`,
+		Example: `  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt \
+    --params params/regtest-example.json --fp-pk <hex> --staking-time 144
+  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant2.key --out slash.psbt \
+    --params params/regtest-example.json --fp-pk <hex> --staking-time 144`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := readPSBT("psbt", psbtIn)
@@ -339,7 +345,7 @@ a plain hex key file (the key "btcstake eots extract" prints, saved with
 chmod 600) or a keystore
 (unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt), mode
 0600. Prints the final transaction hex and txid.`,
-		Example: `  btcstake complete-slashing --psbt slash.psbt --fp-sk-file fp.key --json`,
+		Example: `  btcstake adaptor complete-slashing --psbt slash.psbt --fp-sk-file fp.key --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := readPSBTs("psbt", psbtIn)
