@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
@@ -35,6 +36,7 @@ func usagef(flag, format string, args ...any) error {
 type app struct {
 	stdout, stderr io.Writer
 	network        string
+	networkFrom    string // where network came from when not --network: BTCSTAKE_NETWORK or a config file
 	json           bool
 }
 
@@ -56,15 +58,18 @@ every transaction of the staking lifecycle.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.PersistentFlags().StringVar(&a.network, "network", "regtest", "bitcoin network: regtest|signet|testnet|mainnet")
+	root.PersistentFlags().StringVar(&a.network, "network", "regtest", "bitcoin network: regtest|signet|testnet|testnet4|mainnet (env BTCSTAKE_NETWORK, or \"network\" in the config file)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
 	_ = root.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"regtest", "signet", "testnet", "mainnet"}, cobra.ShellCompDirectiveNoFileComp
+		return []string{"regtest", "signet", "testnet", "testnet4", "mainnet"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	// Every command validates --network, whether or not it uses it, so a
-	// typo never passes silently.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	// Every command resolves and validates the network, whether or not it
+	// uses it, so a typo never passes silently.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := a.resolveNetwork(cmd); err != nil {
+			return err
+		}
 		_, err := a.params()
 		return err
 	}
@@ -118,7 +123,40 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-// params returns the chain parameters of --network.
+// resolveNetwork sets the network once for every command: --network when
+// given, else $BTCSTAKE_NETWORK, else the config file's "network" (the
+// file node commands read: --config, $BTCSTAKE_CONFIG or the default),
+// else regtest.
+func (a *app) resolveNetwork(cmd *cobra.Command) error {
+	if cmd.Flags().Changed("network") {
+		return nil
+	}
+	if v := os.Getenv("BTCSTAKE_NETWORK"); v != "" {
+		a.network, a.networkFrom = v, "BTCSTAKE_NETWORK"
+		return nil
+	}
+	flag := ""
+	if f := cmd.Flags().Lookup("config"); f != nil {
+		flag = f.Value.String()
+	}
+	path, explicit := configPath(flag)
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil // a node command says so when it needs the file
+	}
+	c, _, err := readConfigFile(path, explicit)
+	if err != nil {
+		return err
+	}
+	if c.Network != "" {
+		a.network, a.networkFrom = c.Network, path
+	}
+	return nil
+}
+
+// params returns the chain parameters of the network.
 func (a *app) params() (*chaincfg.Params, error) {
 	switch a.network {
 	case "regtest":
@@ -127,10 +165,16 @@ func (a *app) params() (*chaincfg.Params, error) {
 		return &chaincfg.SigNetParams, nil
 	case "testnet", "testnet3":
 		return &chaincfg.TestNet3Params, nil
+	case "testnet4":
+		return &chaincfg.TestNet4Params, nil
 	case "mainnet", "main", "bitcoin":
 		return &chaincfg.MainNetParams, nil
 	}
-	return nil, usagef("network", "unknown network %q (want regtest, signet, testnet or mainnet)", a.network)
+	from := ""
+	if a.networkFrom != "" {
+		from = " from " + a.networkFrom
+	}
+	return nil, usagef("network", "unknown network %q%s (want regtest, signet, testnet, testnet4 or mainnet)", a.network, from)
 }
 
 // printJSON writes v as indented JSON to stdout.
