@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/btcsuite/btcd/btcutil/v2"
-	"github.com/btcsuite/btcd/mempool"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 )
@@ -14,14 +12,17 @@ import (
 // in dust checks.
 var p2trDummy = append([]byte{0x51, 0x20}, make([]byte, 32)...)
 
-// isDust applies btcd's relay policy (mempool.IsDust at 1000 sat/kvB: P2TR
-// below 330, P2WPKH below 294, P2PKH below 546). Null-data outputs are
-// exempt, as in btcd's standardness check.
+// isDust applies btcd's relay policy (dustThreshold: P2TR below 330,
+// P2WPKH below 294, P2PKH below 546). Null-data outputs are exempt, as in
+// btcd's standardness check; any other unspendable output is dust.
 func isDust(value int64, pkScript []byte) bool {
 	if txscript.GetScriptClass(pkScript) == txscript.NullDataTy {
 		return false
 	}
-	return mempool.IsDust(wire.NewTxOut(value, pkScript), btcutil.Amount(1000))
+	if txscript.IsUnspendable(pkScript) {
+		return true
+	}
+	return value < dustThreshold(pkScript)
 }
 
 // FeeRate is a fee rate in satoshis per 1000 virtual bytes (sat/kvB).

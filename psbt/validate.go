@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/btcsuite/btcd/blockchain"
-	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/script"
@@ -127,7 +125,7 @@ func checkUnbonding(tx *wire.MsgTx, want wire.OutPoint, stValue int64, ub *scrip
 	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee {
 		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee)
 	}
-	if w := blockchain.GetTransactionWeight(btcutil.NewTx(tx)); w > maxStandardWeight {
+	if w := txWeightOf(tx); w > maxStandardWeight {
 		return invalid(ErrTxWeight, "weight %d exceeds %d", w, maxStandardWeight)
 	}
 	return nil

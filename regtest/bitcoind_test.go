@@ -130,7 +130,7 @@ func TestBitcoindProtocol(t *testing.T) {
 	tx := wire.NewMsgTx(2)
 	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{}, nil, nil))
 	tx.AddTxOut(wire.NewTxOut(1000, []byte{0x51}))
-	if _, err := n.Broadcast(tx); !errors.Is(err, ErrFee) || !errors.Is(err, ErrRejected) {
+	if _, err := n.Broadcast(tx); !errors.Is(err, ErrFeeTooLow) || !errors.Is(err, ErrFee) || !errors.Is(err, ErrRejected) {
 		t.Fatalf("code -26 min relay fee: %v, want ErrFee", err)
 	}
 	tx.Version = 1
