@@ -17,7 +17,7 @@ import (
 // fakeNode knows which transaction spends which outpoint (and at what
 // height) and checks the searches Follow asks for.
 type fakeNode struct {
-	t        *testing.T
+	t        testing.TB
 	tip      int64
 	spends   map[wire.OutPoint]*chain.Spend
 	heights  map[wire.OutPoint]int64 // the height each outpoint was confirmed at
@@ -47,7 +47,7 @@ type world struct {
 	node  *fakeNode
 }
 
-func newKey(t *testing.T) *btcec.PublicKey {
+func newKey(t testing.TB) *btcec.PublicKey {
 	k, err := btcec.NewPrivateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func newKey(t *testing.T) *btcec.PublicKey {
 
 // newWorld is a delegation (staking time 10, unbonding time 4, covenant 2
 // of 3) whose staking output is output 1 of a tx confirmed at height 100.
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	p := script.Parties{Staker: newKey(t), FinalityProviders: []*btcec.PublicKey{newKey(t)},
 		Covenant: []*btcec.PublicKey{newKey(t), newKey(t), newKey(t)}, CovenantQuorum: 2}
 	st, err := script.NewStakingOutput(p, 10)
