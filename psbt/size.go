@@ -140,7 +140,7 @@ func vsize(weight int64) int64 { return (weight + 3) / 4 }
 // VSize is the virtual size of a transaction as it is (BIP-141:
 // ceil((3 * stripped size + total size) / 4)).
 func VSize(tx *wire.MsgTx) int64 {
-	return vsize(int64(tx.SerializeSizeStripped()*3 + tx.SerializeSize()))
+	return vsize(txWeightOf(tx))
 }
 
 // leafWitnessWeight is the witness size of the signed spend of a staking

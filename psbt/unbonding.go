@@ -3,8 +3,6 @@ package psbt
 import (
 	"bytes"
 
-	"github.com/btcsuite/btcd/blockchain"
-	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/script"
@@ -107,7 +105,7 @@ func checkUnbonding(tx *wire.MsgTx, want wire.OutPoint, stValue int64, ub *scrip
 	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee() {
 		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee())
 	}
-	if w := blockchain.GetTransactionWeight(btcutil.NewTx(tx)); w > maxStandardWeight {
+	if w := txWeightOf(tx); w > maxStandardWeight {
 		return invalid(ErrTxWeight, "weight %d exceeds %d", w, maxStandardWeight)
 	}
 	return nil

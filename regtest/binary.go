@@ -11,13 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 )
 
 const (
 	// modulePath is this project's module; the btcd build happens inside
-	// its checkout when the program runs there.
+	// its checkout (in btcdNodeDir) when the program runs there.
 	modulePath = "github.com/btcstake/btcstake"
 	// btcdModule is the module (and main package) of the btcd node.
 	btcdModule = "github.com/btcsuite/btcd"
@@ -33,40 +32,27 @@ const (
 	EnvCacheDir = "BTCSTAKE_CACHE_DIR"
 )
 
-// pinnedBtcdVersion is the btcd version of go.mod, for programs without
-// dependency information (test binaries) running outside the checkout. A
-// test keeps it equal to go.mod.
+// btcdNodeDir is the nested module, relative to the checkout's root, that
+// pins the btcd node: a module of its own, so the btcd root module stays
+// out of btcstake's module graph (and out of every program importing it).
+const btcdNodeDir = "regtest/btcdnode"
+
+// pinnedBtcdVersion is the btcd version regtest/btcdnode/go.mod requires,
+// for programs running outside the checkout (where the nested module is
+// absent: it is not part of btcstake's module zip). A test keeps the two
+// equal.
 const pinnedBtcdVersion = "v0.26.2"
 
 // BtcdVersion returns the btcd module version the harness builds: the one
-// required by the go.mod of the enclosing btcstake checkout, else the one
-// this program is built against (its build information).
+// regtest/btcdnode/go.mod requires when the program runs inside a
+// btcstake checkout, else pinnedBtcdVersion.
 func BtcdVersion() string {
 	if root := findModuleRoot(); root != "" {
-		if v, err := goModVersion(filepath.Join(root, "go.mod")); err == nil {
+		if v, err := goModVersion(filepath.Join(root, btcdNodeDir, "go.mod")); err == nil {
 			return v
 		}
 	}
-	if v := buildInfoVersion(); v != "" && v != "(devel)" {
-		return v
-	}
 	return pinnedBtcdVersion
-}
-
-func buildInfoVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, d := range bi.Deps {
-		if d.Path == btcdModule {
-			if d.Replace != nil {
-				return d.Replace.Version
-			}
-			return d.Version
-		}
-	}
-	return ""
 }
 
 // goModVersion reads the required version of btcd from a go.mod file.
@@ -114,10 +100,11 @@ func findModuleRoot() string {
 // BtcdBinary returns the path of a btcd executable: $BTCSTAKE_BTCD when
 // set, otherwise a cached build of the pinned btcd version (under
 // $BTCSTAKE_CACHE_DIR, or the user cache directory), building it
-// with the Go toolchain on first use. The build runs inside the btcstake
-// checkout when the program runs there (so go.mod/go.sum pin it), else
-// with "go install btcd@version" in a scratch directory; either way
-// modules come only through the Go module proxy. Builds are atomic (temp
+// with the Go toolchain on first use. The build runs in the nested module
+// regtest/btcdnode when the program runs inside a btcstake checkout (so
+// its go.mod/go.sum pin every dependency), else with "go install
+// btcd@version" in a scratch directory; either way modules come only
+// through the Go module proxy. Builds are atomic (temp
 // name, then rename) and serialised by a lock file, so concurrent test
 // processes share one build. log, when not nil, receives a line before a
 // build starts.
@@ -202,13 +189,14 @@ func buildBtcd(ctx context.Context, root, version, dir, bin string) error {
 	tmp := filepath.Join(dir, ".btcd-"+hex.EncodeToString(suffix[:]))
 	defer func() { _ = os.Remove(tmp) }() // no-op after the rename
 
-	if root != "" {
-		// Inside the checkout: go.mod and go.sum pin btcd and every
-		// dependency.
+	if nodeDir := filepath.Join(root, btcdNodeDir); root != "" && dirExists(nodeDir) {
+		// Inside the checkout: the nested module's go.mod and go.sum pin
+		// btcd and every dependency.
 		cmd := exec.CommandContext(ctx, gobin, "build", "-o", tmp, btcdModule)
-		cmd.Dir = root
+		cmd.Dir = nodeDir
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%w: go build %s in %s: %v: %s", ErrBuild, btcdModule, root, err, lastLines(out, 5))
+			return fmt.Errorf("%w: go build %s in %s: %v: %s", ErrBuild, btcdModule, nodeDir, err, lastLines(out, 5))
 		}
 	} else {
 		// Elsewhere: go install pkg@version resolves btcd's own go.mod

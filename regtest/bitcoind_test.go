@@ -13,6 +13,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/chain"
 )
 
 // bitcoind cannot be installed on the machine these tests were written on,
@@ -108,7 +110,11 @@ func TestBitcoindProtocol(t *testing.T) {
 	srv := httptest.NewServer(core)
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	n := &Node{kind: Bitcoind, params: &chaincfg.RegressionNetParams, w: w, rpc: newRPCCaller(host, "u", "p")}
+	c, err := newChainClient(RPCInfo{Host: host, User: "u", Pass: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &Node{kind: Bitcoind, params: &chaincfg.RegressionNetParams, w: w, c: c}
 
 	hashes, err := n.Mine(3)
 	if err != nil || len(hashes) != 3 {
@@ -124,7 +130,7 @@ func TestBitcoindProtocol(t *testing.T) {
 	tx := wire.NewMsgTx(2)
 	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{}, nil, nil))
 	tx.AddTxOut(wire.NewTxOut(1000, []byte{0x51}))
-	if _, err := n.Broadcast(tx); !errors.Is(err, ErrFee) || !errors.Is(err, ErrRejected) {
+	if _, err := n.Broadcast(tx); !errors.Is(err, ErrFeeTooLow) || !errors.Is(err, ErrFee) || !errors.Is(err, ErrRejected) {
 		t.Fatalf("code -26 min relay fee: %v, want ErrFee", err)
 	}
 	tx.Version = 1
@@ -148,8 +154,12 @@ func TestBitcoindProtocol(t *testing.T) {
 		t.Fatalf("unknown method: %v", err)
 	}
 	// Wrong credentials: Core answers 401 with no JSON.
-	bad := &Node{kind: Bitcoind, w: w, rpc: newRPCCaller(host, "u", "wrong")}
-	if _, err := bad.Height(); !errors.Is(err, ErrRPC) || !strings.Contains(err.Error(), "401") {
+	badc, err := newChainClient(RPCInfo{Host: host, User: "u", Pass: "wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := &Node{kind: Bitcoind, w: w, c: badc}
+	if _, err := bad.Height(); !errors.Is(err, ErrRPC) || !errors.Is(err, chain.ErrAuth) || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("401: %v", err)
 	}
 }

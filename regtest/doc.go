@@ -1,6 +1,7 @@
 // Package regtest runs a local Bitcoin regtest node for tests and for the
 // btcstake CLI: btcd built by the Go toolchain from the version pinned in
-// go.mod (cached after the first build), or bitcoind from PATH when
+// the nested module regtest/btcdnode (cached after the first build), or
+// bitcoind from PATH when
 // BTCSTAKE_NODE=bitcoind.
 //
 // The node listens on 127.0.0.1 only, on a free port, in a fresh directory.
@@ -15,5 +16,7 @@
 //
 // Refusals by the node are *RejectError values that match ErrRejected and
 // a kind (ErrSequenceLock, ErrImmatureCoinbase, ErrScriptFailure, ErrFee,
-// ErrNonStandard, ErrMissingInputs, ...) with errors.Is. See docs/regtest.md.
+// ErrNonStandard, ErrMissingInputs, ...) with errors.Is; they are package
+// chain's kinds, and Chain gives the typed client the harness talks
+// through. See docs/regtest.md.
 package regtest

@@ -237,8 +237,13 @@ func TestBtcdBinaryBuild(t *testing.T) {
 	if root == "" {
 		t.Fatal("the test does not run inside the module")
 	}
-	if v, err := goModVersion(filepath.Join(root, "go.mod")); err != nil || v != pinnedBtcdVersion || want != v {
-		t.Fatalf("go.mod pins btcd %s (%v); pinnedBtcdVersion is %s, BtcdVersion %s: keep them equal", v, err, pinnedBtcdVersion, want)
+	if v, err := goModVersion(filepath.Join(root, btcdNodeDir, "go.mod")); err != nil || v != pinnedBtcdVersion || want != v {
+		t.Fatalf("%s/go.mod pins btcd %s (%v); pinnedBtcdVersion is %s, BtcdVersion %s: keep them equal", btcdNodeDir, v, err, pinnedBtcdVersion, want)
+	}
+	// The btcd root module must stay out of btcstake's own go.mod: it
+	// would enter the module graph of every program importing btcstake.
+	if v, err := goModVersion(filepath.Join(root, "go.mod")); err == nil {
+		t.Fatalf("go.mod requires the btcd root module (%s); the node is pinned in %s only", v, btcdNodeDir)
 	}
 	for _, inModule := range []bool{true, false} {
 		cache := t.TempDir()

@@ -1,7 +1,6 @@
 package regtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,8 +18,9 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
-	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/chain"
 )
 
 // Kind is a node implementation.
@@ -63,6 +63,10 @@ type Options struct {
 	// Logf, when set, receives progress lines (such as the one-time btcd
 	// build notice).
 	Logf func(format string, args ...any)
+	// NoTxIndex starts the node without a transaction index, as most
+	// users' nodes run: confirmed transactions are then found by block
+	// (chain.Client.Locate, FindSpend), not by id.
+	NoTxIndex bool
 }
 
 // RPCInfo is how to reach the node's JSON-RPC server.
@@ -78,9 +82,10 @@ type RPCInfo struct {
 // concurrent use.
 type Node struct {
 	kind    Kind
+	noIndex bool
 	params  *chaincfg.Params
 	rpcInfo RPCInfo
-	rpc     *rpcCaller
+	c       *chain.Client
 	dir     string
 	ownsDir bool
 	logPath string
@@ -94,8 +99,6 @@ type Node struct {
 	stopped  bool
 	stopErr  error
 	stopOnce sync.Once
-	clientMu sync.Mutex
-	client   *rpcclient.Client
 }
 
 const rpcTimeout = 30 * time.Second
@@ -172,6 +175,7 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 		}
 		n = &Node{
 			kind:    kind,
+			noIndex: opts.NoTxIndex,
 			params:  params,
 			rpcInfo: RPCInfo{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: user, Pass: pass},
 			dir:     dir,
@@ -179,7 +183,9 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 			logPath: filepath.Join(dir, "node.log"),
 			w:       w,
 		}
-		n.rpc = newRPCCaller(n.rpcInfo.Host, user, pass)
+		if n.c, err = newChainClient(n.rpcInfo); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrStart, err)
+		}
 		err = n.launch(ctx, bin, port, opts.Detached, timeout)
 		if err == nil {
 			break
@@ -207,22 +213,30 @@ func (n *Node) args(port int) []string {
 	p := strconv.Itoa(port)
 	switch n.kind {
 	case Bitcoind:
-		return []string{
+		args := []string{
 			"-regtest", "-server", "-datadir=" + n.dir, "-printtoconsole",
 			"-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-rpcport=" + p,
 			"-rpcuser=" + n.rpcInfo.User, "-rpcpassword=" + n.rpcInfo.Pass,
-			"-listen=0", "-listenonion=0", "-dnsseed=0", "-fixedseeds=0", "-txindex",
+			"-listen=0", "-listenonion=0", "-dnsseed=0", "-fixedseeds=0",
 			"-disablewallet", "-acceptnonstdtxn=0", "-minrelaytxfee=0.00001",
 		}
+		if !n.noIndex {
+			args = append(args, "-txindex")
+		}
+		return args
 	default:
-		return []string{
+		args := []string{
 			"--regtest", "--notls", "--rpclisten=127.0.0.1:" + p,
 			"--rpcuser=" + n.rpcInfo.User, "--rpcpass=" + n.rpcInfo.Pass,
-			"--nolisten", "--txindex", "--miningaddr=" + n.w.addr,
+			"--nolisten", "--miningaddr=" + n.w.addr,
 			"--datadir=" + filepath.Join(n.dir, "data"), "--logdir=" + filepath.Join(n.dir, "logs"),
 			"--utxocachemaxsize=16", "--rejectnonstd", "--limitfreerelay=0",
 			"--debuglevel=MINR=warn", // not a line per mined block
 		}
+		if !n.noIndex {
+			args = append(args, "--txindex")
+		}
+		return args
 	}
 }
 
@@ -250,7 +264,9 @@ func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		_, err := n.rpc.call(ctx, 2*time.Second, "getblockcount")
+		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := n.c.Height(pctx)
+		pcancel()
 		if err == nil {
 			return nil
 		}
@@ -310,41 +326,30 @@ func (n *Node) LogTail(lines int) string {
 	return strings.Join(all, "\n")
 }
 
-// Client returns an rpcclient connected to the node (HTTP POST mode, no
-// TLS), for typed calls the harness does not wrap. It is shut down by Stop
-// or Close.
-func (n *Node) Client() (*rpcclient.Client, error) {
-	n.clientMu.Lock()
-	defer n.clientMu.Unlock()
-	if n.client != nil {
-		return n.client, nil
-	}
-	c, err := rpcclient.New(&rpcclient.ConnConfig{
-		Host: n.rpcInfo.Host, User: n.rpcInfo.User, Pass: n.rpcInfo.Pass,
-		HTTPPostMode: true, DisableTLS: true,
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRPC, err)
-	}
-	n.client = c
-	return c, nil
-}
+// Chain returns the typed client the harness talks to the node through
+// (package chain), for calls the harness does not wrap: Locate,
+// FindSpend, CheckNetwork, ... It is closed by Stop or Close.
+func (n *Node) Chain() *chain.Client { return n.c }
 
 // Call runs a raw JSON-RPC call and returns its result. Node errors are
 // wrapped in ErrRPC with the node's code and message.
 func (n *Node) Call(method string, params ...any) (json.RawMessage, error) {
-	res, err := n.rpc.call(context.Background(), rpcTimeout, method, params...)
-	if err != nil {
-		var re *rpcError
-		if errors.As(err, &re) {
-			return nil, fmt.Errorf("%w: %s: %s (code %d)", ErrRPC, method, re.Message, re.Code)
-		}
-		if n.isStopped() {
-			return nil, fmt.Errorf("%w: %v", ErrStopped, err)
-		}
-		return nil, err
+	res, err := n.c.Call(context.Background(), method, params...)
+	return res, n.wrap(err)
+}
+
+// wrap gives an error of package chain the harness's kinds: rejections,
+// ErrNotFound, ErrTimeout and ErrInvalidArgument are shared kinds and pass
+// unchanged; any other failure is ErrRPC (ErrStopped once Stop ran).
+func (n *Node) wrap(err error) error {
+	switch {
+	case err == nil, errors.Is(err, ErrRejected), errors.Is(err, ErrNotFound),
+		errors.Is(err, ErrTimeout), errors.Is(err, ErrInvalidArgument):
+		return err
+	case n.isStopped():
+		return fmt.Errorf("%w: %w", ErrStopped, err)
 	}
-	return res, nil
+	return fmt.Errorf("%w: %w", ErrRPC, err)
 }
 
 func (n *Node) callInto(out any, method string, params ...any) error {
@@ -421,155 +426,34 @@ func (n *Node) MineTo(target int32) ([]chainhash.Hash, error) {
 // kind). Broadcasting a transaction already in the mempool succeeds again;
 // one already confirmed (with unspent outputs) is ErrAlreadyKnown.
 func (n *Node) Broadcast(tx *wire.MsgTx) (chainhash.Hash, error) {
-	raw, err := txHex(tx)
-	if err != nil {
-		return chainhash.Hash{}, err
-	}
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "sendrawtransaction", raw)
-	if err != nil {
-		err = txCallError(err, "sendrawtransaction")
-		// Broadcasting a transaction the mempool already holds succeeds,
-		// as on bitcoind (btcd refuses it).
-		var re *RejectError
-		if errors.As(err, &re) && re.Kind == ErrAlreadyKnown && inMempoolText(re.Reason) {
-			return tx.TxHash(), nil
-		}
-		return chainhash.Hash{}, err
-	}
-	var s string
-	if err := json.Unmarshal(res, &s); err != nil {
-		return chainhash.Hash{}, fmt.Errorf("%w: sendrawtransaction: unexpected reply", ErrRPC)
-	}
-	h, err := chainhash.NewHashFromStr(s)
-	if err != nil {
-		return chainhash.Hash{}, fmt.Errorf("%w: sendrawtransaction: bad txid %q", ErrRPC, s)
-	}
-	return *h, nil
+	h, err := n.c.Broadcast(context.Background(), tx)
+	return h, n.wrap(err)
 }
 
 // TestMempoolAccept asks the node whether it would accept tx, without
 // broadcasting it. nil means accepted; a refusal is a *RejectError.
 func (n *Node) TestMempoolAccept(tx *wire.MsgTx) error {
-	raw, err := txHex(tx)
-	if err != nil {
-		return err
-	}
-	// btcd wants the max fee rate (BTC/kvB) spelled out; 0.1 is both
-	// nodes' default.
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "testmempoolaccept", []string{raw}, 0.1)
-	if err != nil {
-		return txCallError(err, "testmempoolaccept")
-	}
-	var items []struct {
-		Allowed      bool   `json:"allowed"`
-		RejectReason string `json:"reject-reason"`
-	}
-	if err := json.Unmarshal(res, &items); err != nil || len(items) != 1 {
-		return fmt.Errorf("%w: testmempoolaccept: unexpected reply", ErrRPC)
-	}
-	if !items[0].Allowed {
-		return newReject(items[0].RejectReason)
-	}
-	return nil
-}
-
-// inMempoolText reports whether a reject text says the very transaction is
-// already in the mempool.
-func inMempoolText(reason string) bool {
-	r := strings.ToLower(reason)
-	return strings.Contains(r, "already have transaction") || strings.Contains(r, "txn-already-in-mempool")
-}
-
-// Transaction RPC error codes shared by btcd and bitcoind: the node
-// refused the transaction (rather than the call).
-const (
-	rpcDeserialization = -22
-	rpcVerify          = -25
-	rpcVerifyRejected  = -26
-	rpcAlreadyInChain  = -27
-)
-
-// txCallError turns the error of a transaction RPC into a *RejectError
-// when the node refused the transaction, else into ErrRPC.
-func txCallError(err error, method string) error {
-	var re *rpcError
-	if !errors.As(err, &re) {
-		return err
-	}
-	switch re.Code {
-	case rpcDeserialization, rpcVerify, rpcVerifyRejected, rpcAlreadyInChain:
-		return newReject(re.Message)
-	}
-	return fmt.Errorf("%w: %s: %s (code %d)", ErrRPC, method, re.Message, re.Code)
-}
-
-func txHex(tx *wire.MsgTx) (string, error) {
-	if tx == nil {
-		return "", fmt.Errorf("%w: nil transaction", ErrInvalidArgument)
-	}
-	var buf bytes.Buffer
-	if err := tx.Serialize(&buf); err != nil {
-		return "", fmt.Errorf("%w: serializing transaction: %v", ErrInvalidArgument, err)
-	}
-	return hex.EncodeToString(buf.Bytes()), nil
-}
-
-// notFound converts the node's "no such transaction/block" errors to
-// ErrNotFound.
-func notFound(err error, what string) error {
-	var re *rpcError
-	// bitcoind: -5 invalid address or key / no such tx, -8 height out of
-	// range; btcd uses -5 for unknown txs and blocks and -1 for heights.
-	if errors.As(err, &re) && (re.Code == -5 || re.Code == -8 ||
-		strings.Contains(strings.ToLower(re.Message), "out of range")) {
-		return fmt.Errorf("%w: %s: %s", ErrNotFound, what, re.Message)
-	}
-	if errors.As(err, &re) {
-		return fmt.Errorf("%w: %s: %s (code %d)", ErrRPC, what, re.Message, re.Code)
-	}
-	return err
+	return n.wrap(n.c.TestMempoolAccept(context.Background(), tx))
 }
 
 // GetRawTransaction returns a transaction from the mempool or the chain
-// (the node runs with a transaction index).
+// (the node runs with a transaction index unless Options.NoTxIndex).
 func (n *Node) GetRawTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "getrawtransaction", txid.String(), 0)
+	info, err := n.c.Transaction(context.Background(), txid)
 	if err != nil {
-		return nil, notFound(err, "transaction "+txid.String())
+		return nil, n.wrap(err)
 	}
-	return decodeTx(res)
-}
-
-func decodeTx(res json.RawMessage) (*wire.MsgTx, error) {
-	var s string
-	if err := json.Unmarshal(res, &s); err != nil {
-		return nil, fmt.Errorf("%w: expected a hex transaction", ErrRPC)
-	}
-	raw, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: transaction hex: %v", ErrRPC, err)
-	}
-	tx := new(wire.MsgTx)
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("%w: transaction: %v", ErrRPC, err)
-	}
-	return tx, nil
+	return info.Tx, nil
 }
 
 // Confirmations returns how many blocks confirm txid: 0 while it waits in
 // the mempool, ErrNotFound when the node does not know it.
 func (n *Node) Confirmations(txid chainhash.Hash) (int64, error) {
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "getrawtransaction", txid.String(), 1)
+	info, err := n.c.Transaction(context.Background(), txid)
 	if err != nil {
-		return 0, notFound(err, "transaction "+txid.String())
+		return 0, n.wrap(err)
 	}
-	var v struct {
-		Confirmations int64 `json:"confirmations"`
-	}
-	if err := json.Unmarshal(res, &v); err != nil {
-		return 0, fmt.Errorf("%w: getrawtransaction: unexpected reply", ErrRPC)
-	}
-	return v.Confirmations, nil
+	return info.Confirmations, nil
 }
 
 // WaitConfirmations polls until txid has at least confs confirmations. It
@@ -577,137 +461,36 @@ func (n *Node) Confirmations(txid chainhash.Hash) (int64, error) {
 // with ErrNotFound if the node does not know txid, and with ErrTimeout when
 // ctx ends first.
 func (n *Node) WaitConfirmations(ctx context.Context, txid chainhash.Hash, confs int64) error {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		got, err := n.Confirmations(txid)
-		if err != nil {
-			return err
-		}
-		if got >= confs {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %s has %d of %d confirmations: %v", ErrTimeout, txid, got, confs, ctx.Err())
-		case <-tick.C:
-		}
-	}
+	_, err := n.c.WaitConfirmations(ctx, txid, confs, chain.WaitOptions{Interval: 20 * time.Millisecond, FailIfUnknown: true})
+	return n.wrap(err)
 }
 
 // TxOut is an unspent output as the node sees it.
-type TxOut struct {
-	Value         int64  // satoshis
-	PkScript      []byte //
-	Confirmations int64  // 0 for an output of a mempool transaction
-	Coinbase      bool
-}
+type TxOut = chain.TxOut
 
 // GetTxOut returns an unspent output, counting the mempool: an output
 // spent by a mempool transaction, or unknown, is ErrNotFound.
 func (n *Node) GetTxOut(op wire.OutPoint) (*TxOut, error) {
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "gettxout", op.Hash.String(), op.Index, true)
-	if err != nil {
-		return nil, notFound(err, "output "+op.String())
-	}
-	if string(res) == "null" || len(res) == 0 {
-		return nil, fmt.Errorf("%w: output %s is spent or unknown", ErrNotFound, op)
-	}
-	var v struct {
-		Confirmations int64   `json:"confirmations"`
-		Value         float64 `json:"value"`
-		Coinbase      bool    `json:"coinbase"`
-		ScriptPubKey  struct {
-			Hex string `json:"hex"`
-		} `json:"scriptPubKey"`
-	}
-	if err := json.Unmarshal(res, &v); err != nil {
-		return nil, fmt.Errorf("%w: gettxout: unexpected reply", ErrRPC)
-	}
-	script, err := hex.DecodeString(v.ScriptPubKey.Hex)
-	if err != nil {
-		return nil, fmt.Errorf("%w: gettxout: bad script hex", ErrRPC)
-	}
-	// btcd's gettxout ignores mempool spends of confirmed outputs (bitcoind
-	// does not); ask both the same way.
-	spender, err := n.mempoolSpender(op)
-	if err != nil {
-		return nil, err
-	}
-	if spender != "" {
-		return nil, fmt.Errorf("%w: output %s is spent by mempool transaction %s", ErrNotFound, op, spender)
-	}
-	return &TxOut{Value: btcToSat(v.Value), PkScript: script, Confirmations: v.Confirmations, Coinbase: v.Coinbase}, nil
-}
-
-// mempoolSpender returns the id of the mempool transaction spending op, or
-// "".
-func (n *Node) mempoolSpender(op wire.OutPoint) (string, error) {
-	var res []struct {
-		SpendingTxid string `json:"spendingtxid"`
-	}
-	arg := []map[string]any{{"txid": op.Hash.String(), "vout": op.Index}}
-	if err := n.callInto(&res, "gettxspendingprevout", arg); err != nil {
-		return "", err
-	}
-	if len(res) != 1 {
-		return "", fmt.Errorf("%w: gettxspendingprevout: unexpected reply", ErrRPC)
-	}
-	return res[0].SpendingTxid, nil
-}
-
-func btcToSat(v float64) int64 {
-	if v < 0 {
-		return int64(v*1e8 - 0.5)
-	}
-	return int64(v*1e8 + 0.5)
+	o, err := n.c.TxOut(context.Background(), op)
+	return o, n.wrap(err)
 }
 
 // GetBlockHash returns the hash of the main-chain block at height.
 func (n *Node) GetBlockHash(height int32) (chainhash.Hash, error) {
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "getblockhash", height)
-	if err != nil {
-		return chainhash.Hash{}, notFound(err, fmt.Sprintf("block at height %d", height))
-	}
-	var s string
-	if err := json.Unmarshal(res, &s); err != nil {
-		return chainhash.Hash{}, fmt.Errorf("%w: getblockhash: unexpected reply", ErrRPC)
-	}
-	h, err := chainhash.NewHashFromStr(s)
-	if err != nil {
-		return chainhash.Hash{}, fmt.Errorf("%w: getblockhash: bad hash", ErrRPC)
-	}
-	return *h, nil
+	h, err := n.c.BlockHash(context.Background(), int64(height))
+	return h, n.wrap(err)
 }
 
 // GetBlock returns a block by hash.
 func (n *Node) GetBlock(hash chainhash.Hash) (*wire.MsgBlock, error) {
-	res, err := n.rpc.call(context.Background(), rpcTimeout, "getblock", hash.String(), 0)
-	if err != nil {
-		return nil, notFound(err, "block "+hash.String())
-	}
-	var s string
-	if err := json.Unmarshal(res, &s); err != nil {
-		return nil, fmt.Errorf("%w: getblock: unexpected reply", ErrRPC)
-	}
-	raw, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: getblock: bad hex", ErrRPC)
-	}
-	b := new(wire.MsgBlock)
-	if err := b.Deserialize(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("%w: getblock: %v", ErrRPC, err)
-	}
-	return b, nil
+	b, err := n.c.Block(context.Background(), hash)
+	return b, n.wrap(err)
 }
 
 // BlockAt returns the main-chain block at height.
 func (n *Node) BlockAt(height int32) (*wire.MsgBlock, error) {
-	h, err := n.GetBlockHash(height)
-	if err != nil {
-		return nil, err
-	}
-	return n.GetBlock(h)
+	b, _, err := n.c.BlockAt(context.Background(), int64(height))
+	return b, n.wrap(err)
 }
 
 // ScanBlocks calls fn for each main-chain block from height from to to
@@ -730,32 +513,13 @@ func (n *Node) ScanBlocks(from, to int32, fn func(height int32, b *wire.MsgBlock
 
 // MempoolTxids returns the ids of the transactions in the mempool.
 func (n *Node) MempoolTxids() ([]chainhash.Hash, error) {
-	var strs []string
-	if err := n.callInto(&strs, "getrawmempool"); err != nil {
-		return nil, err
-	}
-	out := make([]chainhash.Hash, 0, len(strs))
-	for _, s := range strs {
-		h, err := chainhash.NewHashFromStr(s)
-		if err != nil {
-			return nil, fmt.Errorf("%w: getrawmempool: bad txid", ErrRPC)
-		}
-		out = append(out, *h)
-	}
-	return out, nil
+	ids, err := n.c.MempoolTxids(context.Background())
+	return ids, n.wrap(err)
 }
 
 // Close releases the RPC connections without stopping the node (for a
 // node reached with Attach that should keep running).
-func (n *Node) Close() {
-	n.clientMu.Lock()
-	if n.client != nil {
-		n.client.Shutdown()
-		n.client = nil
-	}
-	n.clientMu.Unlock()
-	n.rpc.close()
-}
+func (n *Node) Close() { n.c.Close() }
 
 // Stop stops the node and waits for its process to exit (killing it if it
 // ignores the request for 15 s), then removes the data directory if Start
@@ -790,7 +554,7 @@ func (n *Node) kill() {
 		_ = n.proc.Kill()
 		<-n.exited
 	}
-	n.rpc.close()
+	n.c.Close()
 }
 
 func (n *Node) stopProcess(grace time.Duration) error {
@@ -813,7 +577,9 @@ func (n *Node) stopProcess(grace time.Duration) error {
 	}
 	// An attached node (another process started it): ask over RPC, which
 	// cannot hit a reused pid, then watch the pid.
-	_, rpcErr := n.rpc.call(context.Background(), 5*time.Second, "stop")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, rpcErr := n.c.Call(ctx, "stop")
+	cancel()
 	if n.pid <= 0 {
 		if rpcErr != nil {
 			return fmt.Errorf("%w: stop: %v", ErrRPC, rpcErr)

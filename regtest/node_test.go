@@ -262,7 +262,7 @@ func TestRejections(t *testing.T) {
 		expect(t, tx, ErrScriptFailure)
 	})
 	t.Run("fee", func(t *testing.T) {
-		expect(t, k.spend(t, op(0), 100_000, dest, 0, k.key), ErrFee)
+		expect(t, k.spend(t, op(0), 100_000, dest, 0, k.key), ErrFeeTooLow)
 	})
 	t.Run("non-standard", func(t *testing.T) {
 		tx := k.spend(t, op(0), 100_000, dest, 500, k.key)

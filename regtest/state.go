@@ -89,10 +89,16 @@ func Attach(ctx context.Context, s State) (*Node, error) {
 	}
 	n := &Node{
 		kind: s.Kind, params: params, rpcInfo: s.RPC, dir: s.Dir, logPath: s.Log,
-		pid: s.Pid, w: w, rpc: newRPCCaller(s.RPC.Host, s.RPC.User, s.RPC.Pass),
+		pid: s.Pid, w: w,
 	}
-	if _, err := n.rpc.call(ctx, 5*time.Second, "getblockcount"); err != nil {
-		n.rpc.close()
+	if n.c, err = newChainClient(s.RPC); err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err = n.c.Height(pctx)
+	cancel()
+	if err != nil {
+		n.c.Close()
 		return nil, fmt.Errorf("%w: node at %s does not answer: %v", ErrState, s.RPC.Host, err)
 	}
 	// Payments made by earlier processes may still wait in the mempool;
@@ -111,9 +117,11 @@ func StopState(s State) (running bool, err error) {
 	if s.Pid <= 0 || s.Dir == "" || !processAlive(s.Pid) || !processMatches(s.Pid, s.Dir) {
 		return false, nil
 	}
-	n := &Node{kind: s.Kind, rpcInfo: s.RPC, dir: s.Dir, logPath: s.Log, pid: s.Pid,
-		rpc: newRPCCaller(s.RPC.Host, s.RPC.User, s.RPC.Pass)}
-	defer n.rpc.close()
+	n := &Node{kind: s.Kind, rpcInfo: s.RPC, dir: s.Dir, logPath: s.Log, pid: s.Pid}
+	if n.c, err = newChainClient(s.RPC); err != nil {
+		return true, err
+	}
+	defer n.c.Close()
 	return true, n.stopProcess(15 * time.Second)
 }
 

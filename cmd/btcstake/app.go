@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,7 @@ func usagef(flag, format string, args ...any) error {
 type app struct {
 	stdout, stderr io.Writer
 	network        string
+	networkFrom    string // where network came from when not --network: BTCSTAKE_NETWORK or a config file
 	json           bool
 }
 
@@ -75,13 +77,16 @@ JSON (errors as one object on stderr); exit code 2 means a bad command line,
 		},
 	}
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version and commit of this build (as the version command)")
-	root.PersistentFlags().StringVar(&a.network, "network", "regtest", "bitcoin network: regtest|signet|testnet|mainnet")
+	root.PersistentFlags().StringVar(&a.network, "network", "regtest", "bitcoin network: regtest|signet|testnet|testnet4|mainnet (env BTCSTAKE_NETWORK, or \"network\" in the config file)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON (errors too, as a JSON object on stderr)")
-	completeValues(root, "network", "regtest", "signet", "testnet", "mainnet")
+	completeValues(root, "network", "regtest", "signet", "testnet", "testnet4", "mainnet")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	// Every command validates --network, whether or not it uses it, so a
-	// typo never passes silently.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	// Every command resolves and validates the network, whether or not it
+	// uses it, so a typo never passes silently.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := a.resolveNetwork(cmd); err != nil {
+			return err
+		}
 		_, err := a.params()
 		return err
 	}
@@ -198,7 +203,40 @@ func deprecatedAlias(old, now string, ctor func(*app) *cobra.Command) func(*app)
 	}
 }
 
-// params returns the chain parameters of --network.
+// resolveNetwork sets the network once for every command: --network when
+// given, else $BTCSTAKE_NETWORK, else the config file's "network" (the
+// file node commands read: --config, $BTCSTAKE_CONFIG or the default),
+// else regtest.
+func (a *app) resolveNetwork(cmd *cobra.Command) error {
+	if cmd.Flags().Changed("network") {
+		return nil
+	}
+	if v := os.Getenv("BTCSTAKE_NETWORK"); v != "" {
+		a.network, a.networkFrom = v, "BTCSTAKE_NETWORK"
+		return nil
+	}
+	flag := ""
+	if f := cmd.Flags().Lookup("config"); f != nil {
+		flag = f.Value.String()
+	}
+	path, explicit := configPath(flag)
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil // a node command says so when it needs the file
+	}
+	c, _, err := readConfigFile(path, explicit)
+	if err != nil {
+		return err
+	}
+	if c.Network != "" {
+		a.network, a.networkFrom = c.Network, path
+	}
+	return nil
+}
+
+// params returns the chain parameters of the network.
 func (a *app) params() (*chaincfg.Params, error) {
 	switch a.network {
 	case "regtest":
@@ -207,10 +245,16 @@ func (a *app) params() (*chaincfg.Params, error) {
 		return &chaincfg.SigNetParams, nil
 	case "testnet", "testnet3":
 		return &chaincfg.TestNet3Params, nil
+	case "testnet4":
+		return &chaincfg.TestNet4Params, nil
 	case "mainnet", "main", "bitcoin":
 		return &chaincfg.MainNetParams, nil
 	}
-	return nil, usagef("network", "unknown network %q (want regtest, signet, testnet or mainnet)", a.network)
+	from := ""
+	if a.networkFrom != "" {
+		from = " from " + a.networkFrom
+	}
+	return nil, usagef("network", "unknown network %q%s (want regtest, signet, testnet, testnet4 or mainnet)", a.network, from)
 }
 
 // printJSON writes v as indented JSON to stdout.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,21 +9,14 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
-	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/btcstake/btcstake/internal/rpc"
+	"github.com/btcstake/btcstake/chain"
 )
 
 func init() {
 	register(newBroadcastCmd)
 	register(newWaitCmd)
-}
-
-type mempoolAccept struct {
-	Txid         string `json:"txid"`
-	Allowed      bool   `json:"allowed"`
-	RejectReason string `json:"reject-reason"`
 }
 
 func newBroadcastCmd(a *app) *cobra.Command {
@@ -34,43 +25,39 @@ func newBroadcastCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "broadcast",
 		Short: "Check a transaction with testmempoolaccept, then send it to the node",
-		Long: `Sends a signed transaction to your node. It first asks the node whether it
-would accept it (testmempoolaccept) and, if not, says why in plain words (a
-time lock not yet expired, a failed signature check, a fee too low, ...)
-without sending anything. Exit code 1 when the node refuses.`,
+		Long: `Sends a signed transaction to your node. It first checks that the node
+follows --network, then asks it whether it would accept the transaction
+(testmempoolaccept) and, if not, says why in plain words (a time lock not yet
+expired, a failed signature check, a fee too low, ...) without sending
+anything. Exit code 1 when the node refuses.`,
 		Example: `  btcstake broadcast --network regtest --rpc-url 127.0.0.1:18334 --rpc-user u --rpc-pass p --tx 0200000001...
-  BTCSTAKE_RPC_URL=127.0.0.1:8332 BTCSTAKE_RPC_COOKIE=~/.bitcoin/.cookie btcstake broadcast --network mainnet --tx "$(cat tx.hex)"`,
+  BTCSTAKE_NETWORK=signet btcstake broadcast --tx "$(cat tx.hex)"   # a local bitcoind, found by its cookie`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tx, err := parseTxHex("tx", txArg)
 			if err != nil {
 				return err
 			}
-			n, err := nf.connect(a)
+			ctx := cmd.Context()
+			c, err := nf.connect(ctx, a)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			raw := txHex(tx)
-			var res []mempoolAccept
-			if err := n.callInto(ctx, &res, "testmempoolaccept", []string{raw}, 0.1); err != nil {
-				return err
+			defer c.Close()
+			var rej *chain.RejectError
+			if err := c.TestMempoolAccept(ctx, tx); errors.As(err, &rej) {
+				return fmt.Errorf("the node would reject %s: %s", tx.TxHash(), rejectionText(rej))
+			} else if err != nil {
+				return nodeError(c, err)
 			}
-			if len(res) != 1 {
-				return fmt.Errorf("node answered testmempoolaccept with %d results", len(res))
-			}
-			if !res[0].Allowed {
-				return fmt.Errorf("the node would reject %s: %s", tx.TxHash(), rejectionText(res[0].RejectReason))
-			}
-			var txid string
-			if err := n.callInto(ctx, &txid, "sendrawtransaction", raw); err != nil {
-				if re, ok := err.(*rpc.Error); ok {
-					return fmt.Errorf("the node rejected %s: %s", tx.TxHash(), rejectionText(re.Message))
-				}
-				return err
+			txid, err := c.Broadcast(ctx, tx)
+			if errors.As(err, &rej) {
+				return fmt.Errorf("the node rejected %s: %s", tx.TxHash(), rejectionText(rej))
+			} else if err != nil {
+				return nodeError(c, err)
 			}
 			if a.json {
-				return a.printJSON(map[string]any{"txid": txid, "accepted": true})
+				return a.printJSON(map[string]any{"txid": txid.String(), "accepted": true})
 			}
 			a.printf("broadcast %s\n", txid)
 			return nil
@@ -80,53 +67,6 @@ without sending anything. Exit code 1 when the node refuses.`,
 	cmd.Flags().StringVar(&txArg, "tx", "", "the signed transaction, hex")
 	_ = cmd.MarkFlagRequired("tx")
 	return cmd
-}
-
-// txInfo is what getrawtransaction (verbose) tells about a transaction.
-type txInfo struct {
-	Hex           string `json:"hex"`
-	Confirmations int64  `json:"confirmations"`
-	BlockHash     string `json:"blockhash"`
-}
-
-// errTxUnknown: the node does not know the transaction (yet).
-var errTxUnknown = errors.New("transaction unknown to the node")
-
-// getTx fetches a transaction, its confirmations and its block height (-1
-// when unconfirmed).
-func (n *nodeConn) getTx(ctx context.Context, txid chainhash.Hash) (*wire.MsgTx, int64, int64, error) {
-	var info txInfo
-	if err := n.callInto(ctx, &info, "getrawtransaction", txid.String(), 1); err != nil {
-		if _, ok := err.(*rpc.Error); ok {
-			return nil, 0, -1, fmt.Errorf("%w: %s (a node needs -txindex to find confirmed transactions)", errTxUnknown, txid)
-		}
-		return nil, 0, -1, err
-	}
-	raw, err := hex.DecodeString(info.Hex)
-	if err != nil {
-		return nil, 0, -1, fmt.Errorf("node returned bad hex for %s", txid)
-	}
-	tx := wire.NewMsgTx(2)
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
-		return nil, 0, -1, fmt.Errorf("node returned an undecodable transaction %s", txid)
-	}
-	height := int64(-1)
-	if info.BlockHash != "" && info.Confirmations > 0 {
-		var hdr struct {
-			Height int64 `json:"height"`
-		}
-		if err := n.callInto(ctx, &hdr, "getblockheader", info.BlockHash, true); err != nil {
-			return nil, 0, -1, err
-		}
-		height = hdr.Height
-	}
-	return tx, info.Confirmations, height, nil
-}
-
-func (n *nodeConn) tipHeight(ctx context.Context) (int64, error) {
-	var h int64
-	err := n.callInto(ctx, &h, "getblockcount")
-	return h, err
 }
 
 // isTerminal reports whether w is a terminal (for a live progress line).
@@ -163,55 +103,37 @@ prints a line each time the count changes. Exit code 1 on timeout.`,
 			if interval <= 0 || timeout <= 0 {
 				return usagef("timeout", "timeout and interval must be positive")
 			}
-			n, err := nf.connect(a)
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			c, err := nf.connect(ctx, a)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
+			defer c.Close()
 			live := isTerminal(a.stdout) && !a.json
-			last := int64(-1)
-			tick := time.NewTicker(interval)
-			defer tick.Stop()
-			for {
-				_, c, _, err := n.getTx(ctx, *txid)
-				if err != nil && !errors.Is(err, errTxUnknown) && ctx.Err() == nil {
-					if live {
-						a.printf("\n")
-					}
-					return err // connection or credentials: retrying will not help
-				}
-				if err == nil && c != last {
-					last = c
-					switch {
-					case a.json:
-					case live:
-						a.printf("\r%s: %d/%d confirmations", txid, c, confs)
-					default:
-						a.printf("%s: %d/%d confirmations\n", txid, c, confs)
-					}
-				}
-				if err == nil && c >= confs {
-					if live {
-						a.printf("\n")
-					}
-					if a.json {
-						return a.printJSON(map[string]any{"txid": txid.String(), "confirmations": c})
-					}
-					return nil
-				}
-				select {
-				case <-ctx.Done():
-					if live {
-						a.printf("\n")
-					}
-					if err != nil {
-						return fmt.Errorf("gave up after %s: %v", timeout, err)
-					}
-					return fmt.Errorf("gave up after %s with %d of %d confirmations", timeout, max(last, 0), confs)
-				case <-tick.C:
+			progress := func(n int64) {
+				switch {
+				case a.json:
+				case live:
+					a.printf("\r%s: %d/%d confirmations", txid, n, confs)
+				default:
+					a.printf("%s: %d/%d confirmations\n", txid, n, confs)
 				}
 			}
+			got, err := c.WaitConfirmations(ctx, *txid, confs, chain.WaitOptions{Interval: interval, Progress: progress})
+			if live {
+				a.printf("\n")
+			}
+			switch {
+			case errors.Is(err, chain.ErrTimeout) && ctx.Err() != nil:
+				return fmt.Errorf("gave up after %s: %v", timeout, err)
+			case err != nil:
+				return nodeError(c, err) // connection or credentials: retrying will not help
+			}
+			if a.json {
+				return a.printJSON(map[string]any{"txid": txid.String(), "confirmations": got})
+			}
+			return nil
 		},
 	}
 	nf.add(cmd)

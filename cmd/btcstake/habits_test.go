@@ -142,7 +142,7 @@ func TestFlagValueCompletion(t *testing.T) {
 		{[]string{"withdraw", "--from", ""}, []string{"staking", "unbonding", "slashing_change"}},
 		{[]string{"demo", "--node", ""}, []string{"btcd", "bitcoind"}},
 		{[]string{"regtest", "start", "--node", ""}, []string{"btcd", "bitcoind"}},
-		{[]string{"inspect", "--network", ""}, []string{"regtest", "signet", "testnet", "mainnet"}},
+		{[]string{"inspect", "--network", ""}, []string{"regtest", "signet", "testnet", "testnet4", "mainnet"}},
 	} {
 		code, out, _ := runCLI(t, append([]string{"__complete"}, c.args...)...)
 		lines := strings.Split(strings.TrimSpace(out), "\n")

@@ -5,19 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/btcstake/btcstake/internal/rpc"
+	"github.com/btcstake/btcstake/chain"
 	"github.com/btcstake/btcstake/regtest"
 )
 
-// Node connection settings, from the first source that sets them:
+// Node connection settings, each from the first source that sets it:
 //
 //  1. flags --rpc-url, --rpc-user, --rpc-pass, --rpc-cookie
 //  2. environment BTCSTAKE_RPC_URL, BTCSTAKE_RPC_USER, BTCSTAKE_RPC_PASS,
@@ -25,53 +27,109 @@ import (
 //  3. the config file: --config, else $BTCSTAKE_CONFIG, else
 //     <user config dir>/btcstake/config.json if it exists
 //  4. with --network regtest, the node "btcstake regtest start" launched
+//  5. a local bitcoind: 127.0.0.1 on its default RPC port for --network,
+//     with its cookie file when it exists (chain.DefaultRPCPort,
+//     chain.CookiePath)
 //
 // Each field is resolved on its own, so a password can come from the
-// environment while the URL comes from the config file.
+// environment while the URL comes from the config file. The --network
+// itself may come from BTCSTAKE_NETWORK or the config file's "network"
+// (see app.resolveNetwork).
 type nodeFlags struct {
 	url, user, pass, cookie, config string
 }
 
 func (f *nodeFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.url, "rpc-url", "", "node RPC address, host:port or http://host:port (env BTCSTAKE_RPC_URL)")
+	fl.StringVar(&f.url, "rpc-url", "", "node RPC address, host:port or http://host:port (env BTCSTAKE_RPC_URL; default: a local bitcoind's port for --network)")
 	fl.StringVar(&f.user, "rpc-user", "", "RPC user (env BTCSTAKE_RPC_USER)")
 	fl.StringVar(&f.pass, "rpc-pass", "", "RPC password (env BTCSTAKE_RPC_PASS; prefer the environment or a cookie file)")
-	fl.StringVar(&f.cookie, "rpc-cookie", "", "bitcoind cookie file with user:password (env BTCSTAKE_RPC_COOKIE)")
-	fl.StringVar(&f.config, "config", "", "config file (JSON: rpc_url, rpc_user, rpc_pass, rpc_cookie; env BTCSTAKE_CONFIG)")
+	fl.StringVar(&f.cookie, "rpc-cookie", "", "bitcoind cookie file with user:password (env BTCSTAKE_RPC_COOKIE; default: bitcoind's for --network, on a local node)")
+	fl.StringVar(&f.config, "config", "", "config file (JSON: network, rpc_url, rpc_user, rpc_pass, rpc_cookie; env BTCSTAKE_CONFIG)")
 }
 
 type nodeConfig struct {
-	URL    string `json:"rpc_url"`
-	User   string `json:"rpc_user"`
-	Pass   string `json:"rpc_pass"`
-	Cookie string `json:"rpc_cookie"`
+	Network string `json:"network,omitempty"`
+	URL     string `json:"rpc_url,omitempty"`
+	User    string `json:"rpc_user,omitempty"`
+	Pass    string `json:"rpc_pass,omitempty"`
+	Cookie  string `json:"rpc_cookie,omitempty"`
 }
 
-// loadConfigFile reads a config file; one that holds a password must not be
-// readable by other users.
-func loadConfigFile(path string, explicit bool) (nodeConfig, error) {
+// maxConfigSize bounds a config file read.
+const maxConfigSize = 1 << 20
+
+// configPath returns the config file to read and whether the user named
+// it (--config or $BTCSTAKE_CONFIG) rather than it being the default.
+func configPath(flag string) (string, bool) {
+	if flag != "" {
+		return flag, true
+	}
+	if p := os.Getenv("BTCSTAKE_CONFIG"); p != "" {
+		return p, true
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "btcstake", "config.json"), false
+	}
+	return "", false
+}
+
+// readConfigFile reads and decodes a config file (unknown fields are
+// refused). A default file that does not exist is an empty config.
+func readConfigFile(path string, explicit bool) (nodeConfig, os.FileInfo, error) {
 	var c nodeConfig
-	st, err := os.Stat(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if !explicit && errors.Is(err, os.ErrNotExist) {
-			return c, nil
+			return c, nil, nil
 		}
-		return c, usagef("config", "%v", err)
+		return c, nil, usagef("config", "%v", err)
 	}
-	b, err := os.ReadFile(path)
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil {
-		return c, usagef("config", "%v", err)
+		return c, nil, usagef("config", "%v", err)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return c, nil, usagef("config", "%s: %v", path, err)
+	}
+	if len(b) > maxConfigSize {
+		return c, nil, usagef("config", "%s is larger than %d bytes", path, maxConfigSize)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return c, usagef("config", "%s: %v", path, err)
+		return c, nil, usagef("config", "%s: %v", path, err)
+	}
+	return c, st, nil
+}
+
+// loadConfigFile reads a config file for a node command; one that holds a
+// password must not be readable by other users.
+func loadConfigFile(path string, explicit bool) (nodeConfig, error) {
+	c, st, err := readConfigFile(path, explicit)
+	if err != nil || st == nil {
+		return c, err
 	}
 	if c.Pass != "" && st.Mode().Perm()&0o077 != 0 {
 		return c, usagef("config", "%s holds an RPC password but is readable by others (mode %o); chmod 600 it", path, st.Mode().Perm())
 	}
 	return c, nil
+}
+
+// isLoopback reports whether a host:port names this machine, where a
+// local bitcoind's cookie may be offered.
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // resolve merges the sources into one setting and names where the URL came
@@ -85,18 +143,13 @@ func (f *nodeFlags) resolve(a *app) (nodeConfig, string, error) {
 		}
 		return ""
 	}
-	cfgPath, explicit := f.config, f.config != ""
-	if cfgPath == "" {
-		if cfgPath = os.Getenv("BTCSTAKE_CONFIG"); cfgPath != "" {
-			explicit = true
-		} else if d, err := os.UserConfigDir(); err == nil {
-			cfgPath = filepath.Join(d, "btcstake", "config.json")
-		}
+	params, err := a.params()
+	if err != nil {
+		return nodeConfig{}, "", err
 	}
 	var file nodeConfig
-	if cfgPath != "" {
-		var err error
-		if file, err = loadConfigFile(cfgPath, explicit); err != nil {
+	if path, explicit := configPath(f.config); path != "" {
+		if file, err = loadConfigFile(path, explicit); err != nil {
 			return nodeConfig{}, "", err
 		}
 	}
@@ -107,117 +160,115 @@ func (f *nodeFlags) resolve(a *app) (nodeConfig, string, error) {
 		Cookie: pick(f.cookie, os.Getenv("BTCSTAKE_RPC_COOKIE"), file.Cookie),
 	}
 	src := "flags/environment/config"
-	if f.url == "" && os.Getenv("BTCSTAKE_RPC_URL") == "" && file.URL == "" {
-		if a.network != "regtest" {
+	if c.URL == "" && params.Name == "regtest" {
+		if st, err := regtest.LoadState(filepath.Join(defaultRegtestDir(), "state.json")); err == nil {
+			c.URL, src = st.RPC.Host, "the node of 'btcstake regtest start'"
+			if c.User == "" && c.Pass == "" {
+				c.User, c.Pass = st.RPC.User, st.RPC.Pass
+			}
+		}
+	}
+	noCredentials := c.User == "" && c.Pass == "" && c.Cookie == ""
+	defaulted := c.URL == ""
+	if defaulted {
+		port, err := chain.DefaultRPCPort(params)
+		if err != nil {
 			return c, "", usagef("rpc-url", "no node configured: pass --rpc-url, set BTCSTAKE_RPC_URL, or write a config file (docs/cli.md, \"Node connection\")")
 		}
-		st, err := regtest.LoadState(filepath.Join(defaultRegtestDir(), "state.json"))
-		if err != nil {
-			return c, "", usagef("rpc-url", "no node configured and no node from 'btcstake regtest start' found: pass --rpc-url or set BTCSTAKE_RPC_URL")
+		c.URL, src = net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "bitcoind's default port for "+params.Name
+	}
+	// A local bitcoind's cookie, when nothing else gives credentials (never
+	// offered to a remote host).
+	if noCredentials {
+		cookie, cerr := chain.CookiePath("", params)
+		if nu, err := chain.NormalizeURL(c.URL); err == nil && cerr == nil {
+			if u, err := url.Parse(nu); err == nil && isLoopback(u.Host) {
+				if _, err := os.Stat(cookie); err == nil {
+					c.Cookie = cookie
+				}
+			}
 		}
-		c.URL, src = st.RPC.Host, "the node of 'btcstake regtest start'"
-		if c.User == "" && c.Pass == "" {
-			c.User, c.Pass = st.RPC.User, st.RPC.Pass
+		if c.Cookie == "" && defaulted {
+			harness := ""
+			if params.Name == "regtest" {
+				harness = "no node from 'btcstake regtest start', "
+			}
+			return c, "", usagef("rpc-url", "no node configured: %sno --rpc-url, and no bitcoind cookie at %s; pass --rpc-url and credentials, set BTCSTAKE_RPC_URL, or write a config file (docs/cli.md, \"Node connection\")", harness, cookie)
 		}
 	}
 	if c.Cookie != "" && c.Pass == "" {
-		b, err := os.ReadFile(c.Cookie)
+		u, p, err := chain.ReadCookie(c.Cookie)
 		if err != nil {
 			return c, "", usagef("rpc-cookie", "%v", err)
-		}
-		u, p, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
-		if !ok {
-			return c, "", usagef("rpc-cookie", "%s is not a user:password cookie file", c.Cookie)
 		}
 		c.User, c.Pass = u, p
 	}
 	return c, src, nil
 }
 
-// nodeURL normalises host:port or http://host:port/.
-func nodeURL(s string) (string, error) {
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return "", usagef("rpc-url", "%q is not host:port or http://host:port", s)
-	}
-	if u.Scheme != "http" {
-		return "", usagef("rpc-url", "scheme %q is not supported (the node RPC speaks plain http; tunnel it for remote use)", u.Scheme)
-	}
-	return "http://" + u.Host + "/", nil
-}
-
-// nodeConn is a connection to the user's node.
-type nodeConn struct {
-	c       *rpc.Client
-	timeout time.Duration
-}
-
-func (f *nodeFlags) connect(a *app) (*nodeConn, error) {
-	cfg, _, err := f.resolve(a)
+// connect resolves the connection settings, and checks that the node
+// follows --network before any command sends it anything.
+func (f *nodeFlags) connect(ctx context.Context, a *app) (*chain.Client, error) {
+	cfg, src, err := f.resolve(a)
 	if err != nil {
 		return nil, err
 	}
-	u, err := nodeURL(cfg.URL)
+	c, err := chain.New(chain.Config{URL: cfg.URL, User: cfg.User, Pass: cfg.Pass})
+	if err != nil {
+		return nil, usagef("rpc-url", "%v", err)
+	}
+	params, err := a.params()
 	if err != nil {
 		return nil, err
 	}
-	return &nodeConn{c: rpc.New(u, cfg.User, cfg.Pass), timeout: 30 * time.Second}, nil
-}
-
-// call runs one RPC, turning failures into one-line, plain errors.
-func (n *nodeConn) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
-	res, err := n.c.Call(ctx, n.timeout, method, params...)
-	if errors.Is(err, rpc.ErrTransport) {
-		msg := err.Error()
-		switch {
-		case strings.Contains(msg, "401"):
-			return nil, fmt.Errorf("the node at %s refused the RPC credentials (check --rpc-user/--rpc-pass or the cookie)", n.c.URL())
-		case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "timeout"), strings.Contains(msg, "deadline"):
-			return nil, fmt.Errorf("cannot reach a node at %s (is it running? check --rpc-url)", n.c.URL())
+	if err := c.CheckNetwork(ctx, params); err != nil {
+		if errors.Is(err, chain.ErrWrongChain) {
+			return nil, fmt.Errorf("%v (from %s); refusing to talk to it with --network %s", err, src, a.network)
 		}
-		return nil, fmt.Errorf("node at %s: %v", n.c.URL(), err)
+		return nil, nodeError(c, err)
 	}
-	return res, err
+	return c, nil
 }
 
-// callInto runs an RPC and decodes its result.
-func (n *nodeConn) callInto(ctx context.Context, out any, method string, params ...any) error {
-	res, err := n.call(ctx, method, params...)
-	if err != nil {
-		return err
+// nodeError says in plain words why a call to the node failed.
+func nodeError(c *chain.Client, err error) error {
+	switch {
+	case errors.Is(err, chain.ErrAuth):
+		return fmt.Errorf("the node at %s refused the RPC credentials (check --rpc-user/--rpc-pass or the cookie)", c.URL())
+	case errors.Is(err, chain.ErrUnreachable):
+		return fmt.Errorf("cannot reach a node at %s (is it running? check --rpc-url)", c.URL())
+	case errors.Is(err, chain.ErrTimeout):
+		return fmt.Errorf("the node at %s did not answer in time: %v", c.URL(), err)
+	case errors.Is(err, chain.ErrBadReply):
+		return fmt.Errorf("the server at %s does not answer like a Bitcoin node (check --rpc-url): %v", c.URL(), err)
 	}
-	if err := json.Unmarshal(res, out); err != nil {
-		return fmt.Errorf("node at %s: unexpected %s reply: %v", n.c.URL(), method, err)
-	}
-	return nil
+	return fmt.Errorf("node at %s: %v", c.URL(), err)
 }
 
-// rejectionText explains a node's reject reason in plain words.
-func rejectionText(reason string) string {
-	kind := regtest.ClassifyReject(reason)
+// rejectionText explains a node's refusal of a transaction in plain words.
+func rejectionText(rej *chain.RejectError) string {
 	var plain string
 	switch {
-	case errors.Is(kind, regtest.ErrSequenceLock), errors.Is(kind, regtest.ErrNonFinal):
+	case errors.Is(rej, chain.ErrSequenceLock), errors.Is(rej, chain.ErrNonFinal):
 		plain = "a time lock has not expired yet: the spent output is not deep enough for this path (wait for more blocks)"
-	case errors.Is(kind, regtest.ErrImmatureCoinbase):
+	case errors.Is(rej, chain.ErrImmatureCoinbase):
 		plain = "it spends a coinbase output that needs 100 confirmations"
-	case errors.Is(kind, regtest.ErrScriptFailure):
+	case errors.Is(rej, chain.ErrScriptFailure):
 		plain = "a signature or script check failed: a missing or wrong signature, the wrong key, or the wrong spend path"
-	case errors.Is(kind, regtest.ErrFee):
+	case errors.Is(rej, chain.ErrFeeTooLow):
 		plain = "the fee is too low for the node's relay policy"
-	case errors.Is(kind, regtest.ErrNonStandard):
+	case errors.Is(rej, chain.ErrFeeTooHigh):
+		plain = "the fee rate is above the node's maximum (a mistake in the fee?)"
+	case errors.Is(rej, chain.ErrNonStandard):
 		plain = "the node's policy refuses it as non-standard (a dust output, an unusual script, or too large)"
-	case errors.Is(kind, regtest.ErrDoubleSpend):
+	case errors.Is(rej, chain.ErrDoubleSpend):
 		plain = "it conflicts with a transaction already in the mempool or the chain"
-	case errors.Is(kind, regtest.ErrMissingInputs):
+	case errors.Is(rej, chain.ErrMissingInputs):
 		plain = "it spends outputs the node does not know or that are already spent"
-	case errors.Is(kind, regtest.ErrAlreadyKnown):
+	case errors.Is(rej, chain.ErrAlreadyKnown):
 		plain = "the node already has this transaction"
 	default:
 		plain = "the node refused it"
 	}
-	return fmt.Sprintf("%s (node: %s)", plain, reason)
+	return fmt.Sprintf("%s (node: %s)", plain, rej.Reason)
 }

@@ -54,7 +54,7 @@ func newRegtestCmd(a *app) *cobra.Command {
 		Use:   "regtest",
 		Short: "Run a local regtest node to play with: start, status, mine, fund, stop",
 		Long: `regtest runs a local Bitcoin regtest node in the background: btcd built from
-the version pinned in go.mod (cached after the first build), or bitcoind from
+the version pinned in regtest/btcdnode (cached after the first build), or bitcoind from
 PATH with BTCSTAKE_NODE=bitcoind. It listens on 127.0.0.1 only, mines to a key
 the harness holds, and can pay any address or script from mature coinbase
 coins. The node's state (pid, RPC credentials, data directory, mining key)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -11,7 +9,8 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/btcstake/btcstake/params"
+	"github.com/btcstake/btcstake/chain"
+	"github.com/btcstake/btcstake/monitor"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -48,100 +47,20 @@ type stakeStatus struct {
 	Paths         []stakePath  `json:"paths"`
 }
 
-// findSpender returns the transaction spending op, looking in the mempool
-// and in blocks from fromHeight to the tip (at most maxScan blocks).
-func (n *nodeConn) findSpender(ctx context.Context, op wire.OutPoint, fromHeight, maxScan int64) (*wire.MsgTx, error) {
-	spends := func(tx *wire.MsgTx) bool {
-		for _, in := range tx.TxIn {
-			if in.PreviousOutPoint == op {
-				return true
-			}
-		}
-		return false
+// statusOf maps what monitor.Follow found to the command's output.
+func statusOf(st *monitor.Status) (state string, events []stakeEvent, paths []stakePath) {
+	state = st.State.String()
+	for _, e := range st.Events {
+		events = append(events, stakeEvent{Event: e.Name(), Txid: e.Txid.String(), Confirmations: e.Confirmations, Height: max(e.Height, 0)})
 	}
-	var pool []string
-	if err := n.callInto(ctx, &pool, "getrawmempool"); err != nil {
-		return nil, err
+	if st.Pending {
+		state = st.Events[len(st.Events)-1].Name() + " (unconfirmed)"
 	}
-	for _, id := range pool {
-		h, err := chainhash.NewHashFromStr(id)
-		if err != nil {
-			continue
-		}
-		if tx, _, _, err := n.getTx(ctx, *h); err == nil && spends(tx) {
-			return tx, nil
-		}
+	for _, p := range st.Paths {
+		paths = append(paths, stakePath{Output: p.Output.String(), Path: p.Kind.String(), SpendableNow: p.SpendableNow,
+			OpensInBlocks: p.OpensInBlocks, OpensAtHeight: p.OpensAtHeight, Needs: p.Needs})
 	}
-	tip, err := n.tipHeight(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if fromHeight < 0 {
-		fromHeight = tip
-	}
-	for h := fromHeight; h <= tip && h < fromHeight+maxScan; h++ {
-		var hash string
-		if err := n.callInto(ctx, &hash, "getblockhash", h); err != nil {
-			return nil, err
-		}
-		var raw string
-		if err := n.callInto(ctx, &raw, "getblock", hash, 0); err != nil {
-			return nil, err
-		}
-		b, err := hex.DecodeString(raw)
-		if err != nil {
-			return nil, fmt.Errorf("node returned bad block hex")
-		}
-		var blk wire.MsgBlock
-		if err := blk.Deserialize(bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("node returned an undecodable block at height %d", h)
-		}
-		for _, tx := range blk.Transactions {
-			if spends(tx) {
-				return tx, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("output %v is spent, but no spender found within %d blocks of height %d", op, maxScan, fromHeight)
-}
-
-// unspent reports whether op is unspent (mempool included).
-func (n *nodeConn) unspent(ctx context.Context, op wire.OutPoint) (bool, error) {
-	res, err := n.call(ctx, "gettxout", op.Hash.String(), op.Index, true)
-	if err != nil {
-		return false, err
-	}
-	return string(res) != "null" && len(res) > 0, nil
-}
-
-// spentVia names the leaf a spending input revealed.
-func spentVia(tx *wire.MsgTx, op wire.OutPoint) script.PathKind {
-	for _, in := range tx.TxIn {
-		if in.PreviousOutPoint != op {
-			continue
-		}
-		if s, err := script.ParseWitness(in.Witness); err == nil {
-			return s.Leaf.Kind
-		}
-	}
-	return 0
-}
-
-// timelockPath reports when a timelock path of an output confirmed at
-// height opens: a spend is valid in a block of height >= height + lock.
-func timelockPath(output string, lock uint16, height, tip int64) stakePath {
-	p := stakePath{Output: output, Path: "timelock", Needs: "the staker's signature"}
-	if height < 0 {
-		p.Needs += "; the output must confirm first"
-		return p
-	}
-	p.OpensAtHeight = height + int64(lock)
-	if left := p.OpensAtHeight - (tip + 1); left > 0 {
-		p.OpensInBlocks = left
-	} else {
-		p.SpendableNow = true
-	}
-	return p
+	return state, events, paths
 }
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -161,14 +80,16 @@ are open now or in how many blocks.
 
 A phase-1 staking transaction (with the OP_RETURN the params' tag names)
 describes itself; otherwise give --staker-pk, --fp-pk and --staking-time.
-The node needs -txindex to look up confirmed transactions by id.`,
+With --txid a confirmed staking transaction is found only by a node with
+-txindex; with --staking-tx any node finds it while one of its outputs is
+unspent. Spends are found by reading blocks, which needs no index.`,
 		Example: `  btcstake status --network regtest --params params/regtest-example.json --txid 3f1c...e2
   btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			prm, err := params.Load(paramsPath)
+			prm, err := loadParams(paramsPath)
 			if err != nil {
-				return usagef("params", "%v", err)
+				return err
 			}
 			var given *wire.MsgTx
 			var txid chainhash.Hash
@@ -189,6 +110,9 @@ The node needs -txindex to look up confirmed transactions by id.`,
 			default:
 				return usagef("txid", "give --staking-tx or --txid")
 			}
+			if maxScan < 1 {
+				return usagef("max-scan-blocks", "must be at least 1")
+			}
 			// The delegation flags are checked before the node is asked.
 			explicit := psbt.Delegation{Params: prm}
 			if len(prm.Tag()) == 0 || pf.staker != "" {
@@ -207,15 +131,25 @@ The node needs -txindex to look up confirmed transactions by id.`,
 			} else if len(pf.fps) > 0 || cmd.Flags().Changed("staking-time") {
 				return usagef("staker-pk", "--fp-pk and --staking-time describe the delegation together with --staker-pk")
 			}
-			n, err := nf.connect(a)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			tx, confs, height, err := n.getTx(ctx, txid)
+			c, err := nf.connect(ctx, a)
 			if err != nil {
 				return err
 			}
+			defer c.Close()
+			var info *chain.TxInfo
+			if given != nil {
+				info, err = c.Locate(ctx, given) // works without -txindex while an output is unspent
+			} else {
+				info, err = c.Transaction(ctx, txid)
+			}
+			if err != nil {
+				if errors.Is(err, chain.ErrNotFound) {
+					return fmt.Errorf("the node does not know staking transaction %s: %v", txid, err)
+				}
+				return nodeError(c, err)
+			}
+			tx := info.Tx
 			d := psbt.Delegation{Params: prm}
 			if len(prm.Tag()) > 0 && pf.staker == "" {
 				parser, err := script.NewStakingTxParser(script.ParserConfig{Tag: prm.Tag(),
@@ -238,16 +172,25 @@ The node needs -txindex to look up confirmed transactions by id.`,
 			if err != nil {
 				return err
 			}
-			tip, err := n.tipHeight(ctx)
+			stake := monitor.Stake{OutPoint: wire.OutPoint{Hash: txid, Index: idx}, Height: info.Height}
+			for _, o := range []struct {
+				dst  **script.Output
+				kind script.OutputKind
+			}{{&stake.Staking, script.StakingOutputKind}, {&stake.Unbonding, script.UnbondingOutputKind}, {&stake.SlashingChange, script.SlashingChangeOutputKind}} {
+				if *o.dst, err = d.Output(o.kind); err != nil {
+					return err
+				}
+			}
+			st, err := monitor.Follow(ctx, c, stake, monitor.Options{MaxScanBlocks: maxScan})
 			if err != nil {
-				return err
+				if errors.Is(err, monitor.ErrUnexpectedSpend) {
+					return err
+				}
+				return nodeError(c, err)
 			}
 			s := stakeStatus{StakingTxid: txid.String(), OutputIndex: idx, Value: tx.TxOut[idx].Value,
-				StakingTime: d.StakingTime, TipHeight: tip, Confirmations: confs,
-				Events: []stakeEvent{{Event: "staked", Txid: txid.String(), Confirmations: confs, Height: max(height, 0)}}}
-			if err := followStake(ctx, n, &s, d, wire.OutPoint{Hash: txid, Index: idx}, height, maxScan); err != nil {
-				return err
-			}
+				StakingTime: d.StakingTime, TipHeight: st.Tip, Confirmations: info.Confirmations}
+			s.State, s.Events, s.Paths = statusOf(st)
 			if a.json {
 				return a.printJSON(s)
 			}
@@ -280,72 +223,4 @@ The node needs -txindex to look up confirmed transactions by id.`,
 	cmd.Flags().Int64Var(&maxScan, "max-scan-blocks", 100_000, "how many blocks to scan for spends")
 	_ = cmd.MarkFlagRequired("params")
 	return cmd
-}
-
-// followStake walks the stake's outputs: staking -> (unbonding ->) slashing
-// change, recording what spent each and the paths of the live output.
-func followStake(ctx context.Context, n *nodeConn, s *stakeStatus, d psbt.Delegation, op wire.OutPoint, height, maxScan int64) error {
-	covenant := fmt.Sprintf("the staker and %d of %d covenant members", d.Params.CovenantQuorum(), len(d.Params.CovenantKeys()))
-	slashNeeds := "a finality provider's key (leaked by double-signing), " + covenant + " (pre-signed)"
-	if height < 0 {
-		s.State = "unconfirmed"
-		return nil
-	}
-	cur, curName, lock := op, "staking", d.StakingTime
-	for {
-		open, err := n.unspent(ctx, cur)
-		if err != nil {
-			return err
-		}
-		if open {
-			s.Paths = append(s.Paths, timelockPath(curName, lock, height, s.TipHeight))
-			switch curName {
-			case "staking":
-				s.State = "staked"
-				s.Paths = append(s.Paths, stakePath{Output: curName, Path: "unbonding", SpendableNow: true, Needs: covenant},
-					stakePath{Output: curName, Path: "slashing", SpendableNow: true, Needs: slashNeeds})
-			case "unbonding":
-				s.State = "unbonding"
-				s.Paths = append(s.Paths, stakePath{Output: curName, Path: "slashing", SpendableNow: true, Needs: slashNeeds})
-			case "slashing change":
-				s.State = "slashed"
-			}
-			return nil
-		}
-		spender, err := n.findSpender(ctx, cur, height, maxScan)
-		if err != nil {
-			return err
-		}
-		sid := spender.TxHash()
-		_, c, h, err := n.getTx(ctx, sid)
-		if err != nil {
-			return err
-		}
-		via := spentVia(spender, cur)
-		ev := stakeEvent{Txid: sid.String(), Confirmations: c, Height: max(h, 0)}
-		switch via {
-		case script.TimelockPath:
-			ev.Event = "withdrawn from " + curName
-			s.Events = append(s.Events, ev)
-			s.State = "withdrawn"
-			if curName == "slashing change" {
-				s.State = "slashed, change withdrawn"
-			}
-			return nil
-		case script.UnbondingPath:
-			ev.Event = "unbonded"
-			s.Events = append(s.Events, ev)
-			cur, curName, lock, height = wire.OutPoint{Hash: sid, Index: 0}, "unbonding", d.Params.UnbondingTime(), h
-		case script.SlashingPath:
-			ev.Event = "slashed from " + curName
-			s.Events = append(s.Events, ev)
-			cur, curName, lock, height = wire.OutPoint{Hash: sid, Index: 1}, "slashing change", d.Params.UnbondingTime(), h
-		default:
-			return fmt.Errorf("output %v was spent by %s through no staking path", cur, sid)
-		}
-		if h < 0 {
-			s.State = ev.Event + " (unconfirmed)"
-			return nil
-		}
-	}
 }

@@ -55,3 +55,21 @@ func TestLongScriptLength(t *testing.T) {
 		t.Fatalf("threshold %d, want %d", got, 3*459)
 	}
 }
+
+// TestMoreDustCases: a bare P2PK output ((8+1+35) + 41 + 107 = 192 bytes,
+// so 576 sat), and scripts that cannot be spent are always dust.
+func TestMoreDustCases(t *testing.T) {
+	p2pk := append(append([]byte{0x21, 0x02}, bytes.Repeat([]byte{7}, 32)...), 0xac)
+	if got := DustThreshold(p2pk); got != 576 {
+		t.Fatalf("p2pk threshold %d, want 576", got)
+	}
+	for name, pk := range map[string][]byte{
+		"unparseable push":    {0x4c},                      // OP_PUSHDATA1 without its length
+		"too large":           make([]byte, 10_001),        // above the script size limit
+		"malformed op_return": {0x6a, 0x4c, 0x05, 1, 2, 3}, // not null data: the push does not parse
+	} {
+		if !IsDust(1e8, pk) {
+			t.Errorf("%s: an unspendable output is not dust", name)
+		}
+	}
+}

@@ -27,6 +27,16 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message) }
 
+// StatusError is an HTTP reply without a JSON-RPC body (bitcoind answers
+// wrong credentials with 401 and an empty body, for example). It comes
+// wrapped in ErrTransport.
+type StatusError struct {
+	Code   int    // HTTP status code
+	Status string // "401 Unauthorized"
+}
+
+func (e *StatusError) Error() string { return "http " + e.Status }
+
 // Client calls one node. It is safe for concurrent use.
 type Client struct {
 	url, user, pass string
@@ -47,7 +57,9 @@ func New(url, user, pass string) *Client {
 func (c *Client) URL() string { return c.url }
 
 // Call runs one RPC with an optional timeout. Transport failures wrap
-// ErrTransport; an error object from the node is returned as *Error.
+// ErrTransport together with the cause (a net.Error, a context error, a
+// *StatusError), so callers can tell a refused connection from a timeout;
+// an error object from the node is returned as *Error.
 func (c *Client) Call(ctx context.Context, timeout time.Duration, method string, params ...any) (json.RawMessage, error) {
 	if params == nil {
 		params = []any{}
@@ -69,12 +81,12 @@ func (c *Client) Call(ctx context.Context, timeout time.Duration, method string,
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrTransport, method, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrTransport, method, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: reading reply: %v", ErrTransport, method, err)
+		return nil, fmt.Errorf("%w: %s: reading reply: %w", ErrTransport, method, err)
 	}
 	var reply struct {
 		Result json.RawMessage `json:"result"`
@@ -82,7 +94,7 @@ func (c *Client) Call(ctx context.Context, timeout time.Duration, method string,
 	}
 	if err := json.Unmarshal(data, &reply); err != nil {
 		// bitcoind answers 401 with an empty body, for example.
-		return nil, fmt.Errorf("%w: %s: http %s", ErrTransport, method, resp.Status)
+		return nil, fmt.Errorf("%w: %s: %w", ErrTransport, method, &StatusError{Code: resp.StatusCode, Status: resp.Status})
 	}
 	if reply.Error != nil {
 		return nil, reply.Error

@@ -66,6 +66,16 @@ func TestCall(t *testing.T) {
 	if !errors.As(err, &re) || re.Code != -32601 || errors.Is(err, ErrTransport) {
 		t.Fatalf("node error: %v", err)
 	}
+	// A reply without a JSON body keeps its HTTP status for the caller.
+	_, err = New(s.URL+"/", "u", "wrong").Call(ctx, time.Second, "getblockcount")
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != http.StatusUnauthorized {
+		t.Fatalf("401: %v", err)
+	}
+	// A timeout keeps its cause.
+	if _, err = c.Call(ctx, 20*time.Millisecond, "slow"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("timeout: %v does not wrap context.DeadlineExceeded", err)
+	}
 	// Transport failures: wrong credentials, a reply that is not JSON, a
 	// timeout, nothing listening.
 	for name, call := range map[string]func() error{

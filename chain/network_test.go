@@ -1,0 +1,96 @@
+package chain
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btcsuite/btcd/chaincfg/v2"
+)
+
+// TestBitcoindDefaults: Bitcoin Core's default RPC ports and cookie
+// locations (chainparamsbase.cpp; the cookie lives in the network's data
+// subdirectory).
+func TestBitcoindDefaults(t *testing.T) {
+	for _, c := range []struct {
+		net    *chaincfg.Params
+		port   int
+		cookie string
+	}{
+		{&chaincfg.MainNetParams, 8332, "/d/.cookie"},
+		{&chaincfg.TestNet3Params, 18332, "/d/testnet3/.cookie"},
+		{&chaincfg.TestNet4Params, 48332, "/d/testnet4/.cookie"},
+		{&chaincfg.SigNetParams, 38332, "/d/signet/.cookie"},
+		{&chaincfg.RegressionNetParams, 18443, "/d/regtest/.cookie"},
+	} {
+		if p, err := DefaultRPCPort(c.net); err != nil || p != c.port {
+			t.Errorf("%s: port %d, %v; want %d", c.net.Name, p, err, c.port)
+		}
+		if p, err := CookiePath("/d", c.net); err != nil || p != filepath.FromSlash(c.cookie) {
+			t.Errorf("%s: cookie %q, %v; want %q", c.net.Name, p, err, c.cookie)
+		}
+	}
+	for _, net := range []*chaincfg.Params{nil, &chaincfg.SimNetParams} {
+		if _, err := DefaultRPCPort(net); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("port of %v: %v", net, err)
+		}
+		if _, err := CookiePath("/d", net); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("cookie of %v: %v", net, err)
+		}
+	}
+	t.Setenv("HOME", "/home/me")
+	if d, err := DefaultDataDir(); err != nil || !strings.HasPrefix(d, filepath.FromSlash("/home/me/")) {
+		t.Errorf("default data dir %q, %v", d, err)
+	}
+	if p, err := CookiePath("", &chaincfg.SigNetParams); err != nil || !strings.HasSuffix(p, filepath.FromSlash("/signet/.cookie")) || !strings.HasPrefix(p, filepath.FromSlash("/home/me/")) {
+		t.Errorf("signet cookie in the default data dir: %q, %v", p, err)
+	}
+}
+
+func TestNetworkName(t *testing.T) {
+	for in, want := range map[string]string{
+		"main": "mainnet", "mainnet": "mainnet", "test": "testnet3", "testnet3": "testnet3",
+		"testnet4": "testnet4", "signet": "signet", "regtest": "regtest", "simnet": "simnet",
+		"REGTEST": "regtest", "": "", "liquidv1": "",
+	} {
+		if got := NetworkName(in); got != want {
+			t.Errorf("NetworkName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReadCookie(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	u, p, err := ReadCookie(write("good", "__cookie__:5e3c0f\n"))
+	if err != nil || u != "__cookie__" || p != "5e3c0f" {
+		t.Fatalf("good cookie: %q %q %v", u, p, err)
+	}
+	// A password may hold colons; the user name ends at the first.
+	if u, p, err := ReadCookie(write("colons", "me:a:b")); err != nil || u != "me" || p != "a:b" {
+		t.Fatalf("colons: %q %q %v", u, p, err)
+	}
+	for name, content := range map[string]string{
+		"nocolon": "s3cr3tpassword", "empty": "", "nouser": ":s3cr3tpassword", "twolines": "me:s3cr3t\nother:s3cr3tpassword",
+		"huge": "me:" + strings.Repeat("s3cr3tpassword", 1000),
+	} {
+		_, _, err := ReadCookie(write(name, content))
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: %v, want ErrInvalidArgument", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%s: the secret reached the error: %v", name, err)
+		}
+	}
+	if _, _, err := ReadCookie(filepath.Join(dir, "absent")); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("absent: %v", err)
+	}
+}
