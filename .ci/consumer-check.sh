@@ -48,10 +48,22 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/wire"
+	wirev2 "github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/chain"
+	"github.com/btcstake/btcstake/params"
+	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
+
+// stakingTx is a transaction paying 100000 sat to pkScript, built with
+// btcstake's own (v2) wire package through psbt's types.
+func stakingTx(pkScript []byte) *wirev2.MsgTx {
+	tx := wirev2.NewMsgTx(2)
+	tx.AddTxIn(&wirev2.TxIn{})
+	tx.AddTxOut(wirev2.NewTxOut(100_000, pkScript))
+	return tx
+}
 
 func main() {
 	key := func() *btcec.PublicKey {
@@ -69,6 +81,18 @@ func main() {
 	}
 	tx := wire.NewMsgTx(2) // btcd v0.24.2's wire
 	tx.AddTxOut(wire.NewTxOut(100_000, out.PkScript))
+	// psbt (whose validators once imported the root module's blockchain
+	// and mempool packages) builds an unbonding transaction.
+	d := psbt.Delegation{Params: params.RegtestExample(), Staker: key(), FinalityProviders: []*btcec.PublicKey{key()}, StakingTime: 144}
+	st, err := d.StakingOutput()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if _, err := psbt.BuildUnbonding(d, psbt.Funding{Tx: stakingTx(st.PkScript), Index: 0}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	url, _ := chain.NormalizeURL("127.0.0.1:8332")
 	fmt.Printf("staking output %x in a v0.24.2 wire tx of %d bytes; node %s\n", out.PkScript, tx.SerializeSize(), url)
 }
