@@ -77,6 +77,32 @@ func (d *Delegation) Output(kind script.OutputKind) (*script.Output, error) {
 	return nil, fmt.Errorf("%w: unknown output kind %v", ErrInvalidOutput, kind)
 }
 
+// FundingFrom finds the delegation's output of the given kind in tx and
+// names it as the output a transaction will spend. A transaction with no
+// such output, or with two, is ErrWrongInput.
+func (d *Delegation) FundingFrom(tx *wire.MsgTx, kind script.OutputKind) (Funding, error) {
+	if tx == nil {
+		return Funding{}, fmt.Errorf("%w: no transaction", ErrWrongInput)
+	}
+	o, err := d.Output(kind)
+	if err != nil {
+		return Funding{}, err
+	}
+	idx := -1
+	for i, out := range tx.TxOut {
+		if out != nil && bytes.Equal(out.PkScript, o.PkScript) {
+			if idx >= 0 {
+				return Funding{}, fmt.Errorf("%w: transaction %s pays the %s output twice (outputs %d and %d)", ErrWrongInput, tx.TxHash(), o.Kind, idx, i)
+			}
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return Funding{}, fmt.Errorf("%w: transaction %s has no %s output of this delegation (check the keys, the staking time and the params)", ErrWrongInput, tx.TxHash(), o.Kind)
+	}
+	return Funding{Tx: tx, Index: uint32(idx)}, nil
+}
+
 // tapTree encodes the output's tree as BIP-371 PSBT_OUT_TAP_TREE: each leaf
 // in depth-first order as depth, leaf version, compact-size script.
 func tapTree(o *script.Output) []byte {

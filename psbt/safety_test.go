@@ -274,3 +274,27 @@ func TestSignFundingInputSignsOnlyThatInput(t *testing.T) {
 		t.Fatalf("input 2 of 2: %v", err)
 	}
 }
+
+// TestFundingFrom finds the delegation's output by its script, and refuses
+// a transaction that pays it twice or not at all.
+func TestFundingFrom(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	f, err := d.FundingFrom(stTx, script.StakingOutputKind)
+	if err != nil || f.Tx != stTx || !bytes.Equal(stTx.TxOut[f.Index].PkScript, st.PkScript) {
+		t.Fatalf("%+v, %v", f, err)
+	}
+	if _, err := d.FundingFrom(stTx, script.UnbondingOutputKind); !errors.Is(err, ErrWrongInput) {
+		t.Fatalf("no unbonding output: %v", err)
+	}
+	twice := stTx.Copy()
+	twice.AddTxOut(wire.NewTxOut(200_000, st.PkScript))
+	if _, err := d.FundingFrom(twice, script.StakingOutputKind); !errors.Is(err, ErrWrongInput) {
+		t.Fatalf("paid twice: %v", err)
+	}
+	if _, err := d.FundingFrom(nil, script.StakingOutputKind); !errors.Is(err, ErrWrongInput) {
+		t.Fatalf("nil tx: %v", err)
+	}
+}

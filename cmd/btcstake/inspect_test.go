@@ -257,11 +257,11 @@ func TestInspectSummarySequenceOfLeafInput(t *testing.T) {
 	w := newTxWorld(t)
 	stTx := w.stake(t)
 	d := w.delegation(t)
-	st, _ := d.StakingOutput()
-	idx, err := findOutput("funding-tx", stTx, st)
+	f, err := d.FundingFrom(stTx, script.StakingOutputKind)
 	if err != nil {
 		t.Fatal(err)
 	}
+	idx := f.Index
 	res, err := psbt.BuildWithdraw(psbt.WithdrawRequest{Delegation: d, From: script.StakingOutputKind,
 		Funding: psbt.Funding{Tx: stTx, Index: idx}, DestPkScript: p2wpkhScript(w.funder), FeeRate: 1000})
 	if err != nil {

@@ -255,32 +255,11 @@ func parseFromKind(s string, allowed ...script.OutputKind) (script.OutputKind, e
 // fundingOf finds the delegation's output of the given kind in tx (given
 // with flag) and names it as the output a transaction will spend.
 func fundingOf(d psbt.Delegation, kind script.OutputKind, flag string, tx *wire.MsgTx) (psbt.Funding, error) {
-	o, err := d.Output(kind)
+	f, err := d.FundingFrom(tx, kind)
 	if err != nil {
-		return psbt.Funding{}, flagError(err)
+		return psbt.Funding{}, opError(flag, err)
 	}
-	idx, err := findOutput(flag, tx, o)
-	if err != nil {
-		return psbt.Funding{}, err
-	}
-	return psbt.Funding{Tx: tx, Index: idx}, nil
-}
-
-// findOutput returns the index of the output of tx paying o.
-func findOutput(flag string, tx *wire.MsgTx, o *script.Output) (uint32, error) {
-	idx := -1
-	for i, out := range tx.TxOut {
-		if bytes.Equal(out.PkScript, o.PkScript) {
-			if idx >= 0 {
-				return 0, opError(flag, fmt.Errorf("%w: transaction %s pays the %s output twice (outputs %d and %d)", psbt.ErrWrongInput, tx.TxHash(), o.Kind, idx, i))
-			}
-			idx = i
-		}
-	}
-	if idx < 0 {
-		return 0, opError(flag, fmt.Errorf("%w: transaction %s has no %s output of this delegation (check the keys, --staking-time and --params)", psbt.ErrWrongInput, tx.TxHash(), o.Kind))
-	}
-	return uint32(idx), nil
+	return f, nil
 }
 
 // readPSBTs reads a repeatable --psbt and combines the packets (BIP-174
@@ -311,63 +290,6 @@ func readPSBTs(flag string, vals []string) (*btcpsbt.Packet, error) {
 	return p, nil
 }
 
-// readKeyFile reads a key file after checking that it is a regular file
-// no one but its owner can access. The caller clears the result.
-func readKeyFile(path string) ([]byte, error) {
-	if path == "" {
-		return nil, errors.New("no key file given")
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the key file: %v", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("key file %s is not a regular file", path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("key file %s has mode %04o: group or others can access it; run chmod 600 %s", path, perm, path)
-	}
-	if fi.Size() > 1<<16 {
-		return nil, fmt.Errorf("key file %s is too large to be a key file (%d bytes)", path, fi.Size())
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the key file: %v", err)
-	}
-	return raw, nil
-}
-
-// isKeystore tells a keystore (a JSON object, see package keystore) from a
-// plain hex key file by its first non-space byte.
-func isKeystore(raw []byte) bool {
-	return bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{"))
-}
-
-// parsePlainKey parses the content of a plain hex key file.
-func parsePlainKey(path string, raw []byte) (*btcec.PrivateKey, error) {
-	s := bytes.TrimSpace(raw)
-	s = bytes.TrimPrefix(s, []byte("0x"))
-	if len(s) == 0 {
-		return nil, fmt.Errorf("key file %s is empty", path)
-	}
-	b := make([]byte, hex.DecodedLen(len(s)))
-	defer clear(b)
-	n, err := hex.Decode(b, s)
-	if err != nil {
-		return nil, fmt.Errorf("key file %s holds neither a hex secret key nor a keystore", path)
-	}
-	if n != 32 {
-		return nil, fmt.Errorf("key file %s: secret key must be 32 bytes, got %d", path, n)
-	}
-	var d btcec.ModNScalar
-	if d.SetByteSlice(b[:n]) || d.IsZero() {
-		return nil, fmt.Errorf("key file %s: secret key is not in [1, n-1] (not a valid secp256k1 key)", path)
-	}
-	k := btcec.PrivKeyFromScalar(&d)
-	d.Zero()
-	return k, nil
-}
-
 // signingKeyFlag loads the key of a key-file flag. The file is either a
 // passphrase-encrypted keystore (btcstake key keygen|import, or eots
 // keygen|import), unlocked through pf, or a plain hex key file; the
@@ -375,33 +297,18 @@ func parsePlainKey(path string, raw []byte) (*btcec.PrivateKey, error) {
 // passphrase is a usage error naming the flag (exit 2); a wrong
 // passphrase is a failed operation (exit 1).
 func signingKeyFlag(a *app, flag, path string, pf *passphraseFlags) (*btcec.PrivateKey, error) {
-	raw, err := readKeyFile(path)
-	if err != nil {
-		return nil, usagef(flag, "%v", err)
-	}
-	defer clear(raw)
-	if !isKeystore(raw) {
-		k, err := parsePlainKey(path, raw)
-		if err != nil {
-			return nil, usagef(flag, "%v", err)
-		}
+	k, err := keystore.LoadKeyFile(path, func() ([]byte, error) { return pf.get(a, false) })
+	if err == nil {
 		return k, nil
 	}
-	if _, err := keystore.PublicKey(path); err != nil {
-		return nil, usagef(flag, "%v", err)
+	var u usageError
+	switch {
+	case errors.As(err, &u):
+		return nil, err
+	case errors.Is(err, keystore.ErrWrongPassphrase):
+		return nil, opError(flag, err)
 	}
-	sk, err := unlock(a, path, pf)
-	if err != nil {
-		var u usageError
-		switch {
-		case errors.As(err, &u):
-			return nil, err
-		case errors.Is(err, keystore.ErrWrongPassphrase):
-			return nil, opError(flag, err)
-		}
-		return nil, usagef(flag, "%v", err)
-	}
-	return sk, nil
+	return nil, usagef(flag, "%v", err)
 }
 
 // writeFileAtomic writes data to path with mode through internal/atomicfile:
