@@ -819,6 +819,16 @@ func TestEstimateVSizeRefuses(t *testing.T) {
 	if _, err := Fee(p); !errors.Is(err, ErrUnknownSpentOutput) {
 		t.Errorf("fee of an unknown coin: %v", err)
 	}
+	// One condition, one kind: signing and finalising say the same as the
+	// estimators (and still that the packet cannot be used).
+	for name, call := range map[string]func() error{
+		"SignFundingInputs": func() error { _, err := SignFundingInputs(p, k); return err },
+		"VerifyTx":          func() error { return VerifyTx(p.UnsignedTx, p) },
+	} {
+		if err := call(); !errors.Is(err, ErrUnknownSpentOutput) || !errors.Is(err, ErrInvalidPSBT) {
+			t.Errorf("%s with an unknown coin: %v, want ErrUnknownSpentOutput and ErrInvalidPSBT", name, err)
+		}
+	}
 }
 
 // FuzzAnalyze: Analyze never panics on a PSBT that decodes, and what it
