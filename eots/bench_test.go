@@ -7,8 +7,8 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
 
-// The btcec benchmarks run in the same process so the ratios in DESIGN.md's
-// performance targets can be read off one run.
+// The btcec benchmarks run in the same process so the ratios to btcec
+// (docs/eots.md, "Performance") can be read off one run.
 
 func BenchmarkBTCECSchnorrSignFast(b *testing.B) {
 	rng := seeded(1)

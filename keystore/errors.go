@@ -14,6 +14,8 @@ var (
 	// JSON envelope, larger than any keystore, an unsupported version, a
 	// malformed public key or ciphertext, a decrypted payload that is not a
 	// secret key, or a secret key that does not match the recorded public key.
+	// For LoadKeyFile, also a plain key file that does not hold one valid
+	// hex secret key.
 	ErrInvalid = errors.New("invalid keystore")
 	// ErrExists: Write refused to replace an existing file (Options.Overwrite
 	// was not set). Nothing was written.

@@ -41,8 +41,13 @@ func LoadKeyFile(path string, passphrase func() ([]byte, error)) (*btcec.Private
 			return nil, fmt.Errorf("%w: %s is a keystore and no passphrase was given", ErrInvalidArgument, path)
 		}
 		// A damaged keystore is reported before anyone is asked for a
-		// passphrase.
-		if _, err := PublicKey(path); err != nil {
+		// passphrase. The key comes from the bytes read above, whose file
+		// passed the owner-only check: the path is not opened again.
+		kf, err := decode(path, raw)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := kf.publicKey(); err != nil {
 			return nil, err
 		}
 		pass, err := passphrase()
@@ -50,7 +55,7 @@ func LoadKeyFile(path string, passphrase func() ([]byte, error)) (*btcec.Private
 			return nil, err
 		}
 		defer clear(pass)
-		return Load(path, pass)
+		return kf.unlock(path, pass)
 	}
 	return parsePlainKey(path, raw)
 }
@@ -68,6 +73,16 @@ func readPrivateFile(path string) ([]byte, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: no key file given", ErrInvalidArgument)
 	}
+	// Step 1: a regular file, known before opening it (opening a named
+	// pipe blocks until a writer comes).
+	before, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot read the key file: %w", ErrIO, err)
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnsafeFile, path)
+	}
+	// Step 2: the file opened is the file checked.
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot read the key file: %w", ErrIO, err)
@@ -77,8 +92,8 @@ func readPrivateFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot read the key file: %w", ErrIO, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnsafeFile, path)
+	if !os.SameFile(before, fi) {
+		return nil, fmt.Errorf("%w: %s was replaced while it was being opened", ErrUnsafeFile, path)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("%w: %s has mode %04o: group or others can access it; run chmod 600 %s", ErrUnsafeFile, path, perm, path)

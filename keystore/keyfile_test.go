@@ -105,3 +105,38 @@ func TestLoadKeyFile(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadKeyFileUsesTheFileItChecked: the key comes from the very bytes
+// whose file passed the owner-only check. The passphrase prompt is a
+// window of seconds; a file put in the key file's place meanwhile (here a
+// world-readable keystore of another key) is not read.
+func TestLoadKeyFileUsesTheFileItChecked(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := btcec.NewPrivateKey()
+	other, _ := btcec.NewPrivateKey()
+	path := filepath.Join(dir, "key.keystore")
+	swap := filepath.Join(dir, "other.keystore")
+	for _, w := range []struct {
+		p string
+		k *btcec.PrivateKey
+	}{{path, key}, {swap, other}} {
+		if err := Write(w.p, w.k, []byte("pass"), Options{WorkFactor: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(swap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadKeyFile(path, func() ([]byte, error) {
+		if err := os.Rename(swap, path); err != nil {
+			t.Fatal(err)
+		}
+		return []byte("pass"), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Serialize(), key.Serialize()) {
+		t.Fatal("LoadKeyFile returned the key of a file it never checked (group- and world-readable)")
+	}
+}

@@ -203,6 +203,11 @@ func PublicKey(path string) (*btcec.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return kf.publicKey()
+}
+
+// publicKey parses the envelope's public key.
+func (kf *file) publicKey() (*btcec.PublicKey, error) {
 	pk, err := hex.DecodeString(kf.PublicKey)
 	if err != nil || len(pk) != btcec.PubKeyBytesLenCompressed {
 		return nil, fmt.Errorf("%w: malformed public key", ErrInvalid)
@@ -224,6 +229,12 @@ func Load(path string, passphrase []byte) (*btcec.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return kf.unlock(path, passphrase)
+}
+
+// unlock decrypts the envelope read from path (named in errors) with
+// passphrase, as Load does.
+func (kf *file) unlock(path string, passphrase []byte) (*btcec.PrivateKey, error) {
 	ct, err := base64.StdEncoding.DecodeString(kf.Ciphertext)
 	if err != nil {
 		return nil, fmt.Errorf("%w: malformed ciphertext", ErrInvalid)

@@ -3,20 +3,26 @@ package params
 import "errors"
 
 // Error kinds. Every error this package returns wraps exactly one of them,
-// so callers can test with errors.Is.
+// so callers can test with errors.Is. Each kind names one rule; package
+// psbt returns the same kind when a value it is given breaks that rule of
+// valid params (a stake outside the staking value range, say), so one
+// errors.Is test covers both places.
 var (
 	// ErrInvalidParams: the input is not a params document at all (not
 	// JSON, an unknown or missing field, data after the object, a file that
-	// cannot be read), or a field outside the kinds below (the tag).
+	// cannot be read), or a field outside the kinds below (the tag). From
+	// psbt: no Params, a Params not made by New, Parse or Load (the zero
+	// value), or params without the tag phase-1 staking needs.
 	ErrInvalidParams = errors.New("invalid params")
 	// ErrInvalidCovenant: no committee, a key that is not a valid x-only
 	// key or appears twice, or a quorum that is not a majority of it.
 	ErrInvalidCovenant = errors.New("invalid covenant committee")
 	// ErrInvalidStakingValue: the staking value range is empty or exceeds
-	// the money supply.
+	// the money supply; from psbt, a stake outside the range.
 	ErrInvalidStakingValue = errors.New("invalid staking value")
 	// ErrInvalidStakingTime: the staking time range is empty or outside
-	// 1..65535 blocks.
+	// 1..65535 blocks; from psbt, a delegation's staking time outside the
+	// range.
 	ErrInvalidStakingTime = errors.New("invalid staking time")
 	// ErrInvalidUnbondingTime: the unbonding time is outside 1..65535.
 	ErrInvalidUnbondingTime = errors.New("invalid unbonding time")

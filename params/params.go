@@ -7,6 +7,12 @@
 // nothing a caller does afterwards can change the quorum, the rate or any
 // other value a builder relies on. To derive different parameters, take
 // Config, change the copy and pass it to New again.
+//
+// Go lets any struct be copied and assigned as a whole: q := *p is an
+// independent valid Params (it shares no storage a caller can reach), and
+// *p = *q replaces p with other validated params. The one value that is
+// not validated is the zero Params (*p = Params{}, or new(Params)), which
+// Valid reports and every consumer in this module refuses.
 package params
 
 import (

@@ -209,6 +209,23 @@ func TestConfigRevalidates(t *testing.T) {
 	wantKind(t, err, ErrInvalidSlashingRate)
 }
 
+// TestWholeValueCopies: a struct copy of valid params is valid and
+// independent; overwriting the original with the zero value invalidates
+// only it.
+func TestWholeValueCopies(t *testing.T) {
+	p := RegtestExample()
+	want, _ := json.Marshal(p)
+	q := *p
+	*p = Params{}
+	if p.Valid() {
+		t.Fatal("params overwritten with the zero value still report valid")
+	}
+	got, _ := json.Marshal(&q)
+	if !q.Valid() || !bytes.Equal(got, want) {
+		t.Fatalf("the copy changed with the original:\n%s\n%s", got, want)
+	}
+}
+
 func TestZeroParamsNotValid(t *testing.T) {
 	var nilP *Params
 	if nilP.Valid() || new(Params).Valid() {

@@ -112,6 +112,24 @@ func slashingLeaf(p *psbt.Packet, idx int) (*psbt.TaprootTapLeafScript, *script.
 // key and the input's slashing sighash). A signature for the same
 // (covenant, finality provider, leaf) replaces the earlier one.
 func AddAdaptorSig(p *psbt.Packet, idx int, a AdaptorSig) error {
+	if err := verifyAdaptorSig(p, idx, a); err != nil {
+		return err
+	}
+	in := &p.Inputs[idx]
+	u := a.unknown()
+	for i, x := range in.Unknowns {
+		if bytes.Equal(x.Key, u.Key) {
+			in.Unknowns[i] = u
+			return nil
+		}
+	}
+	in.Unknowns = append(in.Unknowns, u)
+	return nil
+}
+
+// verifyAdaptorSig checks an adaptor signature against input idx's
+// slashing leaf and sighash, as AddAdaptorSig does before it records one.
+func verifyAdaptorSig(p *psbt.Packet, idx int, a AdaptorSig) error {
 	_, leaf, lh, err := slashingLeaf(p, idx)
 	if err != nil {
 		return err
@@ -138,16 +156,14 @@ func AddAdaptorSig(p *psbt.Packet, idx int, a AdaptorSig) error {
 	if err := adaptor.EncVerify(covPK, ek, h, a.Sig); err != nil {
 		return fmt.Errorf("%w: adaptor signature of %s to %s: %v", ErrBadSignature, a.Covenant, a.FinalityProvider, err)
 	}
-	in := &p.Inputs[idx]
-	u := a.unknown()
-	for i, x := range in.Unknowns {
-		if bytes.Equal(x.Key, u.Key) {
-			in.Unknowns[i] = u
-			return nil
-		}
-	}
-	in.Unknowns = append(in.Unknowns, u)
 	return nil
+}
+
+// adaptorFieldValid reports whether u is one of our adaptor-signature
+// fields and verifies for input i of p.
+func adaptorFieldValid(p *psbt.Packet, i int, u *psbt.Unknown) bool {
+	a, ok, err := parseAdaptorUnknown(u)
+	return ok && err == nil && verifyAdaptorSig(p, i, *a) == nil
 }
 
 func contains(keys []script.XOnlyKey, k script.XOnlyKey) bool {

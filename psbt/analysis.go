@@ -489,6 +489,19 @@ type analyzer struct {
 	spentOf []script.OutputKind
 }
 
+// check refuses params not made by params.New, Parse or Load (a nil or
+// zero Params): read as they are, they would be a committee of no keys and
+// a slashing rate of 0.
+func (o AnalyzeOptions) check() error {
+	if o.Params != nil && !o.Params.Valid() {
+		return fmt.Errorf("%w: params not made by params.New", params.ErrInvalidParams)
+	}
+	if o.Delegation != nil && !o.Delegation.Params.Valid() {
+		return fmt.Errorf("%w: the delegation has no params, or params not made by params.New", params.ErrInvalidParams)
+	}
+	return nil
+}
+
 func newAnalyzer(a *Analysis, opts AnalyzeOptions) *analyzer {
 	an := &analyzer{a: a, params: opts.Params, budget: opts.TimelockSearches}
 	if an.params == nil && opts.Delegation != nil {
@@ -501,10 +514,14 @@ func newAnalyzer(a *Analysis, opts AnalyzeOptions) *analyzer {
 // and path it spends and who signed, per output its role, the fee, the
 // size once signed (EstimateVSize), whether the signatures present verify
 // and what is missing. It reads p and never changes it. It fails with
-// ErrInvalidPSBT for a packet it cannot read, and with the delegation's
-// error when opts.Delegation is invalid.
+// ErrInvalidPSBT for a packet it cannot read, with params.ErrInvalidParams
+// for params (given, or the delegation's) not made by params.New, and with
+// the delegation's error when opts.Delegation is invalid.
 func Analyze(p *psbt.Packet, opts AnalyzeOptions) (*Analysis, error) {
 	if err := checkPacket(p); err != nil {
+		return nil, err
+	}
+	if err := opts.check(); err != nil {
 		return nil, err
 	}
 	tx := p.UnsignedTx
@@ -623,13 +640,17 @@ func adaptorSigners(p *psbt.Packet, i int, in *InputAnalysis, leaf *script.Leaf,
 // AnalyzeTx explains a network transaction from its witnesses (each
 // script-path spend parsed by script.ParseWitness) and outputs. The values
 // it spends are not in it, so the fee is unknown. It fails for a nil
-// transaction (ErrInvalidTx) and with the delegation's error when
+// transaction (ErrInvalidTx), with params.ErrInvalidParams for params not
+// made by params.New, and with the delegation's error when
 // opts.Delegation is invalid.
 func AnalyzeTx(tx *wire.MsgTx, opts AnalyzeOptions) (*Analysis, error) {
 	if tx == nil {
 		return nil, invalid(ErrTxInputs, "no transaction")
 	}
 	if err := nilParts("transaction", tx); err != nil {
+		return nil, err
+	}
+	if err := opts.check(); err != nil {
 		return nil, err
 	}
 	a := &Analysis{Txid: tx.TxHash(), Version: tx.Version, LockTime: tx.LockTime, VSize: VSize(tx), VSizeFinal: true,
@@ -889,9 +910,6 @@ func (an *analyzer) recogniseStaking(tx *wire.MsgTx, d *script.V0StakingData) {
 // slashing change outputs. Only the outputs are needed, so a staking time
 // outside the params' range is no reason to refuse.
 func (an *analyzer) matchDelegation(d Delegation) error {
-	if d.Params == nil {
-		return fmt.Errorf("%w: the delegation has no params", params.ErrInvalidParams)
-	}
 	a := an.a
 	found := false
 	for _, kind := range []script.OutputKind{script.StakingOutputKind, script.UnbondingOutputKind, script.SlashingChangeOutputKind} {

@@ -601,6 +601,36 @@ func TestAnalyzeRefuses(t *testing.T) {
 	}
 }
 
+// TestAnalyzeRefusesInvalidParams: a Params not made by params.New (the
+// zero value, which the type cannot rule out) is refused with
+// params.ErrInvalidParams, given directly or through the delegation,
+// rather than read as a committee of no keys and a rate of 0.
+func TestAnalyzeRefusesInvalidParams(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	d := w.delegation(1000)
+	k := randKey(r)
+	res, err := BuildStaking(StakingRequest{Delegation: d, Value: 150_000, UTXOs: []UTXO{coin(r, k, p2wpkh(k), 260_000)},
+		FeeRate: 3000, ChangePkScript: p2wpkh(k), PhaseOne: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := d
+	zero.Params = &params.Params{}
+	for name, opts := range map[string]AnalyzeOptions{
+		"zero params":            {Params: &params.Params{}},
+		"zero delegation params": {Delegation: &zero},
+		"nil delegation params":  {Delegation: &Delegation{Staker: d.Staker, FinalityProviders: d.FinalityProviders, StakingTime: 1000}},
+	} {
+		if _, err := Analyze(res.Packet, opts); !errors.Is(err, params.ErrInvalidParams) {
+			t.Errorf("Analyze, %s: %v, want params.ErrInvalidParams", name, err)
+		}
+		if _, err := AnalyzeTx(res.Packet.UnsignedTx, opts); !errors.Is(err, params.ErrInvalidParams) {
+			t.Errorf("AnalyzeTx, %s: %v, want params.ErrInvalidParams", name, err)
+		}
+	}
+}
+
 // TestSpellings: one spelling per kind. The protocol outputs' roles are
 // spelled as script spells the output kinds, and the builders describe
 // transactions and outputs with the analysis' spellings.
@@ -788,6 +818,16 @@ func TestEstimateVSizeRefuses(t *testing.T) {
 	}
 	if _, err := Fee(p); !errors.Is(err, ErrUnknownSpentOutput) {
 		t.Errorf("fee of an unknown coin: %v", err)
+	}
+	// One condition, one kind: signing and finalising say the same as the
+	// estimators (and still that the packet cannot be used).
+	for name, call := range map[string]func() error{
+		"SignFundingInputs": func() error { _, err := SignFundingInputs(p, k); return err },
+		"VerifyTx":          func() error { return VerifyTx(p.UnsignedTx, p) },
+	} {
+		if err := call(); !errors.Is(err, ErrUnknownSpentOutput) || !errors.Is(err, ErrInvalidPSBT) {
+			t.Errorf("%s with an unknown coin: %v, want ErrUnknownSpentOutput and ErrInvalidPSBT", name, err)
+		}
 	}
 }
 

@@ -594,3 +594,57 @@ func TestCombinePrefersValidSignature(t *testing.T) {
 		}
 	}
 }
+
+// TestCombinePrefersValidAdaptorSig: the same for covenant adaptor
+// signatures. A copy whose adaptor fields were damaged (by a relay, or by a
+// staker who would rather not be slashable), passed first, must not shadow
+// the members' good ones: CompleteSlashing then finds the quorum whatever
+// the order.
+func TestCombinePrefersValidAdaptorSig(t *testing.T) {
+	r := newRand(t)
+	w := newWorld(t, r, 1, 3, 2)
+	stTx, d := w.stake(t, 200_000, 100)
+	st, _ := d.StakingOutput()
+	res, err := BuildSlashing(d, script.StakingOutputKind, Funding{Tx: stTx, Index: outputIndex(stTx, st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SignTapscript(res.Packet, 0, w.staker); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := clonePacket(res.Packet)
+	for _, k := range w.cov[:2] {
+		s, err := NewCovenantSigner(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Sign(good, 0, d); err != nil || n != 1 {
+			t.Fatalf("adaptor-signed %d: %v", n, err)
+		}
+	}
+	bad, _ := clonePacket(good)
+	if len(bad.Inputs[0].Unknowns) != 2 {
+		t.Fatalf("%d adaptor fields, want 2", len(bad.Inputs[0].Unknowns))
+	}
+	for _, u := range bad.Inputs[0].Unknowns {
+		u.Value[40] ^= 1 // inside s0: still parses, no longer verifies
+	}
+	for _, order := range [][]*psbt.Packet{{bad, good}, {good, bad}} {
+		c, err := Combine(order...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs, err := AdaptorSigs(c, 0)
+		if err != nil || len(sigs) != 2 {
+			t.Fatalf("combined: %d adaptor signatures, %v", len(sigs), err)
+		}
+		for _, a := range sigs {
+			if err := AddAdaptorSig(c, 0, a); err != nil {
+				t.Fatalf("combined kept a bad adaptor signature of %s: %v", a.Covenant, err)
+			}
+		}
+		if _, err := CompleteSlashing(c, w.fps[0]); err != nil {
+			t.Fatalf("complete slashing: %v", err)
+		}
+	}
+}

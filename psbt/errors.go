@@ -17,7 +17,9 @@ var (
 	ErrInvalidOutput     = errors.New("invalid output")
 	// ErrUnknownSpentOutput: an input whose spent output (value and
 	// script) the PSBT records neither as witness_utxo nor as
-	// non_witness_utxo, so its fee or size cannot be known.
+	// non_witness_utxo, so its fee or size cannot be known (nor, for the
+	// signing and finalising functions, which also say ErrInvalidPSBT, its
+	// sighash).
 	ErrUnknownSpentOutput = errors.New("spent output unknown")
 
 	// Signing and finalising.

@@ -223,9 +223,10 @@ func tapSigValid(p *psbt.Packet, i int, s *psbt.TaprootScriptSpendSig) bool {
 
 // Combine merges PSBTs of the same unsigned transaction signed by different
 // parties (BIP-174 combiner) into a new packet: signatures, derivations and
-// unknown fields of inputs and outputs are united; for the other fields
-// (leaf scripts included) the first packet that has one wins. The inputs
-// are not modified.
+// unknown fields of inputs and outputs are united; where two copies hold
+// different tap_script_sig or adaptor-signature values for one key, one
+// that verifies is kept; for the other fields (leaf scripts included) the
+// first packet that has one wins. The inputs are not modified.
 func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 	if len(pkts) == 0 {
 		return nil, fmt.Errorf("%w: nothing to combine", ErrInvalidPSBT)
@@ -275,8 +276,15 @@ func Combine(pkts ...*psbt.Packet) (*psbt.Packet, error) {
 				a.TaprootKeySpendSig = b.TaprootKeySpendSig
 			}
 			for _, u := range b.Unknowns {
-				if !slices.ContainsFunc(a.Unknowns, func(x *psbt.Unknown) bool { return bytes.Equal(x.Key, u.Key) }) {
+				j := slices.IndexFunc(a.Unknowns, func(x *psbt.Unknown) bool { return bytes.Equal(x.Key, u.Key) })
+				switch {
+				case j < 0:
 					a.Unknowns = append(a.Unknowns, u)
+				case !adaptorFieldValid(out, i, a.Unknowns[j]) && adaptorFieldValid(out, i, u):
+					// Two copies of one covenant member's adaptor
+					// signature disagree: keep one that verifies, as for
+					// tap_script_sig above.
+					a.Unknowns[j] = u
 				}
 			}
 			if a.FinalScriptWitness == nil {

@@ -71,7 +71,7 @@ func prevOuts(p *psbt.Packet) (*txscript.MultiPrevOutFetcher, error) {
 		case full != nil:
 			m[op] = full
 		default:
-			return nil, fmt.Errorf("%w: input %d has neither witness_utxo nor non_witness_utxo", ErrInvalidPSBT, i)
+			return nil, fmt.Errorf("%w: %w: input %d has neither witness_utxo nor non_witness_utxo", ErrInvalidPSBT, ErrUnknownSpentOutput, i)
 		}
 	}
 	return txscript.NewMultiPrevOutFetcher(m), nil

@@ -12,8 +12,8 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 )
 
-// BenchmarkNewStakingOutput: 1 finality provider, 3-of-5 covenant (DESIGN.md
-// target: at most half of the reference's 59 us, a few dozen allocations).
+// BenchmarkNewStakingOutput: 1 finality provider, 3-of-5 covenant (the
+// project's target: at most half of the reference's 59 us, a few dozen allocations).
 func BenchmarkNewStakingOutput(b *testing.B) {
 	f := newFixture(b, rand.New(rand.NewSource(1)), 1, 5, 3)
 	p := f.parties()
@@ -96,8 +96,8 @@ func makeBlock(b *testing.B, n, staking int) (*StakingTxParser, []*wire.MsgTx) {
 }
 
 // BenchmarkScanBlock recognises the phase-1 staking transactions of a
-// 2,000-transaction block with 20 of them staking (DESIGN.md target: under a
-// third of the reference's 2.2 ms).
+// 2,000-transaction block with 20 of them staking (the project's target:
+// under a third of the reference's 2.2 ms).
 func BenchmarkScanBlock(b *testing.B) {
 	parser, txs := makeBlock(b, 2000, 20)
 	b.ReportAllocs()
@@ -177,8 +177,8 @@ func BenchmarkRevealOutputSearch(b *testing.B) {
 	}
 }
 
-// BenchmarkBtcecSchnorrVerify is the yardstick DESIGN.md's targets are
-// expressed against (158 us on the reference machine): reference staking
+// BenchmarkBtcecSchnorrVerify is the yardstick the project's performance
+// targets are expressed against (158 us on the reference machine): reference staking
 // output 59 us = 0.37 verifies (target <= 0.19), reference block scan 2.2 ms
 // = 13.9 verifies (target < 4.6).
 func BenchmarkBtcecSchnorrVerify(b *testing.B) {

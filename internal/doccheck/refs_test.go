@@ -13,7 +13,9 @@ import (
 // The references every .go and .md file makes must resolve inside the
 // repository: a docs/ path names a file or directory that exists, a
 // relative Markdown link names a file that exists, a "spec.md §N" or
-// "§N.M" citation names a section docs/spec.md has, and nothing cites the
+// "§N.M" citation names a section docs/spec.md has, a Markdown file named
+// on its own ("cli.md", not "docs/cli.md" or another repository's
+// "vectors/README.md") is a file of the repository, and nothing cites the
 // protocol notes that live outside the repository.
 
 var (
@@ -24,6 +26,9 @@ var (
 	mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	// sectionRef is a section sign and a section number.
 	sectionRef = regexp.MustCompile(`§\s*(\d+(?:\.\d+)?)`)
+	// bareMD is a Markdown file name standing on its own: not the tail of
+	// a path or URL.
+	bareMD = regexp.MustCompile(`(?:^|[^A-Za-z0-9_./-])([A-Za-z0-9_-]+\.md)\b`)
 	// specHeading matches "## N. Title" and "### N.M Title" in docs/spec.md.
 	specHeading = regexp.MustCompile(`(?m)^(##|###) (\d+)\.(\d+)?`)
 )
@@ -41,6 +46,7 @@ const specCiteWindow = 60
 type repo struct {
 	root     string
 	sections map[string]bool // "4", "7.8", ...
+	mdNames  map[string]bool // base names of the repository's .md files
 }
 
 // specSections reads the section numbers of docs/spec.md and checks they
@@ -83,6 +89,11 @@ func (r *repo) check(rel, text string) []string {
 	var bad []string
 	if strings.Contains(text, outsideNotes) {
 		bad = append(bad, fmt.Sprintf("%s mentions %s, which is not in the repository (cite docs/spec.md)", rel, outsideNotes))
+	}
+	for _, m := range bareMD.FindAllStringSubmatch(text, -1) {
+		if m[1] != outsideNotes && !r.mdNames[m[1]] {
+			bad = append(bad, fmt.Sprintf("%s names %s, which is not a file of the repository", rel, m[1]))
+		}
 	}
 	for _, m := range docsPath.FindAllStringSubmatch(text, -1) {
 		p := strings.TrimRight(m[1], ".,;:")
@@ -133,7 +144,22 @@ func loadRepo(t *testing.T) *repo {
 	if err != nil {
 		t.Fatalf("docs/spec.md: %v", err)
 	}
-	return &repo{root: root, sections: secs}
+	names := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && d.Name() == ".git":
+			return filepath.SkipDir
+		case !d.IsDir() && strings.HasSuffix(d.Name(), ".md"):
+			names[d.Name()] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &repo{root: root, sections: secs, mdNames: names}
 }
 
 // TestReferencesResolve walks every .go and .md file of the repository.
@@ -186,7 +212,8 @@ func TestReferencesResolve(t *testing.T) {
 func TestCheckerCatchesBrokenReferences(t *testing.T) {
 	r := loadRepo(t)
 	sect := "\u00a7"
-	docsX := "docs/" + "x.md" // a Markdown file in docs/ (not on disk)
+	docsX := "docs/" + "x" + ".md" // a Markdown file in docs/ (not on disk)
+	missing := "missing" + ".md"
 	cases := []struct {
 		file, text string
 		bad        bool
@@ -200,10 +227,14 @@ func TestCheckerCatchesBrokenReferences(t *testing.T) {
 		{docsX, "[spec.md](spec.md) (" + sect + "6 and " + sect + "99)", true},
 		{docsX, "[spec.md](spec.md) (" + sect + "6 and " + sect + "7)", false},
 		{"x.go", "// rules in " + outsideNotes, true},
-		{"x.go", "// see docs/" + "missing.md", true},
+		{"x.go", "// see docs/" + missing, true},
 		{"x.go", "// see docs/" + "cli.md.", false},
-		{"x.go", "// https://example.org/docs/" + "missing.md", false},
-		{docsX, "[the guide](" + "missing.md)", true},
+		{"x.go", "// https://example.org/docs/" + missing, false},
+		{docsX, "[the guide](" + missing + ")", true},
+		{"x.go", "// the targets in " + missing + "'s table", true},
+		{"x.go", "// see README.md and cli.md", false},
+		{"x.go", "// upstream's vectors/" + missing + " names the origin", false},
+		{"x.go", "// https://example.org/" + missing, false},
 		{docsX, "[the guide](cli.md#keys-and-keystores)", false},
 		{docsX, "[keystore](../keystore)", false},
 		{docsX, "[up](../../" + "outside)", true},
