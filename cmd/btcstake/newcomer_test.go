@@ -1,8 +1,11 @@
 package main
 
-// What a newcomer trips over first.
+// What a newcomer trips over first: a mistyped subcommand that looks like
+// success, and hints that name a command by a spelling help no longer
+// shows.
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -63,5 +66,70 @@ func TestUnknownSubcommandIsUsage(t *testing.T) {
 		if code, out, errOut := runCLI(t, g...); code != exitOK || !strings.Contains(out, "Available Commands") {
 			t.Errorf("btcstake %s: exit %d %q, want its help", strings.Join(g, " "), code, errOut)
 		}
+	}
+}
+
+// commandMention is "btcstake" followed by words: a command the text
+// tells the user to run.
+var commandMention = regexp.MustCompile(`btcstake((?: [a-z][a-z0-9-]*)+)`)
+
+// checkMentions fails for every command text names that help does not
+// show: a hidden (deprecated) spelling, or no command at all.
+func checkMentions(t *testing.T, where, text string) int {
+	t.Helper()
+	root := newRootCmd(&app{})
+	n := 0
+	for _, m := range commandMention.FindAllStringSubmatch(text, -1) {
+		c, _, err := root.Find(strings.Fields(m[1]))
+		if err != nil || c == root {
+			t.Errorf("%s names %q, which is no command", where, m[0])
+			continue
+		}
+		for p := c; p != nil; p = p.Parent() {
+			if p.Hidden {
+				t.Errorf("%s names %q: %q is a hidden, deprecated spelling", where, m[0], p.CommandPath())
+				break
+			}
+		}
+		n++
+	}
+	return n
+}
+
+// TestHintsNameCurrentCommands: the status lines sign and adaptor
+// sign-slashing print, and inspect's explanation of a slashing PSBT, send
+// the user to commands by the names help shows (adaptor sign-slashing,
+// adaptor complete-slashing), not by the hidden spellings of the first
+// releases.
+func TestHintsNameCurrentCommands(t *testing.T) {
+	w := newTxWorld(t)
+	stHex := txHex(w.stake(t))
+	sl := mustJSON[psbtJSON](t, mustRun(t, append([]string{"slash", "--json", "--from", "staking", "--funding-tx", stHex}, w.delegationArgs()...)...)).PSBT
+	slFile := writeFile(t, w.dir, "slash.psbt", []byte(sl))
+	var texts []string
+	run := func(args ...string) {
+		t.Helper()
+		out := mustRun(t, args...)
+		texts = append(texts, out)
+		code, jsonOut, _ := runCLI(t, append(args[:len(args):len(args)], "--json", "--out", slFile+".json")...)
+		if code != exitOK {
+			t.Fatalf("%v --json: exit %d", args, code)
+		}
+		texts = append(texts, jsonOut)
+	}
+	// The staker's signature: the status names the covenant's next step.
+	run("sign", "--psbt", slFile, "--key", w.stakerFile, "--out", slFile)
+	run(w.asCovenant("adaptor", "sign-slashing", "--psbt", slFile, "--key", w.covFiles[0], "--out", slFile)...)
+	// A quorum of adaptor signatures: completable with the provider's key.
+	run(w.asCovenant("adaptor", "sign-slashing", "--psbt", slFile, "--key", w.covFiles[1], "--out", slFile)...)
+	texts = append(texts, mustRun(t, "inspect", "--psbt", slFile), mustRun(t, "inspect", "--json", "--psbt", slFile))
+	all := strings.Join(texts, "\n")
+	for _, want := range []string{"adaptor sign-slashing", "adaptor complete-slashing"} {
+		if !strings.Contains(all, "btcstake "+want) {
+			t.Errorf("no hint names 'btcstake %s':\n%s", want, all)
+		}
+	}
+	if n := checkMentions(t, "sign/adaptor sign-slashing/inspect output", all); n < 4 {
+		t.Errorf("only %d command hints found", n)
 	}
 }
