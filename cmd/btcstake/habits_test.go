@@ -169,6 +169,7 @@ func TestDuplicateKeysExitOne(t *testing.T) {
 	for _, k := range w.cov {
 		parse = append(parse, "--covenant-pk", xonlyHex(k))
 	}
+	status := []string{"status", "--txid", stTx.TxHash().String(), "--rpc-url", "127.0.0.1:1", "--rpc-user", "u", "--rpc-pass", "p"}
 	ub := mustJSON[psbtJSON](t, mustRun(t, append([]string{"unbond", "--json", "--staking-tx", stHex}, deleg...)...)).PSBT
 	sl := mustJSON[psbtJSON](t, mustRun(t, append([]string{"slash", "--json", "--from", "staking", "--funding-tx", stHex}, deleg...)...)).PSBT
 	with := func(base []string, extra ...[]string) []string {
@@ -196,6 +197,10 @@ func TestDuplicateKeysExitOne(t *testing.T) {
 		{"inspect: fp twice", with([]string{"inspect", "--tx", stHex}, fpTwice), "duplicate key"},
 		{"sign as covenant: fp twice", with([]string{"sign", "--psbt", ub, "--key", w.covFiles[0]}, fpTwice), "duplicate key"},
 		{"adaptor sign-slashing: fp twice", with([]string{"adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[0]}, fpTwice), "duplicate key"},
+		// status checks the delegation before it asks a node (here one
+		// that is not there).
+		{"status: fp twice", with(status, fpTwice), "duplicate key"},
+		{"status: staker is the fp", with(status, stakerIsFP), "duplicate key"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, c.args...)

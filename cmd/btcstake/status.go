@@ -128,6 +128,12 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 				if explicit.StakingTime, err = timelockFlag("staking-time", stakingTime); err != nil {
 					return err
 				}
+				// Keys that clash (given twice, or one key in two roles)
+				// are refused here, exit 1 as in every command, before
+				// any node is asked.
+				if _, err := explicit.StakingOutput(); err != nil {
+					return flagError(err)
+				}
 			} else if len(pf.fps) > 0 || cmd.Flags().Changed("staking-time") {
 				return usagef("staker-pk", "--fp-pk and --staking-time describe the delegation together with --staker-pk")
 			}
