@@ -223,7 +223,8 @@ func TestJSONFieldNames(t *testing.T) {
 		"datadir": true, "log": true, "rpc": true, "blocks": true, "spendable": true, "immature": true, "pk": true,
 		"key": true, "message": true, "public_rand": true, "commit_root": true, "commit_sig": true,
 		"finality_provider_pk": true, "finality_provider_pks": true, "staking_time_blocks": true,
-		"slashed_sat": true, "change_sat": true, "covenant_adaptor_sigs": true, "op_return_index": true}
+		"slashed_sat": true, "change_sat": true, "covenant_adaptor_sigs": true, "op_return_index": true,
+		"adaptor_sigs": true}
 	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 	var check func(path string, typ reflect.Type)
 	seen := map[reflect.Type]bool{}
@@ -263,7 +264,8 @@ func TestJSONFieldNames(t *testing.T) {
 	}
 	for _, v := range []any{psbtJSON{}, finalJSON{}, scriptJSON{}, parsedJSON{}, keyShowJSON{}, keyJSON{}, pubrandOutJSON{},
 		extractJSON{}, signJSON{}, recordJSON{}, verifyJSON{}, adaptorSigJSON{}, decryptJSON{}, adaptorExtractJSON{},
-		regtestStartJSON{}, regtestFundJSON{}, demoJSON{}, versionJSON{}, errorJSON{}, psbt.Description{}} {
+		regtestStartJSON{}, regtestFundJSON{}, demoJSON{}, versionJSON{}, errorJSON{}, psbt.Description{},
+		inspectJSON{}, stakeStatus{}, nodeConfig{}} {
 		check(reflect.TypeOf(v).Name(), reflect.TypeOf(v))
 	}
 	// The retired names are gone from real output too (regtest fund and

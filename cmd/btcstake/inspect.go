@@ -59,7 +59,7 @@ type inInspect struct {
 	Covenant       []keySig     `json:"covenant,omitempty"`
 	Quorum         uint32       `json:"covenant_quorum,omitempty"`
 	FPs            []keySig     `json:"finality_providers,omitempty"`
-	AdaptorSigs    []adaptorSig `json:"adaptor_sigs,omitempty"`
+	AdaptorSigs    []adaptorSig `json:"adaptor_signatures,omitempty"`
 	AdaptorSigners int          `json:"adaptor_signers,omitempty"`
 	Signed         bool         `json:"signed"`
 	Final          bool         `json:"final"`
@@ -70,7 +70,7 @@ type inInspect struct {
 }
 
 type keySig struct {
-	Key    string `json:"key"`
+	Key    string `json:"public_key"` // x-only
 	Signed bool   `json:"signed"`
 }
 
