@@ -133,3 +133,21 @@ func TestHintsNameCurrentCommands(t *testing.T) {
 		t.Errorf("only %d command hints found", n)
 	}
 }
+
+// TestFromErrorQuotesWhatWasTyped: --from accepts "slashing" for the
+// slashing change output (withdraw), but where that output is not allowed
+// (slash) the error quotes what the user typed, not the name it was read
+// as.
+func TestFromErrorQuotesWhatWasTyped(t *testing.T) {
+	for _, c := range []struct{ from, want string }{
+		{"slashing", `unknown output "slashing" (want staking or unbonding)`},
+		{"slashing_change", `unknown output "slashing_change" (want staking or unbonding)`},
+		{"bogus", `unknown output "bogus" (want staking or unbonding)`},
+	} {
+		code, _, errOut := runCLI(t, "slash", "--params", regtestParams, "--staker-pk", exStaker, "--fp-pk", exFP,
+			"--staking-time", "144", "--funding-tx", "00", "--from", c.from)
+		if code != exitUsage || !strings.Contains(errOut, "--from: "+c.want) {
+			t.Errorf("--from %s: exit %d %q, want exit 2 with %q", c.from, code, errOut, c.want)
+		}
+	}
+}
