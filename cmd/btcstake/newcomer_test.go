@@ -151,3 +151,35 @@ func TestFromErrorQuotesWhatWasTyped(t *testing.T) {
 		}
 	}
 }
+
+// TestRegtestOnlyNamesWhereTheNetworkCameFrom: docs/cli.md suggests
+// "export BTCSTAKE_NETWORK=signet"; the regtest-only commands (regtest,
+// demo) then refuse, and must say that the network came from the
+// environment or the config file (no --network was typed) and how to run
+// them anyway.
+func TestRegtestOnlyNamesWhereTheNetworkCameFrom(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "config.json", []byte(`{"network": "signet"}`))
+	for _, c := range []struct {
+		env, config, want string
+	}{
+		{"signet", "", "from BTCSTAKE_NETWORK"},
+		{"", cfg, "from " + cfg},
+	} {
+		t.Setenv("BTCSTAKE_NETWORK", c.env)
+		t.Setenv("BTCSTAKE_CONFIG", c.config)
+		for _, args := range [][]string{{"regtest", "status", "--dir", dir}, {"demo"}} {
+			code, out, errOut := runCLI(t, args...)
+			if code != exitUsage || out != "" || !strings.Contains(errOut, "not signet") ||
+				!strings.Contains(errOut, c.want) || !strings.Contains(errOut, "--network regtest") {
+				t.Errorf("%v (env %q, config %q): exit %d %q; want exit 2 naming %q and --network regtest", args, c.env, c.config, code, errOut, c.want)
+			}
+		}
+	}
+	// Typed on the command line, the flag needs no explanation.
+	t.Setenv("BTCSTAKE_NETWORK", "")
+	t.Setenv("BTCSTAKE_CONFIG", "")
+	if code, _, errOut := runCLI(t, "demo", "--network", "signet"); code != exitUsage || strings.Contains(errOut, " from ") {
+		t.Errorf("demo --network signet: exit %d %q", code, errOut)
+	}
+}
