@@ -35,7 +35,8 @@ type Node interface {
 
 // Stake is a delegation as Follow follows it: where its staking output is,
 // and its three outputs (psbt.Delegation builds them: StakingOutput,
-// UnbondingOutput, SlashingChangeOutput).
+// UnbondingOutput, SlashingChangeOutput). NewStake makes one from the
+// delegation and its staking transaction.
 type Stake struct {
 	// OutPoint is the staking output.
 	OutPoint wire.OutPoint

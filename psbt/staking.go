@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -258,4 +259,47 @@ func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
 		return 0, fmt.Errorf("%w: %w", ErrInvalidTx, err)
 	}
 	return uint32(idx), nil
+}
+
+// PhaseOneDelegation reads the delegation a phase-1 staking transaction
+// describes, as a watcher that knows only the params and the transaction
+// needs it:
+//
+//  1. p must be valid and carry a phase-1 tag (params.ErrInvalidParams).
+//  2. tx must be a staking transaction under p's tag and covenant
+//     committee (script.StakingTxParser): exactly one OP_RETURN with the
+//     version-0 staking data and exactly one output paying the staking
+//     script that data describes (script.ErrNotStakingTx,
+//     script.ErrAmbiguousStakingTx).
+//  3. The delegation is the data's staker, its one finality provider and
+//     its staking time, under p.
+//
+// The staked value and the staking time are not checked against p here;
+// ValidateStakingTx(tx, d) does that.
+func PhaseOneDelegation(tx *wire.MsgTx, p *params.Params) (Delegation, error) {
+	if !p.Valid() {
+		return Delegation{}, fmt.Errorf("%w: no params, or params not made by params.New", params.ErrInvalidParams)
+	}
+	tag := p.Tag()
+	if len(tag) == 0 {
+		return Delegation{}, fmt.Errorf("%w: the params have no phase-1 tag", params.ErrInvalidParams)
+	}
+	parser, err := script.NewStakingTxParser(script.ParserConfig{Tag: tag, Covenant: p.CovenantKeys(), CovenantQuorum: p.CovenantQuorum()})
+	if err != nil {
+		return Delegation{}, fmt.Errorf("%w: %w", params.ErrInvalidParams, err)
+	}
+	parsed, err := parser.Parse(tx)
+	if err != nil {
+		return Delegation{}, err
+	}
+	staker, err := parsed.Data.Staker.PubKey()
+	if err != nil {
+		return Delegation{}, err
+	}
+	fp, err := parsed.Data.FinalityProvider.PubKey()
+	if err != nil {
+		return Delegation{}, err
+	}
+	return Delegation{Params: p, Staker: staker, FinalityProviders: []*btcec.PublicKey{fp},
+		StakingTime: parsed.Data.StakingTime}, nil
 }

@@ -93,8 +93,25 @@ JSON (errors as one object on stderr); exit code 2 means a bad command line,
 	for _, ctor := range commandCtors {
 		root.AddCommand(ctor(a))
 	}
+	strictGroups(root)
 	describeInputFlags(root)
 	return root
+}
+
+// strictGroups makes every command group below c that runs nothing itself
+// (adaptor, eots, completion, ...) show its help when run alone and refuse
+// anything else: cobra's default for such a group prints the help and
+// exits 0 on a mistyped subcommand ("btcstake eots verfy ..."), which a
+// script would take for success. A group given words it does not know is
+// a bad command line, exit 2, as key and regtest already were.
+func strictGroups(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		if sub.HasSubCommands() && !sub.Runnable() {
+			sub.Args = cobra.NoArgs
+			sub.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+		strictGroups(sub)
+	}
 }
 
 // run executes the command line and returns the process exit code. Errors
@@ -107,6 +124,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// cobra adds its completion group inside Execute; added here (once the
+	// output is set, which it captures), strictGroups covers it too.
+	root.InitDefaultCompletionCmd(args...)
+	strictGroups(root)
 	defer func() {
 		if r := recover(); r != nil {
 			code = a.reportError(args, fmt.Sprintf("internal error: %v", r), exitError)

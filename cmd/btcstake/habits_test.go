@@ -169,6 +169,7 @@ func TestDuplicateKeysExitOne(t *testing.T) {
 	for _, k := range w.cov {
 		parse = append(parse, "--covenant-pk", xonlyHex(k))
 	}
+	status := []string{"status", "--txid", stTx.TxHash().String(), "--rpc-url", "127.0.0.1:1", "--rpc-user", "u", "--rpc-pass", "p"}
 	ub := mustJSON[psbtJSON](t, mustRun(t, append([]string{"unbond", "--json", "--staking-tx", stHex}, deleg...)...)).PSBT
 	sl := mustJSON[psbtJSON](t, mustRun(t, append([]string{"slash", "--json", "--from", "staking", "--funding-tx", stHex}, deleg...)...)).PSBT
 	with := func(base []string, extra ...[]string) []string {
@@ -196,6 +197,10 @@ func TestDuplicateKeysExitOne(t *testing.T) {
 		{"inspect: fp twice", with([]string{"inspect", "--tx", stHex}, fpTwice), "duplicate key"},
 		{"sign as covenant: fp twice", with([]string{"sign", "--psbt", ub, "--key", w.covFiles[0]}, fpTwice), "duplicate key"},
 		{"adaptor sign-slashing: fp twice", with([]string{"adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[0]}, fpTwice), "duplicate key"},
+		// status checks the delegation before it asks a node (here one
+		// that is not there).
+		{"status: fp twice", with(status, fpTwice), "duplicate key"},
+		{"status: staker is the fp", with(status, stakerIsFP), "duplicate key"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, c.args...)
@@ -218,7 +223,8 @@ func TestJSONFieldNames(t *testing.T) {
 		"datadir": true, "log": true, "rpc": true, "blocks": true, "spendable": true, "immature": true, "pk": true,
 		"key": true, "message": true, "public_rand": true, "commit_root": true, "commit_sig": true,
 		"finality_provider_pk": true, "finality_provider_pks": true, "staking_time_blocks": true,
-		"slashed_sat": true, "change_sat": true, "covenant_adaptor_sigs": true, "op_return_index": true}
+		"slashed_sat": true, "change_sat": true, "covenant_adaptor_sigs": true, "op_return_index": true,
+		"adaptor_sigs": true}
 	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 	var check func(path string, typ reflect.Type)
 	seen := map[reflect.Type]bool{}
@@ -258,7 +264,8 @@ func TestJSONFieldNames(t *testing.T) {
 	}
 	for _, v := range []any{psbtJSON{}, finalJSON{}, scriptJSON{}, parsedJSON{}, keyShowJSON{}, keyJSON{}, pubrandOutJSON{},
 		extractJSON{}, signJSON{}, recordJSON{}, verifyJSON{}, adaptorSigJSON{}, decryptJSON{}, adaptorExtractJSON{},
-		regtestStartJSON{}, regtestFundJSON{}, demoJSON{}, versionJSON{}, errorJSON{}, psbt.Description{}} {
+		regtestStartJSON{}, regtestFundJSON{}, demoJSON{}, versionJSON{}, errorJSON{}, psbt.Description{},
+		inspectJSON{}, stakeStatus{}, nodeConfig{}} {
 		check(reflect.TypeOf(v).Name(), reflect.TypeOf(v))
 	}
 	// The retired names are gone from real output too (regtest fund and

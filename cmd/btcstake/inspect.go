@@ -59,7 +59,7 @@ type inInspect struct {
 	Covenant       []keySig     `json:"covenant,omitempty"`
 	Quorum         uint32       `json:"covenant_quorum,omitempty"`
 	FPs            []keySig     `json:"finality_providers,omitempty"`
-	AdaptorSigs    []adaptorSig `json:"adaptor_sigs,omitempty"`
+	AdaptorSigs    []adaptorSig `json:"adaptor_signatures,omitempty"`
 	AdaptorSigners int          `json:"adaptor_signers,omitempty"`
 	Signed         bool         `json:"signed"`
 	Final          bool         `json:"final"`
@@ -70,7 +70,7 @@ type inInspect struct {
 }
 
 type keySig struct {
-	Key    string `json:"key"`
+	Key    string `json:"public_key"` // x-only
 	Signed bool   `json:"signed"`
 }
 
@@ -89,7 +89,7 @@ type outInspect struct {
 	Detail   string `json:"detail,omitempty"`
 }
 
-// statusJSON is the signing status printed after sign and adaptor-sign.
+// statusJSON is the signing status printed after sign and adaptor sign-slashing.
 type statusJSON struct {
 	Kind    string   `json:"kind"`
 	Ready   bool     `json:"ready_to_finalize"`
@@ -103,7 +103,7 @@ func psbtStatus(an *psbt.Analysis) statusJSON {
 	case an.Ready:
 		st.Lines = append(st.Lines, "status: ready to finalize (btcstake finalize)")
 	case an.SlashingCompletable:
-		st.Lines = append(st.Lines, "status: completable with a finality provider's key (btcstake complete-slashing)")
+		st.Lines = append(st.Lines, "status: completable with a finality provider's key (btcstake adaptor complete-slashing)")
 	default:
 		st.Lines = append(st.Lines, "status: missing "+strings.Join(st.Missing, "; "))
 	}
@@ -115,10 +115,10 @@ func psbtStatus(an *psbt.Analysis) statusJSON {
 func missingText(m psbt.Missing) string {
 	switch m.Kind {
 	case psbt.MissingCovenantAdaptorSignatures:
-		return fmt.Sprintf("input %d: %d more covenant adaptor signature(s) (%d of %d covenant members, quorum %d; btcstake adaptor-sign-slashing)",
+		return fmt.Sprintf("input %d: %d more covenant adaptor signature(s) (%d of %d covenant members, quorum %d; btcstake adaptor sign-slashing)",
 			m.Input, m.Need-m.Have, m.Have, m.Of, m.Need)
 	case psbt.MissingFinalityProviderSignature:
-		return fmt.Sprintf("input %d: a finality provider's signature (only if it double-signs: btcstake complete-slashing decrypts the adaptor signatures with its key)", m.Input)
+		return fmt.Sprintf("input %d: a finality provider's signature (only if it double-signs: btcstake adaptor complete-slashing decrypts the adaptor signatures with its key)", m.Input)
 	}
 	return m.String()
 }
@@ -430,7 +430,7 @@ func (a *app) printInspect(an *psbt.Analysis) {
 	case an.Ready:
 		a.printf("status: ready to finalize\n")
 	case an.SlashingCompletable:
-		a.printf("status: completable once a finality provider's secret key is known (btcstake complete-slashing)\n")
+		a.printf("status: completable once a finality provider's secret key is known (btcstake adaptor complete-slashing)\n")
 		a.printf("missing: %s\n", strings.Join(missingTexts(an.Missing()), "; "))
 	default:
 		a.printf("status: not ready; missing:\n")

@@ -72,12 +72,17 @@ lives in --dir, mode 0600.`,
 	return cmd
 }
 
-// checkRegtest rejects --network values other than regtest.
+// checkRegtest rejects --network values other than regtest. A network set
+// once (BTCSTAKE_NETWORK or the config file) is named as the source, with
+// the way round it: the user typed no --network.
 func checkRegtest(a *app) error {
-	if a.network != "regtest" {
-		return usagef("network", "the local node runs regtest only, not %s", a.network)
+	if a.network == "regtest" {
+		return nil
 	}
-	return nil
+	if a.networkFrom != "" {
+		return usagef("network", "the local node runs regtest only, not %s (from %s); pass --network regtest", a.network, a.networkFrom)
+	}
+	return usagef("network", "the local node runs regtest only, not %s", a.network)
 }
 
 // attachRegtest connects to the node described by the state file.

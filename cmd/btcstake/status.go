@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
@@ -12,7 +11,6 @@ import (
 	"github.com/btcstake/btcstake/chain"
 	"github.com/btcstake/btcstake/monitor"
 	"github.com/btcstake/btcstake/psbt"
-	"github.com/btcstake/btcstake/script"
 )
 
 func init() { register(newStatusCmd) }
@@ -128,6 +126,12 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 				if explicit.StakingTime, err = timelockFlag("staking-time", stakingTime); err != nil {
 					return err
 				}
+				// Keys that clash (given twice, or one key in two roles)
+				// are refused here, exit 1 as in every command, before
+				// any node is asked.
+				if _, err := explicit.StakingOutput(); err != nil {
+					return flagError(err)
+				}
 			} else if len(pf.fps) > 0 || cmd.Flags().Changed("staking-time") {
 				return usagef("staker-pk", "--fp-pk and --staking-time describe the delegation together with --staker-pk")
 			}
@@ -150,36 +154,15 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 				return nodeError(c, err)
 			}
 			tx := info.Tx
-			d := psbt.Delegation{Params: prm}
+			d := explicit
 			if len(prm.Tag()) > 0 && pf.staker == "" {
-				parser, err := script.NewStakingTxParser(script.ParserConfig{Tag: prm.Tag(),
-					Covenant: prm.CovenantKeys(), CovenantQuorum: prm.CovenantQuorum()})
-				if err != nil {
-					return err
-				}
-				parsed, err := parser.Parse(tx)
-				if err != nil {
+				if d, err = psbt.PhaseOneDelegation(tx, prm); err != nil {
 					return fmt.Errorf("%v; for a staking tx without phase-1 data give --staker-pk, --fp-pk and --staking-time", err)
 				}
-				d.Staker, _ = parsed.Data.Staker.PubKey()
-				fp, _ := parsed.Data.FinalityProvider.PubKey()
-				d.FinalityProviders = []*btcec.PublicKey{fp}
-				d.StakingTime = parsed.Data.StakingTime
-			} else {
-				d = explicit
 			}
-			idx, err := psbt.ValidateStakingTx(tx, d)
+			stake, err := monitor.NewStake(tx, info.Height, d)
 			if err != nil {
 				return err
-			}
-			stake := monitor.Stake{OutPoint: wire.OutPoint{Hash: txid, Index: idx}, Height: info.Height}
-			for _, o := range []struct {
-				dst  **script.Output
-				kind script.OutputKind
-			}{{&stake.Staking, script.StakingOutputKind}, {&stake.Unbonding, script.UnbondingOutputKind}, {&stake.SlashingChange, script.SlashingChangeOutputKind}} {
-				if *o.dst, err = d.Output(o.kind); err != nil {
-					return err
-				}
 			}
 			st, err := monitor.Follow(ctx, c, stake, monitor.Options{MaxScanBlocks: maxScan})
 			if err != nil {
@@ -188,7 +171,7 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 				}
 				return nodeError(c, err)
 			}
-			s := stakeStatus{StakingTxid: txid.String(), OutputIndex: idx, Value: tx.TxOut[idx].Value,
+			s := stakeStatus{StakingTxid: txid.String(), OutputIndex: stake.OutPoint.Index, Value: tx.TxOut[stake.OutPoint.Index].Value,
 				StakingTime: d.StakingTime, TipHeight: st.Tip, Confirmations: info.Confirmations}
 			s.State, s.Events, s.Paths = statusOf(st)
 			if a.json {

@@ -234,10 +234,11 @@ func addFromFlag(cmd *cobra.Command, p *string, usage string, allowed ...script.
 func parseFromKind(s string, allowed ...script.OutputKind) (script.OutputKind, error) {
 	// "slashing" stays accepted for the slashing change output: it is the
 	// only output of a slashing transaction a staker can spend.
-	if s == "slashing" {
-		s = script.SlashingChangeOutputKind.String()
+	name := s
+	if name == "slashing" {
+		name = script.SlashingChangeOutputKind.String()
 	}
-	kind, kindErr := script.ParseOutputKind(s)
+	kind, kindErr := script.ParseOutputKind(name)
 	var want []string
 	for _, k := range allowed {
 		if kindErr == nil && kind == k {
