@@ -62,45 +62,29 @@ func parseAdaptorSig(flag, s string) (*adaptor.Signature, error) {
 	return parseHexAs(flag, s, adaptor.Parse)
 }
 
-func parsePrivKeyFlag(flag, s string) (*btcec.PrivateKey, error) {
-	b, err := parseHex(flag, s)
-	if err != nil {
-		return nil, usagef(flag, "not a hex secret key")
-	}
-	defer clear(b)
-	if len(b) != 32 {
-		return nil, usagef(flag, "secret key must be 32 bytes, got %d", len(b))
-	}
-	var d btcec.ModNScalar
-	if d.SetByteSlice(b) || d.IsZero() {
-		return nil, usagef(flag, "secret key must be in [1, n-1]")
-	}
-	priv := btcec.PrivKeyFromScalar(&d)
-	d.Zero()
-	return priv, nil
-}
-
 type adaptorSigJSON struct {
 	AdaptorSignature string `json:"adaptor_signature"`
 }
 
 func newAdaptorSignCmd(a *app) *cobra.Command {
-	var skHex, ekHex, mHex, auxHex string
+	var keyFile, ekHex, mHex, auxHex string
+	var pf passphraseFlags
 	cmd := &cobra.Command{
 		Use:   "sign",
 		Short: "Create an adaptor signature encrypted under a finality provider key",
-		Long: `Signs the 32-byte --msg-hash with --sk, encrypted under --enc-key (the FP
+		Long: `Signs the 32-byte --msg-hash with the key in --key (a keystore or a plain
+hex key file, mode 0600), encrypted under --enc-key (the FP
 public key, lifted to even y). Fresh randomness is used unless --aux gives the
 32-byte auxiliary data, which makes the output reproducible.`,
-		Example: `  btcstake adaptor sign \
-    --sk 0000000000000000000000000000000000000000000000000000000000000003 \
+		Example: `  echo 0000000000000000000000000000000000000000000000000000000000000003 > cov.hex; chmod 600 cov.hex
+  btcstake adaptor sign --key cov.hex \
     --enc-key dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659 \
     --msg-hash 31af10958c444c19b6bc71c82b07c30cd24661f75920f93975a31fab1455d050 \
     --aux 0000000000000000000000000000000000000000000000000000000000000000
   0316a2265d8fc9324123ce019712fb847263a34cc93568de69ca5783c893a6e79ec61e6749b29b22392d5db997938b911ed2d4b4b9f2daedd6fcf9ea1e5edd5da0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sk, err := parsePrivKeyFlag("sk", skHex)
+			sk, err := signingKeyFlag(a, "key", keyFile, &pf)
 			if err != nil {
 				return err
 			}
@@ -136,11 +120,13 @@ public key, lifted to even y). Fresh randomness is used unless --aux gives the
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&skHex, "sk", "", "signer (covenant) secret key, 32 bytes hex")
+	cmd.Flags().StringVar(&keyFile, "key", "", "the signer's (covenant member's) key file: a keystore or the 32-byte key as hex, mode 0600")
+	pf.add(cmd)
+	refuseSecretFlag(cmd, "sk", "write the key to a file with mode 0600 and pass --key FILE")
 	cmd.Flags().StringVar(&ekHex, "enc-key", "", "encryption key: the finality provider public key (32 or 33 bytes hex)")
 	cmd.Flags().StringVar(&mHex, "msg-hash", "", "32-byte message hash (the slashing tx sighash), hex")
 	cmd.Flags().StringVar(&auxHex, "aux", "", "32-byte auxiliary randomness, hex (default: fresh random)")
-	for _, f := range []string{"sk", "enc-key", "msg-hash"} {
+	for _, f := range []string{"key", "enc-key", "msg-hash"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
 	return cmd
@@ -195,16 +181,17 @@ type decryptJSON struct {
 }
 
 func newAdaptorDecryptCmd(a *app) *cobra.Command {
-	var sigHex, dkHex string
+	var sigHex, keyFile string
+	var pf passphraseFlags
 	cmd := &cobra.Command{
 		Use:   "decrypt",
 		Short: "Decrypt an adaptor signature into a BIP-340 signature with the FP secret key",
-		Long: `Uses the finality provider's secret key (--dec-key; negated internally if its
-public key has odd y) to turn --sig into the 64-byte BIP-340 signature that
+		Long: `Uses the finality provider's secret key (in the --key file: a keystore or a
+plain hex key file, mode 0600; negated internally if its public key has odd y) to turn --sig into the 64-byte BIP-340 signature that
 completes the slashing transaction.`,
 		Example: `  btcstake adaptor decrypt \
     --sig 0316a2265d8fc9324123ce019712fb847263a34cc93568de69ca5783c893a6e79ec61e6749b29b22392d5db997938b911ed2d4b4b9f2daedd6fcf9ea1e5edd5da0 \
-    --dec-key b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef
+    --key fp.hex
   16a2265d8fc9324123ce019712fb847263a34cc93568de69ca5783c893a6e79e0e3d15e727adf7ce6dec6116f6969d576fed9eaaba2613805575111a0d4c8db1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -212,14 +199,14 @@ completes the slashing transaction.`,
 			if err != nil {
 				return err
 			}
-			sk, err := parsePrivKeyFlag("dec-key", dkHex)
+			sk, err := signingKeyFlag(a, "key", keyFile, &pf)
 			if err != nil {
 				return err
 			}
 			defer sk.Zero()
 			dk, err := adaptor.NewDecryptionKey(sk)
 			if err != nil {
-				return usagef("dec-key", "%v", err)
+				return usagef("key", "%v", err)
 			}
 			defer dk.Zero()
 			final, err := adaptor.Decrypt(sig, dk)
@@ -235,9 +222,11 @@ completes the slashing transaction.`,
 		},
 	}
 	cmd.Flags().StringVar(&sigHex, "sig", "", "adaptor signature (65 bytes, or legacy 66), hex")
-	cmd.Flags().StringVar(&dkHex, "dec-key", "", "finality provider secret key, 32 bytes hex")
+	cmd.Flags().StringVar(&keyFile, "key", "", "the finality provider's key file: a keystore or the 32-byte key as hex, mode 0600")
+	pf.add(cmd)
+	refuseSecretFlag(cmd, "dec-key", "write the key to a file with mode 0600 and pass --key FILE")
 	_ = cmd.MarkFlagRequired("sig")
-	_ = cmd.MarkFlagRequired("dec-key")
+	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
 

@@ -16,12 +16,12 @@ const (
 
 func TestAdaptorCommandsRoundTrip(t *testing.T) {
 	zero := strings.Repeat("00", 32)
-	code, out, errOut := cli(t, "adaptor", "sign", "--sk", exCovSK, "--enc-key", exEotsPK, "--msg-hash", exSighash, "--aux", zero)
+	code, out, errOut := cli(t, "adaptor", "sign", "--key", secretFile(t, exCovSK), "--enc-key", exEotsPK, "--msg-hash", exSighash, "--aux", zero)
 	if code != 0 || strings.TrimSpace(out) != exAdSig {
 		t.Fatalf("sign: exit %d %q %q", code, out, errOut)
 	}
 	// Without --aux: fresh randomness, still valid.
-	code, out, _ = cli(t, "adaptor", "sign", "--sk", exCovSK, "--enc-key", exEotsPK, "--msg-hash", exSighash, "--json")
+	code, out, _ = cli(t, "adaptor", "sign", "--key", secretFile(t, exCovSK), "--enc-key", exEotsPK, "--msg-hash", exSighash, "--json")
 	var s adaptorSigJSON
 	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.AdaptorSignature == exAdSig {
 		t.Fatalf("random sign: exit %d %q", code, out)
@@ -35,14 +35,14 @@ func TestAdaptorCommandsRoundTrip(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "invalid adaptor signature") {
 		t.Fatalf("wrong enc key: exit %d %q", code, errOut)
 	}
-	code, out, _ = cli(t, "adaptor", "decrypt", "--sig", exAdSig, "--dec-key", exEotsSK)
+	code, out, _ = cli(t, "adaptor", "decrypt", "--sig", exAdSig, "--key", secretFile(t, exEotsSK))
 	if code != 0 || strings.TrimSpace(out) != exFinal {
 		t.Fatalf("decrypt: exit %d %q", code, out)
 	}
 	// The legacy 66-byte form of the same signature decrypts identically:
 	// R with prefix 02, s', and needNegation = 1 because R0 has odd y.
 	legacy := "02" + exAdSig[2:] + "01"
-	code, out, _ = cli(t, "adaptor", "decrypt", "--sig", legacy, "--dec-key", exEotsSK)
+	code, out, _ = cli(t, "adaptor", "decrypt", "--sig", legacy, "--key", secretFile(t, exEotsSK))
 	if code != 0 || strings.TrimSpace(out) != exFinal {
 		t.Fatalf("legacy decrypt: exit %d %q", code, out)
 	}
@@ -56,10 +56,10 @@ func TestAdaptorCommandsRoundTrip(t *testing.T) {
 		t.Fatalf("extract with the wrong key: exit %d %q", code, errOut)
 	}
 	for _, args := range [][]string{
-		{"adaptor", "sign", "--sk", exCovSK, "--enc-key", exEotsPK, "--msg-hash", exSighash[:62]},
-		{"adaptor", "sign", "--sk", zero, "--enc-key", exEotsPK, "--msg-hash", exSighash},
+		{"adaptor", "sign", "--key", secretFile(t, exCovSK), "--enc-key", exEotsPK, "--msg-hash", exSighash[:62]},
+		{"adaptor", "sign", "--key", secretFile(t, zero), "--enc-key", exEotsPK, "--msg-hash", exSighash},
 		{"adaptor", "verify", "--pk", exCovPK, "--enc-key", exEotsPK, "--msg-hash", exSighash, "--sig", exAdSig[:128]},
-		{"adaptor", "decrypt", "--sig", "04" + exAdSig[2:], "--dec-key", exEotsSK},
+		{"adaptor", "decrypt", "--sig", "04" + exAdSig[2:], "--key", secretFile(t, exEotsSK)},
 		{"adaptor", "extract", "--sig", exAdSig, "--schnorr-sig", exFinal[:126], "--enc-key", exEotsPK},
 	} {
 		if code, _, errOut := cli(t, args...); code != 2 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes of the command line contract (docs/cli.md).
@@ -84,6 +85,9 @@ JSON (errors as one object on stderr); exit code 2 means a bad command line,
 	// Every command resolves and validates the network, whether or not it
 	// uses it, so a typo never passes silently.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkSecretFlags(cmd); err != nil {
+			return err
+		}
 		if err := a.resolveNetwork(cmd); err != nil {
 			return err
 		}
@@ -222,6 +226,31 @@ func deprecatedAlias(old, now string, ctor func(*app) *cobra.Command) func(*app)
 		}
 		return c
 	}
+}
+
+// secretFlagAnnotation marks the hidden flags that exist only to refuse a
+// secret given on the command line.
+const secretFlagAnnotation = "btcstake-refuse-secret"
+
+// refuseSecretFlag adds a hidden flag name that is refused whenever it is
+// given: a secret on the command line can be read by every user of the
+// machine (ps, /proc) and stays in shell history. instead says what to do.
+func refuseSecretFlag(cmd *cobra.Command, name, instead string) {
+	cmd.Flags().String(name, "", "refused: "+instead)
+	_ = cmd.Flags().MarkHidden(name)
+	_ = cmd.Flags().SetAnnotation(name, secretFlagAnnotation, []string{instead})
+}
+
+// checkSecretFlags refuses any flag refuseSecretFlag made, naming the
+// flag, never its value.
+func checkSecretFlags(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if ann, ok := f.Annotations[secretFlagAnnotation]; ok && err == nil {
+			err = usagef(f.Name, "secrets are never taken on the command line, where other users of this machine can read them (ps, shell history): %s", ann[0])
+		}
+	})
+	return err
 }
 
 // resolveNetwork sets the network once for every command: --network when

@@ -72,9 +72,9 @@ func TestCommandsBadInput(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", filepath.Join(w.dir, "state")) // no node of "regtest start"
 	node := regtest.NewTestNode(t, regtest.Options{})
 	rpc := node.RPC()
-	good := []string{"--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass", rpc.Pass}
-	wrongPass := []string{"--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass", rpc.Pass + "x"}
-	unreachable := []string{"--rpc-url", closedPort(t), "--rpc-user", "u", "--rpc-pass", "p"}
+	good := []string{"--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass-file", secretFile(t, rpc.Pass)}
+	wrongPass := []string{"--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass-file", secretFile(t, rpc.Pass+"x")}
+	unreachable := []string{"--rpc-url", closedPort(t), "--rpc-user", "u", "--rpc-pass-file", secretFile(t, "p")}
 
 	stTx := w.stake(t)
 	stHex := txHex(stTx)
@@ -136,8 +136,8 @@ func TestCommandsBadInput(t *testing.T) {
 		{"eots verify: short signature", []string{"eots", "verify", "--pk", exEotsPK, "--pub-rand", exEotsR, "--msg", exEotsM1, "--sig", exEotsS1[:40]}, exitUsage, "--sig", ""},
 		{"eots verify: randomness not on the curve", []string{"eots", "verify", "--pk", exEotsPK, "--pub-rand", notOnCurve, "--msg", exEotsM1, "--sig", exEotsS1}, exitUsage, "--pub-rand", ""},
 		{"eots verify: invalid signature", []string{"eots", "verify", "--pk", exEotsPK, "--pub-rand", exEotsR, "--msg", exEotsM2, "--sig", exEotsS1}, exitError, "", "invalid"},
-		{"eots pubrand: short secret key", []string{"eots", "pubrand", "--sk", exEotsSK[:62], "--chain-id", "c", "--start-height", "1", "--count", "2"}, exitUsage, "--sk", ""},
-		{"eots pubrand: zero count", []string{"eots", "pubrand", "--sk", exEotsSK, "--chain-id", "c", "--start-height", "1", "--count", "0"}, exitUsage, "--count", ""},
+		{"eots pubrand: short secret key", []string{"eots", "pubrand", "--key", secretFile(t, exEotsSK[:62]), "--chain-id", "c", "--start-height", "1", "--count", "2"}, exitUsage, "--key", ""},
+		{"eots pubrand: zero count", []string{"eots", "pubrand", "--key", secretFile(t, exEotsSK), "--chain-id", "c", "--start-height", "1", "--count", "0"}, exitUsage, "--count", ""},
 		{"eots extract: same message", []string{"eots", "extract", "--pk", exEotsPK33, "--pub-rand", exEotsR, "--msg1", exEotsM1, "--sig1", exEotsS1, "--msg2", exEotsM1, "--sig2", exEotsS1}, exitError, "", "no key can be extracted"},
 		{"eots sign: message not hex", eotsSign("--passphrase-file", pass, "--msg", "0x0g"), exitUsage, "--msg", "not hex"},
 		{"eots sign: wrong passphrase", eotsSign("--passphrase-file", wrong), exitError, "", "wrong passphrase"},
@@ -168,12 +168,12 @@ func TestCommandsBadInput(t *testing.T) {
 		{"complete-slashing: psbt of another tx", []string{"adaptor", "complete-slashing", "--psbt", slPSBT, "--psbt", ubPSBT, "--fp-sk-file", w.fpFile}, exitUsage, "--psbt", "is for transaction"},
 
 		// adaptor
-		{"adaptor sign: short secret key", []string{"adaptor", "sign", "--sk", exCovSK[:62], "--enc-key", exEotsPK, "--msg-hash", exSighash}, exitUsage, "--sk", ""},
-		{"adaptor sign: encryption key not on the curve", []string{"adaptor", "sign", "--sk", exCovSK, "--enc-key", notOnCurve, "--msg-hash", exSighash}, exitUsage, "--enc-key", ""},
-		{"adaptor sign: short hash", []string{"adaptor", "sign", "--sk", exCovSK, "--enc-key", exEotsPK, "--msg-hash", exSighash[:62]}, exitUsage, "--msg-hash", ""},
+		{"adaptor sign: short secret key", []string{"adaptor", "sign", "--key", secretFile(t, exCovSK[:62]), "--enc-key", exEotsPK, "--msg-hash", exSighash}, exitUsage, "--key", ""},
+		{"adaptor sign: encryption key not on the curve", []string{"adaptor", "sign", "--key", secretFile(t, exCovSK), "--enc-key", notOnCurve, "--msg-hash", exSighash}, exitUsage, "--enc-key", ""},
+		{"adaptor sign: short hash", []string{"adaptor", "sign", "--key", secretFile(t, exCovSK), "--enc-key", exEotsPK, "--msg-hash", exSighash[:62]}, exitUsage, "--msg-hash", ""},
 		{"adaptor verify: bad signature length", []string{"adaptor", "verify", "--pk", exCovPK, "--enc-key", exEotsPK, "--msg-hash", exSighash, "--sig", exAdSig[:100]}, exitUsage, "--sig", ""},
 		{"adaptor verify: wrong message", []string{"adaptor", "verify", "--pk", exCovPK, "--enc-key", exEotsPK, "--msg-hash", sig32, "--sig", exAdSig}, exitError, "", ""},
-		{"adaptor decrypt: zero key", []string{"adaptor", "decrypt", "--sig", exAdSig, "--dec-key", strings.Repeat("00", 32)}, exitUsage, "--dec-key", ""},
+		{"adaptor decrypt: zero key", []string{"adaptor", "decrypt", "--sig", exAdSig, "--key", secretFile(t, strings.Repeat("00", 32))}, exitUsage, "--key", ""},
 
 		// stake parse
 		{"stake parse: truncated tx", with(ptx, "--tx", stHex[:len(stHex)-8]), exitUsage, "--tx", ""},

@@ -173,7 +173,7 @@ func TestEndToEndCLI(t *testing.T) {
 			}
 		}
 	})
-	e.conn = []string{"--rpc-url", st.RPCHost, "--rpc-user", st.RPCUser, "--rpc-pass", st.RPCPass}
+	e.conn = []string{"--rpc-url", st.RPCHost, "--rpc-user", st.RPCUser, "--rpc-pass-file", secretFile(t, st.RPCPass)}
 
 	// Keys: the staker's keystore is new; the covenant members' are the
 	// example keys of params/regtest-example.json imported into keystores;

@@ -34,20 +34,6 @@ happens inside, as in Babylon.`,
 	return cmd
 }
 
-// parseSecretKeyFlag parses a 32-byte secret key flag without echoing it.
-func parseSecretKeyFlag(flag, s string) (*eots.SecretKey, error) {
-	b, err := parseHex(flag, s)
-	if err != nil {
-		return nil, usagef(flag, "not a hex secret key")
-	}
-	defer clear(b)
-	sk, err := eots.ParseSecretKey(b)
-	if err != nil {
-		return nil, usagef(flag, "%v", err)
-	}
-	return sk, nil
-}
-
 func parsePubRandFlag(flag, s string) (eots.PublicRand, error) {
 	return parseHexAs(flag, s, eots.ParsePublicRand)
 }
@@ -81,7 +67,7 @@ type pubrandOutJSON struct {
 }
 
 func newEotsPubrandCmd(a *app) *cobra.Command {
-	var skHex, keyFile, chainID, ctxAddr string
+	var keyFile, chainID, ctxAddr string
 	var start, count uint64
 	var pf passphraseFlags
 	cmd := &cobra.Command{
@@ -93,26 +79,21 @@ section 7), and prints the RFC-6962 Merkle root over it (the commitment), the
 BIP-340 signature over sha256(BE64(start) || BE64(count) || root) (prefixed
 with Babylon v3's signing context when --context-address is given), and the
 inclusion proof of every value. The secret key is never printed.`,
-		Example: `  btcstake eots pubrand --chain-id bbn-test-5 --start-height 100 --count 4 \
-    --sk b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef
-  # from a keystore instead of a key on the command line:
+		Example: `  # the key in a plain hex file (mode 0600), or in a keystore (eots keygen|import)
+  btcstake eots pubrand --key fp.hex --chain-id bbn-test-5 --start-height 100 --count 4
   btcstake eots pubrand --key fp.key --passphrase-file pass.txt \
     --chain-id bbn-test-5 --start-height 100 --count 4
   # machine-readable, with proofs as lists of hex aunts: add --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var sk *eots.SecretKey
-			var err error
-			switch {
-			case skHex != "" && keyFile == "":
-				sk, err = parseSecretKeyFlag("sk", skHex)
-			case keyFile != "" && skHex == "":
-				sk, err = unlockEOTS(a, keyFile, &pf)
-			default:
-				return usagef("sk", "give exactly one of --sk and --key")
-			}
+			k, err := signingKeyFlag(a, "key", keyFile, &pf)
 			if err != nil {
 				return err
+			}
+			sk, err := eots.NewSecretKey(k)
+			k.Zero()
+			if err != nil {
+				return usagef("key", "%v", err)
 			}
 			defer sk.Zero()
 			if chainID == "" {
@@ -171,8 +152,8 @@ inclusion proof of every value. The secret key is never printed.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&skHex, "sk", "", "finality provider EOTS secret key (32 bytes hex); or --key")
-	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file (see eots keygen) instead of --sk")
+	cmd.Flags().StringVar(&keyFile, "key", "", "the finality provider's key file: a keystore (eots keygen|import) or the 32-byte key as hex, mode 0600")
+	refuseSecretFlag(cmd, "sk", "write the key to a file with mode 0600, or into a keystore (btcstake eots import), and pass --key FILE")
 	pf.add(cmd)
 	cmd.Flags().StringVar(&chainID, "chain-id", "", "consumer chain ID (e.g. bbn-test-5)")
 	cmd.Flags().StringVar(&ctxAddr, "context-address", "", "sign the commitment with Babylon v3's signing context for this chain and verifier address (the finality module or contract); default: no context, as in docs/spec.md")

@@ -30,7 +30,7 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestEotsPubrandMatchesLibrary(t *testing.T) {
-	code, out, errOut := cli(t, "eots", "pubrand", "--sk", exEotsSK, "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7", "--json")
+	code, out, errOut := cli(t, "eots", "pubrand", "--key", secretFile(t, exEotsSK), "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -72,7 +72,7 @@ func TestEotsPubrandMatchesLibrary(t *testing.T) {
 	}
 	// With Babylon v3's signing context the commitment is signed over the
 	// prefixed hash.
-	code, out, _ = cli(t, "eots", "pubrand", "--sk", exEotsSK, "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7", "--context-address", "bbn1finality", "--json")
+	code, out, _ = cli(t, "eots", "pubrand", "--key", secretFile(t, exEotsSK), "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7", "--context-address", "bbn1finality", "--json")
 	var withCtx pubrandOutJSON
 	if code != 0 || json.Unmarshal([]byte(out), &withCtx) != nil || withCtx.SigningContext != eots.SigningContext(eots.ContextRandCommit, "bbn-test-5", "bbn1finality") {
 		t.Fatalf("context: %d %q", code, out)
@@ -82,7 +82,7 @@ func TestEotsPubrandMatchesLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Text output carries the same values.
-	code, text, _ := cli(t, "eots", "pubrand", "--sk", exEotsSK, "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7")
+	code, text, _ := cli(t, "eots", "pubrand", "--key", secretFile(t, exEotsSK), "--chain-id", "bbn-test-5", "--start-height", "100", "--count", "7")
 	if code != 0 || !strings.Contains(text, got.Commitment) || !strings.Contains(text, exEotsR) {
 		t.Fatalf("text output: %s", text)
 	}

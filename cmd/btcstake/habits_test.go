@@ -169,7 +169,7 @@ func TestDuplicateKeysExitOne(t *testing.T) {
 	for _, k := range w.cov {
 		parse = append(parse, "--covenant-pk", xonlyHex(k))
 	}
-	status := []string{"status", "--txid", stTx.TxHash().String(), "--rpc-url", "127.0.0.1:1", "--rpc-user", "u", "--rpc-pass", "p"}
+	status := []string{"status", "--txid", stTx.TxHash().String(), "--rpc-url", "127.0.0.1:1", "--rpc-user", "u", "--rpc-pass-file", secretFile(t, "p")}
 	ub := mustJSON[psbtJSON](t, mustRun(t, append([]string{"unbond", "--json", "--staking-tx", stHex}, deleg...)...)).PSBT
 	sl := mustJSON[psbtJSON](t, mustRun(t, append([]string{"slash", "--json", "--from", "staking", "--funding-tx", stHex}, deleg...)...)).PSBT
 	with := func(base []string, extra ...[]string) []string {
@@ -270,7 +270,7 @@ func TestJSONFieldNames(t *testing.T) {
 	}
 	// The retired names are gone from real output too (regtest fund and
 	// start are covered by the regtest tests, which decode the new names).
-	_, out, _ := runCLI(t, "eots", "pubrand", "--json", "--sk", strings.Repeat("11", 32), "--chain-id", "c", "--start-height", "1", "--count", "1")
+	_, out, _ := runCLI(t, "eots", "pubrand", "--json", "--key", secretFile(t, strings.Repeat("11", 32)), "--chain-id", "c", "--start-height", "1", "--count", "1")
 	if !bytes.Contains([]byte(out), []byte(`"public_key"`)) || bytes.Contains([]byte(out), []byte(`"pk"`)) {
 		t.Errorf("eots pubrand --json: %s", out)
 	}

@@ -36,14 +36,15 @@ import (
 // itself may come from BTCSTAKE_NETWORK or the config file's "network"
 // (see app.resolveNetwork).
 type nodeFlags struct {
-	url, user, pass, cookie, config string
+	url, user, passFile, cookie, config string
 }
 
 func (f *nodeFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.url, "rpc-url", "", "node RPC address, host:port or http://host:port (env BTCSTAKE_RPC_URL; default: a local bitcoind's port for --network)")
 	fl.StringVar(&f.user, "rpc-user", "", "RPC user (env BTCSTAKE_RPC_USER)")
-	fl.StringVar(&f.pass, "rpc-pass", "", "RPC password (env BTCSTAKE_RPC_PASS; prefer the environment or a cookie file)")
+	fl.StringVar(&f.passFile, "rpc-pass-file", "", "file holding the RPC password, mode 0600 (or env BTCSTAKE_RPC_PASS, the config file, a cookie)")
+	refuseSecretFlag(cmd, "rpc-pass", "use --rpc-pass-file FILE, the environment (BTCSTAKE_RPC_PASS), rpc_pass in the config file, or the node's cookie")
 	fl.StringVar(&f.cookie, "rpc-cookie", "", "bitcoind cookie file with user:password (env BTCSTAKE_RPC_COOKIE; default: bitcoind's for --network, on a local node)")
 	fl.StringVar(&f.config, "config", "", "config file (JSON: network, rpc_url, rpc_user, rpc_pass, rpc_cookie; env BTCSTAKE_CONFIG)")
 }
@@ -118,6 +119,38 @@ func loadConfigFile(path string, explicit bool) (nodeConfig, error) {
 	return c, nil
 }
 
+// maxPassFileSize bounds an --rpc-pass-file read.
+const maxPassFileSize = 4096
+
+// readPassFile reads a password file: owner-only, bounded, one line (the
+// trailing newline dropped). Its content never appears in an error.
+func readPassFile(flag, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", usagef(flag, "cannot read the password file: %v", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return "", usagef(flag, "%s is not a regular file", path)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return "", usagef(flag, "%s is readable by others (mode %o); chmod 600 it", path, st.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPassFileSize+1))
+	if err != nil {
+		return "", usagef(flag, "cannot read the password file: %v", err)
+	}
+	if len(b) > maxPassFileSize {
+		return "", usagef(flag, "%s is larger than %d bytes", path, maxPassFileSize)
+	}
+	pass := strings.TrimRight(string(b), "\r\n")
+	if pass == "" {
+		return "", usagef(flag, "%s is empty", path)
+	}
+	return pass, nil
+}
+
 // isLoopback reports whether a host:port names this machine, where a
 // local bitcoind's cookie may be offered.
 func isLoopback(hostport string) bool {
@@ -153,10 +186,16 @@ func (f *nodeFlags) resolve(a *app) (nodeConfig, string, error) {
 			return nodeConfig{}, "", err
 		}
 	}
+	var pass string
+	if f.passFile != "" {
+		if pass, err = readPassFile("rpc-pass-file", f.passFile); err != nil {
+			return nodeConfig{}, "", err
+		}
+	}
 	c := nodeConfig{
 		URL:    pick(f.url, os.Getenv("BTCSTAKE_RPC_URL"), file.URL),
 		User:   pick(f.user, os.Getenv("BTCSTAKE_RPC_USER"), file.User),
-		Pass:   pick(f.pass, os.Getenv("BTCSTAKE_RPC_PASS"), file.Pass),
+		Pass:   pick(pass, os.Getenv("BTCSTAKE_RPC_PASS"), file.Pass),
 		Cookie: pick(f.cookie, os.Getenv("BTCSTAKE_RPC_COOKIE"), file.Cookie),
 	}
 	src := "flags/environment/config"

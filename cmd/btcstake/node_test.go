@@ -74,7 +74,7 @@ func newNodeWorld(t *testing.T) *nodeWorld {
 		t.Fatal(err)
 	}
 	rpc := w.node.RPC()
-	w.conn = []string{"--network", "regtest", "--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass", rpc.Pass}
+	w.conn = []string{"--network", "regtest", "--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass-file", secretFile(t, rpc.Pass)}
 	return w
 }
 
@@ -249,12 +249,12 @@ func TestNodeConnectionSettings(t *testing.T) {
 	base := []string{"wait", "--network", "regtest", "--txid", strings.Repeat("ab", 32), "--timeout", "200ms", "--interval", "50ms"}
 
 	// Wrong password: a one-line error, exit 1.
-	code, _, errOut := runCLI(t, append(base, "--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass", "wrong")...)
+	code, _, errOut := runCLI(t, append(base, "--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass-file", secretFile(t, "wrong"))...)
 	if code != 1 || !strings.Contains(errOut, "refused the RPC credentials") {
 		t.Fatalf("wrong password: exit %d %q", code, errOut)
 	}
 	// Nothing listening.
-	code, _, errOut = runCLI(t, append(base, "--rpc-url", "127.0.0.1:1", "--rpc-user", "u", "--rpc-pass", "p")...)
+	code, _, errOut = runCLI(t, append(base, "--rpc-url", "127.0.0.1:1", "--rpc-user", "u", "--rpc-pass-file", secretFile(t, "p"))...)
 	if code != 1 || !strings.Contains(errOut, "cannot reach a node") {
 		t.Fatalf("unreachable: exit %d %q", code, errOut)
 	}
@@ -284,7 +284,7 @@ func TestNodeConnectionSettings(t *testing.T) {
 	if code, _, errOut = runCLI(t, base...); !strings.Contains(errOut, "refused the RPC credentials") {
 		t.Fatalf("environment should override the config file: %q", errOut)
 	}
-	if code, _, errOut = runCLI(t, append(base, "--rpc-pass", rpc.Pass)...); !strings.Contains(errOut, "gave up") {
+	if code, _, errOut = runCLI(t, append(base, "--rpc-pass-file", secretFile(t, rpc.Pass))...); !strings.Contains(errOut, "gave up") {
 		t.Fatalf("flag should override the environment: %q", errOut)
 	}
 	t.Setenv("BTCSTAKE_RPC_PASS", "")

@@ -94,7 +94,7 @@ func TestNodeChainCheckedFirst(t *testing.T) {
 	tx := wire.NewMsgTx(2)
 	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: 1}, nil, nil))
 	tx.AddTxOut(wire.NewTxOut(1000, []byte{0x51}))
-	conn := []string{"--rpc-url", node.srv.URL, "--rpc-user", "u", "--rpc-pass", "p"}
+	conn := []string{"--rpc-url", node.srv.URL, "--rpc-user", "u", "--rpc-pass-file", secretFile(t, "p")}
 	commands := map[string][]string{
 		"broadcast": {"broadcast", "--tx", txHex(tx)},
 		"wait":      {"wait", "--txid", strings.Repeat("ab", 32), "--timeout", "1s"},
@@ -157,7 +157,7 @@ func TestWaitTimeoutIsATimeout(t *testing.T) {
 	node := newFakeNodeServer(t, "regtest")
 	node.hang = true
 	code, _, errOut := runCLI(t, "wait", "--network", "regtest", "--txid", strings.Repeat("ab", 32), "--timeout", "300ms",
-		"--rpc-url", node.srv.URL, "--rpc-user", "u", "--rpc-pass", "p")
+		"--rpc-url", node.srv.URL, "--rpc-user", "u", "--rpc-pass-file", secretFile(t, "p"))
 	if code != 1 || !strings.Contains(errOut, "gave up after 300ms") || strings.Contains(errOut, "cannot reach") {
 		t.Fatalf("exit %d %q", code, errOut)
 	}
@@ -207,7 +207,7 @@ func TestDefaultNodeDiscovery(t *testing.T) {
 		t.Errorf("remote URL: the cookie was offered: %+v, %v", cfg, err)
 	}
 	// Explicit credentials win over the cookie.
-	if cfg, err := resolve("signet", nodeFlags{user: "me", pass: "pw"}); err != nil || cfg.User != "me" || cfg.Pass != "pw" || cfg.URL != "127.0.0.1:38332" {
+	if cfg, err := resolve("signet", nodeFlags{user: "me", passFile: secretFile(t, "pw")}); err != nil || cfg.User != "me" || cfg.Pass != "pw" || cfg.URL != "127.0.0.1:38332" {
 		t.Errorf("explicit credentials: %+v, %v", cfg, err)
 	}
 	// On regtest, the node of 'btcstake regtest start' comes first.
