@@ -57,83 +57,53 @@ func inputRange(p *btcpsbt.Packet, input int) ([]int, error) {
 	return all, nil
 }
 
-// signPSBT adds key's signatures to the chosen inputs: a script-path
-// signature for the key's role in each staking leaf, and funding-coin
-// signatures (psbt.SignFundingInputs) for coins the key owns.
+// signPSBT adds key's signatures to the chosen inputs through psbt.Sign,
+// which applies the library's signing rules; it maps its refusals to
+// hints naming the commands that do sign there.
 func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit bool, cov *covenantCheck) ([]signedJSON, error) {
-	x := script.XOnly(key.PubKey())
-	var signed []signedJSON
-	var refusal error
-	var funding []int
 	final := 0
 	for _, i := range inputs {
-		pi := &p.Inputs[i]
-		if pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
+		if pi := &p.Inputs[i]; pi.FinalScriptWitness != nil || pi.FinalScriptSig != nil {
 			if explicit {
 				return nil, usagef("input", "input %d is already finalised", i)
 			}
-			if final++; final == len(inputs) {
-				return nil, usagef("psbt", "every input is already finalised: nothing to sign")
-			}
-			continue
-		}
-		if len(pi.TaprootLeafScript) == 0 {
-			funding = append(funding, i)
-			continue
-		}
-		leaf, ok := inputLeaf(p, i)
-		if !ok {
-			if explicit {
-				return nil, opError("input", fmt.Errorf("%w: input %d spends no staking leaf this tool knows", psbt.ErrNotSignable, i))
-			}
-			continue
-		}
-		role := leaf.Role(x)
-		if role == script.NoRole {
-			continue
-		}
-		var err error
-		if role == script.CovenantRole && leaf.Kind != script.SlashingPath {
-			_, err = cov.sign(p, i, leaf, key)
-			if err != nil {
-				return nil, err
-			}
-		} else {
-			err = psbt.SignTapscript(p, i, key)
-		}
-		switch {
-		case errors.Is(err, psbt.ErrSlashingLeafRole) && role == script.CovenantRole:
-			refusal = opError("key", fmt.Errorf("%w (covenant members sign slashing transactions with adaptor signatures: btcstake adaptor sign-slashing)", err))
-			continue
-		case errors.Is(err, psbt.ErrSlashingLeafRole):
-			refusal = opError("key", fmt.Errorf("%w (a slashing transaction is completed from the provider's extracted key with btcstake adaptor complete-slashing)", err))
-			continue
-		case err != nil:
-			return nil, opError("psbt", err)
-		}
-		signed = append(signed, signedJSON{Input: i, Role: role.String(), Key: x.String(), Kind: "tap_script_sig"})
-	}
-	// Funding coins: re-signing replaces an earlier signature by the key.
-	for _, i := range funding {
-		ok, err := psbt.SignFundingInput(p, i, key)
-		if err != nil {
-			return nil, opError("psbt", err)
-		}
-		if ok {
-			signed = append(signed, signedJSON{Input: i, Role: "funding coin owner", Key: x.String(), Kind: "funding"})
+			final++
 		}
 	}
-	if len(signed) == 0 {
-		if refusal != nil {
-			return nil, refusal
-		}
-		where := "any input"
-		if explicit {
-			where = fmt.Sprintf("input %d", inputs[0])
-		}
-		return nil, opError("key", fmt.Errorf("%w: key %s has no role in the leaf of %s (it is not the staker, a finality provider or a covenant member) and owns no funding coin", psbt.ErrNotSignable, x, where))
+	if final == len(inputs) {
+		return nil, usagef("psbt", "every input is already finalised: nothing to sign")
 	}
-	return signed, nil
+	if _, ok := inputLeaf(p, inputs[0]); explicit && !ok && len(p.Inputs[inputs[0]].TaprootLeafScript) > 0 {
+		return nil, opError("input", fmt.Errorf("%w: input %d spends no staking leaf this tool knows", psbt.ErrNotSignable, inputs[0]))
+	}
+	signed, err := psbt.Sign(p, psbt.SignRequest{Key: key, Inputs: inputs, Covenant: cov.delegation})
+	x := script.XOnly(key.PubKey())
+	var refusal *psbt.RefusalError
+	switch {
+	case errors.As(err, &refusal) && refusal.Role == script.CovenantRole:
+		return nil, opError("key", fmt.Errorf("%w (covenant members sign slashing transactions with adaptor signatures: btcstake adaptor sign-slashing)", err))
+	case errors.Is(err, psbt.ErrSlashingLeafRole):
+		return nil, opError("key", fmt.Errorf("%w (a slashing transaction is completed from the provider's extracted key with btcstake adaptor complete-slashing)", err))
+	case errors.Is(err, psbt.ErrNotSignable) && explicit:
+		return nil, opError("key", fmt.Errorf("%w: key %s has no role in the leaf of input %d (it is not the staker, a finality provider or a covenant member) and owns no funding coin", psbt.ErrNotSignable, x, inputs[0]))
+	case errors.Is(err, psbt.ErrNotSignable):
+		return nil, opError("key", fmt.Errorf("%w: key %s has no role in the leaf of any input (it is not the staker, a finality provider or a covenant member) and owns no funding coin", psbt.ErrNotSignable, x))
+	case err != nil:
+		var u usageError
+		if errors.As(err, &u) {
+			return nil, err
+		}
+		return nil, opError("psbt", err)
+	}
+	out := make([]signedJSON, 0, len(signed))
+	for _, s := range signed {
+		role := s.Role.String()
+		if s.Kind == psbt.FundingSig {
+			role = "funding coin owner"
+		}
+		out = append(out, signedJSON{Input: s.Input, Role: role, Key: x.String(), Kind: s.Kind.String()})
+	}
+	return out, nil
 }
 
 func newSignCmd(a *app) *cobra.Command {
@@ -441,44 +411,55 @@ func (c *covenantCheck) add(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&c.stakingTime, "staking-time", 0, "covenant members: the delegation's staking time in blocks")
 }
 
-// sign has covenant member key sign input i through psbt.CovenantSigner,
-// which checks the transaction against the delegation the flags describe
-// before it signs. It returns the number of signatures added.
-func (c *covenantCheck) sign(p *btcpsbt.Packet, i int, leaf *script.Leaf, key *btcec.PrivateKey) (int, error) {
+// delegation is the delegation the flags describe for input i (whose
+// leaf names the staker): what a covenant member's signature is checked
+// against (psbt.CovenantSigner).
+func (c *covenantCheck) delegation(i int, leaf *script.Leaf) (psbt.Delegation, error) {
 	if c.params == "" || len(c.fps) == 0 || c.stakingTime == 0 {
-		return 0, usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
+		return psbt.Delegation{}, usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
 	}
 	prm, err := loadParams(c.params)
 	if err != nil {
-		return 0, err
+		return psbt.Delegation{}, err
 	}
 	fps, err := parsePubKeys("fp-pk", c.fps)
 	if err != nil {
-		return 0, err
+		return psbt.Delegation{}, err
 	}
 	st, err := timelockFlag("staking-time", c.stakingTime)
 	if err != nil {
-		return 0, err
+		return psbt.Delegation{}, err
 	}
 	staker, err := leaf.Staker.PubKey()
 	if err != nil {
-		return 0, opError("psbt", err)
+		return psbt.Delegation{}, opError("psbt", err)
 	}
 	if c.staker != "" {
 		given, err := parsePubKey("staker-pk", c.staker)
 		if err != nil {
-			return 0, err
+			return psbt.Delegation{}, err
 		}
 		if script.XOnly(given) != leaf.Staker {
-			return 0, opError("staker-pk", fmt.Errorf("%w: input %d belongs to staker %s", psbt.ErrWrongInput, i, leaf.Staker))
+			return psbt.Delegation{}, opError("staker-pk", fmt.Errorf("%w: input %d belongs to staker %s", psbt.ErrWrongInput, i, leaf.Staker))
 		}
+	}
+	return psbt.Delegation{Params: prm, Staker: staker, FinalityProviders: fps, StakingTime: st}, nil
+}
+
+// sign has covenant member key sign input i through psbt.CovenantSigner,
+// which checks the transaction against the delegation the flags describe
+// before it signs. It returns the number of signatures added.
+func (c *covenantCheck) sign(p *btcpsbt.Packet, i int, leaf *script.Leaf, key *btcec.PrivateKey) (int, error) {
+	d, err := c.delegation(i, leaf)
+	if err != nil {
+		return 0, err
 	}
 	signer, err := psbt.NewCovenantSigner(key)
 	if err != nil {
 		return 0, opError("key", err)
 	}
 	defer signer.Zero()
-	n, err := signer.Sign(p, i, psbt.Delegation{Params: prm, Staker: staker, FinalityProviders: fps, StakingTime: st})
+	n, err := signer.Sign(p, i, d)
 	if err != nil {
 		return 0, opError("psbt", err)
 	}
