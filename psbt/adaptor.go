@@ -7,7 +7,6 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/psbt/v2"
-	"github.com/btcsuite/btcd/txscript/v2"
 
 	"github.com/btcstake/btcstake/adaptor"
 	"github.com/btcstake/btcstake/script"
@@ -104,7 +103,7 @@ func slashingLeaf(p *psbt.Packet, idx int) (*psbt.TaprootTapLeafScript, *script.
 	if leaf.Kind != script.SlashingPath {
 		return nil, nil, chainhash.Hash{}, fmt.Errorf("%w: input %d spends a %s leaf, not a slashing leaf", ErrNotSignable, idx, leaf.Kind)
 	}
-	return ls, leaf, txscript.NewBaseTapLeaf(ls.Script).TapHash(), nil
+	return ls, leaf, leafHash(ls.Script), nil
 }
 
 // AddAdaptorSig records an adaptor signature on input idx after checking it

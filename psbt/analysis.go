@@ -618,7 +618,7 @@ func Analyze(p *psbt.Packet, opts AnalyzeOptions) (*Analysis, error) {
 // leaf to every finality provider and did not also sign plainly.
 func adaptorSigners(p *psbt.Packet, i int, in *InputAnalysis, leaf *script.Leaf, leafScript []byte, signed map[script.XOnlyKey]bool) {
 	sigs, _ := AdaptorSigs(p, i)
-	lh := script.TapLeaf{Version: script.BaseLeafVersion, Script: leafScript}.Hash()
+	lh := leafHash(leafScript)
 	covers := map[script.XOnlyKey]map[script.XOnlyKey]bool{}
 	for _, s := range sigs {
 		in.AdaptorSigs = append(in.AdaptorSigs, AdaptorPair{Covenant: s.Covenant, FinalityProvider: s.FinalityProvider})

@@ -138,7 +138,7 @@ func finalizeTapscript(p *psbt.Packet, idx int) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrNotFinalizable, err)
 	}
-	lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+	lh := leafHash(ls.Script)
 	h, err := TapscriptSigHash(p, idx)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrNotFinalizable, err)
@@ -209,7 +209,7 @@ func tapSigValid(p *psbt.Packet, i int, s *psbt.TaprootScriptSpendSig) bool {
 	if err != nil {
 		return false
 	}
-	lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+	lh := leafHash(ls.Script)
 	if !bytes.Equal(s.LeafHash, lh[:]) || s.SigHash != txscript.SigHashDefault {
 		return false
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -184,7 +185,7 @@ func AddTapscriptSig(p *psbt.Packet, idx int, key script.XOnlyKey, sig []byte) e
 	if err := verifySchnorr(key, h, sig); err != nil {
 		return fmt.Errorf("input %d, key %s: %w", idx, key, err)
 	}
-	lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+	lh := leafHash(ls.Script)
 	in := &p.Inputs[idx]
 	entry := &psbt.TaprootScriptSpendSig{XOnlyPubKey: key.Bytes(), LeafHash: lh[:], Signature: bytes.Clone(sig),
 		SigHash: txscript.SigHashDefault}
@@ -232,7 +233,7 @@ func VerifyTapscriptSigs(p *psbt.Packet) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		lh := txscript.NewBaseTapLeaf(ls.Script).TapHash()
+		lh := leafHash(ls.Script)
 		for _, s := range p.Inputs[i].TaprootScriptSpendSig {
 			if !bytes.Equal(s.LeafHash, lh[:]) {
 				return n, fmt.Errorf("%w: input %d has a signature for another leaf", ErrBadSignature, i)
@@ -465,4 +466,9 @@ func signECDSA(k *btcec.PrivateKey, hash []byte) []byte {
 			return append(der, byte(txscript.SigHashAll))
 		}
 	}
+}
+
+// leafHash is the BIP-341 tap leaf hash of a base-version leaf script.
+func leafHash(s []byte) chainhash.Hash {
+	return script.TapLeaf{Version: script.BaseLeafVersion, Script: s}.Hash()
 }

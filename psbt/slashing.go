@@ -245,7 +245,7 @@ func RecoverFinalityProviderKey(tx *wire.MsgTx, inputIdx int, a AdaptorSig) (*bt
 	if spend.Leaf.Kind != script.SlashingPath {
 		return nil, fmt.Errorf("%w: input %d spends a %s leaf, not a slashing leaf", ErrWrongInput, inputIdx, spend.Leaf.Kind)
 	}
-	if (script.TapLeaf{Version: script.BaseLeafVersion, Script: spend.Script}).Hash() != a.LeafHash {
+	if leafHash(spend.Script) != a.LeafHash {
 		return nil, fmt.Errorf("%w: the adaptor signature is for another leaf", ErrWrongInput)
 	}
 	var completed []byte
