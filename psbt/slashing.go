@@ -141,7 +141,7 @@ func checkSlashing(tx *wire.MsgTx, in *wire.TxOut, op wire.OutPoint, d Delegatio
 		return err
 	}
 	if tx.TxIn[0].PreviousOutPoint != op {
-		return invalid(ErrTxInputs, "must have exactly one input spending %v", op)
+		return invalid(ErrTxInputs, "slashing tx spends %v, not %v", tx.TxIn[0].PreviousOutPoint, op)
 	}
 	if !bytes.Equal(tx.TxOut[0].PkScript, p.SlashingPkScript()) {
 		return invalid(ErrTxOutputs, "output 0 does not pay the slashing script")

@@ -85,10 +85,10 @@ func checkUnbonding(tx *wire.MsgTx, want wire.OutPoint, stValue int64, ub *scrip
 		return err
 	}
 	if tx.TxIn[0].PreviousOutPoint != want {
-		return invalid(ErrTxInputs, "must have exactly one input spending %v", want)
+		return invalid(ErrTxInputs, "unbonding tx spends %v, not the staking output %v", tx.TxIn[0].PreviousOutPoint, want)
 	}
 	if !bytes.Equal(tx.TxOut[0].PkScript, ub.PkScript) {
-		return invalid(ErrTxOutputs, "must have exactly one output paying the unbonding script")
+		return invalid(ErrTxOutputs, "unbonding tx output does not pay the unbonding script")
 	}
 	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee() {
 		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee())
