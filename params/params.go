@@ -154,8 +154,15 @@ func (p *Params) SlashingAmount(value int64) int64 {
 }
 
 // CheckSlashable verifies that a stake of value can be unbonded and
-// slashed from both the staking and the unbonding output without a dust or
-// non-positive output (docs/spec.md §4). The error wraps ErrDustOutput.
+// slashed from both the staking and the unbonding output with every output
+// valid (docs/spec.md §4.6): the unbonding output is positive and not
+// dust; from each of the two values, the slashing amount is positive (even
+// to a null-data script, which is exempt from the dust rule only) and not
+// dust, and the slashing change left after the minimum slashing fee is
+// positive and not dust. These are the output rules of Babylon's
+// validateSlashingTx (babylonlabs-io/babylon v4.3.1,
+// btcstaking/staking.go), applied before any coin is locked. The error
+// wraps ErrDustOutput.
 func (p *Params) CheckSlashable(value int64) error {
 	unbonded := value - p.c.UnbondingFee
 	if unbonded <= 0 {
@@ -166,11 +173,13 @@ func (p *Params) CheckSlashable(value int64) error {
 	}
 	for _, v := range []int64{value, unbonded} {
 		slash := p.SlashingAmount(v)
-		change := v - slash - p.c.MinSlashingFee
-		if policy.IsDust(slash, p.c.SlashingPkScript) || slash <= 0 {
+		if slash <= 0 {
+			return fmt.Errorf("%w: slashing %s of %d sat is %d sat; a slashing output must carry a positive value", ErrDustOutput, p.c.SlashingRate, v, slash)
+		}
+		if policy.IsDust(slash, p.c.SlashingPkScript) {
 			return fmt.Errorf("%w: slashing output of %d sat (from %d) is dust", ErrDustOutput, slash, v)
 		}
-		if change <= 0 || policy.IsDust(change, p2trDummy) {
+		if change := v - slash - p.c.MinSlashingFee; change <= 0 || policy.IsDust(change, p2trDummy) {
 			return fmt.Errorf("%w: slashing change output of %d sat (from %d) is dust", ErrDustOutput, change, v)
 		}
 	}
@@ -241,6 +250,9 @@ func (p *Params) validate() error {
 		}
 	}
 	// Step 7: the smallest stake still slashes validly from both outputs.
+	// Stricter than Babylon's own params check (validateNoDustSlashingOutput
+	// skips OP_RETURN scripts): params whose smallest stake slashes 0 sat
+	// would admit stakes that Babylon's slashing-tx validator then refuses.
 	if err := p.CheckSlashable(c.MinStakingValue); err != nil {
 		return fmt.Errorf("at the minimum staking value: %w", err)
 	}

@@ -41,6 +41,9 @@ import (
 // one FP item non-empty. The staker pre-signs, covenant members add
 // adaptor signatures (AdaptorSignSlashing), and CompleteSlashing fills the
 // rest from a finality provider's leaked key.
+//
+// It refuses (params.ErrDustOutput) a value whose slashing amount is 0,
+// even to a null-data slashing script, and outputs that would be dust.
 func BuildSlashing(d Delegation, from script.OutputKind, funding Funding) (*Result, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
@@ -61,8 +64,15 @@ func BuildSlashing(d Delegation, from script.OutputKind, funding Funding) (*Resu
 		return nil, err
 	}
 	p := d.Params
+	// Babylon's builder refuses a slashing amount of 0 (its validator, a
+	// slashing output of no value), also to a null-data script, which is
+	// otherwise exempt from the dust rule.
 	slashed := p.SlashingAmount(in.Value)
 	rest := in.Value - slashed - p.MinSlashingFee()
+	if slashed <= 0 {
+		return nil, fmt.Errorf("%w: slashing %s of %d sat is %d sat, and a slashing output must carry a positive value",
+			params.ErrDustOutput, p.SlashingRate(), in.Value, slashed)
+	}
 	if policy.IsDust(slashed, p.SlashingPkScript()) || rest <= 0 || policy.IsDust(rest, change.PkScript) {
 		return nil, fmt.Errorf("%w: slashing %d sat leaves outputs of %d and %d sat", params.ErrDustOutput, in.Value, slashed, rest)
 	}
@@ -86,11 +96,15 @@ func BuildSlashing(d Delegation, from script.OutputKind, funding Funding) (*Resu
 
 // ValidateSlashingTx checks a slashing transaction against the output it
 // spends (the staking output, or the unbonding output of an unbonding
-// transaction; from says which): version 1 or 2; exactly one input spending
-// that output with nSequence ffffffff; locktime 0; exactly two outputs
-// (each of at most 21M BTC), the slashing script with at least
-// round(value * rate) and the slashing change output, neither dust; a fee of
-// at least the minimum slashing fee.
+// transaction; from says which) as Babylon does (docs/spec.md §4.4): both
+// transactions are sane (no empty input or output list, values within 21M
+// BTC, ...); the slashing tx has version 1 or 2, exactly one input spending
+// that output with nSequence ffffffff and an empty scriptSig, locktime 0,
+// weight at most 400,000, and exactly two outputs: the slashing script
+// with at least round(value * rate), which must be positive, and the
+// slashing change output, neither dust (a null-data slashing script is
+// exempt from the dust rule, not from the positive value); a fee of at
+// least the minimum slashing fee.
 func ValidateSlashingTx(slashing, funding *wire.MsgTx, fundingIdx uint32, from script.OutputKind, d Delegation) error {
 	if err := d.validate(); err != nil {
 		return err
@@ -106,44 +120,28 @@ func ValidateSlashingTx(slashing, funding *wire.MsgTx, fundingIdx uint32, from s
 	if err != nil {
 		return err
 	}
+	// Babylon's CheckSlashingTxMatchFundingTx checks the funding tx's
+	// sanity too.
+	if err := checkSanity("funding tx", funding); err != nil {
+		return err
+	}
 	return checkSlashing(slashing, in, op, d)
 }
 
 // checkSlashing applies the slashing-tx rules given the spent output and
-// its outpoint.
+// its outpoint: Babylon's pre-signed rules (validate.go), then its
+// validateSlashingTx.
 func checkSlashing(tx *wire.MsgTx, in *wire.TxOut, op wire.OutPoint, d Delegation) error {
 	change, err := d.SlashingChangeOutput()
 	if err != nil {
 		return err
 	}
 	p := d.Params
-	if tx == nil {
-		return invalid(ErrTxInputs, "no transaction")
-	}
-	if err := nilParts("slashing tx", tx); err != nil {
+	if err := slashingShape.check(tx); err != nil {
 		return err
 	}
-	if tx.Version < 1 || tx.Version > 2 {
-		return invalid(ErrTxVersion, "slashing tx version %d, want 1 or 2", tx.Version)
-	}
-	if len(tx.TxIn) != 1 || tx.TxIn[0].PreviousOutPoint != op {
-		return invalid(ErrTxInputs, "must have exactly one input spending %v", op)
-	}
-	if tx.TxIn[0].Sequence != wire.MaxTxInSequenceNum {
-		return invalid(ErrTxSequence, "input sequence %x, want ffffffff", tx.TxIn[0].Sequence)
-	}
-	if tx.LockTime != 0 {
-		return invalid(ErrTxLockTime, "lock time %d, want 0", tx.LockTime)
-	}
-	if len(tx.TxOut) != 2 {
-		return invalid(ErrTxOutputs, "%d outputs, want 2", len(tx.TxOut))
-	}
-	// Consensus bounds first: larger values overflow the fee and dust
-	// arithmetic below into results that look valid.
-	for i, o := range tx.TxOut {
-		if o.Value < 0 || o.Value > params.MaxMoney {
-			return invalid(ErrTxValue, "output %d of %d sat is outside 0..%d", i, o.Value, int64(params.MaxMoney))
-		}
+	if tx.TxIn[0].PreviousOutPoint != op {
+		return invalid(ErrTxInputs, "slashing tx spends %v, not %v", tx.TxIn[0].PreviousOutPoint, op)
 	}
 	if !bytes.Equal(tx.TxOut[0].PkScript, p.SlashingPkScript()) {
 		return invalid(ErrTxOutputs, "output 0 does not pay the slashing script")

@@ -216,11 +216,17 @@ func BuildStaking(req StakingRequest) (*Result, error) {
 	return &Result{Packet: pkt, Description: desc}, nil
 }
 
-// ValidateStakingTx checks a staking transaction as a verifier would
-// (docs/spec.md §4): version 2, exactly one output paying the
-// delegation's staking script, its value within the params and large
-// enough to be unbonded and slashed without dust. It returns the staking
-// output's index.
+// ValidateStakingTx checks a staking transaction as Babylon does
+// (docs/spec.md §4.1): a sane transaction (at least one input and one
+// output, values within 21M BTC, no outpoint spent twice, ...) of any
+// version, with exactly one output paying the delegation's staking
+// script, its value within the params and large enough to be unbonded and
+// slashed without a dust or empty output. It returns the staking output's
+// index.
+//
+// The version is not checked: Babylon does not (the version-2 rule of
+// BIP-68 applies to a transaction that spends a relative time lock, which
+// the staking tx does not). BuildStaking makes version 2.
 func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
 	if err := d.validate(); err != nil {
 		return 0, err
@@ -235,8 +241,8 @@ func ValidateStakingTx(tx *wire.MsgTx, d Delegation) (uint32, error) {
 	if err := nilParts("staking tx", tx); err != nil {
 		return 0, err
 	}
-	if tx.Version != 2 {
-		return 0, invalid(ErrTxVersion, "staking tx version %d, want 2", tx.Version)
+	if err := checkSanity("staking tx", tx); err != nil {
+		return 0, err
 	}
 	idx := -1
 	for i, o := range tx.TxOut {

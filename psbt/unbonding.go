@@ -58,10 +58,12 @@ func BuildUnbonding(d Delegation, staking Funding) (*Result, error) {
 }
 
 // ValidateUnbondingTx checks an unbonding transaction against its staking
-// transaction (docs/spec.md §4): version 2; exactly one input, the
-// staking output, with nSequence ffffffff and an empty scriptSig; exactly
-// one output, the unbonding output, worth the staking value less exactly
-// the unbonding fee; locktime 0; weight at most 400,000.
+// transaction (docs/spec.md §4.3), as Babylon does: the staking tx passes
+// ValidateStakingTx; the unbonding tx is a sane transaction of version 2;
+// exactly one input, the staking output, with nSequence ffffffff and an
+// empty scriptSig; exactly one output, the unbonding output, worth the
+// staking value less exactly the unbonding fee; locktime 0; weight at most
+// 400,000.
 func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
 	stIdx, err := ValidateStakingTx(staking, d)
 	if err != nil {
@@ -76,37 +78,20 @@ func ValidateUnbondingTx(unbonding, staking *wire.MsgTx, d Delegation) error {
 }
 
 // checkUnbonding applies the unbonding-tx rules given the staking outpoint
-// and value.
+// and value: Babylon's pre-signed rules (validate.go), then the input,
+// output and fee.
 func checkUnbonding(tx *wire.MsgTx, want wire.OutPoint, stValue int64, ub *script.Output, d Delegation) error {
-	if tx == nil {
-		return invalid(ErrTxInputs, "no transaction")
-	}
-	if err := nilParts("unbonding tx", tx); err != nil {
+	if err := unbondingShape.check(tx); err != nil {
 		return err
 	}
-	if tx.Version != 2 {
-		return invalid(ErrTxVersion, "unbonding tx version %d, want 2", tx.Version)
+	if tx.TxIn[0].PreviousOutPoint != want {
+		return invalid(ErrTxInputs, "unbonding tx spends %v, not the staking output %v", tx.TxIn[0].PreviousOutPoint, want)
 	}
-	if len(tx.TxIn) != 1 || tx.TxIn[0].PreviousOutPoint != want {
-		return invalid(ErrTxInputs, "must have exactly one input spending %v", want)
-	}
-	if len(tx.TxIn[0].SignatureScript) != 0 {
-		return invalid(ErrTxInputs, "input has a non-empty scriptSig")
-	}
-	if tx.TxIn[0].Sequence != wire.MaxTxInSequenceNum {
-		return invalid(ErrTxSequence, "input sequence %x, want ffffffff", tx.TxIn[0].Sequence)
-	}
-	if tx.LockTime != 0 {
-		return invalid(ErrTxLockTime, "lock time %d, want 0", tx.LockTime)
-	}
-	if len(tx.TxOut) != 1 || !bytes.Equal(tx.TxOut[0].PkScript, ub.PkScript) {
-		return invalid(ErrTxOutputs, "must have exactly one output paying the unbonding script")
+	if !bytes.Equal(tx.TxOut[0].PkScript, ub.PkScript) {
+		return invalid(ErrTxOutputs, "unbonding tx output does not pay the unbonding script")
 	}
 	if fee := stValue - tx.TxOut[0].Value; fee != d.Params.UnbondingFee() {
 		return invalid(ErrTxFee, "fee %d sat, the params require exactly %d", fee, d.Params.UnbondingFee())
-	}
-	if w := txWeightOf(tx); w > maxStandardWeight {
-		return invalid(ErrTxWeight, "weight %d exceeds %d", w, maxStandardWeight)
 	}
 	return nil
 }

@@ -131,7 +131,7 @@ func TestValidateStakingTxRules(t *testing.T) {
 		mod  func(*wire.MsgTx)
 		want error
 	}{
-		{"version 1", func(tx *wire.MsgTx) { tx.Version = 1 }, ErrTxVersion},
+		{"no inputs", func(tx *wire.MsgTx) { tx.TxIn = nil }, ErrTxInputs},
 		{"no staking output", func(tx *wire.MsgTx) { tx.TxOut[idx].PkScript = p2wpkh(w.staker) }, ErrTxOutputs},
 		{"two staking outputs", func(tx *wire.MsgTx) { tx.AddTxOut(st.TxOut(200_000)) }, ErrTxOutputs},
 		{"value below min", func(tx *wire.MsgTx) { tx.TxOut[idx].Value = 9_999 }, params.ErrInvalidStakingValue},

@@ -11,9 +11,13 @@ import (
 )
 
 // Phase-1 ("observable") staking data, carried by a staking transaction in a
-// null-data output (docs/spec.md §4):
+// null-data output (docs/spec.md §4.2):
 //
 //	OP_RETURN OP_DATA_71 <tag:4> <version:1 = 0> <staker:32> <fp:32> <stakingTime:2 big-endian>
+//
+// That is what this package writes. It reads, as Babylon does, any 73-byte
+// null-data script, taking bytes 2..72 as the data whatever the push (see
+// ParseV0StakingData).
 const (
 	TagLen          = 4
 	V0DataLen       = TagLen + 1 + 32 + 32 + 2 // 71
@@ -80,15 +84,24 @@ func (d *V0StakingData) Script() []byte {
 // TxOut returns the zero-value OP_RETURN output.
 func (d *V0StakingData) TxOut() *wire.TxOut { return wire.NewTxOut(0, d.Script()) }
 
-// ParseV0StakingData parses a phase-1 OP_RETURN script. It fails with
-// ErrMalformedOpReturn unless the script is exactly OP_RETURN OP_DATA_71
-// followed by version 0 data whose keys are valid x coordinates.
+// ParseV0StakingData parses a phase-1 OP_RETURN script by Babylon's rule
+// (docs/spec.md §4.2): the script is 73 bytes of null data, that is
+// OP_RETURN and a single push (txscript.IsNullData), and its bytes 2..72
+// are the 71 data bytes, version 0, keys that are valid x coordinates. It
+// fails with ErrMalformedOpReturn otherwise.
+//
+// Besides OP_DATA_71, three non-minimal pushes fill 73 bytes, and Babylon
+// accepts them: OP_PUSHDATA1 70 (6a 4c 46 ...), OP_PUSHDATA2 69
+// (6a 4d 45 00 ...) and OP_PUSHDATA4 67 (6a 4e 43 00 00 00 ...). Their
+// length bytes are read as the first bytes of the tag, so such a script
+// carries a tag starting 46, 45 00 or 43 00 00 00. Script writes the
+// OP_DATA_71 form, which differs from such an input in byte 1 only.
 func ParseV0StakingData(pkScript []byte) (*V0StakingData, error) {
 	if len(pkScript) != V0OpReturnLen {
 		return nil, fmt.Errorf("%w: script is %d bytes, want %d", ErrMalformedOpReturn, len(pkScript), V0OpReturnLen)
 	}
-	if pkScript[0] != txscript.OP_RETURN || pkScript[1] != txscript.OP_DATA_71 {
-		return nil, fmt.Errorf("%w: does not start with OP_RETURN OP_DATA_71", ErrMalformedOpReturn)
+	if !isV0NullData(pkScript) {
+		return nil, fmt.Errorf("%w: not OP_RETURN followed by a single push", ErrMalformedOpReturn)
 	}
 	if v := pkScript[v0VersionOffset]; v != v0Version {
 		return nil, fmt.Errorf("%w: unsupported version %d", ErrMalformedOpReturn, v)
@@ -110,17 +123,38 @@ func ParseV0StakingData(pkScript []byte) (*V0StakingData, error) {
 	return d, nil
 }
 
+// isV0NullData reports whether pkScript is 73 bytes of null data in btcd's
+// sense (txscript.IsNullData, Babylon's test: OP_RETURN, then one push of
+// at most 80 bytes, minimal or not). Exactly four pushes fill the 72
+// bytes after OP_RETURN: OP_DATA_71, OP_PUSHDATA1 70, OP_PUSHDATA2 69 and
+// OP_PUSHDATA4 67 (lengths little-endian). It allocates nothing.
+func isV0NullData(pkScript []byte) bool {
+	if len(pkScript) != V0OpReturnLen || pkScript[0] != txscript.OP_RETURN {
+		return false
+	}
+	switch pkScript[1] {
+	case txscript.OP_DATA_71:
+		return true
+	case txscript.OP_PUSHDATA1:
+		return pkScript[2] == 70
+	case txscript.OP_PUSHDATA2:
+		return pkScript[2] == 69 && pkScript[3] == 0
+	case txscript.OP_PUSHDATA4:
+		return pkScript[2] == 67 && pkScript[3] == 0 && pkScript[4] == 0 && pkScript[5] == 0
+	}
+	return false
+}
+
 // isV0Candidate reports whether pkScript has the phase-1 OP_RETURN shape
 // with the given tag and version 0. It allocates nothing.
 func isV0Candidate(pkScript []byte, tag *[TagLen]byte) bool {
-	return len(pkScript) == V0OpReturnLen &&
-		pkScript[0] == txscript.OP_RETURN && pkScript[1] == txscript.OP_DATA_71 &&
+	return isV0NullData(pkScript) &&
 		bytes.Equal(pkScript[2:2+TagLen], tag[:]) && pkScript[v0VersionOffset] == v0Version
 }
 
 // IsPossibleV0StakingTx is the cheap prefilter for block scanners: at least
-// two outputs and exactly one 73-byte null-data output carrying tag and
-// version 0. It allocates nothing and checks no key; ParseStakingTx does the
+// two outputs and exactly one 73-byte null-data output (any of the pushes
+// ParseV0StakingData reads) carrying tag and version 0. It allocates nothing and checks no key; ParseStakingTx does the
 // full check.
 func IsPossibleV0StakingTx(tx *wire.MsgTx, tag [TagLen]byte) bool {
 	if tx == nil || len(tx.TxOut) < 2 {
@@ -186,8 +220,9 @@ type ParsedStakingTx struct {
 func (p *StakingTxParser) IsPossible(tx *wire.MsgTx) bool { return IsPossibleV0StakingTx(tx, p.tag) }
 
 // Parse recognises a phase-1 staking transaction: exactly one OP_RETURN
-// with valid version-0 staking data (73-byte OP_RETURNs that do not decode
-// are ignored, as Babylon does), carrying the parser's tag;
+// with valid version-0 staking data (any tag, any of the pushes
+// ParseV0StakingData reads; 73-byte OP_RETURNs that do not decode are
+// ignored, as Babylon does), carrying the parser's tag;
 // and exactly one output paying the staking output rebuilt from its staker
 // key, finality provider key and staking time with the parser's covenant
 // committee. Errors: ErrNotStakingTx, ErrAmbiguousStakingTx,
@@ -211,7 +246,7 @@ func (p *StakingTxParser) Parse(tx *wire.MsgTx) (*ParsedStakingTx, error) {
 			continue
 		}
 		s := out.PkScript
-		if len(s) != V0OpReturnLen || s[0] != txscript.OP_RETURN || s[1] != txscript.OP_DATA_71 {
+		if !isV0NullData(s) {
 			continue
 		}
 		d, err := ParseV0StakingData(s)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 )
 
@@ -54,7 +55,8 @@ func TestParseV0StakingDataRejects(t *testing.T) {
 		"one byte short":     good[:72],
 		"one byte long":      append(bytes.Clone(good), 0),
 		"not op_return":      mod(func(b []byte) []byte { b[0] = 0x51; return b }),
-		"wrong push opcode":  mod(func(b []byte) []byte { b[1] = 0x4c; return b }),
+		"OP_PUSHDATA1 98":    mod(func(b []byte) []byte { b[1] = 0x4c; return b }), // tag "bbt4": length byte 0x62
+		"OP_DATA_72":         mod(func(b []byte) []byte { b[1] = 0x48; return b }),
 		"version 1":          mod(func(b []byte) []byte { b[6] = 1; return b }),
 		"staker off curve":   mod(func(b []byte) []byte { copy(b[7:39], offCurveX()); return b }),
 		"fp off curve":       mod(func(b []byte) []byte { copy(b[39:71], offCurveX()); return b }),
@@ -221,6 +223,11 @@ func FuzzParseV0StakingData(f *testing.F) {
 	}
 	f.Add([]byte{0x6a, 0x47})
 	f.Add(make([]byte, 73))
+	// The non-minimal pushes Babylon reads (tags starting with the length).
+	for _, pf := range pushForms[1:] {
+		d, _ := NewV0StakingData(pf.tag, randKey(f, r).PubKey(), []*btcec.PublicKey{randKey(f, r).PubKey()}, 7)
+		f.Add(withPush(d, pf.op))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := ParseV0StakingData(b)
 		if err != nil {
@@ -229,7 +236,9 @@ func FuzzParseV0StakingData(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(d.Script(), b) {
+		// The data is bytes 2..72 whatever the push (a non-minimal one
+		// is read as Babylon reads it); Script writes OP_DATA_71.
+		if !bytes.Equal(d.Script()[2:], b[2:]) || !txscript.IsNullData(b) {
 			t.Fatalf("round trip: %x -> %x", b, d.Script())
 		}
 	})
@@ -261,7 +270,7 @@ func FuzzParseStakingTx(f *testing.F) {
 			t.Fatal("parsed a staking tx the prefilter rejected")
 		}
 		if !bytes.Equal(tx.TxOut[got.StakingOutputIndex].PkScript, got.Output.PkScript) ||
-			!bytes.Equal(tx.TxOut[got.OpReturnIndex].PkScript, got.Data.Script()) ||
+			!bytes.Equal(tx.TxOut[got.OpReturnIndex].PkScript[2:], got.Data.Script()[2:]) ||
 			got.Value != tx.TxOut[got.StakingOutputIndex].Value {
 			t.Fatal("parsed fields do not round-trip to the transaction")
 		}
