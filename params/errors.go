@@ -40,4 +40,25 @@ var (
 	// ErrDustOutput: a value would create an output below the relay dust
 	// limit (for the params themselves: the smallest stake they allow).
 	ErrDustOutput = errors.New("dust output")
+
+	// ErrUnknownFormat: ParseVersions or LoadVersions was given a document
+	// that none of the formats it reads match (not JSON, or JSON of another
+	// shape, such as a REST error body).
+	ErrUnknownFormat = errors.New("unknown params format")
+	// ErrInvalidVersions: the versions do not form a valid sequence: none
+	// at all, activation heights not strictly increasing, version numbers
+	// not increasing by one (a gap, a duplicate, a list that does not start
+	// at version 0 where the format requires it, a partial page of a
+	// paginated response), numbered and unnumbered versions mixed, or a
+	// Versions not made by NewVersions, ParseVersions, LoadVersions or
+	// Preset (the zero value).
+	ErrInvalidVersions = errors.New("invalid params versions")
+	// ErrNoVersion: no version applies: a Bitcoin height before the first
+	// activation height, or a version number the list does not hold.
+	ErrNoVersion = errors.New("no params version")
+	// ErrLockOnly: the version is a phase-1 (lock-only) one, which has no
+	// slashing values, so it cannot give the Params a delegation needs.
+	ErrLockOnly = errors.New("lock-only params version")
+	// ErrUnknownPreset: no embedded preset has that name.
+	ErrUnknownPreset = errors.New("unknown params preset")
 )
