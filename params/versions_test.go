@@ -209,3 +209,26 @@ func TestVersionsImmutable(t *testing.T) {
 		t.Fatal("Preset returned shared versions")
 	}
 }
+
+func BenchmarkAt(b *testing.B) {
+	vs, err := Preset("bbn-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := vs.At(857910 + uint32(i%40000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseVersions(b *testing.B) {
+	doc := readTestdata(b, "bbn-1-params-versions.json")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseVersions(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
