@@ -193,7 +193,16 @@ var p2trDummy = append([]byte{0x51, 0x20}, make([]byte, 32)...)
 // validate checks every rule of docs/spec.md §4, each with its own error
 // kind, and sets the parsed rate.
 func (p *Params) validate() error {
-	c := &p.c
+	if err := validateLock(&p.c); err != nil {
+		return err
+	}
+	return p.validateSlashing()
+}
+
+// validateLock checks steps 1 to 3, the rules that hold for lock-only
+// (phase-1) values too: the covenant committee, the staking value and time
+// ranges, the unbonding time and fee.
+func validateLock(c *Config) error {
 	// Step 1: the covenant committee: keys present and unique, 0 < quorum
 	// <= n and 2*quorum > n.
 	n := uint32(len(c.CovenantKeys))
@@ -228,6 +237,12 @@ func (p *Params) validate() error {
 	if c.UnbondingFee <= 0 || c.UnbondingFee >= c.MinStakingValue {
 		return fmt.Errorf("%w: %d sat (need 0 < fee < min staking value %d)", ErrInvalidUnbondingFee, c.UnbondingFee, c.MinStakingValue)
 	}
+	return nil
+}
+
+// validateSlashing checks steps 4 to 7 and sets the parsed rate.
+func (p *Params) validateSlashing() error {
+	c := &p.c
 	// Step 4: the slashing script is standard. A null-data (OP_RETURN)
 	// script is allowed: Babylon's mainnet parameters slash to
 	// 6a07626162796c6f6e (OP_RETURN "babylon"), burning the slashed amount.

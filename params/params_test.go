@@ -62,7 +62,8 @@ func mustNew(t *testing.T, c Config) *Params {
 }
 
 var allKinds = []error{ErrInvalidParams, ErrInvalidCovenant, ErrInvalidStakingValue, ErrInvalidStakingTime, ErrInvalidUnbondingTime,
-	ErrInvalidUnbondingFee, ErrInvalidSlashingRate, ErrInvalidSlashingFee, ErrInvalidSlashingScript, ErrDustOutput}
+	ErrInvalidUnbondingFee, ErrInvalidSlashingRate, ErrInvalidSlashingFee, ErrInvalidSlashingScript, ErrDustOutput,
+	ErrUnknownFormat, ErrInvalidVersions, ErrNoVersion, ErrLockOnly, ErrUnknownPreset}
 
 // wantKind fails unless err matches want and no other kind.
 func wantKind(t *testing.T, err, want error) {
