@@ -437,8 +437,17 @@ func TestFindSpend(t *testing.T) {
 func TestWaitConfirmations(t *testing.T) {
 	tx := testTx(8)
 	var mu sync.Mutex
+	// The count the node gives at each call of either lookup (one block,
+	// hashOf(1), confirms the transaction from the third call on).
 	confs := []int64{0, 0, 1, 2, 3}
 	known := true
+	next := func() int64 {
+		c := confs[0]
+		if len(confs) > 1 {
+			confs = confs[1:]
+		}
+		return c
+	}
 	s := newStandIn(t, map[string]func([]json.RawMessage) answer{
 		"getrawtransaction": func([]json.RawMessage) answer {
 			mu.Lock()
@@ -446,20 +455,21 @@ func TestWaitConfirmations(t *testing.T) {
 			if !known {
 				return fail(-5, "No such mempool or blockchain transaction")
 			}
-			c := confs[0]
-			if len(confs) > 1 {
-				confs = confs[1:]
-			}
+			c := next()
 			v := map[string]any{"hex": txHexOf(t, tx), "confirmations": c}
 			if c > 0 {
-				v["blockhash"] = hashOf(byte(c))
+				v["blockhash"] = hashOf(1)
 			}
 			return ok(v)
 		},
 		"getblockheader": func(ps []json.RawMessage) answer {
-			// The block hash carries the confirmation count (see above).
-			b, _ := hex.DecodeString(param[string](t, ps, 0))
-			return ok(map[string]any{"height": 100, "confirmations": b[len(b)-1]})
+			mu.Lock()
+			defer mu.Unlock()
+			return ok(map[string]any{"height": 100, "confirmations": next()})
+		},
+		// A node with a transaction index (bitcoind's way of saying so).
+		"getindexinfo": func([]json.RawMessage) answer {
+			return ok(map[string]any{"txindex": map[string]any{"synced": true, "best_block_height": 102}})
 		},
 	})
 	c := s.client(t)

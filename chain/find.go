@@ -1,0 +1,255 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+)
+
+// DefaultMaxTxScanBlocks bounds the blocks FindTransaction and
+// WaitConfirmations read when TxSearch leaves MaxBlocks at zero: a week
+// of blocks.
+const DefaultMaxTxScanBlocks = 1008
+
+// TxSearch says which blocks to read for a confirmed transaction on a node
+// without a transaction index (a node with one finds it by id). Blocks
+// are read as lists of transaction ids (getblock verbosity 1), so a block
+// costs a few hundred kilobytes at most.
+type TxSearch struct {
+	// FromHeight, above 0, is a height at or below the block that confirms
+	// the transaction (the tip when it was broadcast, say): blocks are read
+	// upwards from it, at most MaxBlocks of them. 0 means it is not known:
+	// blocks are read downwards from the tip, at most MaxBlocks of them
+	// (never the genesis block, whose coinbase no node serves).
+	FromHeight int64
+	// MaxBlocks bounds the blocks read; 0 means DefaultMaxTxScanBlocks.
+	MaxBlocks int64
+	// Progress, when set, is called after each block read.
+	Progress func(ScanProgress)
+}
+
+// ScanProgress is how far a block scan has got.
+type ScanProgress struct {
+	// Height is that of the block just read.
+	Height int64
+	// Read counts the blocks read so far, Total those the scan reads at
+	// most.
+	Read, Total int64
+}
+
+func (s TxSearch) check() (TxSearch, error) {
+	if s.FromHeight < 0 {
+		return s, fmt.Errorf("%w: negative start height %d", ErrInvalidArgument, s.FromHeight)
+	}
+	if s.MaxBlocks < 0 {
+		return s, fmt.Errorf("%w: negative block count", ErrInvalidArgument)
+	}
+	if s.MaxBlocks == 0 {
+		s.MaxBlocks = DefaultMaxTxScanBlocks
+	}
+	return s, nil
+}
+
+// blockSummary is a block as getblock verbosity 1 describes it.
+type blockSummary struct {
+	Hash          chainhash.Hash
+	Height        int64
+	Confirmations int64          // -1 when the block is off the main chain (bitcoind)
+	Prev, Next    chainhash.Hash // zero when there is none
+	Txids         []chainhash.Hash
+}
+
+func (b *blockSummary) has(txid chainhash.Hash) bool {
+	for _, id := range b.Txids {
+		if id == txid {
+			return true
+		}
+	}
+	return false
+}
+
+// blockTxids returns a block's height, neighbours and transaction ids.
+func (c *Client) blockTxids(ctx context.Context, hash chainhash.Hash) (*blockSummary, error) {
+	res, err := c.call(ctx, "getblock", hash.String(), 1)
+	if err != nil {
+		return nil, c.notFound("getblock", "block "+hash.String(), err)
+	}
+	var v struct {
+		Hash          string   `json:"hash"`
+		Height        int64    `json:"height"`
+		Confirmations int64    `json:"confirmations"`
+		Prev          string   `json:"previousblockhash"`
+		Next          string   `json:"nextblockhash"`
+		Tx            []string `json:"tx"`
+	}
+	if err := decode(res, &v, "getblock"); err != nil {
+		return nil, err
+	}
+	b := &blockSummary{Height: v.Height, Confirmations: v.Confirmations, Txids: make([]chainhash.Hash, len(v.Tx))}
+	if b.Hash, err = parseHash(v.Hash, "getblock"); err != nil {
+		return nil, err
+	}
+	if b.Hash != hash || v.Height < 0 {
+		return nil, fmt.Errorf("%w: getblock %s returned block %s at height %d", ErrBadReply, hash, v.Hash, v.Height)
+	}
+	for _, h := range []struct {
+		s   string
+		out *chainhash.Hash
+	}{{v.Prev, &b.Prev}, {v.Next, &b.Next}} {
+		if h.s == "" {
+			continue
+		}
+		if *h.out, err = parseHash(h.s, "getblock"); err != nil {
+			return nil, err
+		}
+	}
+	if v.Height > 0 && b.Prev == (chainhash.Hash{}) {
+		return nil, fmt.Errorf("%w: getblock %s: block %d has no previous block", ErrBadReply, hash, v.Height)
+	}
+	for i, s := range v.Tx {
+		if b.Txids[i], err = parseHash(s, "getblock"); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// txScanner looks for a transaction in the main chain's blocks: first the
+// past blocks a TxSearch names (history), then, on every later call, the
+// blocks that have joined the main chain since (follow), including those
+// of a reorganisation: it reads down from the tip until a block it has
+// already read.
+type txScanner struct {
+	c    *Client
+	txid chainhash.Hash
+	s    TxSearch
+	// seen holds every block read (bounded by MaxBlocks plus the blocks
+	// mined while a wait lasts); floor is the lowest height searched.
+	seen  map[chainhash.Hash]struct{}
+	floor int64
+	// tip is the tip's height when history began.
+	tip int64
+}
+
+func newTxScanner(c *Client, txid chainhash.Hash, s TxSearch) *txScanner {
+	return &txScanner{c: c, txid: txid, s: s, seen: make(map[chainhash.Hash]struct{})}
+}
+
+func (t *txScanner) read(ctx context.Context, hash chainhash.Hash, p *ScanProgress) (*blockSummary, error) {
+	b, err := t.c.blockTxids(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	t.seen[hash] = struct{}{}
+	p.Height, p.Read = b.Height, p.Read+1
+	if t.s.Progress != nil {
+		t.s.Progress(*p)
+	}
+	return b, nil
+}
+
+// history reads the blocks the search names and returns the one holding
+// the transaction, nil when none does. It is ErrNotFound when an upward
+// scan from FromHeight stops MaxBlocks short of the tip.
+func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
+	tip, err := t.c.Tip(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.tip = tip.Height
+	if t.s.FromHeight == 0 {
+		t.floor = max(1, tip.Height-t.s.MaxBlocks+1)
+		return t.down(ctx, tip, max(0, tip.Height-t.floor+1))
+	}
+	t.floor = t.s.FromHeight
+	if t.s.FromHeight > tip.Height {
+		return nil, nil // nothing mined there yet: follow will read it
+	}
+	p := ScanProgress{Total: min(t.s.MaxBlocks, tip.Height-t.s.FromHeight+1)}
+	hash, err := t.c.BlockHash(ctx, t.s.FromHeight)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		b, err := t.read(ctx, hash, &p)
+		if err != nil {
+			return nil, err
+		}
+		if b.has(t.txid) {
+			return b, nil
+		}
+		if b.Next == (chainhash.Hash{}) {
+			return nil, nil // the tip
+		}
+		if p.Read == t.s.MaxBlocks {
+			return nil, fmt.Errorf("%w: transaction %s is not in blocks %d..%d, and the scan stops there, short of the tip (raise the block bound)",
+				ErrNotFound, t.txid, t.s.FromHeight, b.Height)
+		}
+		hash = b.Next
+	}
+}
+
+// follow reads the main-chain blocks not read yet.
+func (t *txScanner) follow(ctx context.Context) (*blockSummary, error) {
+	tip, err := t.c.Tip(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.down(ctx, tip, -1)
+}
+
+// down reads blocks from the tip down to the floor or a block already
+// read, at most MaxBlocks of them (total, for the progress report, or -1
+// when not known).
+func (t *txScanner) down(ctx context.Context, tip Tip, total int64) (*blockSummary, error) {
+	p := ScanProgress{Total: total}
+	hash, height := tip.Hash, tip.Height
+	for height >= t.floor {
+		if _, ok := t.seen[hash]; ok {
+			return nil, nil
+		}
+		if p.Read == t.s.MaxBlocks {
+			return nil, fmt.Errorf("%w: more than %d blocks to read for transaction %s (a deep reorganisation?)", ErrInvalidArgument, t.s.MaxBlocks, t.txid)
+		}
+		b, err := t.read(ctx, hash, &p)
+		if err != nil {
+			return nil, err
+		}
+		if b.has(t.txid) {
+			return b, nil
+		}
+		hash, height = b.Prev, b.Height-1
+	}
+	return nil, nil
+}
+
+// FindTransaction finds a transaction by id: in the mempool, by the node's
+// transaction index, and on a node without one by reading the blocks s
+// names (see TxSearch). It is ErrNotFound when none of them holds it.
+func (c *Client) FindTransaction(ctx context.Context, txid chainhash.Hash, s TxSearch) (*TxInfo, error) {
+	s, err := s.check()
+	if err != nil {
+		return nil, err
+	}
+	info, err := c.Transaction(ctx, txid)
+	if !errors.Is(err, ErrNotFound) {
+		return info, err
+	}
+	if ix, err := c.TxIndex(ctx); err != nil {
+		return nil, err
+	} else if ix == TxIndexOn {
+		return nil, fmt.Errorf("%w: transaction %s is in neither the mempool nor the node's transaction index", ErrNotFound, txid)
+	}
+	t := newTxScanner(c, txid, s)
+	b, err := t.history(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%w: transaction %s is in neither the mempool nor blocks %d..%d (the node keeps no transaction index: give a height at or below the block that confirmed it, or read more blocks)",
+			ErrNotFound, txid, t.floor, t.tip)
+	}
+	return c.TransactionInBlock(ctx, txid, b.Hash)
+}
