@@ -26,7 +26,8 @@ type TxSearch struct {
 	FromHeight int64
 	// MaxBlocks bounds the blocks read; 0 means DefaultMaxTxScanBlocks.
 	MaxBlocks int64
-	// Progress, when set, is called after each block read.
+	// Progress, when set, is called after each past block read (not for
+	// the new blocks a wait reads as they come).
 	Progress func(ScanProgress)
 }
 
@@ -137,14 +138,15 @@ func newTxScanner(c *Client, txid chainhash.Hash, s TxSearch) *txScanner {
 	return &txScanner{c: c, txid: txid, s: s, seen: make(map[chainhash.Hash]struct{})}
 }
 
-func (t *txScanner) read(ctx context.Context, hash chainhash.Hash, p *ScanProgress) (*blockSummary, error) {
+// read reads a block; p, when not nil, counts it and is reported.
+func (t *txScanner) read(ctx context.Context, hash chainhash.Hash, p *ScanProgress, report bool) (*blockSummary, error) {
 	b, err := t.c.blockTxids(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
 	t.seen[hash] = struct{}{}
 	p.Height, p.Read = b.Height, p.Read+1
-	if t.s.Progress != nil {
+	if report && t.s.Progress != nil {
 		t.s.Progress(*p)
 	}
 	return b, nil
@@ -173,7 +175,7 @@ func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
 		return nil, err
 	}
 	for {
-		b, err := t.read(ctx, hash, &p)
+		b, err := t.read(ctx, hash, &p, true)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +186,7 @@ func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
 			return nil, nil // the tip
 		}
 		if p.Read == t.s.MaxBlocks {
-			return nil, fmt.Errorf("%w: transaction %s is not in blocks %d..%d, and the scan stops there, short of the tip (raise the block bound)",
+			return nil, fmt.Errorf("%w: transaction %s is not in blocks %d..%d, and the scan stops there, short of the tip",
 				ErrNotFound, t.txid, t.s.FromHeight, b.Height)
 		}
 		hash = b.Next
@@ -201,8 +203,8 @@ func (t *txScanner) follow(ctx context.Context) (*blockSummary, error) {
 }
 
 // down reads blocks from the tip down to the floor or a block already
-// read, at most MaxBlocks of them (total, for the progress report, or -1
-// when not known).
+// read, at most MaxBlocks of them; total is the count to report progress
+// against (-1: new blocks, not reported).
 func (t *txScanner) down(ctx context.Context, tip Tip, total int64) (*blockSummary, error) {
 	p := ScanProgress{Total: total}
 	hash, height := tip.Hash, tip.Height
@@ -213,7 +215,7 @@ func (t *txScanner) down(ctx context.Context, tip Tip, total int64) (*blockSumma
 		if p.Read == t.s.MaxBlocks {
 			return nil, fmt.Errorf("%w: more than %d blocks to read for transaction %s (a deep reorganisation?)", ErrInvalidArgument, t.s.MaxBlocks, t.txid)
 		}
-		b, err := t.read(ctx, hash, &p)
+		b, err := t.read(ctx, hash, &p, total >= 0)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +250,7 @@ func (c *Client) FindTransaction(ctx context.Context, txid chainhash.Hash, s TxS
 		return nil, err
 	}
 	if b == nil {
-		return nil, fmt.Errorf("%w: transaction %s is in neither the mempool nor blocks %d..%d (the node keeps no transaction index: give a height at or below the block that confirmed it, or read more blocks)",
+		return nil, fmt.Errorf("%w: transaction %s is in neither the mempool nor blocks %d..%d (the node keeps no transaction index)",
 			ErrNotFound, txid, t.floor, t.tip)
 	}
 	return c.TransactionInBlock(ctx, txid, b.Hash)

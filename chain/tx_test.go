@@ -404,8 +404,18 @@ func TestFindSpend(t *testing.T) {
 			t.Fatalf("from %d: %+v, %v", from, sp, err)
 		}
 	}
-	if _, err := c.FindSpend(ctx, op0, SpendSearch{FromHeight: 1, MaxBlocks: 4}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "1..4") {
+	var progress []ScanProgress
+	report := func(p ScanProgress) { progress = append(progress, p) }
+	if _, err := c.FindSpend(ctx, op0, SpendSearch{FromHeight: 1, MaxBlocks: 4, Progress: report}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "1..4") {
 		t.Fatalf("spend beyond the scan: %v", err)
+	}
+	for i, p := range progress {
+		if p != (ScanProgress{Height: int64(i + 1), Read: int64(i + 1), Total: 4}) {
+			t.Fatalf("progress %v", progress)
+		}
+	}
+	if len(progress) != 4 {
+		t.Fatalf("%d progress reports for 4 blocks", len(progress))
 	}
 	if _, err := c.FindSpend(ctx, op0, SpendSearch{FromHeight: 6}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("scan starting after the spend: %v", err)
