@@ -2,6 +2,8 @@ package chain
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -77,18 +79,24 @@ func (c *Client) blockTxids(ctx context.Context, hash chainhash.Hash) (*blockSum
 	if err != nil {
 		return nil, c.notFound("getblock", "block "+hash.String(), err)
 	}
+	return parseBlockSummary(res, hash)
+}
+
+// parseBlockSummary reads getblock's verbosity-1 reply for block hash.
+func parseBlockSummary(res json.RawMessage, hash chainhash.Hash) (*blockSummary, error) {
 	var v struct {
-		Hash          string   `json:"hash"`
-		Height        int64    `json:"height"`
-		Confirmations int64    `json:"confirmations"`
-		Prev          string   `json:"previousblockhash"`
-		Next          string   `json:"nextblockhash"`
-		Tx            []string `json:"tx"`
+		Hash          string     `json:"hash"`
+		Height        int64      `json:"height"`
+		Confirmations int64      `json:"confirmations"`
+		Prev          string     `json:"previousblockhash"`
+		Next          string     `json:"nextblockhash"`
+		Tx            []txidJSON `json:"tx"`
 	}
 	if err := decode(res, &v, "getblock"); err != nil {
 		return nil, err
 	}
 	b := &blockSummary{Height: v.Height, Confirmations: v.Confirmations, Txids: make([]chainhash.Hash, len(v.Tx))}
+	var err error
 	if b.Hash, err = parseHash(v.Hash, "getblock"); err != nil {
 		return nil, err
 	}
@@ -109,12 +117,28 @@ func (c *Client) blockTxids(ctx context.Context, hash chainhash.Hash) (*blockSum
 	if v.Height > 0 && b.Prev == (chainhash.Hash{}) {
 		return nil, fmt.Errorf("%w: getblock %s: block %d has no previous block", ErrBadReply, hash, v.Height)
 	}
-	for i, s := range v.Tx {
-		if b.Txids[i], err = parseHash(s, "getblock"); err != nil {
-			return nil, err
-		}
+	for i, id := range v.Tx {
+		b.Txids[i] = chainhash.Hash(id)
 	}
 	return b, nil
+}
+
+// txidJSON is a transaction id as the nodes print it (64 hex digits, byte
+// order reversed), decoded without a string per id.
+type txidJSON chainhash.Hash
+
+func (h *txidJSON) UnmarshalJSON(b []byte) error {
+	if len(b) != 2+2*chainhash.HashSize || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("not a transaction id: %.80s", b)
+	}
+	var raw [chainhash.HashSize]byte
+	if _, err := hex.Decode(raw[:], b[1:len(b)-1]); err != nil {
+		return fmt.Errorf("not a transaction id: %s", b)
+	}
+	for i := range raw {
+		h[i] = raw[chainhash.HashSize-1-i]
+	}
+	return nil
 }
 
 // txScanner looks for a transaction in the main chain's blocks: first the

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -223,5 +224,26 @@ func TestWaitFindsPastBlocks(t *testing.T) {
 	}
 	if _, err := c.WaitConfirmations(ctx, tx.TxHash(), 1, WaitOptions{Search: TxSearch{MaxBlocks: -1}}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("negative bound: %v", err)
+	}
+}
+
+// BenchmarkParseBlockSummary: reading a mainnet-sized block as a list of
+// 4,000 transaction ids (getblock verbosity 1), what a scan without an
+// index costs per block on this side of the wire.
+func BenchmarkParseBlockSummary(b *testing.B) {
+	f := newFakeChain(&testing.T{}, 1)
+	hash := f.main[1].BlockHash()
+	ids := make([]string, 4000)
+	for i := range ids {
+		ids[i] = testTx(uint32(i)).TxHash().String()
+	}
+	raw, _ := json.Marshal(map[string]any{"hash": hash.String(), "height": 1, "confirmations": 1,
+		"previousblockhash": f.main[0].BlockHash().String(), "tx": ids})
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseBlockSummary(raw, hash); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

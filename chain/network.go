@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -69,6 +70,15 @@ const maxSignetChallenge = 10_000
 
 // ChainInfo asks the node which chain it follows and where its tip is.
 func (c *Client) ChainInfo(ctx context.Context) (ChainInfo, error) {
+	res, err := c.call(ctx, "getblockchaininfo")
+	if err != nil {
+		return ChainInfo{}, c.callError("getblockchaininfo", err)
+	}
+	return parseChainInfo(res)
+}
+
+// parseChainInfo reads getblockchaininfo's reply.
+func parseChainInfo(res json.RawMessage) (ChainInfo, error) {
 	var v struct {
 		Chain           string `json:"chain"`
 		Blocks          int64  `json:"blocks"`
@@ -78,7 +88,7 @@ func (c *Client) ChainInfo(ctx context.Context) (ChainInfo, error) {
 		PruneHeight     int64  `json:"pruneheight"`
 		SignetChallenge string `json:"signet_challenge"`
 	}
-	if err := c.into(ctx, &v, "getblockchaininfo"); err != nil {
+	if err := decode(res, &v, "getblockchaininfo"); err != nil {
 		return ChainInfo{}, err
 	}
 	best, err := parseHash(v.BestBlockHash, "getblockchaininfo")
@@ -91,9 +101,12 @@ func (c *Client) ChainInfo(ctx context.Context) (ChainInfo, error) {
 	info := ChainInfo{Chain: v.Chain, Network: NetworkName(v.Chain), Blocks: v.Blocks, BestBlock: best,
 		Headers: max(v.Headers, v.Blocks), Pruned: v.Pruned, PruneHeight: v.PruneHeight}
 	if v.SignetChallenge != "" {
+		if len(v.SignetChallenge) > 2*maxSignetChallenge {
+			return ChainInfo{}, fmt.Errorf("%w: getblockchaininfo: signet_challenge longer than a script", ErrBadReply)
+		}
 		ch, err := hex.DecodeString(v.SignetChallenge)
-		if err != nil || len(ch) > maxSignetChallenge {
-			return ChainInfo{}, fmt.Errorf("%w: getblockchaininfo: signet_challenge is not a script in hex", ErrBadReply)
+		if err != nil {
+			return ChainInfo{}, fmt.Errorf("%w: getblockchaininfo: signet_challenge is not hex", ErrBadReply)
 		}
 		info.SignetChallenge = ch
 	}
@@ -255,22 +268,32 @@ func networkSubdir(net *chaincfg.Params) (string, error) {
 // before 28) else %LOCALAPPDATA%\Bitcoin.
 func DefaultDataDir() (string, error) {
 	home, err := os.UserHomeDir()
-	switch runtime.GOOS {
+	if err != nil {
+		home = ""
+	}
+	return dataDirFor(runtime.GOOS, home, os.Getenv, func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && fi.IsDir()
+	})
+}
+
+// dataDirFor is DefaultDataDir for an operating system, a home directory
+// ("" when unknown), the environment and a directory test.
+func dataDirFor(goos, home string, getenv func(string) string, isDir func(string) bool) (string, error) {
+	switch goos {
 	case "windows":
-		if d := os.Getenv("APPDATA"); d != "" {
-			if fi, err := os.Stat(filepath.Join(d, "Bitcoin")); err == nil && fi.IsDir() {
-				return filepath.Join(d, "Bitcoin"), nil
-			}
+		if d := getenv("APPDATA"); d != "" && isDir(filepath.Join(d, "Bitcoin")) {
+			return filepath.Join(d, "Bitcoin"), nil
 		}
-		if d := os.Getenv("LOCALAPPDATA"); d != "" {
+		if d := getenv("LOCALAPPDATA"); d != "" {
 			return filepath.Join(d, "Bitcoin"), nil
 		}
 	case "darwin", "ios":
-		if err == nil {
+		if home != "" {
 			return filepath.Join(home, "Library", "Application Support", "Bitcoin"), nil
 		}
 	default:
-		if err == nil {
+		if home != "" {
 			return filepath.Join(home, ".bitcoin"), nil
 		}
 	}
