@@ -70,6 +70,15 @@ anything. Exit code 1 when the node refuses.`,
 	return cmd
 }
 
+// hasIndex reports whether the node is known to keep a transaction index
+// (the answer a wait has already had; a short fresh ask otherwise).
+func hasIndex(c *chain.Client) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ix, err := c.TxIndex(ctx)
+	return err == nil && ix == chain.TxIndexOn
+}
+
 // isTerminal reports whether w is a terminal (for a live progress line;
 // /dev/null, a character device too, is not one).
 func isTerminal(w io.Writer) bool {
@@ -185,8 +194,8 @@ stderr shows how far it has got.`,
 				a.printf("\n")
 			}
 			switch {
-			case errors.Is(err, chain.ErrTimeout) && ctx.Err() != nil && !seen:
-				return fmt.Errorf("gave up after %s: %v (a node without -txindex was searched in the last --max-scan-blocks blocks, or from --from-height, and in every new block)", timeout, err)
+			case errors.Is(err, chain.ErrTimeout) && ctx.Err() != nil && !seen && !hasIndex(c):
+				return fmt.Errorf("gave up after %s: %v (the node keeps no transaction index: it was searched for in the last %d blocks, or from --from-height, and in every new block; give --from-height at or below its block, or a larger --max-scan-blocks)", timeout, err, maxScan)
 			case errors.Is(err, chain.ErrTimeout) && ctx.Err() != nil:
 				return fmt.Errorf("gave up after %s: %v", timeout, err)
 			case errors.Is(err, chain.ErrNotFound):
