@@ -143,32 +143,33 @@ func (h *txidJSON) UnmarshalJSON(b []byte) error {
 
 // txScanner looks for a transaction in the main chain's blocks: first the
 // past blocks a TxSearch names (history), then, on every later call, the
-// blocks that have joined the main chain since (follow), including those
-// of a reorganisation: it reads down from the tip until a block it has
-// already read.
+// blocks that have joined the main chain since (follow), reading upwards
+// from the highest block it has read that is still on the main chain, so
+// a reorganisation's new blocks are read too.
 type txScanner struct {
 	c    *Client
 	txid chainhash.Hash
 	s    TxSearch
-	// seen holds every block read (bounded by MaxBlocks plus the blocks
-	// mined while a wait lasts); floor is the lowest height searched.
-	seen  map[chainhash.Hash]struct{}
-	floor int64
-	// tip is the tip's height when history began.
-	tip int64
+	// seen holds every block read (MaxBlocks at most for the history,
+	// plus the blocks mined while a wait lasts).
+	seen map[chainhash.Hash]struct{}
+	// floor is the lowest height searched, top the highest read (floor-1
+	// before any), tip the tip's height when history began.
+	floor, top, tip int64
 }
 
 func newTxScanner(c *Client, txid chainhash.Hash, s TxSearch) *txScanner {
 	return &txScanner{c: c, txid: txid, s: s, seen: make(map[chainhash.Hash]struct{})}
 }
 
-// read reads a block; p, when not nil, counts it and is reported.
+// read reads a block, and reports it when report is set.
 func (t *txScanner) read(ctx context.Context, hash chainhash.Hash, p *ScanProgress, report bool) (*blockSummary, error) {
 	b, err := t.c.blockTxids(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
 	t.seen[hash] = struct{}{}
+	t.top = max(t.top, b.Height)
 	p.Height, p.Read = b.Height, p.Read+1
 	if report && t.s.Progress != nil {
 		t.s.Progress(*p)
@@ -180,16 +181,31 @@ func (t *txScanner) read(ctx context.Context, hash chainhash.Hash, p *ScanProgre
 // the transaction, nil when none does. It is ErrNotFound when an upward
 // scan from FromHeight stops MaxBlocks short of the tip.
 func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
+	clear(t.seen)
 	tip, err := t.c.Tip(ctx)
 	if err != nil {
 		return nil, err
 	}
 	t.tip = tip.Height
 	if t.s.FromHeight == 0 {
+		// Downwards from the tip, following each block's parent.
 		t.floor = max(1, tip.Height-t.s.MaxBlocks+1)
-		return t.down(ctx, tip, max(0, tip.Height-t.floor+1))
+		t.top = tip.Height
+		p := ScanProgress{Total: max(0, tip.Height-t.floor+1)}
+		hash := tip.Hash
+		for h := tip.Height; h >= t.floor; h-- {
+			b, err := t.read(ctx, hash, &p, true)
+			if err != nil {
+				return nil, err
+			}
+			if b.has(t.txid) {
+				return b, nil
+			}
+			hash = b.Prev
+		}
+		return nil, nil
 	}
-	t.floor = t.s.FromHeight
+	t.floor, t.top = t.s.FromHeight, t.s.FromHeight-1
 	if t.s.FromHeight > tip.Height {
 		return nil, nil // nothing mined there yet: follow will read it
 	}
@@ -198,57 +214,68 @@ func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err := t.up(ctx, hash, &p, t.s.MaxBlocks, true)
+	if err == nil && b == nil && p.Read == t.s.MaxBlocks && t.top < tip.Height {
+		err = fmt.Errorf("%w: transaction %s is not in blocks %d..%d, and the scan stops there, short of the tip",
+			ErrNotFound, t.txid, t.s.FromHeight, t.top)
+	}
+	return b, err
+}
+
+// up reads blocks upwards from hash, following each block's successor, up
+// to the tip or limit blocks (0: no limit).
+func (t *txScanner) up(ctx context.Context, hash chainhash.Hash, p *ScanProgress, limit int64, report bool) (*blockSummary, error) {
 	for {
-		b, err := t.read(ctx, hash, &p, true)
+		b, err := t.read(ctx, hash, p, report)
 		if err != nil {
 			return nil, err
 		}
 		if b.has(t.txid) {
 			return b, nil
 		}
-		if b.Next == (chainhash.Hash{}) {
-			return nil, nil // the tip
-		}
-		if p.Read == t.s.MaxBlocks {
-			return nil, fmt.Errorf("%w: transaction %s is not in blocks %d..%d, and the scan stops there, short of the tip",
-				ErrNotFound, t.txid, t.s.FromHeight, b.Height)
+		if b.Next == (chainhash.Hash{}) || (limit > 0 && p.Read == limit) {
+			return nil, nil
 		}
 		hash = b.Next
 	}
 }
 
-// follow reads the main-chain blocks not read yet.
+// follow reads the main-chain blocks not read yet: from the highest block
+// read that is still on the main chain (the fork point, after a
+// reorganisation), upwards to the tip. A reorganisation deeper than
+// MaxBlocks blocks starts the search over (history).
 func (t *txScanner) follow(ctx context.Context) (*blockSummary, error) {
 	tip, err := t.c.Tip(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return t.down(ctx, tip, -1)
-}
-
-// down reads blocks from the tip down to the floor or a block already
-// read, at most MaxBlocks of them; total is the count to report progress
-// against (-1: new blocks, not reported).
-func (t *txScanner) down(ctx context.Context, tip Tip, total int64) (*blockSummary, error) {
-	p := ScanProgress{Total: total}
-	hash, height := tip.Hash, tip.Height
-	for height >= t.floor {
-		if _, ok := t.seen[hash]; ok {
-			return nil, nil
+	if _, ok := t.seen[tip.Hash]; ok {
+		return nil, nil
+	}
+	// The fork point: the highest height whose main-chain block was read.
+	h := min(t.top, tip.Height)
+	for steps := int64(0); h >= t.floor; h, steps = h-1, steps+1 {
+		if steps == t.s.MaxBlocks {
+			return t.history(ctx)
 		}
-		if p.Read == t.s.MaxBlocks {
-			return nil, fmt.Errorf("%w: more than %d blocks to read for transaction %s (a deep reorganisation?)", ErrInvalidArgument, t.s.MaxBlocks, t.txid)
-		}
-		b, err := t.read(ctx, hash, &p, total >= 0)
+		hash, err := t.c.BlockHash(ctx, h)
 		if err != nil {
 			return nil, err
 		}
-		if b.has(t.txid) {
-			return b, nil
+		if _, ok := t.seen[hash]; ok {
+			break
 		}
-		hash, height = b.Prev, b.Height-1
 	}
-	return nil, nil
+	from := max(h+1, t.floor)
+	if from > tip.Height {
+		return nil, nil
+	}
+	hash, err := t.c.BlockHash(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	var p ScanProgress
+	return t.up(ctx, hash, &p, 0, false)
 }
 
 // FindTransaction finds a transaction by id: in the mempool, by the node's

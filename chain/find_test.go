@@ -247,3 +247,41 @@ func BenchmarkParseBlockSummary(b *testing.B) {
 		}
 	}
 }
+
+// TestWaitFollowsManyBlocks: new blocks are read however many come
+// between two polls (a node catching up), and a reorganisation deeper than
+// the bound starts the search over from the new tip.
+func TestWaitFollowsManyBlocks(t *testing.T) {
+	for _, deep := range []bool{false, true} {
+		f := newFakeChain(t, 30)
+		s := fakeNode(t, f, nil)
+		c := s.client(t)
+		tx := testTx(1)
+		historyRead := make(chan struct{}, 1)
+		done := make(chan error, 1)
+		var got int64
+		go func() {
+			n, err := c.WaitConfirmations(ctxT(t), tx.TxHash(), 11, WaitOptions{Interval: 2 * time.Millisecond,
+				Search: TxSearch{MaxBlocks: 3, Progress: func(p ScanProgress) {
+					if p.Read == p.Total {
+						select {
+						case historyRead <- struct{}{}:
+						default:
+						}
+					}
+				}}})
+			got = n
+			done <- err
+		}()
+		<-historyRead // the past blocks are read: what follows is new
+		if deep {
+			f.reorg(20, 0) // ten blocks go, twenty come, the tx in the tenth
+		}
+		f.mine(9)
+		f.mine(1, tx)
+		f.mine(10)
+		if err := <-done; err != nil || got != 11 {
+			t.Fatalf("deep %v: %d, %v", deep, got, err)
+		}
+	}
+}
