@@ -17,8 +17,8 @@ const DefaultMaxTxScanBlocks = 1008
 
 // TxSearch says which blocks to read for a confirmed transaction on a node
 // without a transaction index (a node with one finds it by id). Blocks
-// are read as lists of transaction ids (getblock verbosity 1), so a block
-// costs a few hundred kilobytes at most.
+// are read as lists of transaction ids (getblock verbosity 1): some
+// hundred kilobytes for a full mainnet block, not its megabytes.
 type TxSearch struct {
 	// FromHeight, above 0, is a height at or below the block that confirms
 	// the transaction (the tip when it was broadcast, say): blocks are read
@@ -300,7 +300,11 @@ func (c *Client) FindTransaction(ctx context.Context, txid chainhash.Hash, s TxS
 	if err != nil {
 		return nil, err
 	}
-	if b == nil {
+	switch {
+	case b == nil && t.floor > t.tip:
+		return nil, fmt.Errorf("%w: transaction %s is not in the mempool, and the tip (height %d) is below the start height %d (the node keeps no transaction index)",
+			ErrNotFound, txid, t.tip, t.floor)
+	case b == nil:
 		return nil, fmt.Errorf("%w: transaction %s is in neither the mempool nor blocks %d..%d (the node keeps no transaction index)",
 			ErrNotFound, txid, t.floor, t.tip)
 	}

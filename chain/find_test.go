@@ -93,6 +93,9 @@ func TestFindTransactionWithoutIndex(t *testing.T) {
 	}); n != 0 {
 		t.Fatalf("read %d blocks for a mempool transaction", n)
 	}
+	if _, err := c.FindTransaction(ctx, txid, TxSearch{FromHeight: 60}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "the tip (height 50) is below the start height 60") {
+		t.Errorf("from above the tip: %v", err)
+	}
 	for _, bad := range []TxSearch{{FromHeight: -1}, {MaxBlocks: -1}} {
 		if _, err := c.FindTransaction(ctx, txid, bad); !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("%+v: %v", bad, err)

@@ -53,13 +53,17 @@ func TestStatusOfASlashedStakeWithoutIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := func() stakeStatus {
+	delegation := []string{"--params", paramsFile,
+		"--staker-pk", hex.EncodeToString(schnorr.SerializePubKey(sc.Staker.PubKey())),
+		"--fp-pk", hex.EncodeToString(schnorr.SerializePubKey(sc.FinalityProviders[0].PubKey())),
+		"--staking-time", strconv.Itoa(int(sc.StakingTime))}
+	statusOf := func(txid string, extra ...string) (int, string, string) {
 		t.Helper()
-		args := append([]string{"status", "--json", "--params", paramsFile, "--txid", st.Txid.String(),
-			"--staker-pk", hex.EncodeToString(schnorr.SerializePubKey(sc.Staker.PubKey())),
-			"--fp-pk", hex.EncodeToString(schnorr.SerializePubKey(sc.FinalityProviders[0].PubKey())),
-			"--staking-time", strconv.Itoa(int(sc.StakingTime))}, conn...)
-		code, out, errOut := runCLI(t, args...)
+		return runCLI(t, append(append(append([]string{"status", "--json", "--txid", txid}, delegation...), extra...), conn...)...)
+	}
+	status := func(extra ...string) stakeStatus {
+		t.Helper()
+		code, out, errOut := statusOf(st.Txid.String(), extra...)
 		if code != 0 || errOut != "" {
 			t.Fatalf("status: exit %d %q", code, errOut)
 		}
@@ -67,6 +71,18 @@ func TestStatusOfASlashedStakeWithoutIndex(t *testing.T) {
 	}
 	if s := status(); s.State != "staked" || s.Confirmations != 1 {
 		t.Fatalf("staked: %+v", s)
+	}
+	// Found upwards from its own height, reading one block; refused, with
+	// what to give, when the blocks read do not hold it.
+	if s := status("--from-height", strconv.Itoa(int(st.Height)), "--max-scan-blocks", "1"); s.State != "staked" {
+		t.Fatalf("from its height: %+v", s)
+	}
+	if _, err := n.Mine(3); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := statusOf(st.Txid.String(), "--max-scan-blocks", "3")
+	if code != 1 || !strings.Contains(errOut, "does not know staking transaction "+st.Txid.String()) || !strings.Contains(errOut, "--from-height") {
+		t.Fatalf("out of reach: exit %d %q", code, errOut)
 	}
 
 	ds, err := sc.DoubleSign(0, uint64(st.Height))

@@ -161,8 +161,11 @@ how far a read has got.`,
 			}
 			scan.done()
 			if err != nil {
+				if errors.Is(err, chain.ErrNotFound) && !hasIndex(c) {
+					return fmt.Errorf("the node does not know staking transaction %s: %v: give --from-height at or below its block, or a larger --max-scan-blocks", txid, err)
+				}
 				if errors.Is(err, chain.ErrNotFound) {
-					return fmt.Errorf("the node does not know staking transaction %s: %v (without -txindex: give --from-height at or below its block, or a larger --max-scan-blocks)", txid, err)
+					return fmt.Errorf("the node does not know staking transaction %s: %v", txid, err)
 				}
 				return nodeError(c, err)
 			}
