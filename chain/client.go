@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -39,6 +40,9 @@ type Client struct {
 	c       *rpc.Client
 	url     string
 	timeout time.Duration
+
+	mu      sync.Mutex
+	txIndex TxIndexState // once known (TxIndex)
 }
 
 // NormalizeURL turns host:port or http://host:port[/path] into

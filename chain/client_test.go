@@ -1,7 +1,10 @@
 package chain
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,6 +15,8 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 )
 
 func TestNormalizeURL(t *testing.T) {
@@ -117,18 +122,50 @@ func TestTransportKinds(t *testing.T) {
 	}
 }
 
-func TestCheckNetwork(t *testing.T) {
-	var chainName string
-	s := newStandIn(t, map[string]func([]json.RawMessage) answer{
+// netStandIn is a node that reports a chain name, a genesis block, a
+// height, a block 1 and (when set) a signet challenge.
+type netStandIn struct {
+	name      string
+	genesis   chainhash.Hash
+	blocks    int64
+	block1    chainhash.Hash
+	challenge string
+}
+
+func (n *netStandIn) methods(t *testing.T) map[string]func([]json.RawMessage) answer {
+	return map[string]func([]json.RawMessage) answer{
 		"getblockchaininfo": func([]json.RawMessage) answer {
-			return ok(map[string]any{"chain": chainName, "blocks": 812, "bestblockhash": hashOf(9)})
+			v := map[string]any{"chain": n.name, "blocks": n.blocks, "bestblockhash": hashOf(9)}
+			if n.challenge != "" {
+				v["signet_challenge"] = n.challenge
+			}
+			return ok(v)
 		},
-	})
+		"getblockhash": func(ps []json.RawMessage) answer {
+			switch param[int64](t, ps, 0) {
+			case 0:
+				return ok(n.genesis.String())
+			case 1:
+				if n.blocks >= 1 {
+					return ok(n.block1.String())
+				}
+			}
+			return fail(-8, "Block height out of range")
+		},
+	}
+}
+
+// TestCheckNetwork: a node passes for a network only when its chain name
+// and its genesis block are the network's; anything else is ErrWrongChain
+// naming what differs.
+func TestCheckNetwork(t *testing.T) {
+	node := &netStandIn{blocks: 812}
+	s := newStandIn(t, node.methods(t))
 	c := s.client(t)
 	ctx := ctxT(t)
 	nets := []*chaincfg.Params{&chaincfg.MainNetParams, &chaincfg.TestNet3Params, &chaincfg.TestNet4Params,
 		&chaincfg.SigNetParams, &chaincfg.RegressionNetParams}
-	for _, node := range []struct {
+	for _, n := range []struct {
 		chain string // as the node spells it
 		is    *chaincfg.Params
 	}{
@@ -139,23 +176,122 @@ func TestCheckNetwork(t *testing.T) {
 		{"regtest", &chaincfg.RegressionNetParams},
 		{"liquidv1", nil},
 	} {
-		chainName = node.chain
+		node.name, node.block1 = n.chain, defaultSignetBlock1
 		for _, net := range nets {
+			node.genesis = *net.GenesisHash // the genesis asked for: only the name differs
 			err := c.CheckNetwork(ctx, net)
-			if net == node.is && err != nil {
-				t.Errorf("node %q, network %s: %v", node.chain, net.Name, err)
+			if net == n.is && err != nil {
+				t.Errorf("node %q, network %s: %v", n.chain, net.Name, err)
 			}
-			if net != node.is && (!errors.Is(err, ErrWrongChain) || !strings.Contains(err.Error(), node.chain)) {
-				t.Errorf("node %q, network %s: %v, want ErrWrongChain naming the node's chain", node.chain, net.Name, err)
+			if net != n.is && (!errors.Is(err, ErrWrongChain) || !strings.Contains(err.Error(), n.chain)) {
+				t.Errorf("node %q, network %s: %v, want ErrWrongChain naming the node's chain", n.chain, net.Name, err)
+			}
+		}
+		if n.is == nil {
+			continue
+		}
+		// The right name, another network's genesis block.
+		for _, other := range nets {
+			if *other.GenesisHash == *n.is.GenesisHash {
+				continue
+			}
+			node.genesis = *other.GenesisHash
+			err := c.CheckNetwork(ctx, n.is)
+			if !errors.Is(err, ErrWrongChain) || !strings.Contains(err.Error(), "genesis block is "+other.GenesisHash.String()) {
+				t.Errorf("node %q with %s's genesis: %v", n.chain, other.Name, err)
 			}
 		}
 	}
-	chainName = "main"
+	// The name is asked first: a node of the wrong name is not asked for
+	// its genesis block.
+	node.name = "regtest"
+	before := s.called("getblockhash")
+	if err := c.CheckNetwork(ctx, &chaincfg.MainNetParams); !errors.Is(err, ErrWrongChain) || s.called("getblockhash") != before {
+		t.Fatalf("wrong name: %v, %d genesis lookups", err, s.called("getblockhash")-before)
+	}
+	node.name = "main"
 	tip, err := c.Tip(ctx)
 	if err != nil || tip.Height != 812 || tip.Hash.String() != hashOf(9) {
 		t.Fatalf("tip %+v, %v", tip, err)
 	}
 	if err := c.CheckNetwork(ctx, nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("nil network: %v", err)
+	}
+}
+
+// TestCheckSignet: every signet shares the genesis block, so a signet is
+// told by its challenge when the node reports it (bitcoind 29+), else by
+// block 1 for the default signet; a custom signet is confirmed only by a
+// node that reports its challenge.
+func TestCheckSignet(t *testing.T) {
+	node := &netStandIn{name: "signet", genesis: *chaincfg.SigNetParams.GenesisHash, blocks: 230_000, block1: defaultSignetBlock1}
+	c := newStandIn(t, node.methods(t)).client(t)
+	ctx := ctxT(t)
+	custom := []byte{0x51} // OP_TRUE, the usual test signet
+	customNet := chaincfg.CustomSignetParams(custom, nil)
+	defaultHex := hex.EncodeToString(chaincfg.DefaultSignetChallenge)
+	var otherBlock1 chainhash.Hash
+	otherBlock1[0] = 1
+	for _, c2 := range []struct {
+		name      string
+		challenge string
+		blocks    int64
+		block1    chainhash.Hash
+		net       *chaincfg.Params
+		want      error
+		text      string
+	}{
+		{"default, reported", defaultHex, 230_000, otherBlock1, &chaincfg.SigNetParams, nil, ""},
+		{"custom reported, default asked", "51", 230_000, otherBlock1, &chaincfg.SigNetParams, ErrWrongChain, "challenge 51"},
+		{"custom, reported", "51", 230_000, otherBlock1, &customNet, nil, ""},
+		{"default reported, custom asked", defaultHex, 230_000, defaultSignetBlock1, &customNet, ErrWrongChain, "not the signet of network magic"},
+		{"default, block 1", "", 230_000, defaultSignetBlock1, &chaincfg.SigNetParams, nil, ""},
+		{"custom, block 1", "", 230_000, otherBlock1, &chaincfg.SigNetParams, ErrWrongChain, "custom signet"},
+		{"no block 1", "", 0, defaultSignetBlock1, &chaincfg.SigNetParams, ErrUnconfirmedChain, "no block after the genesis"},
+		{"custom asked, not reported", "", 230_000, otherBlock1, &customNet, ErrUnconfirmedChain, "does not report its signet challenge"},
+	} {
+		node.challenge, node.blocks, node.block1 = c2.challenge, c2.blocks, c2.block1
+		err := c.CheckNetwork(ctx, c2.net)
+		if c2.want == nil && err != nil || c2.want != nil && (!errors.Is(err, c2.want) || !strings.Contains(err.Error(), c2.text)) {
+			t.Errorf("%s: %v, want %v mentioning %q", c2.name, err, c2.want, c2.text)
+		}
+		if errors.Is(err, ErrWrongChain) && errors.Is(err, ErrUnconfirmedChain) {
+			t.Errorf("%s: two kinds: %v", c2.name, err)
+		}
+	}
+	node.challenge = "zz"
+	if err := c.CheckNetwork(ctx, &chaincfg.SigNetParams); !errors.Is(err, ErrBadReply) {
+		t.Errorf("a challenge that is not hex: %v", err)
+	}
+}
+
+// TestSignetFacts checks the signet constants against facts from
+// elsewhere: the header of the default signet's block 1 (as Bitcoin
+// Core's test/functional/feature_signet.py feeds it) hashes to
+// defaultSignetBlock1 and builds on chaincfg's signet genesis; the default
+// signet's magic is chaincfg's (0a03cf40 on the wire, BIP 325), and a
+// short custom challenge gets the magic chaincfg gives it.
+func TestSignetFacts(t *testing.T) {
+	raw, _ := hex.DecodeString("00000020f61eee3b63a380a477a063af32b2bbc97c9ff9f01f2c4225e973988108000000" +
+		"f575c83235984e7dc4afc1f30944c170462e84437ab6f2d52e16878a79e4678bd1914d5fae77031eccf40700")
+	var hdr wire.BlockHeader
+	if err := hdr.Deserialize(bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if hdr.BlockHash() != defaultSignetBlock1 || hdr.PrevBlock != *chaincfg.SigNetParams.GenesisHash {
+		t.Fatalf("block 1 %s on %s", hdr.BlockHash(), hdr.PrevBlock)
+	}
+	if m := SignetMagic(chaincfg.DefaultSignetChallenge); m != chaincfg.SigNetParams.Net {
+		t.Fatalf("default magic %08x, chaincfg %08x", uint32(m), uint32(chaincfg.SigNetParams.Net))
+	}
+	var wireMagic [4]byte
+	binary.LittleEndian.PutUint32(wireMagic[:], uint32(SignetMagic(chaincfg.DefaultSignetChallenge)))
+	if hex.EncodeToString(wireMagic[:]) != "0a03cf40" {
+		t.Fatalf("default magic on the wire %x", wireMagic)
+	}
+	for _, ch := range [][]byte{{0x51}, bytes.Repeat([]byte{0x51}, 200)} {
+		if SignetMagic(ch) != chaincfg.CustomSignetParams(ch, nil).Net {
+			t.Errorf("magic of a %d-byte challenge differs from chaincfg's", len(ch))
+		}
 	}
 }

@@ -1,11 +1,13 @@
 // Package chain is a typed client for a Bitcoin node's JSON-RPC (btcd or
-// bitcoind): transaction and block lookups, the tip, broadcasting with
+// bitcoind): the check that a node follows the chain meant, what the node
+// is (Info), transaction and block lookups, the tip, broadcasting with
 // typed rejections, testmempoolaccept, the search for the transaction that
 // spends an output, and waiting for confirmations. It is what the CLI's
 // node commands and the regtest harness talk to a node through.
 //
 //	c, err := chain.New(chain.Config{URL: "127.0.0.1:8332", User: u, Pass: p})
-//	if err := c.CheckNetwork(ctx, &chaincfg.MainNetParams); err != nil { ... } // ErrWrongChain
+//	// name and genesis block (and a signet's challenge): ErrWrongChain
+//	if err := c.CheckNetwork(ctx, &chaincfg.MainNetParams); err != nil { ... }
 //	txid, err := c.Broadcast(ctx, tx)
 //	switch {
 //	case errors.Is(err, chain.ErrSequenceLock): // a CSV lock has not matured
@@ -16,13 +18,19 @@
 // Errors carry one kind each (errors.Is): a node that cannot be reached is
 // ErrUnreachable, refused credentials ErrAuth, a context that ends or a
 // call that outlasts Config.CallTimeout ErrTimeout, an unknown
-// transaction or block ErrNotFound, and a refused transaction a
+// transaction or block ErrNotFound, a node of another chain ErrWrongChain
+// (one that cannot be shown to follow the chain meant, such as a signet
+// node that hides its challenge, ErrUnconfirmedChain), and a refused
+// transaction a
 // *RejectError matching ErrRejected and the reason's kind, classified from
 // btcd's and Bitcoin Core's reject texts and codes (ClassifyReject).
 //
-// Lookups work without a transaction index where the protocol allows:
-// Locate follows a transaction the caller holds through its unspent
-// outputs, TransactionInBlock takes a block hint, and FindSpend reads the
-// mempool and blocks rather than an index. DefaultRPCPort, CookiePath and
-// ReadCookie find a local bitcoind without configuration.
+// Nothing needs a transaction index (TxIndex says whether a node keeps
+// one): FindTransaction finds a transaction by id in the mempool, the
+// index, or bounded past blocks (TxSearch: down from the tip, or up from
+// a known height, with progress); WaitConfirmations then follows each new
+// block, through reorganisations; Locate follows a transaction the caller
+// holds through its unspent outputs, TransactionInBlock takes a block
+// hint, and FindSpend reads the mempool and blocks. DefaultRPCPort,
+// CookiePath and ReadCookie find a local bitcoind without configuration.
 package chain

@@ -7,7 +7,8 @@ import (
 
 // Error kinds. Every error the package returns wraps exactly one of the
 // call kinds (ErrInvalidArgument, ErrUnreachable, ErrAuth, ErrTimeout,
-// ErrBadReply, ErrRPC, ErrNotFound, ErrWrongChain) or is a *RejectError,
+// ErrBadReply, ErrRPC, ErrNotFound, ErrWrongChain, ErrUnconfirmedChain) or
+// is a *RejectError,
 // which matches ErrRejected and the kind that says why. Use errors.Is.
 var (
 	// ErrInvalidArgument: a caller passed a value the client cannot use
@@ -35,6 +36,11 @@ var (
 	// ErrWrongChain: the node follows another chain than the one asked for
 	// (a regtest node when mainnet was meant).
 	ErrWrongChain = errors.New("node is on another chain")
+	// ErrUnconfirmedChain: the node may follow the chain asked for, but
+	// cannot be shown to: a signet node that does not report its
+	// challenge, with no block after the shared genesis block to compare,
+	// or asked for a custom signet.
+	ErrUnconfirmedChain = errors.New("cannot confirm the node's chain")
 
 	// ErrRejected: the node refused a transaction. Every rejection wraps
 	// it; the kinds below say why when the node's reason is recognised.

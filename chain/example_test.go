@@ -40,3 +40,15 @@ func ExampleCookiePath() {
 	// signet 38332 /home/me/.bitcoin/signet/.cookie
 	// regtest 18443 /home/me/.bitcoin/regtest/.cookie
 }
+
+// Every signet shares the genesis block; its challenge sets the network
+// magic, which is how CheckNetwork tells the default signet from a custom
+// one (chaincfg.CustomSignetParams, with Net set to SignetMagic).
+func ExampleSignetMagic() {
+	m := chain.SignetMagic(chaincfg.DefaultSignetChallenge)
+	fmt.Println(m == chaincfg.SigNetParams.Net)
+	fmt.Printf("%08x\n", uint32(m)) // 0a03cf40 on the wire, little-endian
+	// Output:
+	// true
+	// 40cf030a
+}

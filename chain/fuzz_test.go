@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
 )
 
 // FuzzClassifyReject: any text classifies to exactly one known kind
@@ -68,6 +70,58 @@ func FuzzNormalizeURL(f *testing.F) {
 		}
 		if again, err := NormalizeURL(u); err != nil || again != u {
 			t.Fatalf("%q: %q normalises again to %q, %v", s, u, again, err)
+		}
+	})
+}
+
+// FuzzParseChainInfo: any getblockchaininfo reply either reads, with the
+// network named as NetworkName names the chain and a challenge no longer
+// than a script, or is ErrBadReply; nothing panics.
+func FuzzParseChainInfo(f *testing.F) {
+	for _, s := range []string{
+		`{"chain":"signet","blocks":230000,"headers":230001,"bestblockhash":"00000086d6b2636cb2a392d45edc4ec544a10024d30141c9adf4bfd9de533b53","signet_challenge":"51"}`,
+		`{"chain":"main","blocks":1,"bestblockhash":"zz"}`, `{"blocks":-1}`, `null`, `[]`, `{"signet_challenge":"5"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		info, err := parseChainInfo(b)
+		if err != nil {
+			if !errors.Is(err, ErrBadReply) {
+				t.Fatalf("%q: %v is not ErrBadReply", b, err)
+			}
+			return
+		}
+		if info.Network != NetworkName(info.Chain) || info.Blocks < 0 || info.Headers < info.Blocks || len(info.SignetChallenge) > maxSignetChallenge {
+			t.Fatalf("%q: %+v", b, info)
+		}
+	})
+}
+
+// FuzzParseBlockSummary: any getblock (verbosity 1) reply either reads as
+// the block asked for, at a height not below 0, with as many ids as the
+// reply lists and a previous block unless it is the genesis block, or is
+// ErrBadReply; nothing panics.
+func FuzzParseBlockSummary(f *testing.F) {
+	h := "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+	for _, s := range []string{
+		`{"hash":"` + h + `","height":0,"confirmations":3,"tx":["` + h + `"]}`,
+		`{"hash":"` + h + `","height":5,"previousblockhash":"` + h + `","nextblockhash":"` + h + `","tx":[]}`,
+		`{"hash":"` + h + `","height":5,"tx":[]}`, `{"hash":"00","height":0}`, `null`, `{"tx":[1]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	want, _ := chainhash.NewHashFromStr(h)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := parseBlockSummary(b, *want)
+		if err != nil {
+			if !errors.Is(err, ErrBadReply) {
+				t.Fatalf("%q: %v is not ErrBadReply", b, err)
+			}
+			return
+		}
+		if s.Hash != *want || s.Height < 0 || (s.Height > 0 && s.Prev == (chainhash.Hash{})) {
+			t.Fatalf("%q: %+v", b, s)
 		}
 	})
 }

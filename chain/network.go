@@ -1,7 +1,11 @@
 package chain
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 )
 
 // ChainInfo is what getblockchaininfo says about the node's chain.
@@ -25,6 +30,17 @@ type ChainInfo struct {
 	// Blocks is the height of the tip, BestBlock its hash.
 	Blocks    int64
 	BestBlock chainhash.Hash
+	// Headers is the height of the best header the node knows (btcd
+	// reports Blocks).
+	Headers int64
+	// Pruned says the node discards old blocks; PruneHeight is then the
+	// lowest height it still holds (bitcoind; 0 when the node does not say).
+	Pruned      bool
+	PruneHeight int64
+	// SignetChallenge is the block challenge of a signet node, nil when
+	// the node does not report one (any other chain, btcd, bitcoind
+	// before 29.0).
+	SignetChallenge []byte
 }
 
 // NetworkName maps a node's chain name (either node's spelling) to
@@ -48,28 +64,105 @@ func NetworkName(chain string) string {
 	return ""
 }
 
+// maxSignetChallenge bounds a signet challenge (a script: at most
+// 10,000 bytes, the consensus limit on a script).
+const maxSignetChallenge = 10_000
+
 // ChainInfo asks the node which chain it follows and where its tip is.
 func (c *Client) ChainInfo(ctx context.Context) (ChainInfo, error) {
-	var v struct {
-		Chain         string `json:"chain"`
-		Blocks        int64  `json:"blocks"`
-		BestBlockHash string `json:"bestblockhash"`
+	res, err := c.call(ctx, "getblockchaininfo")
+	if err != nil {
+		return ChainInfo{}, c.callError("getblockchaininfo", err)
 	}
-	if err := c.into(ctx, &v, "getblockchaininfo"); err != nil {
+	return parseChainInfo(res)
+}
+
+// parseChainInfo reads getblockchaininfo's reply.
+func parseChainInfo(res json.RawMessage) (ChainInfo, error) {
+	var v struct {
+		Chain           string `json:"chain"`
+		Blocks          int64  `json:"blocks"`
+		Headers         int64  `json:"headers"`
+		BestBlockHash   string `json:"bestblockhash"`
+		Pruned          bool   `json:"pruned"`
+		PruneHeight     int64  `json:"pruneheight"`
+		SignetChallenge string `json:"signet_challenge"`
+	}
+	if err := decode(res, &v, "getblockchaininfo"); err != nil {
 		return ChainInfo{}, err
 	}
 	best, err := parseHash(v.BestBlockHash, "getblockchaininfo")
 	if err != nil {
 		return ChainInfo{}, err
 	}
-	return ChainInfo{Chain: v.Chain, Network: NetworkName(v.Chain), Blocks: v.Blocks, BestBlock: best}, nil
+	if v.Blocks < 0 || v.Headers < 0 || v.PruneHeight < 0 {
+		return ChainInfo{}, fmt.Errorf("%w: getblockchaininfo: negative height", ErrBadReply)
+	}
+	info := ChainInfo{Chain: v.Chain, Network: NetworkName(v.Chain), Blocks: v.Blocks, BestBlock: best,
+		Headers: max(v.Headers, v.Blocks), Pruned: v.Pruned, PruneHeight: v.PruneHeight}
+	if v.SignetChallenge != "" {
+		if len(v.SignetChallenge) > 2*maxSignetChallenge {
+			return ChainInfo{}, fmt.Errorf("%w: getblockchaininfo: signet_challenge longer than a script", ErrBadReply)
+		}
+		ch, err := hex.DecodeString(v.SignetChallenge)
+		if err != nil {
+			return ChainInfo{}, fmt.Errorf("%w: getblockchaininfo: signet_challenge is not hex", ErrBadReply)
+		}
+		info.SignetChallenge = ch
+	}
+	return info, nil
 }
 
-// CheckNetwork returns nil when the node follows net's chain, and an
-// ErrWrongChain error naming both chains otherwise. Any signet counts as
-// signet (nodes do not say which challenge they follow).
+// defaultSignetBlock1 is the hash of block 1 of the default public signet
+// (the block whose header Bitcoin Core's test/functional/feature_signet.py
+// feeds its nodes first; its time is 2020-09-01, minutes after the genesis).
+// Every signet shares the genesis block, so block 1 is the first that
+// tells the default signet from a custom one.
+var defaultSignetBlock1 = chainhash.Hash{
+	0x53, 0x3b, 0x53, 0xde, 0xd9, 0xbf, 0xf4, 0xad, 0xc9, 0x41, 0x01, 0xd3,
+	0x24, 0x00, 0xa1, 0x44, 0xc5, 0x4e, 0xdc, 0x5e, 0xd4, 0x92, 0xa3, 0xb2,
+	0x6c, 0x63, 0xb2, 0xd6, 0x86, 0x00, 0x00, 0x00,
+} // 00000086d6b2636cb2a392d45edc4ec544a10024d30141c9adf4bfd9de533b53
+
+// SignetMagic is the network magic (message start) of the signet with
+// the given block challenge, as Bitcoin Core derives it: the first four
+// bytes of the double SHA-256 of the challenge serialized with its
+// CompactSize length, read little-endian as chaincfg.Params.Net holds it.
+// (chaincfg.CustomSignetParams writes the length as one byte, which agrees
+// for challenges shorter than 253 bytes.)
+func SignetMagic(challenge []byte) wire.BitcoinNet {
+	var buf bytes.Buffer
+	_ = wire.WriteVarBytes(&buf, 0, challenge) // a bytes.Buffer does not fail
+	h := chainhash.DoubleHashB(buf.Bytes())
+	return wire.BitcoinNet(binary.LittleEndian.Uint32(h[:4]))
+}
+
+// challengeText shows a signet challenge in an error: in full when short,
+// else its length.
+func challengeText(ch []byte) string {
+	if len(ch) <= 80 {
+		return fmt.Sprintf("%x", ch)
+	}
+	return fmt.Sprintf("of %d bytes", len(ch))
+}
+
+// CheckNetwork returns nil when the node follows net's chain, and an error
+// otherwise, before the caller sends it anything else. It asks the node's
+// chain name (getblockchaininfo) and its genesis block (getblockhash 0),
+// and both must be net's: ErrWrongChain naming what differs.
+//
+// Every signet shares one genesis block, so for a signet the challenge
+// decides, compared through its network magic (net.Net; chaincfg's
+// SigNetParams is the default public signet, CustomSignetParams another):
+//   - a node that reports its challenge (bitcoind 29.0 and later) must
+//     report one of net's magic, else ErrWrongChain;
+//   - a node that does not (btcd, older bitcoind) passes for the default
+//     signet when its block 1 is that signet's (00000086d6b2...533b53),
+//     and is ErrWrongChain
+//     when it is another block. Without a block 1 to compare, or for a
+//     custom signet, it cannot be told: ErrUnconfirmedChain.
 func (c *Client) CheckNetwork(ctx context.Context, net *chaincfg.Params) error {
-	if net == nil {
+	if net == nil || net.GenesisHash == nil {
 		return fmt.Errorf("%w: no network", ErrInvalidArgument)
 	}
 	info, err := c.ChainInfo(ctx)
@@ -78,6 +171,53 @@ func (c *Client) CheckNetwork(ctx context.Context, net *chaincfg.Params) error {
 	}
 	if info.Network == "" || info.Network != net.Name {
 		return fmt.Errorf("%w: the node at %s follows %q, not %s", ErrWrongChain, c.url, info.Chain, net.Name)
+	}
+	genesis, err := c.BlockHash(ctx, 0)
+	if err != nil {
+		return err
+	}
+	if genesis != *net.GenesisHash {
+		return fmt.Errorf("%w: the node at %s calls its chain %q, but its genesis block is %s, not %s's %s",
+			ErrWrongChain, c.url, info.Chain, genesis, net.Name, net.GenesisHash)
+	}
+	if net.Name != chaincfg.SigNetParams.Name {
+		return nil
+	}
+	return c.checkSignet(ctx, info, net)
+}
+
+// signetName describes the signet of magic m.
+func signetName(m wire.BitcoinNet) string {
+	if m == chaincfg.SigNetParams.Net {
+		return "the default public signet"
+	}
+	return fmt.Sprintf("the signet of network magic %08x", uint32(m))
+}
+
+func (c *Client) checkSignet(ctx context.Context, info ChainInfo, net *chaincfg.Params) error {
+	want := net.Net
+	if info.SignetChallenge != nil {
+		if got := SignetMagic(info.SignetChallenge); got != want {
+			return fmt.Errorf("%w: the node at %s follows the signet of challenge %s (%s), not %s",
+				ErrWrongChain, c.url, challengeText(info.SignetChallenge), signetName(got), signetName(want))
+		}
+		return nil
+	}
+	if want != chaincfg.SigNetParams.Net {
+		return fmt.Errorf("%w: the node at %s does not report its signet challenge (bitcoind 29.0 and later do), so it cannot be shown to follow %s",
+			ErrUnconfirmedChain, c.url, signetName(want))
+	}
+	if info.Blocks < 1 {
+		return fmt.Errorf("%w: the node at %s has no block after the genesis block, which every signet shares, and does not report its signet challenge: wait until it has synced",
+			ErrUnconfirmedChain, c.url)
+	}
+	b1, err := c.BlockHash(ctx, 1)
+	if err != nil {
+		return err
+	}
+	if b1 != defaultSignetBlock1 {
+		return fmt.Errorf("%w: the node at %s follows a custom signet (its block 1 is %s, not the default public signet's %s)",
+			ErrWrongChain, c.url, b1, defaultSignetBlock1)
 	}
 	return nil
 }
@@ -128,22 +268,32 @@ func networkSubdir(net *chaincfg.Params) (string, error) {
 // before 28) else %LOCALAPPDATA%\Bitcoin.
 func DefaultDataDir() (string, error) {
 	home, err := os.UserHomeDir()
-	switch runtime.GOOS {
+	if err != nil {
+		home = ""
+	}
+	return dataDirFor(runtime.GOOS, home, os.Getenv, func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && fi.IsDir()
+	})
+}
+
+// dataDirFor is DefaultDataDir for an operating system, a home directory
+// ("" when unknown), the environment and a directory test.
+func dataDirFor(goos, home string, getenv func(string) string, isDir func(string) bool) (string, error) {
+	switch goos {
 	case "windows":
-		if d := os.Getenv("APPDATA"); d != "" {
-			if fi, err := os.Stat(filepath.Join(d, "Bitcoin")); err == nil && fi.IsDir() {
-				return filepath.Join(d, "Bitcoin"), nil
-			}
+		if d := getenv("APPDATA"); d != "" && isDir(filepath.Join(d, "Bitcoin")) {
+			return filepath.Join(d, "Bitcoin"), nil
 		}
-		if d := os.Getenv("LOCALAPPDATA"); d != "" {
+		if d := getenv("LOCALAPPDATA"); d != "" {
 			return filepath.Join(d, "Bitcoin"), nil
 		}
 	case "darwin", "ios":
-		if err == nil {
+		if home != "" {
 			return filepath.Join(home, "Library", "Application Support", "Bitcoin"), nil
 		}
 	default:
-		if err == nil {
+		if home != "" {
 			return filepath.Join(home, ".bitcoin"), nil
 		}
 	}

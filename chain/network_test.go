@@ -49,6 +49,38 @@ func TestBitcoindDefaults(t *testing.T) {
 	}
 }
 
+// TestDataDirs: bitcoind's default data directory on each system
+// (Bitcoin Core's GetDefaultDataDir; on Windows, Core 28 moved it from
+// %APPDATA% to %LOCALAPPDATA% and keeps using an existing old one).
+func TestDataDirs(t *testing.T) {
+	env := map[string]string{"APPDATA": "R", "LOCALAPPDATA": "L"}
+	getenv := func(k string) string { return env[k] }
+	oldExists := func(p string) bool { return p == filepath.Join("R", "Bitcoin") }
+	none := func(string) bool { return false }
+	for _, c := range []struct {
+		goos, home string
+		isDir      func(string) bool
+		want       string
+	}{
+		{"linux", "/home/me", none, filepath.Join("/home/me", ".bitcoin")},
+		{"freebsd", "/home/me", none, filepath.Join("/home/me", ".bitcoin")},
+		{"darwin", "/Users/me", none, filepath.Join("/Users/me", "Library", "Application Support", "Bitcoin")},
+		{"windows", "C:/Users/me", none, filepath.Join("L", "Bitcoin")},
+		{"windows", "C:/Users/me", oldExists, filepath.Join("R", "Bitcoin")},
+	} {
+		if got, err := dataDirFor(c.goos, c.home, getenv, c.isDir); err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.goos, got, err, c.want)
+		}
+	}
+	if _, err := dataDirFor("linux", "", getenv, none); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("no home: %v", err)
+	}
+	env = nil
+	if _, err := dataDirFor("windows", "", getenv, none); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("windows without its variables: %v", err)
+	}
+}
+
 func TestNetworkName(t *testing.T) {
 	for in, want := range map[string]string{
 		"main": "mainnet", "mainnet": "mainnet", "test": "testnet3", "testnet3": "testnet3",

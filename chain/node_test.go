@@ -3,6 +3,9 @@ package chain_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -58,6 +61,12 @@ func happyPaths(t *testing.T, noIndex bool) {
 	if err != nil || tip.Height != regtest.DefaultInitialBlocks {
 		t.Fatalf("tip %+v, %v", tip, err)
 	}
+	info, err := c.Info(ctx)
+	wantIndex := map[bool]chain.TxIndexState{false: chain.TxIndexOn, true: chain.TxIndexOff}[noIndex]
+	if err != nil || info.Implementation != chain.ImplBtcd || info.Version != pinnedBtcd(t) || info.TxIndex != wantIndex ||
+		info.Genesis != *chaincfg.RegressionNetParams.GenesisHash || info.Blocks != tip.Height || info.BestBlock != tip.Hash || info.Pruned {
+		t.Fatalf("info %+v, %v", info, err)
+	}
 	if h, err := c.BlockHash(ctx, tip.Height); err != nil || h != tip.Hash {
 		t.Fatalf("hash at the tip height %v, %v; tip %v", h, err, tip.Hash)
 	}
@@ -81,32 +90,57 @@ func happyPaths(t *testing.T, noIndex bool) {
 		n   int64
 		err error
 	}
-	done := make(chan result, 1)
-	go func() {
-		got, err := c.WaitConfirmations(ctx, op.Hash, 1, chain.WaitOptions{Interval: 10 * time.Millisecond, Tx: fundTx})
-		done <- result{got, err}
-	}()
+	// Two waits: one holding the transaction (followed through its
+	// outputs), one knowing only its id (followed through the blocks
+	// without an index). Both have seen it in the mempool before the
+	// block is mined.
+	done := make(chan result, 2)
+	seen := make(chan int64, 2)
+	for _, tx := range []*wire.MsgTx{fundTx, nil} {
+		go func() {
+			got, err := c.WaitConfirmations(ctx, op.Hash, 1, chain.WaitOptions{Interval: 10 * time.Millisecond, Tx: tx,
+				Progress: func(n int64) {
+					if n == 0 {
+						seen <- n
+					}
+				}})
+			done <- result{got, err}
+		}()
+	}
+	<-seen
+	<-seen
 	hashes, err := n.Mine(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := <-done; r.err != nil || r.n != 1 {
-		t.Fatalf("wait: %d, %v", r.n, r.err)
+	for range 2 {
+		if r := <-done; r.err != nil || r.n != 1 {
+			t.Fatalf("wait: %d, %v", r.n, r.err)
+		}
 	}
 	height := tip.Height + 1
-	info, err := c.Locate(ctx, fundTx)
-	if err != nil || info.Height != height || info.Block != hashes[0] || info.Confirmations != 1 {
-		t.Fatalf("locate: %+v, %v", info, err)
+	located, err := c.Locate(ctx, fundTx)
+	if err != nil || located.Height != height || located.Block != hashes[0] || located.Confirmations != 1 {
+		t.Fatalf("locate: %+v, %v", located, err)
 	}
 	if info, err := c.TransactionInBlock(ctx, op.Hash, hashes[0]); err != nil || info.Height != height {
 		t.Fatalf("in block: %+v, %v", info, err)
 	}
-	info, err = c.Transaction(ctx, op.Hash)
-	if noIndex && !errors.Is(err, chain.ErrNotFound) {
-		t.Fatalf("by id without an index: %+v, %v", info, err)
+	// By id alone: by the index, or by reading the blocks.
+	for _, s := range []chain.TxSearch{{}, {FromHeight: height}, {MaxBlocks: 1}} {
+		if info, err := c.FindTransaction(ctx, op.Hash, s); err != nil || info.Height != height || info.Block != hashes[0] || info.Tx.TxHash() != op.Hash {
+			t.Fatalf("find %+v: %+v, %v", s, info, err)
+		}
 	}
-	if !noIndex && (err != nil || info.Height != height || info.Tx.TxHash() != op.Hash) {
-		t.Fatalf("by id: %+v, %v", info, err)
+	if _, err := c.FindTransaction(ctx, op.Hash, chain.TxSearch{FromHeight: height + 1}); noIndex && !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("find above its block: %v", err)
+	}
+	txInfo, err := c.Transaction(ctx, op.Hash)
+	if noIndex && !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("by id without an index: %+v, %v", txInfo, err)
+	}
+	if !noIndex && (err != nil || txInfo.Height != height || txInfo.Tx.TxHash() != op.Hash) {
+		t.Fatalf("by id: %+v, %v", txInfo, err)
 	}
 	out, err := c.TxOut(ctx, op)
 	if err != nil || out.Value != amount || out.Confirmations != 1 {
@@ -151,4 +185,18 @@ func happyPaths(t *testing.T, noIndex bool) {
 	if got, err := c.WaitConfirmations(ctx, spend.TxHash(), 1, chain.WaitOptions{Tx: spend}); err != nil || got != 1 {
 		t.Fatalf("wait for a mined tx: %d, %v", got, err)
 	}
+}
+
+// pinnedBtcd is the btcd version the harness builds, read from its go.mod.
+func pinnedBtcd(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "regtest", "btcdnode", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/btcsuite/btcd v(\d+\.\d+\.\d+)\b`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("no btcd version in regtest/btcdnode/go.mod")
+	}
+	return string(m[1])
 }

@@ -35,6 +35,8 @@ type SpendSearch struct {
 	FromHeight int64
 	// MaxBlocks bounds the blocks read; 0 means DefaultMaxScanBlocks.
 	MaxBlocks int64
+	// Progress, when set, is called after each block read.
+	Progress func(ScanProgress)
 }
 
 func spendingInput(tx *wire.MsgTx, op wire.OutPoint) int {
@@ -89,10 +91,15 @@ func (c *Client) FindSpend(ctx context.Context, op wire.OutPoint, s SpendSearch)
 		from = tip
 	}
 	last := min(tip, from+s.MaxBlocks-1)
+	p := ScanProgress{Total: last - from + 1}
 	for h := from; h <= last; h++ {
 		b, hash, err := c.BlockAt(ctx, h)
 		if err != nil {
 			return nil, err
+		}
+		if s.Progress != nil {
+			p.Height, p.Read = h, p.Read+1
+			s.Progress(p)
 		}
 		for _, tx := range b.Transactions {
 			if i := spendingInput(tx, op); i >= 0 {

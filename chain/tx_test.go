@@ -404,8 +404,18 @@ func TestFindSpend(t *testing.T) {
 			t.Fatalf("from %d: %+v, %v", from, sp, err)
 		}
 	}
-	if _, err := c.FindSpend(ctx, op0, SpendSearch{FromHeight: 1, MaxBlocks: 4}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "1..4") {
+	var progress []ScanProgress
+	report := func(p ScanProgress) { progress = append(progress, p) }
+	if _, err := c.FindSpend(ctx, op0, SpendSearch{FromHeight: 1, MaxBlocks: 4, Progress: report}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "1..4") {
 		t.Fatalf("spend beyond the scan: %v", err)
+	}
+	for i, p := range progress {
+		if p != (ScanProgress{Height: int64(i + 1), Read: int64(i + 1), Total: 4}) {
+			t.Fatalf("progress %v", progress)
+		}
+	}
+	if len(progress) != 4 {
+		t.Fatalf("%d progress reports for 4 blocks", len(progress))
 	}
 	if _, err := c.FindSpend(ctx, op0, SpendSearch{FromHeight: 6}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("scan starting after the spend: %v", err)
@@ -437,8 +447,17 @@ func TestFindSpend(t *testing.T) {
 func TestWaitConfirmations(t *testing.T) {
 	tx := testTx(8)
 	var mu sync.Mutex
+	// The count the node gives at each call of either lookup (one block,
+	// hashOf(1), confirms the transaction from the third call on).
 	confs := []int64{0, 0, 1, 2, 3}
 	known := true
+	next := func() int64 {
+		c := confs[0]
+		if len(confs) > 1 {
+			confs = confs[1:]
+		}
+		return c
+	}
 	s := newStandIn(t, map[string]func([]json.RawMessage) answer{
 		"getrawtransaction": func([]json.RawMessage) answer {
 			mu.Lock()
@@ -446,20 +465,21 @@ func TestWaitConfirmations(t *testing.T) {
 			if !known {
 				return fail(-5, "No such mempool or blockchain transaction")
 			}
-			c := confs[0]
-			if len(confs) > 1 {
-				confs = confs[1:]
-			}
+			c := next()
 			v := map[string]any{"hex": txHexOf(t, tx), "confirmations": c}
 			if c > 0 {
-				v["blockhash"] = hashOf(byte(c))
+				v["blockhash"] = hashOf(1)
 			}
 			return ok(v)
 		},
 		"getblockheader": func(ps []json.RawMessage) answer {
-			// The block hash carries the confirmation count (see above).
-			b, _ := hex.DecodeString(param[string](t, ps, 0))
-			return ok(map[string]any{"height": 100, "confirmations": b[len(b)-1]})
+			mu.Lock()
+			defer mu.Unlock()
+			return ok(map[string]any{"height": 100, "confirmations": next()})
+		},
+		// A node with a transaction index (bitcoind's way of saying so).
+		"getindexinfo": func([]json.RawMessage) answer {
+			return ok(map[string]any{"txindex": map[string]any{"synced": true, "best_block_height": 102}})
 		},
 	})
 	c := s.client(t)

@@ -170,6 +170,9 @@ type Options struct {
 	// MaxScanBlocks bounds each spend search (chain.SpendSearch); 0 means
 	// chain.DefaultMaxScanBlocks.
 	MaxScanBlocks int64
+	// Progress, when set, is called after each block a spend search
+	// reads (chain.SpendSearch.Progress).
+	Progress func(chain.ScanProgress)
 }
 
 func (s Stake) check() error {
@@ -212,7 +215,7 @@ func Follow(ctx context.Context, n Node, s Stake, opts Options) (*Status, error)
 	// Each step moves to a later output; withdrawing ends the walk, so at
 	// most staking -> unbonding -> change -> withdrawn.
 	for range 4 {
-		sp, err := n.FindSpend(ctx, cur, chain.SpendSearch{FromHeight: height, MaxBlocks: opts.MaxScanBlocks})
+		sp, err := n.FindSpend(ctx, cur, chain.SpendSearch{FromHeight: height, MaxBlocks: opts.MaxScanBlocks, Progress: opts.Progress})
 		if err != nil {
 			return nil, err
 		}

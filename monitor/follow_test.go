@@ -39,6 +39,9 @@ func (f *fakeNode) FindSpend(_ context.Context, op wire.OutPoint, s chain.SpendS
 	if s.MaxBlocks != f.maxScan {
 		f.t.Errorf("search bound %d, want %d", s.MaxBlocks, f.maxScan)
 	}
+	if s.Progress != nil {
+		s.Progress(chain.ScanProgress{Height: s.FromHeight, Read: 1, Total: 1})
+	}
 	return f.spends[op], nil
 }
 
@@ -101,9 +104,16 @@ func (w *world) spend(t *testing.T, op wire.OutPoint, out *script.Output, path s
 
 func (w *world) follow(t *testing.T) *Status {
 	t.Helper()
-	s, err := Follow(context.Background(), w.node, w.stake, Options{MaxScanBlocks: w.node.maxScan})
+	var reports int
+	searched := len(w.node.searched)
+	s, err := Follow(context.Background(), w.node, w.stake, Options{MaxScanBlocks: w.node.maxScan,
+		Progress: func(chain.ScanProgress) { reports++ }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every spend search reports its progress to the caller.
+	if n := len(w.node.searched) - searched; reports != n {
+		t.Fatalf("%d progress reports for %d searches", reports, n)
 	}
 	return s
 }

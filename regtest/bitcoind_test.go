@@ -94,6 +94,8 @@ func (f *fakeCore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(nil, -5, "No such mempool or blockchain transaction. Use gettransaction for wallet transactions.")
 	case "getblockhash":
 		reply(nil, -8, "Block height out of range")
+	case "getindexinfo": // the harness starts bitcoind with -txindex
+		reply(map[string]any{"txindex": map[string]any{"synced": true, "best_block_height": f.height}}, 0, "")
 	case "gettxout":
 		reply(nil, 0, "")
 	default:

@@ -64,8 +64,9 @@ type Options struct {
 	// build notice).
 	Logf func(format string, args ...any)
 	// NoTxIndex starts the node without a transaction index, as most
-	// users' nodes run: confirmed transactions are then found by block
-	// (chain.Client.Locate, FindSpend), not by id.
+	// users' nodes run: confirmed transactions are then found by reading
+	// blocks (chain.Client.FindTransaction, Locate, FindSpend), not by the
+	// index.
 	NoTxIndex bool
 }
 
@@ -436,10 +437,12 @@ func (n *Node) TestMempoolAccept(tx *wire.MsgTx) error {
 	return n.wrap(n.c.TestMempoolAccept(context.Background(), tx))
 }
 
-// GetRawTransaction returns a transaction from the mempool or the chain
-// (the node runs with a transaction index unless Options.NoTxIndex).
+// GetRawTransaction returns a transaction from the mempool or the chain:
+// by the node's transaction index, or, on a node started with
+// Options.NoTxIndex, by reading the last chain.DefaultMaxTxScanBlocks
+// blocks (chain.Client.FindTransaction).
 func (n *Node) GetRawTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
-	info, err := n.c.Transaction(context.Background(), txid)
+	info, err := n.c.FindTransaction(context.Background(), txid, chain.TxSearch{})
 	if err != nil {
 		return nil, n.wrap(err)
 	}
@@ -447,9 +450,10 @@ func (n *Node) GetRawTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
 }
 
 // Confirmations returns how many blocks confirm txid: 0 while it waits in
-// the mempool, ErrNotFound when the node does not know it.
+// the mempool, ErrNotFound when the node does not know it (found as
+// GetRawTransaction finds it, with or without a transaction index).
 func (n *Node) Confirmations(txid chainhash.Hash) (int64, error) {
-	info, err := n.c.Transaction(context.Background(), txid)
+	info, err := n.c.FindTransaction(context.Background(), txid, chain.TxSearch{})
 	if err != nil {
 		return 0, n.wrap(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/chain"
@@ -36,7 +38,7 @@ import (
 // itself may come from BTCSTAKE_NETWORK or the config file's "network"
 // (see app.resolveNetwork).
 type nodeFlags struct {
-	url, user, passFile, cookie, config string
+	url, user, passFile, cookie, config, signetChallenge string
 }
 
 func (f *nodeFlags) add(cmd *cobra.Command) {
@@ -46,15 +48,17 @@ func (f *nodeFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.passFile, "rpc-pass-file", "", "file holding the RPC password, mode 0600 (or env BTCSTAKE_RPC_PASS, the config file, a cookie)")
 	refuseSecretFlag(cmd, "rpc-pass", "use --rpc-pass-file FILE, the environment (BTCSTAKE_RPC_PASS), rpc_pass in the config file, or the node's cookie")
 	fl.StringVar(&f.cookie, "rpc-cookie", "", "bitcoind cookie file with user:password (env BTCSTAKE_RPC_COOKIE; default: bitcoind's for --network, on a local node)")
-	fl.StringVar(&f.config, "config", "", "config file (JSON: network, rpc_url, rpc_user, rpc_pass, rpc_cookie; env BTCSTAKE_CONFIG)")
+	fl.StringVar(&f.config, "config", "", "config file (JSON: network, rpc_url, rpc_user, rpc_pass, rpc_cookie, signet_challenge; env BTCSTAKE_CONFIG)")
+	fl.StringVar(&f.signetChallenge, "signet-challenge", "", "with --network signet: the block challenge (script hex) of a custom signet (env BTCSTAKE_SIGNET_CHALLENGE; default: the public signet)")
 }
 
 type nodeConfig struct {
-	Network string `json:"network,omitempty"`
-	URL     string `json:"rpc_url,omitempty"`
-	User    string `json:"rpc_user,omitempty"`
-	Pass    string `json:"rpc_pass,omitempty"`
-	Cookie  string `json:"rpc_cookie,omitempty"`
+	Network         string `json:"network,omitempty"`
+	URL             string `json:"rpc_url,omitempty"`
+	User            string `json:"rpc_user,omitempty"`
+	Pass            string `json:"rpc_pass,omitempty"`
+	Cookie          string `json:"rpc_cookie,omitempty"`
+	SignetChallenge string `json:"signet_challenge,omitempty"`
 }
 
 // maxConfigSize bounds a config file read.
@@ -193,10 +197,14 @@ func (f *nodeFlags) resolve(a *app) (nodeConfig, string, error) {
 		}
 	}
 	c := nodeConfig{
-		URL:    pick(f.url, os.Getenv("BTCSTAKE_RPC_URL"), file.URL),
-		User:   pick(f.user, os.Getenv("BTCSTAKE_RPC_USER"), file.User),
-		Pass:   pick(pass, os.Getenv("BTCSTAKE_RPC_PASS"), file.Pass),
-		Cookie: pick(f.cookie, os.Getenv("BTCSTAKE_RPC_COOKIE"), file.Cookie),
+		URL:             pick(f.url, os.Getenv("BTCSTAKE_RPC_URL"), file.URL),
+		User:            pick(f.user, os.Getenv("BTCSTAKE_RPC_USER"), file.User),
+		Pass:            pick(pass, os.Getenv("BTCSTAKE_RPC_PASS"), file.Pass),
+		Cookie:          pick(f.cookie, os.Getenv("BTCSTAKE_RPC_COOKIE"), file.Cookie),
+		SignetChallenge: pick(f.signetChallenge, os.Getenv("BTCSTAKE_SIGNET_CHALLENGE"), file.SignetChallenge),
+	}
+	if c.SignetChallenge != "" && params.Name != chaincfg.SigNetParams.Name {
+		return c, "", usagef("signet-challenge", "a signet challenge needs --network signet, not %s", params.Name)
 	}
 	src := "flags/environment/config"
 	if c.URL == "" && params.Name == "regtest" {
@@ -245,10 +253,36 @@ func (f *nodeFlags) resolve(a *app) (nodeConfig, string, error) {
 	return c, src, nil
 }
 
+// maxSignetChallenge bounds --signet-challenge (a script: 10,000 bytes at
+// most).
+const maxSignetChallenge = 10_000
+
+// chainParams is the chain the node must follow: --network's, or for
+// --signet-challenge the custom signet of that challenge (the default
+// signet's genesis block, its own network magic).
+func chainParams(a *app, cfg nodeConfig) (*chaincfg.Params, error) {
+	params, err := a.params()
+	if err != nil || cfg.SignetChallenge == "" {
+		return params, err
+	}
+	ch, err := hex.DecodeString(cfg.SignetChallenge)
+	if err != nil || len(ch) == 0 || len(ch) > maxSignetChallenge {
+		return nil, usagef("signet-challenge", "not a script in hex (1 to %d bytes)", maxSignetChallenge)
+	}
+	custom := chaincfg.CustomSignetParams(ch, nil)
+	custom.Net = chain.SignetMagic(ch)
+	return &custom, nil
+}
+
 // connect resolves the connection settings, and checks that the node
-// follows --network before any command sends it anything.
+// follows --network (chain name, genesis block, and for a signet its
+// challenge) before any command sends it anything.
 func (f *nodeFlags) connect(ctx context.Context, a *app) (*chain.Client, error) {
 	cfg, src, err := f.resolve(a)
+	if err != nil {
+		return nil, err
+	}
+	params, err := chainParams(a, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -256,13 +290,12 @@ func (f *nodeFlags) connect(ctx context.Context, a *app) (*chain.Client, error) 
 	if err != nil {
 		return nil, usagef("rpc-url", "%v", err)
 	}
-	params, err := a.params()
-	if err != nil {
-		return nil, err
-	}
 	if err := c.CheckNetwork(ctx, params); err != nil {
-		if errors.Is(err, chain.ErrWrongChain) {
+		switch {
+		case errors.Is(err, chain.ErrWrongChain):
 			return nil, fmt.Errorf("%v (from %s); refusing to talk to it with --network %s", err, src, a.network)
+		case errors.Is(err, chain.ErrUnconfirmedChain):
+			return nil, fmt.Errorf("%v (from %s); refusing to talk to it until it can be shown to follow --network %s", err, src, a.network)
 		}
 		return nil, nodeError(c, err)
 	}

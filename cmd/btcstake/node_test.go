@@ -11,6 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/params"
@@ -44,11 +45,11 @@ type nodeWorld struct {
 	conn       []string // --rpc-* flags for the node
 }
 
-func newNodeWorld(t *testing.T) *nodeWorld {
+func newNodeWorld(t *testing.T, opts regtest.Options) *nodeWorld {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewSource(seed))
-	w := &nodeWorld{t: t, r: r, node: regtest.NewTestNode(t, regtest.Options{}),
+	w := &nodeWorld{t: t, r: r, node: regtest.NewTestNode(t, opts),
 		staker: nodeRandKey(r), fp: nodeRandKey(r)}
 	for i := 0; i < 3; i++ {
 		w.cov = append(w.cov, nodeRandKey(r))
@@ -130,8 +131,30 @@ func (w *nodeWorld) status(txid string) stakeStatus {
 	return s
 }
 
+// TestNodeCommandsFollowAStake: broadcast, wait and status follow two
+// stakes on a real btcd, with and without a transaction index: one
+// withdrawn at its staking time lock, one unbonded and withdrawn at its
+// unbonding lock, each lock tried one block early (refused) and at the
+// lock (accepted). The node's chain is checked first.
 func TestNodeCommandsFollowAStake(t *testing.T) {
-	w := newNodeWorld(t)
+	for _, noIndex := range []bool{false, true} {
+		t.Run(map[bool]string{false: "txindex", true: "no txindex"}[noIndex], func(t *testing.T) {
+			followAStake(t, noIndex)
+		})
+	}
+}
+
+func followAStake(t *testing.T, noIndex bool) {
+	w := newNodeWorld(t, regtest.Options{NoTxIndex: noIndex})
+	info := mustJSON[nodeInfoJSON](t, mustNode(t, w, "node", "info", "--json"))
+	wantIndex := map[bool]string{false: "on", true: "off"}[noIndex]
+	if info.TxIndex != wantIndex || info.Implementation != "btcd" || info.Chain != "regtest" || info.Network != "regtest" ||
+		info.GenesisBlockHash != chaincfg.RegressionNetParams.GenesisHash.String() || info.RPCHost != w.node.RPC().Host || info.Pruned {
+		t.Fatalf("node info: %+v", info)
+	}
+	if h, _ := w.node.Height(); info.Height != int64(h) {
+		t.Fatalf("node info height %d, node at %d", info.Height, h)
+	}
 	stTx, d := w.stake(5)
 	txid := stTx.TxHash().String()
 	if s := w.status(txid); s.State != "unconfirmed" {
@@ -241,10 +264,72 @@ func TestNodeCommandsFollowAStake(t *testing.T) {
 		s.Paths[0].OpensInBlocks != 3 || len(s.Paths) != 2 {
 		t.Fatalf("unbonding: %+v", s)
 	}
+	// The unbonding output's time lock (4 blocks), one block either side.
+	ubHeight, _ := w.node.Height()
+	uw, err := psbt.BuildWithdraw(psbt.WithdrawRequest{Delegation: d2, From: script.UnbondingOutputKind,
+		Funding: psbt.Funding{Tx: ubTx, Index: 0}, DestPkScript: wpkh(w.staker), FeeRate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := psbt.SignTapscript(uw.Packet, 0, w.staker); err != nil {
+		t.Fatal(err)
+	}
+	uwTx, err := psbt.Finalize(uw.Packet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens := int64(ubHeight) + 4
+	if _, err := w.node.MineTo(int32(opens) - 2); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.status(st2.TxHash().String()); s.Paths[0].SpendableNow || s.Paths[0].OpensAtHeight != opens || s.Paths[0].OpensInBlocks != 1 {
+		t.Fatalf("one block before the unbonding lock: %+v", s.Paths[0])
+	}
+	if code, _, errOut := w.cli("broadcast", "--tx", txHex(uwTx)); code != 1 || !strings.Contains(errOut, "a time lock has not expired yet") {
+		t.Fatalf("premature withdraw from unbonding: exit %d %q", code, errOut)
+	}
+	w.mine(1)
+	if s := w.status(st2.TxHash().String()); !s.Paths[0].SpendableNow || s.Paths[0].OpensInBlocks != 0 {
+		t.Fatalf("at the unbonding lock: %+v", s.Paths[0])
+	}
+	if code, _, errOut := w.cli("broadcast", "--tx", txHex(uwTx)); code != 0 {
+		t.Fatalf("withdraw from unbonding at the lock: %s", errOut)
+	}
+	w.mine(1)
+	s = w.status(st2.TxHash().String())
+	if s.State != "withdrawn" || len(s.Events) != 3 || s.Events[2].Event != "withdrawn from unbonding" || s.Events[2].Txid != uwTx.TxHash().String() ||
+		s.Events[2].Confirmations != 1 || len(s.Paths) != 0 {
+		t.Fatalf("withdrawn from unbonding: %+v", s)
+	}
+
+	// The same node, asked as if it were mainnet: every command refuses it
+	// before sending anything else.
+	for _, args := range [][]string{
+		{"broadcast", "--tx", txHex(uwTx)},
+		{"wait", "--txid", uwTx.TxHash().String()},
+		{"status", "--params", w.paramsFile, "--txid", txid},
+		{"node", "info"},
+	} {
+		rpc := w.node.RPC()
+		code, out, errOut := runCLI(t, append(args, "--network", "mainnet", "--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass-file", secretFile(t, rpc.Pass))...)
+		if code != 1 || out != "" || !strings.Contains(errOut, `follows "regtest", not mainnet`) || !strings.Contains(errOut, "refusing to talk to it with --network mainnet") {
+			t.Fatalf("%v --network mainnet: exit %d %q %q", args, code, out, errOut)
+		}
+	}
+}
+
+// mustNode runs a command against w's node and returns its stdout.
+func mustNode(t *testing.T, w *nodeWorld, args ...string) string {
+	t.Helper()
+	code, out, errOut := w.cli(args...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d %q", args, code, errOut)
+	}
+	return out
 }
 
 func TestNodeConnectionSettings(t *testing.T) {
-	w := newNodeWorld(t)
+	w := newNodeWorld(t, regtest.Options{})
 	rpc := w.node.RPC()
 	base := []string{"wait", "--network", "regtest", "--txid", strings.Repeat("ab", 32), "--timeout", "200ms", "--interval", "50ms"}
 

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/regtest"
@@ -22,13 +24,16 @@ import (
 type fakeNodeServer struct {
 	mu      sync.Mutex
 	chain   string
-	hang    bool
-	methods []string
-	srv     *httptest.Server
+	genesis chainhash.Hash // its block 0: the regtest genesis unless changed
+	// signetChallenge, when set, is reported by getblockchaininfo (hex).
+	signetChallenge string
+	hang            bool
+	methods         []string
+	srv             *httptest.Server
 }
 
 func newFakeNodeServer(t *testing.T, chainName string) *fakeNodeServer {
-	f := &fakeNodeServer{chain: chainName}
+	f := &fakeNodeServer{chain: chainName, genesis: *chaincfg.RegressionNetParams.GenesisHash}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Method string `json:"method"`
@@ -43,7 +48,17 @@ func newFakeNodeServer(t *testing.T, chainName string) *fakeNodeServer {
 		var result any
 		switch req.Method {
 		case "getblockchaininfo":
-			result = map[string]any{"chain": f.chain, "blocks": 200, "bestblockhash": strings.Repeat("0", 63) + "1"}
+			v := map[string]any{"chain": f.chain, "blocks": 200, "bestblockhash": strings.Repeat("0", 63) + "1"}
+			f.mu.Lock()
+			if f.signetChallenge != "" {
+				v["signet_challenge"] = f.signetChallenge
+			}
+			f.mu.Unlock()
+			result = v
+		case "getblockhash": // only block 0 is asked for
+			f.mu.Lock()
+			result = f.genesis.String()
+			f.mu.Unlock()
 		case "testmempoolaccept":
 			result = []any{map[string]any{"allowed": true}}
 		case "sendrawtransaction":
@@ -86,8 +101,8 @@ func isolate(t *testing.T) string {
 }
 
 // TestNodeChainCheckedFirst: every node command asks the node's chain
-// before anything else, and refuses a node of another chain than the
-// network, however the network was set.
+// (its name, then its genesis block) before anything else, and refuses a
+// node of another chain than the network, however the network was set.
 func TestNodeChainCheckedFirst(t *testing.T) {
 	home := isolate(t)
 	node := newFakeNodeServer(t, "regtest")
@@ -99,34 +114,48 @@ func TestNodeChainCheckedFirst(t *testing.T) {
 		"broadcast": {"broadcast", "--tx", txHex(tx)},
 		"wait":      {"wait", "--txid", strings.Repeat("ab", 32), "--timeout", "1s"},
 		"status":    {"status", "--params", "../../params/regtest-example.json", "--txid", strings.Repeat("ab", 32)},
+		"node info": {"node", "info"},
 	}
-	refused := func(t *testing.T, args []string, net string) {
+	refused := func(t *testing.T, args []string, text string, calls ...string) {
 		t.Helper()
 		node.reset()
 		code, _, errOut := runCLI(t, append(args, conn...)...)
-		if code != 1 || !strings.Contains(errOut, `follows "regtest", not `+net) || strings.Count(errOut, "\n") != 1 {
+		if code != 1 || !strings.Contains(errOut, text) || !strings.Contains(errOut, "refusing to talk to it") || strings.Count(errOut, "\n") != 1 {
 			t.Fatalf("%v: exit %d %q", args, code, errOut)
 		}
-		if calls := node.calls(); len(calls) != 1 || calls[0] != "getblockchaininfo" {
-			t.Fatalf("%v: the command sent %v to a node of the wrong chain", args, calls)
+		if got := node.calls(); strings.Join(got, ",") != strings.Join(calls, ",") {
+			t.Fatalf("%v: the command sent %v to a node of the wrong chain, want %v", args, got, calls)
 		}
+	}
+	wrongName := func(t *testing.T, args []string, net string) {
+		t.Helper()
+		refused(t, args, `follows "regtest", not `+net, "getblockchaininfo")
 	}
 	for name, args := range commands {
 		t.Run(name, func(t *testing.T) {
-			refused(t, append(args, "--network", "mainnet"), "mainnet")
-			refused(t, append(args, "--network", "testnet4"), "testnet4")
+			wrongName(t, append(args, "--network", "mainnet"), "mainnet")
+			wrongName(t, append(args, "--network", "testnet4"), "testnet4")
+			// The right name, another chain's genesis block.
+			node.mu.Lock()
+			node.genesis = *chaincfg.MainNetParams.GenesisHash
+			node.mu.Unlock()
+			refused(t, append(args, "--network", "regtest"), "its genesis block is "+chaincfg.MainNetParams.GenesisHash.String(),
+				"getblockchaininfo", "getblockhash")
+			node.mu.Lock()
+			node.genesis = *chaincfg.RegressionNetParams.GenesisHash
+			node.mu.Unlock()
 		})
 	}
 
 	// The network set once: the environment, then the config file; the
 	// flag beats both.
 	t.Setenv("BTCSTAKE_NETWORK", "signet")
-	refused(t, commands["broadcast"], "signet")
+	wrongName(t, commands["broadcast"], "signet")
 	node.reset()
 	if code, out, errOut := runCLI(t, append(commands["broadcast"], append(conn, "--network", "regtest")...)...); code != 0 || !strings.Contains(out, "broadcast") {
 		t.Fatalf("--network over the environment: exit %d %q %q", code, out, errOut)
 	}
-	if calls := node.calls(); strings.Join(calls, ",") != "getblockchaininfo,testmempoolaccept,sendrawtransaction" {
+	if calls := node.calls(); strings.Join(calls, ",") != "getblockchaininfo,getblockhash,testmempoolaccept,sendrawtransaction" {
 		t.Fatalf("broadcast sent %v", calls)
 	}
 	t.Setenv("BTCSTAKE_NETWORK", "")
@@ -137,7 +166,7 @@ func TestNodeChainCheckedFirst(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(`{"network": "mainnet"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	refused(t, commands["wait"], "mainnet")
+	wrongName(t, commands["wait"], "mainnet")
 	t.Setenv("BTCSTAKE_NETWORK", "regtest") // the environment beats the file
 	node.reset()
 	if code, _, errOut := runCLI(t, append(commands["broadcast"], conn...)...); code != 0 {

@@ -66,7 +66,7 @@ func newStatusCmd(a *app) *cobra.Command {
 	var pf partyFlags
 	var txArg, txidArg, paramsPath string
 	var stakingTime int64
-	var maxScan int64
+	var maxScan, fromHeight int64
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Follow a stake through its life: confirmed, unbonded, slashed, withdrawn, what can be spent now",
@@ -78,11 +78,17 @@ are open now or in how many blocks.
 
 A phase-1 staking transaction (with the OP_RETURN the params' tag names)
 describes itself; otherwise give --staker-pk, --fp-pk and --staking-time.
-With --txid a confirmed staking transaction is found only by a node with
--txindex; with --staking-tx any node finds it while one of its outputs is
-unspent. Spends are found by reading blocks, which needs no index.`,
+
+No transaction index (-txindex) is needed. A node with one finds the staking
+transaction by id; without one, --staking-tx is found through its unspent
+outputs, and otherwise (or for --txid) by reading blocks: downwards from the
+tip, or upwards from --from-height when you know a height at or below the
+block that confirmed it. Spends are found by reading the blocks after it.
+--max-scan-blocks bounds each of these reads; on a terminal, stderr shows
+how far a read has got.`,
 		Example: `  btcstake status --network regtest --params params/regtest-example.json --txid 3f1c...e2
-  btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json`,
+  btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json
+  btcstake status --network signet --params params.json --txid 3f1c...e2 --from-height 230000   # a node without -txindex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			prm, err := loadParams(paramsPath)
@@ -110,6 +116,9 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 			}
 			if maxScan < 1 {
 				return usagef("max-scan-blocks", "must be at least 1")
+			}
+			if fromHeight < 0 {
+				return usagef("from-height", "must not be negative")
 			}
 			// The delegation flags are checked before the node is asked.
 			explicit := psbt.Delegation{Params: prm}
@@ -141,13 +150,20 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 				return err
 			}
 			defer c.Close()
+			scan := a.scanReporter("looking for staking transaction " + txid.String())
+			search := chain.TxSearch{FromHeight: fromHeight, MaxBlocks: maxScan, Progress: scan.report()}
 			var info *chain.TxInfo
 			if given != nil {
-				info, err = c.Locate(ctx, given) // works without -txindex while an output is unspent
-			} else {
-				info, err = c.Transaction(ctx, txid)
+				info, err = c.Locate(ctx, given) // without -txindex, while an output is unspent
 			}
+			if given == nil || errors.Is(err, chain.ErrNotFound) {
+				info, err = c.FindTransaction(ctx, txid, search) // by id, else by reading blocks
+			}
+			scan.done()
 			if err != nil {
+				if errors.Is(err, chain.ErrNotFound) && !hasIndex(c) {
+					return fmt.Errorf("the node does not know staking transaction %s: %v: give --from-height at or below its block, or a larger --max-scan-blocks", txid, err)
+				}
 				if errors.Is(err, chain.ErrNotFound) {
 					return fmt.Errorf("the node does not know staking transaction %s: %v", txid, err)
 				}
@@ -164,7 +180,9 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 			if err != nil {
 				return err
 			}
-			st, err := monitor.Follow(ctx, c, stake, monitor.Options{MaxScanBlocks: maxScan})
+			spends := a.scanReporter("looking for spends of the stake")
+			st, err := monitor.Follow(ctx, c, stake, monitor.Options{MaxScanBlocks: maxScan, Progress: spends.report()})
+			spends.done()
 			if err != nil {
 				if errors.Is(err, monitor.ErrUnexpectedSpend) {
 					return err
@@ -203,7 +221,8 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 	cmd.Flags().StringVar(&txArg, "staking-tx", "", "the staking transaction, hex")
 	cmd.Flags().StringVar(&txidArg, "txid", "", "the staking transaction's id (the node looks it up)")
 	cmd.Flags().StringVar(&paramsPath, "params", "", "staking params file (JSON)")
-	cmd.Flags().Int64Var(&maxScan, "max-scan-blocks", 100_000, "how many blocks to scan for spends")
+	cmd.Flags().Int64Var(&maxScan, "max-scan-blocks", 100_000, "how many blocks to read, at most, for the staking transaction (without -txindex) and for each spend")
+	cmd.Flags().Int64Var(&fromHeight, "from-height", 0, "without -txindex: read blocks for the staking transaction upwards from this height (at or below its block); 0: downwards from the tip")
 	_ = cmd.MarkFlagRequired("params")
 	return cmd
 }
