@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/btcstake/btcstake/chain"
 	"github.com/btcstake/btcstake/monitor"
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 )
 
@@ -61,10 +64,33 @@ func statusOf(st *monitor.Status) (state string, events []stakeEvent, paths []st
 	return state, events, paths
 }
 
+// inclusionParams are the params of the version in force at the height of
+// the block that includes the staking transaction (docs/spec.md §8.4), or
+// at the tip while it is unconfirmed.
+func inclusionParams(ctx context.Context, c *chain.Client, l *loadedParams, info *chain.TxInfo) (*params.Params, error) {
+	h, what := info.Height, "included at height"
+	if h < 0 {
+		tip, err := c.Height(ctx)
+		if err != nil {
+			return nil, nodeError(c, err)
+		}
+		h, what = tip, "unconfirmed, tip at height"
+	}
+	if h > math.MaxUint32 {
+		return nil, fmt.Errorf("the node reports height %d", h)
+	}
+	v, err := l.versions.At(uint32(h))
+	if err != nil {
+		return nil, opError("params", fmt.Errorf("staking transaction %s (%s %d): %w", info.Tx.TxHash(), what, h, err))
+	}
+	return versionParams(l, v)
+}
+
 func newStatusCmd(a *app) *cobra.Command {
 	var nf nodeFlags
 	var pf partyFlags
-	var txArg, txidArg, paramsPath string
+	var ps paramsSource
+	var txArg, txidArg string
 	var stakingTime int64
 	var maxScan int64
 	cmd := &cobra.Command{
@@ -78,14 +104,33 @@ are open now or in how many blocks.
 
 A phase-1 staking transaction (with the OP_RETURN the params' tag names)
 describes itself; otherwise give --staker-pk, --fp-pk and --staking-time.
+--params is a preset or a file; of several versions, --btc-height picks one,
+else the one in force at the staking transaction's inclusion height (at the
+tip while it is unconfirmed).
 With --txid a confirmed staking transaction is found only by a node with
 -txindex; with --staking-tx any node finds it while one of its outputs is
 unspent. Spends are found by reading blocks, which needs no index.`,
 		Example: `  btcstake status --network regtest --params params/regtest-example.json --txid 3f1c...e2
-  btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json`,
+  btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json
+  btcstake status --network mainnet --params bbn-1 --staking-tx staking.hex --staker-pk <hex> --fp-pk <hex> --staking-time 64000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			prm, err := loadParams(paramsPath)
+			lp, err := ps.load(a.netName())
+			if err != nil {
+				return err
+			}
+			// The params version: at --btc-height, or the source's only
+			// one; of several, without a height, the one in force where
+			// the node finds the staking transaction (below). Until then
+			// the latest stands in for checking the flags.
+			byInclusion := !ps.height.set && lp.versions.Len() > 1
+			v := lp.versions.Latest()
+			if !byInclusion {
+				if v, err = ps.version(lp); err != nil {
+					return err
+				}
+			}
+			prm, err := versionParams(lp, v)
 			if err != nil {
 				return err
 			}
@@ -153,6 +198,17 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 				}
 				return nodeError(c, err)
 			}
+			if byInclusion {
+				if explicit.Params, err = inclusionParams(ctx, c, lp, info); err != nil {
+					return err
+				}
+				prm = explicit.Params
+				if explicit.Staker != nil {
+					if _, err := explicit.StakingOutput(); err != nil {
+						return flagError(err)
+					}
+				}
+			}
 			tx := info.Tx
 			d := explicit
 			if len(prm.Tag()) > 0 && pf.staker == "" {
@@ -202,8 +258,7 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 	cmd.Flags().Int64Var(&stakingTime, "staking-time", 0, "staking time in blocks")
 	cmd.Flags().StringVar(&txArg, "staking-tx", "", "the staking transaction, hex")
 	cmd.Flags().StringVar(&txidArg, "txid", "", "the staking transaction's id (the node looks it up)")
-	cmd.Flags().StringVar(&paramsPath, "params", "", "staking params file (JSON)")
+	ps.add(cmd, "staking parameters: a preset or a params file (several versions: --btc-height, else the version at the staking tx's inclusion height)")
 	cmd.Flags().Int64Var(&maxScan, "max-scan-blocks", 100_000, "how many blocks to scan for spends")
-	_ = cmd.MarkFlagRequired("params")
 	return cmd
 }
