@@ -80,16 +80,16 @@ func (o Options) client() *http.Client {
 // gateway's "/api", say), and no credentials, query or fragment.
 func NormalizeBaseURL(base string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(base))
-	if err != nil {
-		return "", fmt.Errorf("%w: %.80q does not parse", ErrInvalidURL, base)
-	}
 	switch {
+	case strings.Contains(base, "@") && (err != nil || u.User != nil):
+		// Never echo what may be a password.
+		return "", fmt.Errorf("%w: the URL carries credentials; Babylon's REST endpoints need none", ErrInvalidURL)
+	case err != nil:
+		return "", fmt.Errorf("%w: %.80q does not parse", ErrInvalidURL, base)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "", fmt.Errorf("%w: %.80q: want an http:// or https:// URL", ErrInvalidURL, base)
 	case u.Host == "":
 		return "", fmt.Errorf("%w: %.80q has no host", ErrInvalidURL, base)
-	case u.User != nil:
-		return "", fmt.Errorf("%w: the URL carries credentials; Babylon's REST endpoints need none", ErrInvalidURL)
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return "", fmt.Errorf("%w: %.80q: give the base URL without a query or fragment", ErrInvalidURL, base)
 	}

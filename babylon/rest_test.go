@@ -382,7 +382,7 @@ func TestNormalizeBaseURL(t *testing.T) {
 			t.Errorf("%q: %q %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "127.0.0.1:1317", "ftp://host/", "https://", "https://user:secret@host/", "https://host/?x=1", "https://host/#f", "http://host/%zz"} {
+	for _, in := range []string{"", "127.0.0.1:1317", "ftp://host/", "https://", "https://user:secret@host/", "ftp://user:secret@host/", "https://user:secret@host/%zz", "https://host/?x=1", "https://host/#f", "http://host/%zz"} {
 		_, err := NormalizeBaseURL(in)
 		if !errors.Is(err, ErrInvalidURL) {
 			t.Errorf("%q: %v", in, err)
