@@ -122,6 +122,21 @@ func (s *paramsSource) load(network string) (*loadedParams, error) {
 	return &loadedParams{versions: vs, arg: arg}, nil
 }
 
+// forNetwork refuses a preset of another Bitcoin network than network
+// (chaincfg's name) for a command that builds or checks a delegation: the
+// regtest example's keys are public, and a mainnet committee means nothing
+// on signet. Any preset may be tried on regtest; a file is the user's word.
+func (l *loadedParams) forNetwork(network string) error {
+	if l.preset == nil || network == "" || network == "regtest" || l.preset.BitcoinNetwork == network {
+		return nil
+	}
+	hint := ""
+	if p := params.PresetForNetwork(network); p != "" {
+		hint = fmt.Sprintf(" (for %s: --params %s)", network, p)
+	}
+	return usagef("params", "the preset %s is for Bitcoin %s, not %s%s", l.arg, l.preset.BitcoinNetwork, network, hint)
+}
+
 // heightRange describes the activation heights of a source of several
 // versions.
 func heightRange(vs *params.Versions) string {
@@ -158,6 +173,9 @@ func needHeight(l *loadedParams) error {
 func (s *paramsSource) stakingParams(network string) (*params.Params, error) {
 	l, err := s.load(network)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.forNetwork(network); err != nil {
 		return nil, err
 	}
 	v, err := s.version(l)

@@ -150,7 +150,7 @@ func (a *app) printLockNotice(j *lockJSON, plan *psbt.StakePlan) {
 	if j.NextVersion != nil {
 		in := ""
 		if j.BtcHeight != nil {
-			in = fmt.Sprintf(", in %d blocks", j.NextBtcActivationHeight-*j.BtcHeight)
+			in = fmt.Sprintf(", in %d block(s)", j.NextBtcActivationHeight-*j.BtcHeight)
 		}
 		fmt.Fprintf(w, "  next version     %d from height %d%s: a registration Babylon processes from then on is judged by it\n",
 			*j.NextVersion, j.NextBtcActivationHeight, in)

@@ -138,7 +138,7 @@ func TestStakeAsksOnRealNetworks(t *testing.T) {
 	// --yes: no question, the lock still stated (on stderr, or in the JSON).
 	code, stdout, stderr = runTerm(t, "", false, realStake(t, w, &chaincfg.MainNetParams, "--btc-height", "893361", "--yes")...)
 	if code != 0 || strings.Contains(stderr, "Type") || !strings.Contains(stderr, "version 3 from Bitcoin height 891425") ||
-		!strings.Contains(stderr, "next version     4 from height 893362, in 1 blocks") || !strings.Contains(stdout, "psbt   cHNidP") {
+		!strings.Contains(stderr, "next version     4 from height 893362, in 1 block(s)") || !strings.Contains(stdout, "psbt   cHNidP") {
 		t.Fatalf("exit %d %q %q", code, stdout, stderr)
 	}
 	code, stdout, stderr = runTerm(t, "", false, realStake(t, w, &chaincfg.MainNetParams, "--btc-height", "893361", "--yes", "--json")...)
@@ -189,6 +189,10 @@ func TestStakeRefusesWhatTheVersionAtTheTipRejects(t *testing.T) {
 			}
 			return a
 		}(), exitUsage, "for --network signet the preset is bbn-test-6"},
+		{"the mainnet preset on signet", realStake(t, w, &chaincfg.SigNetParams, "--btc-height", "900000"), exitUsage,
+			"--params: the preset bbn-1 is for Bitcoin mainnet, not signet (for signet: --params bbn-test-6)"},
+		{"the regtest example on mainnet", replaceArg(realStake(t, w, &chaincfg.MainNetParams, "--btc-height", "900000"), "--params", "regtest"), exitUsage,
+			"--params: the preset regtest is for Bitcoin regtest, not mainnet (for mainnet: --params bbn-1)"},
 		{"several versions on regtest without a height", replaceArg(realStake(t, w, &chaincfg.RegressionNetParams), "--staking-time", "64000"), exitUsage,
 			"--btc-height: --params bbn-1 holds 5 versions"},
 	} {
@@ -350,6 +354,9 @@ func TestParamsSelectionEverywhere(t *testing.T) {
 		{"slash: several versions, no height", append([]string{"slash", "--from", "staking", "--funding-tx", stHex}, deleg("bbn-1")...), exitUsage, "--btc-height"},
 		{"withdraw: several versions, no height", append([]string{"withdraw", "--from", "staking", "--funding-tx", stHex, "--to", w.withdrawAddr, "--fee-rate", "2"}, deleg(two)...), exitUsage, "--btc-height"},
 		{"inspect: several versions, no height", []string{"inspect", "--tx", stHex, "--params", two}, exitUsage, "--btc-height"},
+		{"inspect: the regtest example on mainnet", []string{"inspect", "--network", "mainnet", "--tx", stHex, "--params", "regtest"}, exitUsage, "--params: the preset regtest is for Bitcoin regtest, not mainnet"},
+		{"status: the regtest example on signet", []string{"status", "--network", "signet", "--txid", strings.Repeat("ab", 32), "--params", "regtest", "--rpc-url", closedPort(t)}, exitUsage, "--params: the preset regtest is for Bitcoin regtest, not signet"},
+		{"sign as covenant: the bbn-1 preset on testnet4", append([]string{"sign", "--network", "testnet4", "--psbt", ubFile, "--key", w.covFiles[0]}, deleg("bbn-1", "--btc-height", "900000")...), exitUsage, "--params: the preset bbn-1 is for Bitcoin mainnet, not testnet4"},
 		{"inspect: a height without params", []string{"inspect", "--tx", stHex, "--btc-height", "5"}, exitUsage, "--btc-height: picks the version of --params"},
 		{"inspect: lock-only", []string{"inspect", "--tx", stHex, "--params", "bbn-1-phase1", "--btc-height", "860000"}, exitUsage, "--params: bbn-1-phase1: lock-only"},
 		{"unbond: before the first version", unbond("bbn-1", "--btc-height", "1"), exitError, "--btc-height: no params version"},

@@ -119,6 +119,9 @@ unspent. Spends are found by reading blocks, which needs no index.`,
 			if err != nil {
 				return err
 			}
+			if err := lp.forNetwork(a.netName()); err != nil {
+				return err
+			}
 			// The params version: at --btc-height, or the source's only
 			// one; of several, without a height, the one in force where
 			// the node finds the staking transaction (below). Until then

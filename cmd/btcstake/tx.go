@@ -120,6 +120,9 @@ transaction and prints what it commits to.`,
 			if err != nil {
 				return err
 			}
+			if err := l.forNetwork(net.Name); err != nil {
+				return err
+			}
 			h, from, known, err := a.stakeHeight(cmd.Context(), cmd, &df.ps, &nf, live)
 			if err != nil {
 				return err

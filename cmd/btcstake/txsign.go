@@ -149,6 +149,7 @@ parallel on copies that btcstake finalize combines.`,
   btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cov.network = a.netName()
 			p, err := readPSBT("psbt", psbtIn)
 			if err != nil {
 				return err
@@ -204,6 +205,7 @@ or plain hex secret key file, mode 0600.`,
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cov.network = a.netName()
 			p, err := readPSBT("psbt", psbtIn)
 			if err != nil {
 				return err
@@ -398,6 +400,7 @@ repeated: copies signed separately by different parties are combined first
 // before signing (psbt.CheckCovenantSigning); the staker's key comes from
 // the leaf.
 type covenantCheck struct {
+	network     string // chaincfg's name, set by the command before it signs
 	ps          paramsSource
 	staker      string
 	fps         []string
@@ -418,7 +421,7 @@ func (c *covenantCheck) delegation(i int, leaf *script.Leaf) (psbt.Delegation, e
 	if c.ps.arg == "" || len(c.fps) == 0 || c.stakingTime == 0 {
 		return psbt.Delegation{}, usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
 	}
-	prm, err := c.ps.stakingParams("")
+	prm, err := c.ps.stakingParams(c.network)
 	if err != nil {
 		return psbt.Delegation{}, err
 	}
