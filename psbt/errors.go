@@ -10,6 +10,11 @@ var (
 	// that refuses a value the params forbid returns those.
 
 	// Building.
+	// ErrNoHeight: the Bitcoin height that selects the params version is
+	// not known where one is needed: a stake on a real network (whose
+	// params version must be the one in force at the tip), or a source of
+	// several versions (PlanStake).
+	ErrNoHeight = errors.New("no Bitcoin height to select the params version")
 	// ErrInsufficientFunds: the coins given do not pay the stake and fee.
 	ErrInsufficientFunds = errors.New("insufficient funds")
 	// ErrInvalidFeeRate: a fee rate outside 1..100000 sat/vB.

@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // Exit codes of the command line contract (docs/cli.md).
@@ -40,6 +41,17 @@ type app struct {
 	network        string
 	networkFrom    string // where network came from when not --network: BTCSTAKE_NETWORK or a config file
 	json           bool
+	// stdin answers a confirmation prompt when stdinIsTerminal says it is
+	// a terminal (os.Stdin; tests put their own).
+	stdin           io.Reader
+	stdinIsTerminal func() bool
+}
+
+// newApp is the app of a command line run from a shell: prompts read
+// os.Stdin when it is a terminal.
+func newApp(stdout, stderr io.Writer) *app {
+	return &app{stdout: stdout, stderr: stderr, stdin: os.Stdin,
+		stdinIsTerminal: func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }}
 }
 
 // commandCtors lists the constructors of the top-level commands. Each command
@@ -121,13 +133,17 @@ func strictGroups(c *cobra.Command) {
 // run executes the command line and returns the process exit code. Errors
 // are printed as one line on stderr (a JSON object with --json); nothing
 // panics out of here.
-func run(args []string, stdout, stderr io.Writer) (code int) {
-	a := &app{stdout: stdout, stderr: stderr}
+func run(args []string, stdout, stderr io.Writer) int {
+	return runApp(newApp(stdout, stderr), args)
+}
+
+// runApp is run with the app given (its streams and terminal check).
+func runApp(a *app, args []string) (code int) {
 	stdinUsedBy = ""
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	// cobra adds its completion group inside Execute; added here (once the
 	// output is set, which it captures), strictGroups covers it too.
 	root.InitDefaultCompletionCmd(args...)
@@ -305,6 +321,16 @@ func (a *app) params() (*chaincfg.Params, error) {
 		from = " from " + a.networkFrom
 	}
 	return nil, usagef("network", "unknown network %q%s (want regtest, signet, testnet, testnet4 or mainnet)", a.network, from)
+}
+
+// netName is chaincfg's name of the network ("mainnet", "testnet3",
+// "testnet4", "signet", "regtest"), or the value as given when it is not
+// one (which PersistentPreRunE has refused already).
+func (a *app) netName() string {
+	if p, err := a.params(); err == nil {
+		return p.Name
+	}
+	return a.network
 }
 
 // printJSON writes v as indented JSON to stdout.

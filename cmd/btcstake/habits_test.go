@@ -265,7 +265,7 @@ func TestJSONFieldNames(t *testing.T) {
 	for _, v := range []any{psbtJSON{}, finalJSON{}, scriptJSON{}, parsedJSON{}, keyShowJSON{}, keyJSON{}, pubrandOutJSON{},
 		extractJSON{}, signJSON{}, recordJSON{}, verifyJSON{}, adaptorSigJSON{}, decryptJSON{}, adaptorExtractJSON{},
 		regtestStartJSON{}, regtestFundJSON{}, demoJSON{}, versionJSON{}, errorJSON{}, psbt.Description{},
-		inspectJSON{}, stakeStatus{}, nodeConfig{}} {
+		inspectJSON{}, stakeStatus{}, nodeConfig{}, paramsShowJSON{}, paramsListJSON{}, paramsFetchJSON{}, presetJSON{}} {
 		check(reflect.TypeOf(v).Name(), reflect.TypeOf(v))
 	}
 	// The retired names are gone from real output too (regtest fund and

@@ -239,7 +239,7 @@ func keySigs(ks []psbt.KeySignature) []keySig {
 }
 
 func newInspectCmd(a *app) *cobra.Command {
-	var psbtIn, txIn, paramsFile string
+	var psbtIn, txIn string
 	var df delegationFlags
 	cmd := &cobra.Command{
 		Use:   "inspect",
@@ -253,14 +253,16 @@ provider), and the covenant adaptor signatures a slashing PSBT carries.
 
 A raw transaction is recognised from the leaf scripts in its witnesses and
 from its outputs; the time locks of the spent output are recovered from the
-control block. --params lets inspect confirm slashing and staking outputs
+control block. --params (a preset or a file, with --btc-height when it holds
+several versions) lets inspect confirm slashing and staking outputs
 against the params (the slashing script, the unbonding time, the covenant
 committee of a phase-1 staking transaction). Adding the delegation
 (--staker-pk, --fp-pk, --staking-time) marks the outputs paying its staking,
 unbonding and slashing change outputs, which also recognises a staking
 transaction without phase-1 data and an unbonding transaction's output.`,
 		Example: `  btcstake inspect --psbt slash.psbt
-  btcstake inspect --tx "$(cat slashing.hex)" --params params/regtest-example.json --json`,
+  btcstake inspect --tx "$(cat slashing.hex)" --params params/regtest-example.json --json
+  btcstake inspect --psbt slash.psbt --params bbn-1 --btc-height 900000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()
@@ -271,10 +273,12 @@ transaction without phase-1 data and an unbonding transaction's output.`,
 				return usagef("psbt", "give exactly one of --psbt and --tx")
 			}
 			opts := psbt.AnalyzeOptions{Net: net, TimelockSearches: psbt.DefaultTimelockSearches}
-			if paramsFile != "" {
-				if opts.Params, err = loadParams(paramsFile); err != nil {
+			if df.ps.arg != "" {
+				if opts.Params, err = df.ps.stakingParams(a.netName()); err != nil {
 					return err
 				}
+			} else if df.ps.height.set {
+				return usagef("btc-height", "picks the version of --params; give --params too")
 			}
 			var p *btcpsbt.Packet
 			var tx *wire.MsgTx
@@ -286,11 +290,10 @@ transaction without phase-1 data and an unbonding transaction's output.`,
 				return err
 			}
 			if df.staker != "" || len(df.fps) > 0 || df.stakingTime != 0 {
-				if paramsFile == "" || df.staker == "" || len(df.fps) == 0 || df.stakingTime == 0 {
+				if df.ps.arg == "" || df.staker == "" || len(df.fps) == 0 || df.stakingTime == 0 {
 					return usagef("staker-pk", "to match a delegation give --params, --staker-pk, --fp-pk and --staking-time together")
 				}
-				df.params = paramsFile
-				d, err := df.delegation()
+				d, err := df.delegation(a.netName())
 				if err != nil {
 					return err
 				}
@@ -315,7 +318,7 @@ transaction without phase-1 data and an unbonding transaction's output.`,
 	}
 	cmd.Flags().StringVar(&psbtIn, "psbt", "", "the PSBT: a file, or base64")
 	cmd.Flags().StringVar(&txIn, "tx", "", "a network transaction, hex")
-	cmd.Flags().StringVar(&paramsFile, "params", "", "staking parameters JSON file (optional: to confirm outputs)")
+	df.ps.add(cmd, "staking parameters, a preset or a file (optional: to confirm outputs)")
 	cmd.Flags().StringVar(&df.staker, "staker-pk", "", "with --fp-pk, --staking-time and --params: mark the outputs of this delegation")
 	cmd.Flags().StringArrayVar(&df.fps, "fp-pk", nil, "finality provider public key of the delegation (repeatable)")
 	cmd.Flags().Int64Var(&df.stakingTime, "staking-time", 0, "staking time of the delegation, blocks")

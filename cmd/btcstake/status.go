@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/btcstake/btcstake/chain"
 	"github.com/btcstake/btcstake/monitor"
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 )
 
@@ -61,10 +64,33 @@ func statusOf(st *monitor.Status) (state string, events []stakeEvent, paths []st
 	return state, events, paths
 }
 
+// inclusionParams are the params of the version in force at the height of
+// the block that includes the staking transaction (docs/spec.md §8.4), or
+// at the tip while it is unconfirmed.
+func inclusionParams(ctx context.Context, c *chain.Client, l *loadedParams, info *chain.TxInfo) (*params.Params, error) {
+	h, what := info.Height, "included at height"
+	if h < 0 {
+		tip, err := c.Height(ctx)
+		if err != nil {
+			return nil, nodeError(c, err)
+		}
+		h, what = tip, "unconfirmed, tip at height"
+	}
+	if h > math.MaxUint32 {
+		return nil, fmt.Errorf("the node reports height %d", h)
+	}
+	v, err := l.versions.At(uint32(h))
+	if err != nil {
+		return nil, opError("params", fmt.Errorf("staking transaction %s (%s %d): %w", info.Tx.TxHash(), what, h, err))
+	}
+	return versionParams(l, v)
+}
+
 func newStatusCmd(a *app) *cobra.Command {
 	var nf nodeFlags
 	var pf partyFlags
-	var txArg, txidArg, paramsPath string
+	var ps paramsSource
+	var txArg, txidArg string
 	var stakingTime int64
 	var maxScan, fromHeight int64
 	cmd := &cobra.Command{
@@ -79,6 +105,10 @@ are open now or in how many blocks.
 A phase-1 staking transaction (with the OP_RETURN the params' tag names)
 describes itself; otherwise give --staker-pk, --fp-pk and --staking-time.
 
+--params is a preset or a file; of several versions, --btc-height picks one,
+else the one in force at the staking transaction's inclusion height (at the
+tip while it is unconfirmed).
+
 No transaction index (-txindex) is needed. A node with one finds the staking
 transaction by id; without one, --staking-tx is found through its unspent
 outputs, and otherwise (or for --txid) by reading blocks: downwards from the
@@ -88,10 +118,29 @@ block that confirmed it. Spends are found by reading the blocks after it.
 how far a read has got.`,
 		Example: `  btcstake status --network regtest --params params/regtest-example.json --txid 3f1c...e2
   btcstake status --params params.json --staking-tx 0200... --staker-pk <hex> --fp-pk <hex> --staking-time 1000 --json
-  btcstake status --network signet --params params.json --txid 3f1c...e2 --from-height 230000   # a node without -txindex`,
+  btcstake status --network mainnet --params bbn-1 --staking-tx staking.hex --staker-pk <hex> --fp-pk <hex> --staking-time 64000
+  btcstake status --network signet --params bbn-test-6 --txid 3f1c...e2 --from-height 230000   # a node without -txindex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			prm, err := loadParams(paramsPath)
+			lp, err := ps.load(a.netName())
+			if err != nil {
+				return err
+			}
+			if err := lp.forNetwork(a.netName()); err != nil {
+				return err
+			}
+			// The params version: at --btc-height, or the source's only
+			// one; of several, without a height, the one in force where
+			// the node finds the staking transaction (below). Until then
+			// the latest stands in for checking the flags.
+			byInclusion := !ps.height.set && lp.versions.Len() > 1
+			v := lp.versions.Latest()
+			if !byInclusion {
+				if v, err = ps.version(lp); err != nil {
+					return err
+				}
+			}
+			prm, err := versionParams(lp, v)
 			if err != nil {
 				return err
 			}
@@ -169,6 +218,17 @@ how far a read has got.`,
 				}
 				return nodeError(c, err)
 			}
+			if byInclusion {
+				if explicit.Params, err = inclusionParams(ctx, c, lp, info); err != nil {
+					return err
+				}
+				prm = explicit.Params
+				if explicit.Staker != nil {
+					if _, err := explicit.StakingOutput(); err != nil {
+						return flagError(err)
+					}
+				}
+			}
 			tx := info.Tx
 			d := explicit
 			if len(prm.Tag()) > 0 && pf.staker == "" {
@@ -220,9 +280,8 @@ how far a read has got.`,
 	cmd.Flags().Int64Var(&stakingTime, "staking-time", 0, "staking time in blocks")
 	cmd.Flags().StringVar(&txArg, "staking-tx", "", "the staking transaction, hex")
 	cmd.Flags().StringVar(&txidArg, "txid", "", "the staking transaction's id (the node looks it up)")
-	cmd.Flags().StringVar(&paramsPath, "params", "", "staking params file (JSON)")
+	ps.add(cmd, "staking parameters: a preset or a params file (several versions: --btc-height, else the version at the staking tx's inclusion height)")
 	cmd.Flags().Int64Var(&maxScan, "max-scan-blocks", 100_000, "how many blocks to read, at most, for the staking transaction (without -txindex) and for each spend")
 	cmd.Flags().Int64Var(&fromHeight, "from-height", 0, "without -txindex: read blocks for the staking transaction upwards from this height (at or below its block); 0: downwards from the tip")
-	_ = cmd.MarkFlagRequired("params")
 	return cmd
 }

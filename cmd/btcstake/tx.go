@@ -5,6 +5,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,11 +31,12 @@ const exDelegation = `--params params/regtest-example.json \
 
 func newStakeCmd(a *app) *cobra.Command {
 	var df delegationFlags
+	var nf nodeFlags
 	var utxos, prevTxs []string
 	var amount int64
 	var feeRate float64
 	var change, out string
-	var phase1 bool
+	var phase1, yes bool
 	cmd := &cobra.Command{
 		Use:   "stake",
 		Short: "Build the staking transaction (PSBT) from your coins; 'stake parse' recognises one",
@@ -44,9 +46,19 @@ key path, P2PKH, P2SH-P2WPKH). Coins are selected deterministically (largest
 first), the fee is exactly --fee-rate times the signed transaction's virtual
 size, and change goes to --change-address unless it would be dust.
 
-It refuses to build a stake whose unbonding or slashing transactions could not
-be valid under --params (value or time outside the params, dust slashing or
-change outputs), so no coins get locked that cannot be unbonded or slashed.
+--params is a preset (bbn-1, bbn-test-6, regtest, ...) or a params file;
+the stake must meet the params version in force at the Bitcoin tip, given
+with --btc-height or, without it on signet, testnet and mainnet, asked of your
+node (the node flags, or a local bitcoind found by its cookie). It refuses to
+build a stake that version would reject, or whose unbonding or slashing
+transactions could not be valid under it (value or time outside the params,
+dust slashing or change outputs), so no coins get locked that cannot be
+unbonded or slashed.
+
+On signet, testnet and mainnet it first states what the stake locks: the
+value, the lock in blocks and in approximate time, the covenant committee and
+the params version. Then it asks you to type "yes" on the terminal; without
+a terminal, or with --json, it refuses (exit 2) unless --yes is given.
 
 A P2PKH coin needs the transaction that created it: pass it with --prev-tx.
 With --phase1 the transaction also carries the phase-1 OP_RETURN (the params
@@ -60,6 +72,11 @@ transaction and prints what it commits to.`,
     --utxo 8d1c1f39b6ed3c1fe5ef1c48cde5a5de9c9a4d0e8e7b0f1d2c3b4a5968778695:0:250000:0014751e76e8199196d454941c45d1b3a323f1433bd6 \
     --change-address bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --phase1 --out stake.psbt
 
+  # mainnet: the bbn-1 preset, the version in force at the tip (asks for "yes")
+  btcstake stake --network mainnet --params bbn-1 --btc-height 900000 \
+    --staker-pk <hex> --fp-pk <hex> --staking-time 64000 --amount 1000000 --fee-rate 4 \
+    --utxo <txid:vout:sat:pkscript> --change-address <bc1...> --out stake.psbt
+
   # sign the funding coin, then finalise: staking.hex is the tx to broadcast
   btcstake sign --psbt stake.psbt --key funder.key --out stake.psbt
   btcstake finalize --psbt stake.psbt --out staking.hex`,
@@ -69,7 +86,7 @@ transaction and prints what it commits to.`,
 			if err != nil {
 				return err
 			}
-			d, err := df.delegation()
+			d, err := df.parties()
 			if err != nil {
 				return err
 			}
@@ -91,7 +108,31 @@ transaction and prints what it commits to.`,
 			if err := checkOutPath("out", out); err != nil {
 				return err
 			}
-			res, err := psbt.BuildStaking(psbt.StakingRequest{Delegation: d, Value: amount, UTXOs: us,
+			// On a real network the stake is confirmed before it is handed
+			// on: refuse now, before any work, if it cannot be.
+			live := psbt.RealNetwork(net)
+			if live {
+				if err := a.checkConfirmable(net.Name, yes); err != nil {
+					return err
+				}
+			}
+			l, err := df.ps.load(net.Name)
+			if err != nil {
+				return err
+			}
+			if err := l.forNetwork(net.Name); err != nil {
+				return err
+			}
+			h, from, known, err := a.stakeHeight(cmd.Context(), cmd, &df.ps, &nf, live)
+			if err != nil {
+				return err
+			}
+			plan, err := psbt.PlanStake(psbt.StakePlanRequest{Net: net, Versions: l.versions, Height: h, HeightKnown: known,
+				Staker: d.Staker, FinalityProviders: d.FinalityProviders, StakingTime: d.StakingTime, Value: amount})
+			if err != nil {
+				return planError(err, l)
+			}
+			res, err := psbt.BuildStaking(psbt.StakingRequest{Delegation: plan.Delegation, Value: amount, UTXOs: us,
 				FeeRate: rate, ChangePkScript: changePk, PhaseOne: phase1})
 			if err != nil {
 				switch {
@@ -104,11 +145,17 @@ transaction and prints what it commits to.`,
 				}
 				return builderError(err, "prev-tx")
 			}
-			return a.emitPSBT(res.Packet, &res.Description, nil, out)
+			lock := lockOf(plan, l, net.Name, from)
+			if err := a.confirmLock(lock, plan, yes); err != nil {
+				return err
+			}
+			return a.emitPSBTWith(res.Packet, &res.Description, nil, out, lock)
 		},
 	}
 	cmd.AddCommand(newParseStakingTxCmd(a))
 	df.add(cmd)
+	nf.add(cmd)
+	cmd.Flags().BoolVar(&yes, "yes", false, "on signet, testnet and mainnet: build the stake without asking (the lock is still stated)")
 	f := cmd.Flags()
 	f.Int64Var(&amount, "amount", 0, "satoshis to lock in the staking output")
 	f.StringArrayVar(&utxos, "utxo", nil, "a coin to fund from: txid:vout:amount_sat:pkscript_hex (repeatable)")
@@ -124,6 +171,24 @@ transaction and prints what it commits to.`,
 }
 
 func isDustErr(err error) bool { return errors.Is(err, params.ErrDustOutput) }
+
+// planError names the flag behind an error of psbt.PlanStake.
+func planError(err error, l *loadedParams) error {
+	switch {
+	case errors.Is(err, psbt.ErrNoHeight):
+		if l.versions.Len() > 1 {
+			return needHeight(l)
+		}
+		return usagef("btc-height", "%v", err)
+	case errors.Is(err, params.ErrNoVersion):
+		return opError("btc-height", fmt.Errorf("%w (--params %s)", err, l.arg))
+	case errors.Is(err, params.ErrLockOnly):
+		return usagef("params", "%s: %v", l.arg, err)
+	case isDustErr(err):
+		return opError("amount", err)
+	}
+	return builderError(err, "prev-tx")
+}
 
 func newUnbondCmd(a *app) *cobra.Command {
 	var df delegationFlags
@@ -141,7 +206,7 @@ separate invocations of "btcstake sign"); then "btcstake finalize".`,
     --staking-tx staking.hex --out unbond.psbt     # a file, @file, - (stdin) or the hex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := df.delegation()
+			d, err := df.delegation(a.netName())
 			if err != nil {
 				return err
 			}
@@ -203,7 +268,7 @@ double-signs, anyone holding its extracted key completes it
 			if err != nil {
 				return err
 			}
-			d, err := df.delegation()
+			d, err := df.delegation(a.netName())
 			if err != nil {
 				return err
 			}
@@ -268,7 +333,7 @@ transaction is valid once the spent output is that many blocks deep.`,
 			if err != nil {
 				return err
 			}
-			d, err := df.delegation()
+			d, err := df.delegation(a.netName())
 			if err != nil {
 				return err
 			}

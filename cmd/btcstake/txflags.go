@@ -33,36 +33,31 @@ import (
 // opError is a failed operation (exit 1) blamed on one flag's value.
 func opError(flag string, err error) error { return fmt.Errorf("--%s: %w", flag, err) }
 
-// delegationFlags identify a stake: the params file, the staker and
-// finality provider keys and the staking time.
+// delegationFlags identify a stake: the params (a preset or a file, and
+// the height whose version applies), the staker and finality provider
+// keys and the staking time.
 type delegationFlags struct {
-	params      string
+	ps          paramsSource
 	staker      string
 	fps         []string
 	stakingTime int64
 }
 
 func (f *delegationFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.params, "params", "", "staking parameters JSON file (covenant committee, fees, slashing; see params/regtest-example.json)")
+	f.ps.add(cmd, paramsFlagUsage)
 	cmd.Flags().StringVar(&f.staker, "staker-pk", "", "staker public key (hex, 32-byte x-only or 33-byte compressed)")
 	cmd.Flags().StringArrayVar(&f.fps, "fp-pk", nil, "finality provider public key (repeatable)")
 	cmd.Flags().Int64Var(&f.stakingTime, "staking-time", 0, "staking time lock in blocks")
-	for _, n := range []string{"params", "staker-pk", "fp-pk", "staking-time"} {
+	// --params is checked by paramsSource.load, whose error names the
+	// preset that fits the network.
+	for _, n := range []string{"staker-pk", "fp-pk", "staking-time"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
 }
 
-// loadParams reads and validates a params file; any problem is a usage
-// error naming --params.
-func loadParams(path string) (*params.Params, error) {
-	p, err := params.Load(path)
-	if err != nil {
-		return nil, usagef("params", "%v", err)
-	}
-	return p, nil
-}
-
-func (f *delegationFlags) delegation() (psbt.Delegation, error) {
+// parties parses the keys and the staking time (a delegation without its
+// params).
+func (f *delegationFlags) parties() (psbt.Delegation, error) {
 	var d psbt.Delegation
 	var err error
 	if d.Staker, err = parsePubKey("staker-pk", f.staker); err != nil {
@@ -74,7 +69,18 @@ func (f *delegationFlags) delegation() (psbt.Delegation, error) {
 	if d.StakingTime, err = timelockFlag("staking-time", f.stakingTime); err != nil {
 		return d, err
 	}
-	if d.Params, err = loadParams(f.params); err != nil {
+	return d, nil
+}
+
+// delegation is the stake the flags describe under the params version
+// --params and --btc-height select (network: chaincfg's name, for the
+// error when --params is missing).
+func (f *delegationFlags) delegation(network string) (psbt.Delegation, error) {
+	d, err := f.parties()
+	if err != nil {
+		return d, err
+	}
+	if d.Params, err = f.ps.stakingParams(network); err != nil {
 		return d, err
 	}
 	// Build the staking output once so key problems (duplicates, a staker
@@ -353,6 +359,7 @@ type psbtJSON struct {
 	Description *psbt.Description `json:"description,omitempty"`
 	Signed      []signedJSON      `json:"signed,omitempty"`
 	Status      *statusJSON       `json:"status,omitempty"`
+	Lock        *lockJSON         `json:"lock,omitempty"` // stake: what it locks, under which params version
 	OutFile     string            `json:"out_file,omitempty"`
 }
 
@@ -367,6 +374,11 @@ type signedJSON struct {
 
 // emitPSBT writes the PSBT to --out (if given) and prints the result.
 func (a *app) emitPSBT(p *btcpsbt.Packet, desc *psbt.Description, signed []signedJSON, out string) error {
+	return a.emitPSBTWith(p, desc, signed, out, nil)
+}
+
+// emitPSBTWith is emitPSBT with stake's lock summary in the JSON.
+func (a *app) emitPSBTWith(p *btcpsbt.Packet, desc *psbt.Description, signed []signedJSON, out string, lock *lockJSON) error {
 	b64, err := psbt.Encode(p)
 	if err != nil {
 		return err
@@ -376,7 +388,7 @@ func (a *app) emitPSBT(p *btcpsbt.Packet, desc *psbt.Description, signed []signe
 		return err
 	}
 	j := psbtJSON{PSBT: b64, UnsignedTx: txHex(p.UnsignedTx), Txid: p.UnsignedTx.TxHash().String(),
-		Description: desc, Signed: signed, OutFile: out, TxidFinal: an.TxidFinal}
+		Description: desc, Signed: signed, OutFile: out, TxidFinal: an.TxidFinal, Lock: lock}
 	if desc != nil {
 		j.Fee, j.VSize, j.FeeRate = desc.Fee, desc.VSize, desc.FeeRate
 	} else {

@@ -149,6 +149,7 @@ parallel on copies that btcstake finalize combines.`,
   btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cov.network = a.netName()
 			p, err := readPSBT("psbt", psbtIn)
 			if err != nil {
 				return err
@@ -204,6 +205,7 @@ or plain hex secret key file, mode 0600.`,
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cov.network = a.netName()
 			p, err := readPSBT("psbt", psbtIn)
 			if err != nil {
 				return err
@@ -398,14 +400,15 @@ repeated: copies signed separately by different parties are combined first
 // before signing (psbt.CheckCovenantSigning); the staker's key comes from
 // the leaf.
 type covenantCheck struct {
-	params      string
+	network     string // chaincfg's name, set by the command before it signs
+	ps          paramsSource
 	staker      string
 	fps         []string
 	stakingTime int64
 }
 
 func (c *covenantCheck) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&c.params, "params", "", "covenant members: the staking params to check the transaction against")
+	c.ps.add(cmd, "covenant members: the staking params to check the transaction against (a preset or a file)")
 	cmd.Flags().StringVar(&c.staker, "staker-pk", "", "covenant members: the delegation's staker key (optional: the leaf names it; checked if given)")
 	cmd.Flags().StringArrayVar(&c.fps, "fp-pk", nil, "covenant members: the delegation's finality provider key (repeatable)")
 	cmd.Flags().Int64Var(&c.stakingTime, "staking-time", 0, "covenant members: the delegation's staking time in blocks")
@@ -415,10 +418,10 @@ func (c *covenantCheck) add(cmd *cobra.Command) {
 // leaf names the staker): what a covenant member's signature is checked
 // against (psbt.CovenantSigner).
 func (c *covenantCheck) delegation(i int, leaf *script.Leaf) (psbt.Delegation, error) {
-	if c.params == "" || len(c.fps) == 0 || c.stakingTime == 0 {
+	if c.ps.arg == "" || len(c.fps) == 0 || c.stakingTime == 0 {
 		return psbt.Delegation{}, usagef("params", "a covenant member must check what it signs: give --params, --fp-pk and --staking-time of the delegation")
 	}
-	prm, err := loadParams(c.params)
+	prm, err := c.ps.stakingParams(c.network)
 	if err != nil {
 		return psbt.Delegation{}, err
 	}
