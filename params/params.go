@@ -246,7 +246,10 @@ func (p *Params) validateSlashing() error {
 	// Step 4: the slashing script is standard. A null-data (OP_RETURN)
 	// script is allowed: Babylon's mainnet parameters slash to
 	// 6a07626162796c6f6e (OP_RETURN "babylon"), burning the slashed amount.
-	if len(c.SlashingPkScript) == 0 || txscript.GetScriptClass(c.SlashingPkScript) == txscript.NonStandardTy {
+	if len(c.SlashingPkScript) == 0 {
+		return fmt.Errorf("%w: empty", ErrInvalidSlashingScript)
+	}
+	if txscript.GetScriptClass(c.SlashingPkScript) == txscript.NonStandardTy {
 		return fmt.Errorf("%w: %x is not a standard output script", ErrInvalidSlashingScript, c.SlashingPkScript)
 	}
 	// Step 5: the rate and the minimum slashing fee.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -359,5 +360,20 @@ func TestSlashingRatePrecision(t *testing.T) {
 		if _, err := parseRate(s); !errors.Is(err, ErrInvalidSlashingRate) {
 			t.Errorf("%q accepted: %v", s, err)
 		}
+	}
+}
+
+// TestEmptySlashingScriptSaysEmpty: an empty slashing script is named as
+// such, not shown as an empty hex string ("invalid slashing script:  is not
+// a standard output script").
+func TestEmptySlashingScriptSaysEmpty(t *testing.T) {
+	c := RegtestExample().Config()
+	c.SlashingPkScript = nil
+	_, err := New(c)
+	if !errors.Is(err, ErrInvalidSlashingScript) {
+		t.Fatalf("New with an empty slashing script: %v, want ErrInvalidSlashingScript", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "empty") || strings.Contains(msg, "  ") {
+		t.Errorf("error %q: want it to say the script is empty", msg)
 	}
 }
