@@ -95,6 +95,12 @@ func NormalizeBaseURL(base string) (string, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
+	// An endpoint given where the base belongs would be asked for twice
+	// over ("/babylon/btcstaking/v1/params/babylon/btcstaking/v1/..."), a
+	// plain 404: say so instead.
+	if i := strings.Index(u.Path, "/babylon/"); i >= 0 {
+		return "", fmt.Errorf("%w: %.80q names an endpoint; give the node's REST base URL (here %q)", ErrInvalidURL, base, u.Scheme+"://"+u.Host+u.Path[:i])
+	}
 	return u.String(), nil
 }
 

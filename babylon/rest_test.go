@@ -394,4 +394,14 @@ func TestNormalizeBaseURL(t *testing.T) {
 			t.Errorf("fetch %q: %v", in, err)
 		}
 	}
+	// An endpoint where the base belongs is refused with the base to use.
+	for _, in := range []string{"http://127.0.0.1:1317/babylon/btcstaking/v1/params_versions", "https://host/api/babylon/btcstaking/v1/params"} {
+		_, err := NormalizeBaseURL(in)
+		if !errors.Is(err, ErrInvalidURL) || !strings.Contains(err.Error(), "names an endpoint") {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	if _, err := NormalizeBaseURL("https://host/api/babylon/btcstaking/v1/params"); !strings.Contains(err.Error(), `"https://host/api"`) {
+		t.Errorf("the base to use is not named: %v", err)
+	}
 }
