@@ -254,6 +254,21 @@ func verifyBIP322PoP(btcAddr string, witness [][]byte, xonly []byte, addr Babylo
 }
 
 func verifyECDSA(sig, xonly []byte, addr BabylonAddress) error {
+	if err := checkCompactSig(sig); err != nil {
+		return err
+	}
+	if recoversTo(sig, signedMessageHash(addr.String()), xonly) {
+		return nil
+	}
+	if recoversTo(sig, signedMessageHash(ecdsaLegacyMessage(addr)), xonly) {
+		return fmt.Errorf("%w: ECDSA over the hex of the address bytes instead of the text %s", ErrLegacyMessage, addr)
+	}
+	return fmt.Errorf("%w: ECDSA signature over %s does not recover to the staker key", ErrBadSignature, addr)
+}
+
+// checkCompactSig checks the form of a compact signature: 65 bytes,
+// header 27 to 34, s below n and not above n/2.
+func checkCompactSig(sig []byte) error {
 	if len(sig) != 65 {
 		return fmt.Errorf("%w: ECDSA compact signature is %d bytes, want 65", ErrMalformed, len(sig))
 	}
@@ -267,13 +282,7 @@ func verifyECDSA(sig, xonly []byte, addr BabylonAddress) error {
 	if s.IsOverHalfOrder() {
 		return fmt.Errorf("%w: ECDSA compact signature", ErrHighS)
 	}
-	if recoversTo(sig, signedMessageHash(addr.String()), xonly) {
-		return nil
-	}
-	if recoversTo(sig, signedMessageHash(ecdsaLegacyMessage(addr)), xonly) {
-		return fmt.Errorf("%w: ECDSA over the hex of the address bytes instead of the text %s", ErrLegacyMessage, addr)
-	}
-	return fmt.Errorf("%w: ECDSA signature over %s does not recover to the staker key", ErrBadSignature, addr)
+	return nil
 }
 
 // recoversTo reports whether the compact signature recovers, for digest,

@@ -325,8 +325,8 @@ func TestBabylonECDSAVector(t *testing.T) {
 	if got := ecdsa.SignCompact(sk, h[:], true); string(got) != string(want) {
 		t.Fatalf("signature\n got %x\nwant %x", got, want)
 	}
-	if !recoversTo(want, h, schnorr.SerializePubKey(pk)) {
-		t.Fatal("vector does not recover to the key")
+	if err := checkCompactSig(want); err != nil || !recoversTo(want, h, schnorr.SerializePubKey(pk)) {
+		t.Fatalf("vector does not check (%v) or recover to the key", err)
 	}
 	m := append([]byte(nil), want...)
 	m[0] = ((m[0] - 27) ^ 1) + 27
@@ -336,6 +336,9 @@ func TestBabylonECDSAVector(t *testing.T) {
 	s.PutBytesUnchecked(m[33:65])
 	if !recoversTo(m, h, schnorr.SerializePubKey(pk)) {
 		t.Fatal("the malleated signature should still recover (the s check is what refuses it)")
+	}
+	if err := checkCompactSig(m); !errors.Is(err, ErrHighS) {
+		t.Fatalf("malleated: err %v, want ErrHighS", err)
 	}
 }
 
