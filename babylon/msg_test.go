@@ -584,3 +584,123 @@ func TestCheckAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestUndelegateFunding: the funding transactions are those the inputs
+// spend, in input order, each once, the staking tx among them.
+func TestUndelegateFunding(t *testing.T) {
+	f := newFixture(t)
+	other := wire.NewMsgTx(2)
+	other.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.Hash{3}}, nil, nil))
+	other.AddTxOut(wire.NewTxOut(1000, []byte{0x51}))
+	other.AddTxOut(wire.NewTxOut(2000, []byte{0x51}))
+	spend := wire.NewMsgTx(2)
+	spend.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: other.TxHash(), Index: 1}, nil, nil))
+	spend.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: f.tx.TxHash(), Index: 1}, nil, wire.TxWitness{{1}, {2}, {3}}))
+	spend.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: other.TxHash(), Index: 0}, nil, nil))
+	spend.AddTxOut(wire.NewTxOut(300_000, []byte{0x51}))
+	coinbase := wire.NewMsgTx(1)
+	coinbase.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: wire.MaxPrevOutIndex}, []byte{1, 2}, nil))
+	coinbase.AddTxOut(wire.NewTxOut(50, []byte{0x51}))
+	block := &wire.MsgBlock{Transactions: []*wire.MsgTx{coinbase, spend}}
+	block.Header.MerkleRoot = merkleRoot(block.Transactions)
+	proof, err := babylon.ProveInBlock(block, spend.TxHash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proven := &babylon.ProvenTx{Tx: spend, Proof: proof, Header: block.Header, Height: 10, TipHeight: 10}
+	staking := psbt.Funding{Tx: f.tx, Index: 1}
+	signer := testAddress(t, "signer")
+	m, err := babylon.NewMsgBTCUndelegate(signer, staking, proven, []*wire.MsgTx{other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.FundingTransactions) != 2 || !bytes.Equal(m.FundingTransactions[0], serialize(t, other)) ||
+		!bytes.Equal(m.FundingTransactions[1], serialize(t, f.tx)) {
+		t.Errorf("funding transactions not [other, staking]")
+	}
+	fs := walk(t, m.Marshal())
+	want := []protowire.Number{1, 2, 3, 4, 5, 5}
+	if len(fs) != len(want) {
+		t.Fatalf("%d records", len(fs))
+	}
+	for i, w := range fs {
+		if w.num != want[i] || w.typ != protowire.BytesType {
+			t.Errorf("record %d: field %d type %d", i, w.num, w.typ)
+		}
+	}
+	if string(fs[1].b) != f.tx.TxHash().String() || !bytes.Equal(fs[3].b, proof.Marshal()) {
+		t.Error("staking_tx_hash or proof field wrong")
+	}
+	if args := m.BabylondArgs(); len(args) != 4 || args[0] != f.tx.TxHash().String() {
+		t.Errorf("args %v", args)
+	}
+	if _, err := babylon.NewMsgBTCUndelegate(signer, staking, proven, nil); !errors.Is(err, babylon.ErrInvalidRegistration) {
+		t.Errorf("missing funding tx: %v", err)
+	}
+	// A proof against another header is refused.
+	moved := *proven
+	moved.Header.Nonce++
+	if _, err := babylon.NewMsgBTCUndelegate(signer, staking, &moved, []*wire.MsgTx{other}); !errors.Is(err, babylon.ErrInvalidProof) {
+		t.Errorf("other header: %v", err)
+	}
+	// The staking input without a script-path witness.
+	bare := spend.Copy()
+	bare.TxIn[1].Witness = nil
+	block.Transactions[1] = bare
+	block.Header.MerkleRoot = merkleRoot(block.Transactions)
+	bp, _ := babylon.ProveInBlock(block, bare.TxHash())
+	if _, err := babylon.NewMsgBTCUndelegate(signer, staking, &babylon.ProvenTx{Tx: bare, Proof: bp, Header: block.Header}, []*wire.MsgTx{other}); !errors.Is(err, babylon.ErrInvalidRegistration) {
+		t.Errorf("no witness: %v", err)
+	}
+}
+
+// TestRegistrationIncluded: with a proof, the version is the one at the
+// inclusion height, and a stake with no more than the unbonding time left
+// at the tip is refused, as Babylon refuses it.
+func TestRegistrationIncluded(t *testing.T) {
+	f := newFixture(t)
+	coinbase := wire.NewMsgTx(1)
+	coinbase.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: wire.MaxPrevOutIndex}, []byte{1, 2}, nil))
+	coinbase.AddTxOut(wire.NewTxOut(50, []byte{0x51}))
+	block := &wire.MsgBlock{Transactions: []*wire.MsgTx{coinbase, f.tx}}
+	block.Header.MerkleRoot = merkleRoot(block.Transactions)
+	proof, err := babylon.ProveInBlock(block, f.tx.TxHash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unbonding := int64(f.d.Params.UnbondingTime())
+	for _, c := range []struct {
+		height, tip int64
+		want        error
+	}{
+		{200, 230, nil},
+		{200, 200 + 200 - unbonding - 1, nil},
+		{200, 200 + 200 - unbonding, babylon.ErrInvalidRegistration},
+		{99, 130, params.ErrNoVersion},
+	} {
+		r := f.request()
+		r.TipHeight = 0 // not used with a proof
+		r.Included = &babylon.ProvenTx{Tx: f.tx, Proof: proof, Header: block.Header, Height: c.height, TipHeight: c.tip}
+		d, err := babylon.PrepareRegistration(r)
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+			t.Errorf("height %d tip %d: %v, want %v", c.height, c.tip, err, c.want)
+			continue
+		}
+		if err == nil {
+			reg, err := d.Sign(f.staker)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := reg.Msg(); m.StakingTxInclusionProof == nil || m.StakingTxInclusionProof.Key != proof.Key {
+				t.Error("no proof in the message")
+			}
+		}
+	}
+	r := f.request()
+	other := f.tx.Copy()
+	other.LockTime = 7
+	r.Included = &babylon.ProvenTx{Tx: other, Proof: proof, Header: block.Header, Height: 200, TipHeight: 230}
+	if _, err := babylon.PrepareRegistration(r); !errors.Is(err, babylon.ErrInvalidProof) {
+		t.Errorf("proof of another tx: %v", err)
+	}
+}
