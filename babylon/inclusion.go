@@ -3,7 +3,6 @@ package babylon
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -241,7 +240,7 @@ func ProveFromNode(ctx context.Context, c *chain.Client, txid chainhash.Hash, se
 		}
 	}
 	if tx == nil { // ProveInBlock found it; unreachable
-		return nil, errors.Join(ErrNotInBlock, fmt.Errorf("transaction %s", txid))
+		return nil, fmt.Errorf("%w: transaction %s", ErrNotInBlock, txid)
 	}
 	// Step 3.
 	if err := rule.Check(hdr.Height, tip.Height); err != nil {
