@@ -111,8 +111,8 @@ type RegistrationDraft struct {
 //  1. The staker address is a Babylon address (ErrInvalidAddress); the PoP
 //     has the shape of a ProofOfPossessionBTC (ErrInvalidMessage).
 //  2. Exactly one finality provider (ErrInvalidRegistration), as Babylon's
-//     create-delegation parser requires (ErrTooManyFpKeys), distinct from
-//     the staker.
+//     create-delegation parser requires on every params version
+//     (ErrTooManyFpKeys), its key not the staker's (docs/spec.md §1).
 //  3. The version in force at the inclusion height (Included) or at
 //     TipHeight (before staking) must have the delegation's params
 //     (ErrInvalidRegistration otherwise).
