@@ -18,4 +18,17 @@
 //
 // Compare lists the differences between two params sources, field by field
 // (a preset and what the chain says today, say).
+//
+// The package also makes the messages that register a delegation with
+// Babylon (docs/spec.md §10), encoded with protowire as Babylon v4's protos
+// say: PrepareRegistration builds and checks a MsgCreateBTCDelegation's
+// transactions, and RegistrationDraft.Sign (the staker's key) or Complete
+// (PSBTs an external signer returned) adds the staker's two slashing
+// signatures; ProveInBlock and ProveFromNode make inclusion proofs checked
+// against the block header; NewMsgAddInclusionProof and NewMsgBTCUndelegate
+// make the other two messages. Each message has Marshal, an Unmarshal
+// function, a JSON rendering and the positional arguments of its babylond
+// command. Their errors wrap ErrInvalidMessage, ErrInvalidAddress,
+// ErrInvalidRegistration, ErrNotInBlock, ErrCoinbase, ErrInvalidProof,
+// ErrShallow or ErrUnconfirmed, or a kind of package psbt, params or chain.
 package babylon

@@ -1,0 +1,393 @@
+package babylon
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Sizes Babylon's custom types require.
+const (
+	// XOnlyKeySize is a BIP-340 public key (BIP340PubKey).
+	XOnlyKeySize = 32
+	// SchnorrSigSize is a BIP-340 signature (BIP340Signature).
+	SchnorrSigSize = 64
+)
+
+// MsgCreateBTCDelegation is babylon.btcstaking.v1.MsgCreateBTCDelegation
+// (tx.proto, fields 1 to 15). Transactions are in Bitcoin's serialization;
+// keys are 32-byte x-only keys and signatures 64-byte BIP-340 signatures.
+// The builder (PrepareRegistration) makes one that Babylon accepts; this
+// type is the plain wire value, for decoding and inspection.
+type MsgCreateBTCDelegation struct {
+	StakerAddr                    string          // 1, string (bech32 bbn1...)
+	Pop                           []byte          // 2, ProofOfPossessionBTC, as encoded
+	BtcPk                         []byte          // 3, bytes (32)
+	FpBtcPkList                   [][]byte        // 4, repeated bytes (32 each)
+	StakingTime                   uint32          // 5, uint32
+	StakingValue                  int64           // 6, int64
+	StakingTx                     []byte          // 7, bytes
+	StakingTxInclusionProof       *InclusionProof // 8, InclusionProof; nil before staking
+	SlashingTx                    []byte          // 9, bytes
+	DelegatorSlashingSig          []byte          // 10, bytes (64)
+	UnbondingTime                 uint32          // 11, uint32
+	UnbondingTx                   []byte          // 12, bytes
+	UnbondingValue                int64           // 13, int64
+	UnbondingSlashingTx           []byte          // 14, bytes
+	DelegatorUnbondingSlashingSig []byte          // 15, bytes (64)
+}
+
+// Marshal returns the protobuf encoding of the message.
+func (m *MsgCreateBTCDelegation) Marshal() []byte {
+	var out []byte
+	out = appendBytes(out, fCreateStakerAddr, []byte(m.StakerAddr))
+	out = appendBytes(out, fCreatePop, m.Pop)
+	out = appendBytes(out, fCreateBtcPk, m.BtcPk)
+	out = appendRepeatedBytes(out, fCreateFpBtcPkList, m.FpBtcPkList)
+	out = appendVarint(out, fCreateStakingTime, uint64(m.StakingTime))
+	out = appendVarint(out, fCreateStakingValue, uint64(m.StakingValue))
+	out = appendBytes(out, fCreateStakingTx, m.StakingTx)
+	if m.StakingTxInclusionProof != nil {
+		out = protowire.AppendTag(out, fCreateInclusionProof, protowire.BytesType)
+		out = protowire.AppendBytes(out, m.StakingTxInclusionProof.Marshal())
+	}
+	out = appendBytes(out, fCreateSlashingTx, m.SlashingTx)
+	out = appendBytes(out, fCreateSlashingSig, m.DelegatorSlashingSig)
+	out = appendVarint(out, fCreateUnbondingTime, uint64(m.UnbondingTime))
+	out = appendBytes(out, fCreateUnbondingTx, m.UnbondingTx)
+	out = appendVarint(out, fCreateUnbondingValue, uint64(m.UnbondingValue))
+	out = appendBytes(out, fCreateUnbondingSlashingTx, m.UnbondingSlashingTx)
+	return appendBytes(out, fCreateUnbondingSlashSig, m.DelegatorUnbondingSlashingSig)
+}
+
+// UnmarshalMsgCreateBTCDelegation decodes a MsgCreateBTCDelegation. It
+// checks the encoding and the sizes of keys, signatures and proofs, not
+// the transactions (PrepareRegistration's checks are Babylon's).
+func UnmarshalMsgCreateBTCDelegation(b []byte) (*MsgCreateBTCDelegation, error) {
+	const what = "MsgCreateBTCDelegation"
+	bt, vt := protowire.BytesType, protowire.VarintType
+	fs, err := parseFields(what, b, map[protowire.Number]fieldSpec{
+		fCreateStakerAddr: {typ: bt}, fCreatePop: {typ: bt}, fCreateBtcPk: {typ: bt},
+		fCreateFpBtcPkList: {typ: bt, repeated: true}, fCreateStakingTime: {typ: vt},
+		fCreateStakingValue: {typ: vt}, fCreateStakingTx: {typ: bt}, fCreateInclusionProof: {typ: bt},
+		fCreateSlashingTx: {typ: bt}, fCreateSlashingSig: {typ: bt}, fCreateUnbondingTime: {typ: vt},
+		fCreateUnbondingTx: {typ: bt}, fCreateUnbondingValue: {typ: vt},
+		fCreateUnbondingSlashingTx: {typ: bt}, fCreateUnbondingSlashSig: {typ: bt},
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &MsgCreateBTCDelegation{}
+	for _, f := range fs {
+		switch f.num {
+		case fCreateStakerAddr:
+			m.StakerAddr = string(f.b)
+		case fCreatePop:
+			if err := checkPoP(f.b); err != nil {
+				return nil, err
+			}
+			m.Pop = bytes.Clone(f.b)
+		case fCreateBtcPk:
+			m.BtcPk, err = sizedField(what, f, XOnlyKeySize)
+		case fCreateFpBtcPkList:
+			var k []byte
+			k, err = sizedField(what, f, XOnlyKeySize)
+			m.FpBtcPkList = append(m.FpBtcPkList, k)
+		case fCreateStakingTime:
+			m.StakingTime, err = uint32Field(what, f)
+		case fCreateStakingValue:
+			m.StakingValue = int64(f.v)
+		case fCreateStakingTx:
+			m.StakingTx = bytes.Clone(f.b)
+		case fCreateInclusionProof:
+			m.StakingTxInclusionProof, err = UnmarshalInclusionProof(f.b)
+		case fCreateSlashingTx:
+			m.SlashingTx = bytes.Clone(f.b)
+		case fCreateSlashingSig:
+			m.DelegatorSlashingSig, err = sizedField(what, f, SchnorrSigSize)
+		case fCreateUnbondingTime:
+			m.UnbondingTime, err = uint32Field(what, f)
+		case fCreateUnbondingTx:
+			m.UnbondingTx = bytes.Clone(f.b)
+		case fCreateUnbondingValue:
+			m.UnbondingValue = int64(f.v)
+		case fCreateUnbondingSlashingTx:
+			m.UnbondingSlashingTx = bytes.Clone(f.b)
+		case fCreateUnbondingSlashSig:
+			m.DelegatorUnbondingSlashingSig, err = sizedField(what, f, SchnorrSigSize)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// hexList joins hex encodings with commas, as babylond's list arguments.
+func hexList(list [][]byte) string {
+	s := make([]string, len(list))
+	for i, b := range list {
+		s[i] = hex.EncodeToString(b)
+	}
+	return strings.Join(s, ",")
+}
+
+// BabylondArgs returns the 14 positional arguments of
+//
+//	babylond tx btcstaking create-btc-delegation [btc_pk] [pop_hex] [staking_tx]
+//	  [inclusion_proof] [fp_pk] [staking_time] [staking_value] [slashing_tx]
+//	  [delegator_slashing_sig] [unbonding_tx] [unbonding_slashing_tx]
+//	  [unbonding_time] [unbonding_value] [delegator_unbonding_slashing_sig]
+//
+// in that order (babylon x/btcstaking/client/cli/tx.go,
+// NewCreateBTCDelegationCmd and parseArgsIntoMsgCreateBTCDelegation): keys,
+// the proof of possession, transactions, the inclusion proof and signatures
+// in hex; the inclusion proof "" when there is none (pre-staking); the
+// finality provider keys comma-separated; the two times and two values in
+// decimal, which is how babylond parses them (sdkmath.NewIntFromString in
+// cli/utils.go). babylond takes the staker address from --from, not from
+// an argument.
+func (m *MsgCreateBTCDelegation) BabylondArgs() []string {
+	proof := ""
+	if m.StakingTxInclusionProof != nil {
+		proof = hex.EncodeToString(m.StakingTxInclusionProof.Marshal())
+	}
+	return []string{
+		hex.EncodeToString(m.BtcPk),
+		hex.EncodeToString(m.Pop),
+		hex.EncodeToString(m.StakingTx),
+		proof,
+		hexList(m.FpBtcPkList),
+		strconv.FormatUint(uint64(m.StakingTime), 10),
+		strconv.FormatInt(m.StakingValue, 10),
+		hex.EncodeToString(m.SlashingTx),
+		hex.EncodeToString(m.DelegatorSlashingSig),
+		hex.EncodeToString(m.UnbondingTx),
+		hex.EncodeToString(m.UnbondingSlashingTx),
+		strconv.FormatUint(uint64(m.UnbondingTime), 10),
+		strconv.FormatInt(m.UnbondingValue, 10),
+		hex.EncodeToString(m.DelegatorUnbondingSlashingSig),
+	}
+}
+
+// proofJSON is an inclusion proof in JSON: the key's block hash both as
+// encoded (internal byte order) and as nodes show it.
+type proofJSON struct {
+	Index     uint32 `json:"index"`
+	Hash      string `json:"hash"`
+	BlockHash string `json:"block_hash"`
+	Proof     string `json:"proof"`
+	Encoded   string `json:"encoded"`
+}
+
+func (p *InclusionProof) toJSON() *proofJSON {
+	if p == nil {
+		return nil
+	}
+	return &proofJSON{Index: p.Key.Index, Hash: hex.EncodeToString(p.Key.Block[:]), BlockHash: p.Key.Block.String(),
+		Proof: hex.EncodeToString(p.Proof), Encoded: hex.EncodeToString(p.Marshal())}
+}
+
+// MarshalJSON renders the proof: {"index", "hash" (hex of the encoded
+// bytes, internal order), "block_hash" (as nodes show it), "proof" (hex),
+// "encoded" (hex of Marshal)}.
+func (p *InclusionProof) MarshalJSON() ([]byte, error) { return json.Marshal(p.toJSON()) }
+
+// MarshalJSON renders the message with the proto pbField names, bytes in
+// hex, and "encoded": the hex of Marshal.
+func (m *MsgCreateBTCDelegation) MarshalJSON() ([]byte, error) {
+	fps := make([]string, len(m.FpBtcPkList))
+	for i, k := range m.FpBtcPkList {
+		fps[i] = hex.EncodeToString(k)
+	}
+	return json.Marshal(struct {
+		StakerAddr                    string     `json:"staker_addr"`
+		Pop                           string     `json:"pop"`
+		BtcPk                         string     `json:"btc_pk"`
+		FpBtcPkList                   []string   `json:"fp_btc_pk_list"`
+		StakingTime                   uint32     `json:"staking_time"`
+		StakingValue                  int64      `json:"staking_value"`
+		StakingTx                     string     `json:"staking_tx"`
+		StakingTxInclusionProof       *proofJSON `json:"staking_tx_inclusion_proof"`
+		SlashingTx                    string     `json:"slashing_tx"`
+		DelegatorSlashingSig          string     `json:"delegator_slashing_sig"`
+		UnbondingTime                 uint32     `json:"unbonding_time"`
+		UnbondingTx                   string     `json:"unbonding_tx"`
+		UnbondingValue                int64      `json:"unbonding_value"`
+		UnbondingSlashingTx           string     `json:"unbonding_slashing_tx"`
+		DelegatorUnbondingSlashingSig string     `json:"delegator_unbonding_slashing_sig"`
+		Encoded                       string     `json:"encoded"`
+	}{m.StakerAddr, hex.EncodeToString(m.Pop), hex.EncodeToString(m.BtcPk), fps, m.StakingTime, m.StakingValue,
+		hex.EncodeToString(m.StakingTx), m.StakingTxInclusionProof.toJSON(), hex.EncodeToString(m.SlashingTx),
+		hex.EncodeToString(m.DelegatorSlashingSig), m.UnbondingTime, hex.EncodeToString(m.UnbondingTx), m.UnbondingValue,
+		hex.EncodeToString(m.UnbondingSlashingTx), hex.EncodeToString(m.DelegatorUnbondingSlashingSig),
+		hex.EncodeToString(m.Marshal())})
+}
+
+// MsgAddBTCDelegationInclusionProof is
+// babylon.btcstaking.v1.MsgAddBTCDelegationInclusionProof (tx.proto):
+// the inclusion proof of a staking transaction registered before it was
+// on Bitcoin.
+type MsgAddBTCDelegationInclusionProof struct {
+	Signer                  string          // 1, string (bech32)
+	StakingTxHash           string          // 2, string: the txid in hex as nodes show it
+	StakingTxInclusionProof *InclusionProof // 3, InclusionProof
+}
+
+// Marshal returns the protobuf encoding of the message.
+func (m *MsgAddBTCDelegationInclusionProof) Marshal() []byte {
+	var out []byte
+	out = appendBytes(out, fAddProofSigner, []byte(m.Signer))
+	out = appendBytes(out, fAddProofStakingTxHash, []byte(m.StakingTxHash))
+	if m.StakingTxInclusionProof != nil {
+		out = protowire.AppendTag(out, fAddProofProof, protowire.BytesType)
+		out = protowire.AppendBytes(out, m.StakingTxInclusionProof.Marshal())
+	}
+	return out
+}
+
+// UnmarshalMsgAddBTCDelegationInclusionProof decodes the message.
+func UnmarshalMsgAddBTCDelegationInclusionProof(b []byte) (*MsgAddBTCDelegationInclusionProof, error) {
+	const what = "MsgAddBTCDelegationInclusionProof"
+	bt := protowire.BytesType
+	fs, err := parseFields(what, b, map[protowire.Number]fieldSpec{
+		fAddProofSigner: {typ: bt}, fAddProofStakingTxHash: {typ: bt}, fAddProofProof: {typ: bt},
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &MsgAddBTCDelegationInclusionProof{}
+	for _, f := range fs {
+		switch f.num {
+		case fAddProofSigner:
+			m.Signer = string(f.b)
+		case fAddProofStakingTxHash:
+			m.StakingTxHash = string(f.b)
+		case fAddProofProof:
+			if m.StakingTxInclusionProof, err = UnmarshalInclusionProof(f.b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// BabylondArgs returns the 2 positional arguments of `babylond tx
+// btcstaking add-btc-inclusion-proof [staking_tx_hash] [inclusion_proof]`
+// (NewAddBTCDelegationInclusionProofCmd): the txid as nodes show it and
+// the proof's encoding in hex.
+func (m *MsgAddBTCDelegationInclusionProof) BabylondArgs() []string {
+	proof := ""
+	if m.StakingTxInclusionProof != nil {
+		proof = hex.EncodeToString(m.StakingTxInclusionProof.Marshal())
+	}
+	return []string{m.StakingTxHash, proof}
+}
+
+// MarshalJSON renders the message with the proto pbField names and
+// "encoded": the hex of Marshal.
+func (m *MsgAddBTCDelegationInclusionProof) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Signer        string     `json:"signer"`
+		StakingTxHash string     `json:"staking_tx_hash"`
+		Proof         *proofJSON `json:"staking_tx_inclusion_proof"`
+		Encoded       string     `json:"encoded"`
+	}{m.Signer, m.StakingTxHash, m.StakingTxInclusionProof.toJSON(), hex.EncodeToString(m.Marshal())})
+}
+
+// MsgBTCUndelegate is babylon.btcstaking.v1.MsgBTCUndelegate (tx.proto):
+// a confirmed transaction spending the staking output, with its inclusion
+// proof and every transaction whose outputs it spends.
+type MsgBTCUndelegate struct {
+	Signer                        string          // 1, string (bech32)
+	StakingTxHash                 string          // 2, string: txid hex as nodes show it
+	StakeSpendingTx               []byte          // 3, bytes
+	StakeSpendingTxInclusionProof *InclusionProof // 4, InclusionProof
+	FundingTransactions           [][]byte        // 5, repeated bytes
+}
+
+// Marshal returns the protobuf encoding of the message.
+func (m *MsgBTCUndelegate) Marshal() []byte {
+	var out []byte
+	out = appendBytes(out, fUndelSigner, []byte(m.Signer))
+	out = appendBytes(out, fUndelStakingTxHash, []byte(m.StakingTxHash))
+	out = appendBytes(out, fUndelSpendingTx, m.StakeSpendingTx)
+	if m.StakeSpendingTxInclusionProof != nil {
+		out = protowire.AppendTag(out, fUndelSpendingProof, protowire.BytesType)
+		out = protowire.AppendBytes(out, m.StakeSpendingTxInclusionProof.Marshal())
+	}
+	return appendRepeatedBytes(out, fUndelFundingTxs, m.FundingTransactions)
+}
+
+// UnmarshalMsgBTCUndelegate decodes the message.
+func UnmarshalMsgBTCUndelegate(b []byte) (*MsgBTCUndelegate, error) {
+	const what = "MsgBTCUndelegate"
+	bt := protowire.BytesType
+	fs, err := parseFields(what, b, map[protowire.Number]fieldSpec{
+		fUndelSigner: {typ: bt}, fUndelStakingTxHash: {typ: bt}, fUndelSpendingTx: {typ: bt},
+		fUndelSpendingProof: {typ: bt}, fUndelFundingTxs: {typ: bt, repeated: true},
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &MsgBTCUndelegate{}
+	for _, f := range fs {
+		switch f.num {
+		case fUndelSigner:
+			m.Signer = string(f.b)
+		case fUndelStakingTxHash:
+			m.StakingTxHash = string(f.b)
+		case fUndelSpendingTx:
+			m.StakeSpendingTx = bytes.Clone(f.b)
+		case fUndelSpendingProof:
+			if m.StakeSpendingTxInclusionProof, err = UnmarshalInclusionProof(f.b); err != nil {
+				return nil, err
+			}
+		case fUndelFundingTxs:
+			m.FundingTransactions = append(m.FundingTransactions, bytes.Clone(f.b))
+		}
+	}
+	return m, nil
+}
+
+// BabylondArgs returns the 4 positional arguments of `babylond tx
+// btcstaking btc-undelegate [staking_tx_hash] [spend_stake_tx]
+// [spend_stake_tx_inclusion_proof] [funding_tx1],[funding_tx2],...`
+// (NewBTCUndelegateCmd): the txid, the transaction and proof in hex, the
+// funding transactions in hex, comma-separated.
+func (m *MsgBTCUndelegate) BabylondArgs() []string {
+	proof := ""
+	if m.StakeSpendingTxInclusionProof != nil {
+		proof = hex.EncodeToString(m.StakeSpendingTxInclusionProof.Marshal())
+	}
+	return []string{m.StakingTxHash, hex.EncodeToString(m.StakeSpendingTx), proof, hexList(m.FundingTransactions)}
+}
+
+// MarshalJSON renders the message with the proto pbField names, bytes in
+// hex, and "encoded": the hex of Marshal.
+func (m *MsgBTCUndelegate) MarshalJSON() ([]byte, error) {
+	funding := make([]string, len(m.FundingTransactions))
+	for i, t := range m.FundingTransactions {
+		funding[i] = hex.EncodeToString(t)
+	}
+	return json.Marshal(struct {
+		Signer        string     `json:"signer"`
+		StakingTxHash string     `json:"staking_tx_hash"`
+		SpendingTx    string     `json:"stake_spending_tx"`
+		Proof         *proofJSON `json:"stake_spending_tx_inclusion_proof"`
+		Funding       []string   `json:"funding_transactions"`
+		Encoded       string     `json:"encoded"`
+	}{m.Signer, m.StakingTxHash, hex.EncodeToString(m.StakeSpendingTx), m.StakeSpendingTxInclusionProof.toJSON(),
+		funding, hex.EncodeToString(m.Marshal())})
+}
+
+// String is the message's one-line summary, without its bytes.
+func (m *MsgCreateBTCDelegation) String() string {
+	return fmt.Sprintf("MsgCreateBTCDelegation{staker %s, %d sat for %d blocks, %d finality provider(s), inclusion proof %t}",
+		m.StakerAddr, m.StakingValue, m.StakingTime, len(m.FpBtcPkList), m.StakingTxInclusionProof != nil)
+}
