@@ -27,6 +27,8 @@ the account's address. 'pop create' makes one, 'pop verify' checks one as
 Babylon does. The result is the hex of Babylon's ProofOfPossessionBTC message,
 what 'babylond tx btcstaking create-btc-delegation' takes as pop_hex and what
 'btcstake register --pop' reads.`,
+		Example: `  btcstake pop create --key staker.key --babylon-address bbn1... > pop.hex
+  btcstake pop verify --pop pop.hex --staker-pk <hex> --babylon-address bbn1...`,
 	}
 	cmd.AddCommand(newPopCreateCmd(a), newPopVerifyCmd(a))
 	return cmd
