@@ -146,6 +146,12 @@ func readProven(flag, v string) (*babylon.ProvenTx, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseProven(flag, data)
+}
+
+// parseProven decodes the JSON of prove: every problem is a usage error
+// naming flag.
+func parseProven(flag string, data []byte) (*babylon.ProvenTx, error) {
 	var j provenJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, usagef(flag, "not the JSON of 'btcstake prove': %v", err)
