@@ -6,12 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/address/v2/bech32"
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -209,5 +211,28 @@ func TestPopBadInput(t *testing.T) {
 		if code != exitUsage || out != "" || !strings.Contains(errOut, tc.flag) || strings.Count(errOut, "\n") != 1 {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", tc.name, code, out, errOut)
 		}
+	}
+}
+
+// TestPopVerifyHighS: an ECDSA proof whose s is replaced by n - s (the
+// same signature, malleated) is refused, saying why, and never valid.
+func TestPopVerifyHighS(t *testing.T) {
+	w := newTxWorld(t)
+	j := mustJSON[popJSON](t, mustRun(t, "pop", "create", "--json", "--kind", "ecdsa", "--key", w.stakerFile, "--babylon-address", testBabylonAddr))
+	sig, _ := hex.DecodeString(j.BTCSig)
+	s := new(big.Int).SetBytes(sig[33:65])
+	s.Sub(btcec.S256().N, s)
+	high := append([]byte(nil), sig...)
+	s.FillBytes(high[33:65])
+	// Flip the recovery id too, so the malleated signature still recovers
+	// the staker key: only the high-s rule refuses it.
+	high[0] ^= 1
+	p, err := pop.New(pop.ECDSA, high)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "pop", "verify", "--pop", p.Hex(), "--staker-pk", xonlyHex(w.staker), "--babylon-address", testBabylonAddr)
+	if code == exitOK || out != "" || !strings.Contains(errOut, "high s") {
+		t.Fatalf("high-s proof: exit %d %q %s", code, out, errOut)
 	}
 }

@@ -44,8 +44,17 @@ func merkleRootFromProof(t *testing.T, txid chainhash.Hash, index uint32, siblin
 // the depth, then built), register after staking from the node and from
 // prove's file (the same bytes), and after unbonding build
 // MsgBTCUndelegate; each message is decoded and compared with the chain.
+// With and without a transaction index (the node's blocks are read then).
 func TestRegisterOnNode(t *testing.T) {
-	w := newNodeWorld(t, regtest.Options{})
+	for _, noIndex := range []bool{false, true} {
+		t.Run(map[bool]string{false: "txindex", true: "no txindex"}[noIndex], func(t *testing.T) {
+			registerOnNode(t, noIndex)
+		})
+	}
+}
+
+func registerOnNode(t *testing.T, noIndex bool) {
+	w := newNodeWorld(t, regtest.Options{NoTxIndex: noIndex})
 	dir := t.TempDir()
 	stakerKey := writeKey(t, dir, "staker.key", w.staker)
 	st, d := w.stake(100)
@@ -102,6 +111,10 @@ func TestRegisterOnNode(t *testing.T) {
 	}
 	if len(pj.BabylondArgs) != 2 || pj.BabylondArgs[1] != hex.EncodeToString(p.Marshal()) {
 		t.Fatalf("babylond args %q", pj.BabylondArgs)
+	}
+	text := mustNode(t, w, "prove", "--txid", st.TxHash().String(), "--confirmation-depth", "2", "--babylon-address", testBabylonAddr)
+	if !strings.Contains(text, "babylond tx btcstaking add-btc-inclusion-proof "+strings.Join(pj.BabylondArgs, " ")+" --from "+testBabylonAddr) {
+		t.Fatalf("prove text:\n%s", text)
 	}
 
 	// After staking: from the node, and from the file; the same message,
@@ -175,5 +188,15 @@ func TestRegisterOnNode(t *testing.T) {
 	}
 	if len(uj.BabylondArgs) != 4 || uj.BabylondArgs[0] != st.TxHash().String() {
 		t.Fatalf("undelegate babylond args %q", uj.BabylondArgs)
+	}
+	utext := mustNode(t, w, append(append([]string{"undelegate"}, deleg...), "--staking-tx", stFile,
+		"--txid", ubTx.TxHash().String(), "--babylon-address", testBabylonAddr)...)
+	if !strings.Contains(utext, "babylond tx btcstaking btc-undelegate "+strings.Join(uj.BabylondArgs, " ")+" --from "+testBabylonAddr) {
+		t.Fatalf("undelegate text:\n%s", utext)
+	}
+	// The staking transaction's own confirmation is not a spend of it.
+	if code, _, errOut := w.cli(append(append([]string{"undelegate"}, deleg...), "--staking-tx", stFile,
+		"--txid", st.TxHash().String(), "--babylon-address", testBabylonAddr)...); code != exitError {
+		t.Fatalf("undelegate with the staking tx as the spend: exit %d %s", code, errOut)
 	}
 }
