@@ -85,7 +85,7 @@ func proveError(c *chain.Client, txid chainhash.Hash, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, babylon.ErrShallow):
-		return fmt.Errorf("%w; wait for more blocks, or give --allow-shallow to build it now", err)
+		return fmt.Errorf("%w; wait for more blocks, or give --allow-shallow", err)
 	case errors.Is(err, babylon.ErrUnconfirmed), errors.Is(err, babylon.ErrCoinbase), errors.Is(err, babylon.ErrNotInBlock), errors.Is(err, babylon.ErrInvalidProof):
 		return opError("txid", err)
 	case errors.Is(err, chain.ErrNotFound):

@@ -217,7 +217,7 @@ writes the hex.`,
 					return opError("inclusion-proof", fmt.Errorf("the proof is for transaction %s, --staking-tx is %s", p.Tx.TxHash(), stakingTx.TxHash()))
 				}
 				if err := prf.rule().Check(p.Height, p.TipHeight); err != nil {
-					return opError("inclusion-proof", fmt.Errorf("%w; give --allow-shallow to build it anyway", err))
+					return opError("inclusion-proof", fmt.Errorf("%w; wait for more blocks, or give --allow-shallow", err))
 				}
 				req.Included = p
 			case tipFromNode:

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/address/v2/bech32"
+	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/babylon"
@@ -236,4 +238,77 @@ func (w *txWorld) registerArgsNoHeight(st string, extra ...string) []string {
 	args := append([]string{"register"}, w.delegationArgs()...)
 	args = append(args, "--staking-tx", st, "--babylon-address", testBabylonAddr)
 	return append(args, extra...)
+}
+
+// TestRegisterInclusionProofFile: after staking, with the proof from a
+// file in prove's format (here for a block made in the test, its Merkle
+// root computed from the definition): the message carries the proof; a
+// file whose header does not commit to the transaction, or that proves
+// another transaction, is refused naming --inclusion-proof, exit 1, with
+// nothing written.
+func TestRegisterInclusionProofFile(t *testing.T) {
+	w := newTxWorld(t)
+	tx := w.stake(t)
+	st := filepath.Join(w.dir, "staking.hex")
+	_ = os.WriteFile(st, []byte(txHex(tx)), 0o644)
+	cb := wire.NewMsgTx(1)
+	cb.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: ^uint32(0)}, SignatureScript: []byte{1, 2}})
+	cb.AddTxOut(wire.NewTxOut(50, []byte{0x51}))
+	h0, h1 := cb.TxHash(), tx.TxHash()
+	root := chainhash.DoubleHashH(append(h0[:], h1[:]...))
+	block := wire.NewMsgBlock(wire.NewBlockHeader(2, &chainhash.Hash{}, &root, 0, 0))
+	_ = block.AddTransaction(cb)
+	_ = block.AddTransaction(tx)
+	proof, err := babylon.ProveInBlock(block, h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, p *babylon.ProvenTx) string {
+		j, err := newProvenJSON(p, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(j)
+		f := filepath.Join(w.dir, name)
+		_ = os.WriteFile(f, b, 0o644)
+		return f
+	}
+	good := write("proof.json", &babylon.ProvenTx{Tx: tx, Proof: proof, Header: block.Header, Height: 100, TipHeight: 140})
+	args := append([]string{"register"}, w.delegationArgs()...)
+	args = append(args, "--staking-tx", st, "--babylon-address", testBabylonAddr, "--key", w.stakerFile, "--json")
+	j := mustJSON[msgJSON](t, mustRun(t, append(args, "--inclusion-proof", good)...))
+	raw, _ := hex.DecodeString(j.MsgHex)
+	m, err := babylon.UnmarshalMsgCreateBTCDelegation(raw)
+	if err != nil || m.StakingTxInclusionProof == nil || m.StakingTxInclusionProof.Key.Block != block.BlockHash() ||
+		m.StakingTxInclusionProof.Key.Index != 1 || !bytes.Equal(m.StakingTxInclusionProof.Proof, h0[:]) {
+		t.Fatalf("message proof %+v, %v", m.StakingTxInclusionProof, err)
+	}
+	if len(j.BabylondArgs) != 14 || j.BabylondArgs[3] != hex.EncodeToString(m.StakingTxInclusionProof.Marshal()) {
+		t.Fatalf("babylond args[3] %q", j.BabylondArgs[3])
+	}
+	// --btc-height has no say after staking.
+	if code, _, _ := runCLI(t, append(args, "--inclusion-proof", good, "--btc-height", "100")...); code != exitUsage {
+		t.Fatalf("--btc-height with --inclusion-proof: exit %d", code)
+	}
+	badHeader := block.Header
+	badHeader.MerkleRoot = chainhash.DoubleHashH(h1[:])
+	// The same proof naming the bad header: only the Merkle root refuses it.
+	renamed := &babylon.InclusionProof{Key: proof.Key, Proof: proof.Proof}
+	renamed.Key.Block = badHeader.BlockHash()
+	other, _ := fundingCoin("another tx", []byte{0x51}, 5000)
+	out := filepath.Join(w.dir, "out.hex")
+	for name, f := range map[string]string{
+		"header without the tx": write("bad-header.json", &babylon.ProvenTx{Tx: tx, Proof: proof, Header: badHeader, Height: 100, TipHeight: 140}),
+		"root without the tx":   write("bad-root.json", &babylon.ProvenTx{Tx: tx, Proof: renamed, Header: badHeader, Height: 100, TipHeight: 140}),
+		"another tx":            write("other.json", &babylon.ProvenTx{Tx: other, Proof: proof, Header: block.Header, Height: 100, TipHeight: 140}),
+		"too shallow":           write("shallow.json", &babylon.ProvenTx{Tx: tx, Proof: proof, Header: block.Header, Height: 100, TipHeight: 110}),
+	} {
+		code, stdout, errOut := runCLI(t, append(args, "--inclusion-proof", f, "--out", out)...)
+		if code != exitError || stdout != "" || !strings.Contains(errOut, "--inclusion-proof") {
+			t.Errorf("%s: exit %d %q %s", name, code, stdout, errOut)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: --out written", name)
+		}
+	}
 }
