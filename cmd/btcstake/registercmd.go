@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/babylon"
+	"github.com/btcstake/btcstake/internal/atomicfile"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/pop"
 	"github.com/btcstake/btcstake/psbt"
@@ -361,15 +363,20 @@ func exportSlashing(a *app, draft *babylon.RegistrationDraft, dir, stakingTxid s
 		}
 		enc[i] = []byte(s + "\n")
 	}
-	// Both files or, on an error writing the first, neither.
+	// Both files; when the second cannot be written, the first is removed
+	// again if it is new (a file --force replaced stays replaced).
 	files := []string{j.SlashingPSBTFile, j.UnbondingSlashingPSBTFile}
+	_, statErr := os.Lstat(files[0])
+	firstIsNew := errors.Is(statErr, fs.ErrNotExist)
 	for i, f := range files {
-		o := outFlags{path: f, force: force}
-		if err := o.write(enc[i]); err != nil {
-			if i == 1 {
+		if err := atomicfile.Write(f, enc[i], 0o644, !force); err != nil {
+			if i == 1 && firstIsNew {
 				_ = os.Remove(files[0])
 			}
-			return fmt.Errorf("--export-slashing-psbts: %w", err)
+			if errors.Is(err, fs.ErrExist) {
+				return usagef("export-slashing-psbts", "%s exists; give --force to replace it", f)
+			}
+			return opError("export-slashing-psbts", err)
 		}
 	}
 	if a.json {
