@@ -265,7 +265,8 @@ func TestJSONFieldNames(t *testing.T) {
 	for _, v := range []any{psbtJSON{}, finalJSON{}, scriptJSON{}, parsedJSON{}, keyShowJSON{}, keyJSON{}, pubrandOutJSON{},
 		extractJSON{}, signJSON{}, recordJSON{}, verifyJSON{}, adaptorSigJSON{}, decryptJSON{}, adaptorExtractJSON{},
 		regtestStartJSON{}, regtestFundJSON{}, demoJSON{}, versionJSON{}, errorJSON{}, psbt.Description{},
-		inspectJSON{}, stakeStatus{}, nodeConfig{}, paramsShowJSON{}, paramsListJSON{}, paramsFetchJSON{}, presetJSON{}} {
+		inspectJSON{}, stakeStatus{}, nodeConfig{}, paramsShowJSON{}, paramsListJSON{}, paramsFetchJSON{}, presetJSON{},
+		popJSON{}, popVerifyJSON{}, msgJSON{}, provenJSON{}, exportJSON{}} {
 		check(reflect.TypeOf(v).Name(), reflect.TypeOf(v))
 	}
 	// The retired names are gone from real output too (regtest fund and
