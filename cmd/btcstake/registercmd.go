@@ -332,7 +332,12 @@ func registrationError(err error) error {
 // the PSBT files already (without --force).
 func checkExportDir(dir string, force bool) error {
 	fi, err := os.Stat(dir)
-	if err != nil || !fi.IsDir() {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("export-slashing-psbts", "%s does not exist; create the directory first", dir)
+	case err != nil:
+		return usagef("export-slashing-psbts", "%v", err)
+	case !fi.IsDir():
 		return usagef("export-slashing-psbts", "%s is not a directory", dir)
 	}
 	if force {

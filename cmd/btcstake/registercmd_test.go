@@ -148,6 +148,17 @@ func TestRegisterPreStaking(t *testing.T) {
 	if after, _ := os.ReadFile(ej.SlashingPSBTFile); code != exitUsage || !bytes.Equal(before, after) {
 		t.Fatalf("second export: exit %d %s", code, errOut)
 	}
+	// A directory that does not exist is named as such, and is not made;
+	// a file in its place is not a directory.
+	missing := filepath.Join(w.dir, "no-such-dir")
+	code, out, errOut = runCLI(t, w.registerArgs(st, "--pop", popHex, "--export-slashing-psbts", missing)...)
+	if _, err := os.Stat(missing); code != exitUsage || out != "" || !strings.Contains(errOut, missing+" does not exist") || err == nil {
+		t.Fatalf("export to a missing directory: exit %d %q %s (stat %v)", code, out, errOut, err)
+	}
+	code, _, errOut = runCLI(t, w.registerArgs(st, "--pop", popHex, "--export-slashing-psbts", ej.SlashingPSBTFile)...)
+	if after, _ := os.ReadFile(ej.SlashingPSBTFile); code != exitUsage || !strings.Contains(errOut, "is not a directory") || !bytes.Equal(before, after) {
+		t.Fatalf("export to a file: exit %d %s", code, errOut)
+	}
 	// The PSBTs unsigned (as exported) are refused.
 	ej2 := mustJSON[exportJSON](t, mustRun(t, w.registerArgs(st, "--pop", popHex, "--export-slashing-psbts", dir, "--force", "--json")...))
 	code, _, errOut = runCLI(t, w.registerArgs(st, "--pop", popHex, "--signed-slashing-psbt", ej2.SlashingPSBTFile,
