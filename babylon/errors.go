@@ -59,3 +59,11 @@ var (
 	// ErrUnconfirmed: the transaction is not in a block yet.
 	ErrUnconfirmed = errors.New("transaction not confirmed")
 )
+
+// ErrInvalidExpansion: the transactions of a stake extension do not have
+// the shape Babylon requires of MsgBtcStakeExpand and of its activating
+// MsgBTCUndelegate: an extension transaction without exactly 2 inputs,
+// input 0 not spending the previous staking transaction, input 1 not
+// spending an output of the funding transaction given, or a funding output
+// of 0 sat.
+var ErrInvalidExpansion = errors.New("invalid stake extension")

@@ -19,7 +19,8 @@ import (
 //	proto/babylon/btcstaking/v1/pop.proto
 //	  message ProofOfPossessionBTC { BTCSigType btc_sig_type = 1; bytes btc_sig = 2; }
 //	proto/babylon/btcstaking/v1/tx.proto
-//	  MsgCreateBTCDelegation, MsgAddBTCDelegationInclusionProof, MsgBTCUndelegate
+//	  MsgCreateBTCDelegation, MsgAddBTCDelegationInclusionProof, MsgBTCUndelegate,
+//	  MsgBtcStakeExpand
 //
 // Encoding follows proto3 as gogoproto emits it: fields in ascending
 // number, a scalar or bytes pbField omitted when zero or empty, each element
@@ -58,11 +59,31 @@ const (
 	fAddProofStakingTxHash = 2 // string (hex txid, display order)
 	fAddProofProof         = 3 // InclusionProof
 
-	fUndelSigner         = 1 // string
-	fUndelStakingTxHash  = 2 // string (hex txid, display order)
-	fUndelSpendingTx     = 3 // bytes
-	fUndelSpendingProof  = 4 // InclusionProof
-	fUndelFundingTxs     = 5 // repeated bytes
+	fUndelSigner        = 1 // string
+	fUndelStakingTxHash = 2 // string (hex txid, display order)
+	fUndelSpendingTx    = 3 // bytes
+	fUndelSpendingProof = 4 // InclusionProof
+	fUndelFundingTxs    = 5 // repeated bytes
+
+	// MsgBtcStakeExpand: MsgCreateBTCDelegation's fields without the
+	// inclusion proof, renumbered from 8, then two of its own.
+	fExpStakerAddr          = 1  // string
+	fExpPop                 = 2  // ProofOfPossessionBTC
+	fExpBtcPk               = 3  // bytes (BIP340PubKey, 32)
+	fExpFpBtcPkList         = 4  // repeated bytes (BIP340PubKey, 32)
+	fExpStakingTime         = 5  // uint32
+	fExpStakingValue        = 6  // int64
+	fExpStakingTx           = 7  // bytes: the extension transaction
+	fExpSlashingTx          = 8  // bytes (BTCSlashingTx)
+	fExpSlashingSig         = 9  // bytes (BIP340Signature, 64)
+	fExpUnbondingTime       = 10 // uint32
+	fExpUnbondingTx         = 11 // bytes
+	fExpUnbondingValue      = 12 // int64
+	fExpUnbondingSlashingTx = 13 // bytes (BTCSlashingTx)
+	fExpUnbondingSlashSig   = 14 // bytes (BIP340Signature, 64)
+	fExpPrevStakingTxHash   = 15 // string (hex txid, display order)
+	fExpFundingTx           = 16 // bytes
+
 	maxMessageFieldCount = 1 << 16
 )
 

@@ -132,31 +132,7 @@ type RegistrationDraft struct {
 // Failures of 5 to 7 wrap the kinds of psbt and params.
 func PrepareRegistration(req RegistrationRequest) (*RegistrationDraft, error) {
 	d := req.Delegation
-	// Step 1.
-	if err := CheckAddress(req.StakerAddress); err != nil {
-		return nil, err
-	}
-	if err := checkPoP(req.PoP); err != nil {
-		return nil, fmt.Errorf("proof of possession: %w", err)
-	}
-	// Step 2.
-	if d.Staker == nil {
-		return nil, fmt.Errorf("%w: no staker key", ErrInvalidRegistration)
-	}
-	if len(d.FinalityProviders) != 1 || d.FinalityProviders[0] == nil {
-		return nil, fmt.Errorf("%w: %d finality providers; Babylon takes exactly one", ErrInvalidRegistration, len(d.FinalityProviders))
-	}
-	staker, fp := script.XOnly(d.Staker), script.XOnly(d.FinalityProviders[0])
-	if staker == fp {
-		return nil, fmt.Errorf("%w: the staker key is the finality provider's key", ErrInvalidRegistration)
-	}
-	if !d.Params.Valid() {
-		return nil, fmt.Errorf("%w: the delegation has no params", params.ErrInvalidParams)
-	}
-	// Step 3.
-	if req.Versions == nil {
-		return nil, fmt.Errorf("%w: no params versions to select the flow's version from", ErrInvalidRegistration)
-	}
+	// Step 3's height: the inclusion height with a proof, else the tip.
 	height := req.TipHeight
 	if req.Included != nil {
 		if req.Included.Height < 0 || req.Included.Height > int64(^uint32(0)) {
@@ -164,16 +140,10 @@ func PrepareRegistration(req RegistrationRequest) (*RegistrationDraft, error) {
 		}
 		height = uint32(req.Included.Height)
 	}
-	v, err := req.Versions.At(height)
+	// Steps 1 to 3.
+	sel, err := checkDelegation(req.StakerAddress, req.PoP, d, req.Versions, height)
 	if err != nil {
 		return nil, err
-	}
-	vp, err := v.StakingParams()
-	if err != nil {
-		return nil, err
-	}
-	if !sameParams(vp, d.Params) {
-		return nil, fmt.Errorf("%w: the delegation's params are not those of version %d, in force at Bitcoin height %d", ErrInvalidRegistration, v.Number(), height)
 	}
 	if req.StakingTx == nil {
 		return nil, fmt.Errorf("%w: no staking transaction", psbt.ErrInvalidTx)
@@ -188,11 +158,80 @@ func PrepareRegistration(req RegistrationRequest) (*RegistrationDraft, error) {
 			return nil, err
 		}
 		end := in.Height + int64(d.StakingTime)
-		if in.TipHeight+int64(vp.UnbondingTime()) >= end {
+		if in.TipHeight+int64(sel.params.UnbondingTime()) >= end {
 			return nil, fmt.Errorf("%w: the stake ends at height %d, no more than the unbonding time (%d) after the tip %d",
-				ErrInvalidRegistration, end, vp.UnbondingTime(), in.TipHeight)
+				ErrInvalidRegistration, end, sel.params.UnbondingTime(), in.TipHeight)
 		}
 	}
+	// Steps 5 to 7.
+	draft, err := buildDraft(req.StakerAddress, req.PoP, d, sel, stakingTx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Included != nil {
+		p := *req.Included.Proof
+		p.Proof = bytes.Clone(p.Proof)
+		draft.msg.StakingTxInclusionProof = &p
+	}
+	return draft, nil
+}
+
+// selected is the params version a flow's height selects.
+type selected struct {
+	params       *params.Params
+	version      uint32
+	versionKnown bool
+	staker, fp   script.XOnlyKey
+}
+
+// checkDelegation is steps 1 to 3 of PrepareRegistration: the address and
+// PoP, exactly one finality provider other than the staker, and the
+// delegation's params being those of the version in force at height.
+func checkDelegation(addr string, pop []byte, d psbt.Delegation, versions *params.Versions, height uint32) (selected, error) {
+	// Step 1.
+	if err := CheckAddress(addr); err != nil {
+		return selected{}, err
+	}
+	if err := checkPoP(pop); err != nil {
+		return selected{}, fmt.Errorf("proof of possession: %w", err)
+	}
+	// Step 2.
+	if d.Staker == nil {
+		return selected{}, fmt.Errorf("%w: no staker key", ErrInvalidRegistration)
+	}
+	if len(d.FinalityProviders) != 1 || d.FinalityProviders[0] == nil {
+		return selected{}, fmt.Errorf("%w: %d finality providers; Babylon takes exactly one", ErrInvalidRegistration, len(d.FinalityProviders))
+	}
+	staker, fp := script.XOnly(d.Staker), script.XOnly(d.FinalityProviders[0])
+	if staker == fp {
+		return selected{}, fmt.Errorf("%w: the staker key is the finality provider's key", ErrInvalidRegistration)
+	}
+	if !d.Params.Valid() {
+		return selected{}, fmt.Errorf("%w: the delegation has no params", params.ErrInvalidParams)
+	}
+	// Step 3.
+	if versions == nil {
+		return selected{}, fmt.Errorf("%w: no params versions to select the flow's version from", ErrInvalidRegistration)
+	}
+	v, err := versions.At(height)
+	if err != nil {
+		return selected{}, err
+	}
+	vp, err := v.StakingParams()
+	if err != nil {
+		return selected{}, err
+	}
+	if !sameParams(vp, d.Params) {
+		return selected{}, fmt.Errorf("%w: the delegation's params are not those of version %d, in force at Bitcoin height %d", ErrInvalidRegistration, v.Number(), height)
+	}
+	return selected{params: vp, version: v.Number(), versionKnown: v.NumberKnown(), staker: staker, fp: fp}, nil
+}
+
+// buildDraft is steps 5 to 7 of PrepareRegistration for stakingTx (the
+// caller's copy): the staking output, the unbonding transaction and the two
+// slashing transactions, built and checked; the draft has no inclusion
+// proof.
+func buildDraft(addr string, pop []byte, d psbt.Delegation, sel selected, stakingTx *wire.MsgTx) (*RegistrationDraft, error) {
 	// Step 5.
 	idx, err := psbt.ValidateStakingTx(stakingTx, d)
 	if err != nil {
@@ -223,31 +262,25 @@ func PrepareRegistration(req RegistrationRequest) (*RegistrationDraft, error) {
 	if err := psbt.ValidateSlashingTx(usl.Packet.UnsignedTx, ubTx, 0, script.UnbondingOutputKind, d); err != nil {
 		return nil, err
 	}
-	draft := &RegistrationDraft{
+	return &RegistrationDraft{
 		msg: MsgCreateBTCDelegation{
-			StakerAddr:          req.StakerAddress,
-			Pop:                 bytes.Clone(req.PoP),
-			BtcPk:               staker.Bytes(),
-			FpBtcPkList:         [][]byte{fp.Bytes()},
+			StakerAddr:          addr,
+			Pop:                 bytes.Clone(pop),
+			BtcPk:               sel.staker.Bytes(),
+			FpBtcPkList:         [][]byte{sel.fp.Bytes()},
 			StakingTime:         uint32(d.StakingTime),
 			StakingValue:        stakingTx.TxOut[idx].Value,
 			StakingTx:           serializeTx(stakingTx),
 			SlashingTx:          serializeTx(sl.Packet.UnsignedTx),
-			UnbondingTime:       uint32(vp.UnbondingTime()),
+			UnbondingTime:       uint32(sel.params.UnbondingTime()),
 			UnbondingTx:         serializeTx(ubTx),
 			UnbondingValue:      ubTx.TxOut[0].Value,
 			UnbondingSlashingTx: serializeTx(usl.Packet.UnsignedTx),
 		},
-		slashing: sl.Packet, unbondSlashing: usl.Packet, staker: staker,
-		version: v.Number(), versionKnown: v.NumberKnown(),
+		slashing: sl.Packet, unbondSlashing: usl.Packet, staker: sel.staker,
+		version: sel.version, versionKnown: sel.versionKnown,
 		stakingTxHash: stakingTx.TxHash(), stakingOutIndex: idx,
-	}
-	if req.Included != nil {
-		p := *req.Included.Proof
-		p.Proof = bytes.Clone(p.Proof)
-		draft.msg.StakingTxInclusionProof = &p
-	}
-	return draft, nil
+	}, nil
 }
 
 // sameParams compares two validated params by their canonical JSON.
