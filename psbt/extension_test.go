@@ -417,3 +417,51 @@ func serializeOrNil(r *Result) []byte {
 	}
 	return b.Bytes()
 }
+
+// FuzzValidateExtensionTx: any transaction (and any funding transaction)
+// is judged without a panic, and one that passes obeys the rules the
+// validator claims: 2 inputs, input 0 the previous staking output, a new
+// staking output worth at least the old value, a fee above 0.
+func FuzzValidateExtensionTx(f *testing.F) {
+	r := rand.New(rand.NewSource(7))
+	x := newExtFixture(f, r)
+	fund := coin(r, x.w.staker, p2wpkh(x.w.staker), 90_000)
+	res, err := BuildExtension(x.request(fund, 10_000))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var tb, fb bytes.Buffer
+	_ = res.Packet.UnsignedTx.Serialize(&tb)
+	_ = fund.PrevTx.Serialize(&fb)
+	f.Add(tb.Bytes(), fb.Bytes())
+	f.Fuzz(func(t *testing.T, txb, fundb []byte) {
+		tx, ftx := wire.NewMsgTx(2), wire.NewMsgTx(2)
+		if tx.Deserialize(bytes.NewReader(txb)) != nil || ftx.Deserialize(bytes.NewReader(fundb)) != nil {
+			return
+		}
+		idx, err := ValidateExtensionTx(tx, x.prev, x.stTx, x.next, ftx)
+		if err != nil {
+			return
+		}
+		fee := x.stTx.TxOut[x.prevF.Index].Value + ftx.TxOut[tx.TxIn[1].PreviousOutPoint.Index].Value
+		for _, o := range tx.TxOut {
+			fee -= o.Value
+		}
+		if len(tx.TxIn) != 2 || tx.TxIn[0].PreviousOutPoint != (wire.OutPoint{Hash: x.stTx.TxHash(), Index: x.prevF.Index}) ||
+			tx.TxOut[idx].Value < x.stTx.TxOut[x.prevF.Index].Value || fee <= 0 {
+			t.Fatal("an extension breaking the rules passed")
+		}
+	})
+}
+
+func BenchmarkBuildExtension(b *testing.B) {
+	r := rand.New(rand.NewSource(3))
+	x := newExtFixture(b, r)
+	req := x.request(coin(r, x.w.staker, p2tr(x.w.staker), 90_000), 10_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildExtension(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
