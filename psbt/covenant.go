@@ -68,7 +68,7 @@ func CheckCovenantSigning(p *psbt.Packet, idx int, d Delegation) error {
 	switch leaf.Kind {
 	case script.UnbondingPath:
 		if len(p.UnsignedTx.TxIn) != 1 {
-			return invalid(ErrTxInputs, "an unbonding tx has exactly one input")
+			return invalid(ErrTxInputs, "an unbonding tx has exactly one input (a stake extension is signed with SignExtension)")
 		}
 		return checkUnbonding(p.UnsignedTx, op, prev.Value, ub, d)
 	case script.SlashingPath:

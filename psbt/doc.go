@@ -10,6 +10,7 @@
 //	unbonding tx staking output (unbonding path) -> unbonding output, fee = params.UnbondingFee()
 //	slashing tx  staking or unbonding output (slashing path) -> slashing output + slashing change
 //	withdraw tx  a timelock path (staking, unbonding or slashing change output) -> any address
+//	extension tx previous staking output (unbonding path) + funding coin -> new staking output (+ change) (§11)
 //
 // Every builder validates against the delegation's params (package params:
 // validated once, immutable) before it builds: BuildStaking refuses a
@@ -18,12 +19,13 @@
 // as the protocol expects.
 //
 // One file per transaction holds its builder and its validation
-// (staking.go, unbonding.go, slashing.go, withdraw.go); sign.go,
+// (staking.go, unbonding.go, slashing.go, withdraw.go, extension.go); sign.go,
 // covenant.go, adaptor.go and finalize.go sign, check and assemble.
 //
 // Safety rules are this package's, not only the CLI's: SignTapscript signs
 // as the staker and refuses covenant and finality-provider keys on slashing
 // leaves (ErrSlashingLeafRole) and covenant keys elsewhere
 // (ErrUncheckedCovenant); a covenant member signs through CovenantSigner,
-// which checks the transaction against the delegation first.
+// which checks the transaction against the delegation first (for a stake
+// extension, CovenantSigner.SignExtension against both delegations).
 package psbt
