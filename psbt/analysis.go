@@ -25,9 +25,13 @@ const (
 	TxUnbonding
 	TxSlashing
 	TxWithdraw
+	// TxExtension is a stake extension (Babylon's MsgBtcStakeExpand): two
+	// inputs, input 0 spending a staking output through its unbonding
+	// leaf, input 1 a funding coin, and a new staking output.
+	TxExtension
 )
 
-var txKindNames = [...]string{"unknown", "staking", "unbonding", "slashing", "withdraw"}
+var txKindNames = [...]string{"unknown", "staking", "unbonding", "slashing", "withdraw", "extension"}
 
 func (k TxKind) String() string {
 	if k < 0 || int(k) >= len(txKindNames) {
@@ -442,6 +446,8 @@ func (a *Analysis) Summary() string {
 		what = fmt.Sprintf("a slashing transaction: it spends the %s output through the slashing path (staker + covenant quorum + one finality provider)", from)
 	case TxWithdraw:
 		what = fmt.Sprintf("a withdraw transaction: it spends the %s output through the timelock path (staker alone)", from)
+	case TxExtension:
+		what = "a stake extension transaction: input 0 spends the previous staking output through its unbonding path (staker + the previous covenant quorum), input 1 funds a new staking output"
 	default:
 		what = "a transaction this tool does not recognise as part of the staking lifecycle"
 	}
@@ -782,6 +788,9 @@ func (an *analyzer) finish(tx *wire.MsgTx, opts AnalyzeOptions) error {
 		switch leaf.Kind {
 		case script.UnbondingPath:
 			a.Kind = TxUnbonding
+			if len(tx.TxIn) == 2 && a.leafInput == 0 && len(an.leaves) == 1 {
+				a.Kind = TxExtension
+			}
 		case script.SlashingPath:
 			a.Kind = TxSlashing
 		case script.TimelockPath:
@@ -857,6 +866,21 @@ func (an *analyzer) recogniseLeafOutput(o *OutputAnalysis, leaf *script.Leaf) {
 		ut = a.Inputs[0].UnbondingTime
 	}
 	switch a.Kind {
+	case TxExtension:
+		// The new staking output's leaves name finality providers and
+		// params the spent leaf does not: the first taproot output is
+		// presumed to be it, any other output is not the protocol's.
+		for _, other := range a.Outputs {
+			if other.Role == RoleStaking {
+				o.Role = RoleOther
+				return
+			}
+		}
+		if txscript.GetScriptClass(o.PkScript) == txscript.WitnessV1TaprootTy {
+			o.Role, o.Evidence = RoleStaking, EvidencePresumed
+			return
+		}
+		o.Role = RoleOther
 	case TxUnbonding:
 		// The unbonding leaf does not name the finality providers, which
 		// the unbonding output's slashing leaf commits to, so the output

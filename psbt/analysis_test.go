@@ -650,7 +650,7 @@ func TestSpellings(t *testing.T) {
 		}
 		names[r.String()] = true
 	}
-	for k := TxUnknown; k <= TxWithdraw; k++ {
+	for k := TxUnknown; k <= TxExtension; k++ {
 		b, _ := k.MarshalText()
 		if string(b) != k.String() {
 			t.Errorf("kind %v marshals as %s", k, b)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -463,5 +464,108 @@ func BenchmarkBuildExtension(b *testing.B) {
 		if _, err := BuildExtension(req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSignRoutesExtension: Sign hands a covenant key's input 0 of a stake
+// extension to SignExtension with the delegations Extension returns,
+// refuses it without Extension, signs the staker's input 0 and the
+// funding coin as usual, and the result finalises.
+func TestSignRoutesExtension(t *testing.T) {
+	r := newRand(t)
+	f := newExtFixture(t, r)
+	funder := f.w.staker
+	fund := coin(r, funder, p2wpkh(funder), 90_000)
+	res, err := BuildExtension(f.request(fund, 10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Packet
+	ext := func(*script.Leaf) (Delegation, Delegation, error) { return f.next, f.prev, nil }
+	if _, err := Sign(p, SignRequest{Key: f.w.cov[0]}); !errors.Is(err, ErrUncheckedCovenant) {
+		t.Fatalf("covenant key without Extension: %v", err)
+	}
+	// A covenant callback alone is not enough: an extension is no unbonding.
+	onlyCov := SignRequest{Key: f.w.cov[0], Covenant: func(int, *script.Leaf) (Delegation, error) { return f.prev, nil }}
+	if _, err := Sign(p, onlyCov); !errors.Is(err, ErrUncheckedCovenant) {
+		t.Fatalf("covenant key with Covenant only: %v", err)
+	}
+	// Wrong delegations (the previous given as the new one, whose staking
+	// time differs from the output) are refused and change nothing.
+	swapped := func(*script.Leaf) (Delegation, Delegation, error) {
+		bad := f.next
+		bad.StakingTime = 151
+		return bad, f.prev, nil
+	}
+	if _, err := Sign(p, SignRequest{Key: f.w.cov[0], Extension: swapped}); err == nil {
+		t.Fatal("signed against the wrong new delegation")
+	}
+	if len(p.Inputs[0].TaprootScriptSpendSig) != 0 {
+		t.Fatal("a refused signature changed the packet")
+	}
+	for _, k := range []*btcec.PrivateKey{f.w.cov[0], f.w.cov[2]} {
+		s, err := Sign(p, SignRequest{Key: k, Extension: ext})
+		if err != nil || len(s) != 1 || s[0].Input != 0 || s[0].Role != script.CovenantRole {
+			t.Fatalf("covenant %v: %v", s, err)
+		}
+	}
+	// The staker's key signs input 0 (its slot) and input 1 (its coin).
+	s, err := Sign(p, SignRequest{Key: funder})
+	if err != nil || len(s) != 2 || s[0].Kind != TapScriptSig || s[1].Kind != FundingSig {
+		t.Fatalf("staker: %v %v", s, err)
+	}
+	final, err := Finalize(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ValidateExtensionTx(final, f.prev, f.stTx, f.next, fund.PrevTx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAnalyzeExtension: Analyze and AnalyzeTx tell a stake extension by
+// its shape (two inputs, input 0 on an unbonding leaf) and name its new
+// staking output; a one-input unbonding stays an unbonding.
+func TestAnalyzeExtension(t *testing.T) {
+	r := newRand(t)
+	f := newExtFixture(t, r)
+	fund := coin(r, f.w.staker, p2wpkh(f.w.staker), 90_000)
+	res, err := BuildExtension(f.request(fund, 10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(res.Packet, AnalyzeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Kind != TxExtension || a.Kind.String() != "extension" || a.Outputs[0].Role != RoleStaking {
+		t.Fatalf("packet: kind %v, output 0 %v", a.Kind, a.Outputs[0].Role)
+	}
+	if !strings.Contains(a.Summary(), "stake extension") {
+		t.Fatalf("summary %q", a.Summary())
+	}
+	f.signExtension(t, res, f.w.staker, f.w.cov[0], f.w.cov[1])
+	final, err := Finalize(res.Packet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := AnalyzeTx(final, AnalyzeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.Kind != TxExtension || at.Outputs[0].Role != RoleStaking {
+		t.Fatalf("tx: kind %v, output 0 %v", at.Kind, at.Outputs[0].Role)
+	}
+	for i, o := range at.Outputs[1:] {
+		if o.Role == RoleStaking {
+			t.Fatalf("output %d (change) taken for a staking output", i+1)
+		}
+	}
+	ub, err := BuildUnbonding(f.prev, f.prevF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if au, err := Analyze(ub.Packet, AnalyzeOptions{}); err != nil || au.Kind != TxUnbonding {
+		t.Fatalf("unbonding analysed as %v (%v)", au.Kind, err)
 	}
 }

@@ -21,6 +21,13 @@ type SignRequest struct {
 	// Key is a covenant member of an input's unbonding leaf; without it
 	// such an input is refused (ErrUncheckedCovenant).
 	Covenant func(i int, leaf *script.Leaf) (Delegation, error)
+	// Extension returns the new and the previous delegation a covenant
+	// member's signature on input 0 of a stake extension is checked
+	// against (CovenantSigner.SignExtension). An extension is a
+	// transaction of two inputs whose input 0 spends an unbonding leaf
+	// (an unbonding transaction has one input). Without it such an input
+	// is refused (ErrUncheckedCovenant).
+	Extension func(leaf *script.Leaf) (next, prev Delegation, err error)
 }
 
 // SigKind is the kind of signature Sign added.
@@ -71,7 +78,10 @@ func (e *RefusalError) Unwrap() error { return e.Err }
 //
 //   - a staking leaf in which Key is the staker: SignTapscript;
 //   - an unbonding leaf in which Key is a covenant member: CovenantSigner,
-//     checked against the delegation Covenant returns;
+//     checked against the delegation Covenant returns; for input 0 of a
+//     two-input transaction (a stake extension)
+//     CovenantSigner.SignExtension, checked against the delegations
+//     Extension returns;
 //   - a slashing leaf in which Key is a covenant member or a finality
 //     provider: refused (ErrSlashingLeafRole), never signed;
 //   - a funding coin Key owns: SignFundingInput (an earlier signature by
@@ -129,6 +139,23 @@ func Sign(p *psbt.Packet, req SignRequest) ([]Signed, error) {
 		switch {
 		case role == script.NoRole:
 			continue
+		case role == script.CovenantRole && leaf.Kind == script.UnbondingPath && i == 0 && len(cp.UnsignedTx.TxIn) == 2:
+			if req.Extension == nil {
+				return nil, fmt.Errorf("%w: key %s is a covenant member of input 0's unbonding leaf of a stake extension and no delegations were given to check it against", ErrUncheckedCovenant, x)
+			}
+			next, prev, err := req.Extension(leaf)
+			if err != nil {
+				return nil, err
+			}
+			signer, err := NewCovenantSigner(req.Key)
+			if err != nil {
+				return nil, err
+			}
+			_, err = signer.SignExtension(cp, next, prev)
+			signer.Zero()
+			if err != nil {
+				return nil, err
+			}
 		case role == script.CovenantRole && leaf.Kind != script.SlashingPath:
 			if req.Covenant == nil {
 				return nil, fmt.Errorf("%w: key %s is a covenant member of input %d's %s leaf and no delegation was given to check the transaction against", ErrUncheckedCovenant, x, i, leaf.Kind)

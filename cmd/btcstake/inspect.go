@@ -25,7 +25,7 @@ func init() { register(newInspectCmd) }
 // inspectJSON is the explanation of a PSBT or transaction.
 type inspectJSON struct {
 	Type        string       `json:"type"` // psbt or transaction
-	Kind        string       `json:"kind"` // psbt.TxKind: staking, unbonding, slashing, withdraw, unknown
+	Kind        string       `json:"kind"` // psbt.TxKind: staking, unbonding, slashing, withdraw, extension, unknown
 	Summary     string       `json:"summary"`
 	Txid        string       `json:"txid"`
 	Version     int32        `json:"version"`

@@ -76,7 +76,7 @@ func signPSBT(p *btcpsbt.Packet, key *btcec.PrivateKey, inputs []int, explicit b
 	if _, ok := inputLeaf(p, inputs[0]); explicit && !ok && len(p.Inputs[inputs[0]].TaprootLeafScript) > 0 {
 		return nil, opError("input", fmt.Errorf("%w: input %d spends no staking leaf this tool knows", psbt.ErrNotSignable, inputs[0]))
 	}
-	signed, err := psbt.Sign(p, psbt.SignRequest{Key: key, Inputs: inputs, Covenant: cov.delegation})
+	signed, err := psbt.Sign(p, psbt.SignRequest{Key: key, Inputs: inputs, Covenant: cov.delegation, Extension: cov.extension})
 	x := script.XOnly(key.PubKey())
 	var refusal *psbt.RefusalError
 	switch {
@@ -178,6 +178,7 @@ parallel on copies that btcstake finalize combines.`,
 	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every input the key can sign)")
 	pf.add(cmd)
 	cov.add(cmd)
+	cov.addExtension(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "write the signed PSBT (base64) to this file instead of printing it (may be the input file)")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
@@ -405,6 +406,42 @@ type covenantCheck struct {
 	staker      string
 	fps         []string
 	stakingTime int64
+	// prev is the previous delegation of a stake extension (sign only).
+	prev prevParamsFlags
+}
+
+// prevParamsFlags name the previous delegation's params and staking time
+// for a covenant member signing a stake extension.
+type prevParamsFlags struct {
+	arg         string
+	height      heightFlag
+	stakingTime int64
+}
+
+// addExtension registers the flags a covenant member signing a stake
+// extension gives for the previous delegation.
+func (c *covenantCheck) addExtension(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&c.prev.arg, "prev-params", "", "covenant members signing a stake extension: the previous delegation's params (a preset or a file)")
+	fl.Var(&c.prev.height, "prev-btc-height", "covenant members signing a stake extension: the height whose version of --prev-params applies")
+	fl.Int64Var(&c.prev.stakingTime, "prev-staking-time", 0, "covenant members signing a stake extension: the previous delegation's staking time in blocks")
+}
+
+// extension is the new and the previous delegation a covenant member's
+// signature on a stake extension's input 0 is checked against
+// (psbt.CovenantSigner.SignExtension): the new one from --params,
+// --fp-pk and --staking-time, the previous one from --prev-params and
+// --prev-staking-time with the same parties.
+func (c *covenantCheck) extension(leaf *script.Leaf) (next, prev psbt.Delegation, err error) {
+	if c.prev.arg == "" || c.prev.stakingTime == 0 {
+		return next, prev, usagef("prev-params", "a covenant member signing a stake extension must check both delegations: give --prev-params and --prev-staking-time of the previous one, and --params, --fp-pk and --staking-time of the new one")
+	}
+	if next, err = c.delegation(0, leaf); err != nil {
+		return next, prev, err
+	}
+	pf := prevDelegationFlags{arg: c.prev.arg, height: c.prev.height, stakingTime: c.prev.stakingTime}
+	prev, err = pf.delegation(c.network, next)
+	return next, prev, err
 }
 
 func (c *covenantCheck) add(cmd *cobra.Command) {

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/psbt"
+)
+
+// extendArgs are the flags of an extension of w's delegation (staked in
+// stTx) funded by coin, adding added satoshis.
+func (w *txWorld) extendArgs(stTx *wire.MsgTx, coin, added string) []string {
+	return append(append([]string{"extend"}, w.delegationArgs()...),
+		"--prev-params", regtestParams, "--prev-staking-time", w.stakingTime, "--prev-staking-tx", txHex(stTx),
+		"--add-value", added, "--fee-rate", "2", "--utxo", coin, "--change-address", w.changeAddr)
+}
+
+// TestExtendLifecycle: extend builds the two-input extension, the staker
+// signs both inputs with plain "sign --key", and the checks of the
+// extension itself (ValidateExtensionTx, and every signature verified with
+// btcd's txscript engine against both prevouts) pass on the result.
+func TestExtendLifecycle(t *testing.T) {
+	w := newTxWorld(t)
+	stTx := w.stake(t)
+	fundTx, coin := fundingCoin("extension coin", p2wpkhScript(w.funder), 90_000)
+	file := filepath.Join(w.dir, "extend.psbt")
+	j := mustJSON[psbtJSON](t, mustRun(t, append(w.extendArgs(stTx, coin, "50000"), "--json", "--out", file)...))
+	unsigned := decodeTx(t, j.UnsignedTx)
+	if len(unsigned.TxIn) != 2 || unsigned.TxIn[1].PreviousOutPoint.Hash != fundTx.TxHash() ||
+		unsigned.TxIn[0].PreviousOutPoint.Hash != stTx.TxHash() || j.Fee <= 0 || j.Description == nil {
+		t.Fatalf("extension: %d inputs, %+v", len(unsigned.TxIn), j)
+	}
+	next := w.delegation(t)
+	nst, _ := next.StakingOutput()
+	if unsigned.TxOut[0].Value != 100_000+50_000 || !bytes.Equal(unsigned.TxOut[0].PkScript, nst.PkScript) {
+		t.Fatalf("new staking output %d sat %x", unsigned.TxOut[0].Value, unsigned.TxOut[0].PkScript)
+	}
+	// The fee is what the inputs give and the outputs do not take.
+	var outs int64
+	for _, o := range unsigned.TxOut {
+		outs += o.Value
+	}
+	if prevVal := stakingValue(t, stTx, nst.PkScript); prevVal+90_000-outs != j.Fee {
+		t.Fatalf("fee %d, inputs %d+90000, outputs %d", j.Fee, prevVal, outs)
+	}
+	if _, err := psbt.ValidateExtensionTx(unsigned, w.delegation(t), stTx, next, fundTx); err != nil {
+		t.Fatal(err)
+	}
+	// The staker's key signs input 0 (tapscript) and the funder's key input 1.
+	sj := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", file, "--key", w.stakerFile, "--out", file))
+	if len(sj.Signed) != 1 || sj.Signed[0].Input != 0 {
+		t.Fatalf("staker signed %+v", sj.Signed)
+	}
+	sj = mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", file, "--key", w.funderFile, "--out", file))
+	if len(sj.Signed) != 1 || sj.Signed[0].Input != 1 {
+		t.Fatalf("funder signed %+v", sj.Signed)
+	}
+	// Without the previous committee's quorum it cannot be finalised.
+	if code, _, stderr := runCLI(t, "finalize", "--psbt", file); code != exitError {
+		t.Fatalf("finalize without covenant signatures: exit %d %s", code, stderr)
+	}
+	// A covenant member who does not name the previous delegation is
+	// refused, and the file is untouched.
+	before, _ := os.ReadFile(file)
+	code, stdout, stderr := runCLI(t, w.asCovenant("sign", "--psbt", file, "--key", w.covFiles[0], "--out", file)...)
+	if after, _ := os.ReadFile(file); code != exitUsage || !strings.Contains(stderr, "--prev-params") || stdout != "" || !bytes.Equal(before, after) {
+		t.Fatalf("covenant sign without --prev-params: exit %d %q", code, stderr)
+	}
+	// Naming another previous staking time (a delegation that is not the
+	// one spent) is refused too.
+	code, _, stderr = runCLI(t, append(w.asCovenant("sign", "--psbt", file, "--key", w.covFiles[0], "--out", file),
+		"--prev-params", regtestParams, "--prev-staking-time", "150")...)
+	if after, _ := os.ReadFile(file); code != exitError || !bytes.Equal(before, after) {
+		t.Fatalf("covenant sign against another previous delegation: exit %d %q", code, stderr)
+	}
+	// The covenant members sign through CovenantSigner.SignExtension: they
+	// give both delegations.
+	for _, k := range w.covFiles[:2] {
+		mustRun(t, append(w.asCovenant("sign", "--psbt", file, "--key", k, "--out", file),
+			"--prev-params", regtestParams, "--prev-staking-time", w.stakingTime)...)
+	}
+	// inspect names it, as a PSBT and as the finished transaction.
+	if ij := mustJSON[inspectJSON](t, mustRun(t, "inspect", "--json", "--psbt", file)); ij.Kind != "extension" {
+		t.Fatalf("inspect --psbt: kind %q", ij.Kind)
+	}
+	tx, _ := finalizeFiles(t, file)
+	if ij := mustJSON[inspectJSON](t, mustRun(t, "inspect", "--json", "--tx", txHex(tx))); ij.Kind != "extension" {
+		t.Fatalf("inspect --tx: kind %q", ij.Kind)
+	}
+	// Oracle: btcd's script engine with both prevouts.
+	fetcher := txscript.NewMultiPrevOutFetcher(map[wire.OutPoint]*wire.TxOut{
+		tx.TxIn[0].PreviousOutPoint: stTx.TxOut[tx.TxIn[0].PreviousOutPoint.Index],
+		tx.TxIn[1].PreviousOutPoint: fundTx.TxOut[1],
+	})
+	for i := range tx.TxIn {
+		prev := fetcher.FetchPrevOutput(tx.TxIn[i].PreviousOutPoint)
+		vm, err := txscript.NewEngine(prev.PkScript, tx, i, txscript.StandardVerifyFlags, nil,
+			txscript.NewTxSigHashes(tx, fetcher), prev.Value, fetcher)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.Execute(); err != nil {
+			t.Fatalf("input %d: %v", i, err)
+		}
+	}
+}
+
+func stakingValue(t *testing.T, tx *wire.MsgTx, pk []byte) int64 {
+	t.Helper()
+	for _, o := range tx.TxOut {
+		if bytes.Equal(o.PkScript, pk) {
+			return o.Value
+		}
+	}
+	t.Fatal("no staking output")
+	return 0
+}
+
+// TestExtendRefusals: a refused extension exits with the right code,
+// names the flag, and writes nothing.
+func TestExtendRefusals(t *testing.T) {
+	w := newTxWorld(t)
+	stTx := w.stake(t)
+	_, coin := fundingCoin("extension coin", p2wpkhScript(w.funder), 90_000)
+	_, small := fundingCoin("small coin", p2wpkhScript(w.funder), 1_000)
+	out := filepath.Join(w.dir, "extend.psbt")
+	with := func(args []string, extra ...string) []string { return append(append(args, extra...), "--out", out) }
+	base := w.extendArgs(stTx, coin, "0")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"negative added value", with(w.extendArgs(stTx, coin, "-1")), exitUsage, "--add-value"},
+		{"coin too small", with(w.extendArgs(stTx, small, "50000")), exitError, "--add-value/--utxo"},
+		{"no previous staking output", with(replaceFlag(base, "--prev-staking-time", "150")), exitError, "--prev-staking-tx"},
+		{"missing previous params", with(dropFlag(base, "--prev-params")), exitUsage, "prev-params"},
+		{"previous params unknown", with(replaceFlag(base, "--prev-params", "nosuchpreset")), exitUsage, "--prev-params"},
+		{"bad utxo", with(replaceFlag(base, "--utxo", "x")), exitUsage, "--utxo"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.want) || stdout != "" {
+				t.Fatalf("exit %d, stderr %q, stdout %q; want exit %d mentioning %q", code, stderr, stdout, c.code, c.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Fatal("a refused extension still wrote --out")
+			}
+		})
+	}
+}
+
+// dropFlag removes a flag and its value.
+func dropFlag(args []string, flag string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == flag {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
