@@ -67,6 +67,10 @@ const (
 	// ChangeWithdrawn: the stake was slashed and the staker took the
 	// slashing change back.
 	ChangeWithdrawn
+	// Extended: a stake extension (Babylon's MsgBtcStakeExpand) spent the
+	// staking output into a new delegation's staking output; this stake
+	// ends there.
+	Extended
 )
 
 func (s State) String() string {
@@ -83,6 +87,8 @@ func (s State) String() string {
 		return "withdrawn"
 	case ChangeWithdrawn:
 		return "slashed, change withdrawn"
+	case Extended:
+		return "extended"
 	}
 	return fmt.Sprintf("State(%d)", int(s))
 }
@@ -100,6 +106,10 @@ const (
 	EventSlashed
 	// EventWithdrawn: the staker spent an output through its time lock.
 	EventWithdrawn
+	// EventExtended: a stake extension spent the staking output through
+	// its unbonding path as input 0 of a two-input transaction (input 1
+	// funds it) that pays no unbonding output of the delegation.
+	EventExtended
 )
 
 // Event is one transaction of a stake's life.
@@ -126,6 +136,8 @@ func (e Event) Name() string {
 		return "slashed from " + e.From.String()
 	case EventWithdrawn:
 		return "withdrawn from " + e.From.String()
+	case EventExtended:
+		return "extended"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(e.Kind))
 }
@@ -239,6 +251,11 @@ func Follow(ctx context.Context, n Node, s Stake, opts Options) (*Status, error)
 			}
 			return st, nil
 		case script.UnbondingPath:
+			if isExtension(sp, out, s.Unbonding) {
+				st.Events = append(st.Events, event(EventExtended, out.Kind, sp.Txid, sp.Height, tip))
+				st.State, st.Pending = Extended, !sp.Confirmed()
+				return st, nil
+			}
 			st.Events = append(st.Events, event(EventUnbonded, out.Kind, sp.Txid, sp.Height, tip))
 			next = s.Unbonding
 		case script.SlashingPath:
@@ -257,6 +274,15 @@ func Follow(ctx context.Context, n Node, s Stake, opts Options) (*Status, error)
 		cur, out, height = wire.OutPoint{Hash: sp.Txid, Index: uint32(idx)}, next, sp.Height
 	}
 	return nil, fmt.Errorf("%w: the stake's outputs spend each other in a loop", ErrUnexpectedSpend)
+}
+
+// isExtension tells a stake extension (docs/spec.md §11) from an
+// unbonding among the unbonding-path spends of out: the staking output
+// spent as input 0 of a transaction of exactly two inputs that pays no
+// unbonding output of the delegation.
+func isExtension(sp *chain.Spend, out, unbonding *script.Output) bool {
+	return out.Kind == script.StakingOutputKind && sp.Input == 0 && len(sp.Tx.TxIn) == 2 &&
+		outputIndex(sp.Tx, unbonding.PkScript) < 0
 }
 
 func stateIn(k script.OutputKind) State {

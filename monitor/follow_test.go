@@ -268,3 +268,43 @@ func TestFollowRefuses(t *testing.T) {
 		t.Errorf("negative scan bound: %v", err)
 	}
 }
+
+// TestFollowExtended: a stake extension (the staking output spent through
+// its unbonding leaf as input 0 of a two-input tx paying a new staking
+// output) ends the stake as "extended" with the extension's txid; the same
+// spend with a third input, or with the staking output as input 1, is no
+// extension and is refused as before.
+func TestFollowExtended(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	next, err := script.NewStakingOutput(script.Parties{Staker: newKey(t), FinalityProviders: []*btcec.PublicKey{newKey(t)},
+		Covenant: []*btcec.PublicKey{newKey(t)}, CovenantQuorum: 1}, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := w.stake.Staking.Path(script.UnbondingPath)
+	ext := wire.NewMsgTx(2)
+	ext.AddTxIn(wire.NewTxIn(&w.stake.OutPoint, nil, wire.TxWitness{make([]byte, 64), p.Script, p.ControlBlock}))
+	ext.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: [32]byte{7}}, nil, nil))
+	ext.AddTxOut(wire.NewTxOut(150_000, next.PkScript))
+	ext.AddTxOut(wire.NewTxOut(10_000, other))
+	w.node.spends[w.stake.OutPoint] = &chain.Spend{Tx: ext, Txid: ext.TxHash(), Input: 0, Height: 102}
+	s := w.follow(t)
+	if got := describe(s); got != "extended pending=false; staked@100/4 extended@102/2;" {
+		t.Fatalf("got %q", got)
+	}
+	if s.Events[1].Kind != EventExtended || s.Events[1].Txid != ext.TxHash() || s.Live != nil {
+		t.Fatalf("event %+v, live %v", s.Events[1], s.Live)
+	}
+	// In the mempool it is pending.
+	w.node.spends[w.stake.OutPoint].Height = -1
+	if got := describe(w.follow(t)); got != "extended pending=true; staked@100/4 extended@-1/0;" {
+		t.Fatalf("mempool: %q", got)
+	}
+	// A third input: not an extension's shape.
+	ext.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: [32]byte{8}}, nil, nil))
+	w.node.spends[w.stake.OutPoint] = &chain.Spend{Tx: ext, Txid: ext.TxHash(), Input: 0, Height: 102}
+	if _, err := Follow(ctx, w.node, w.stake, Options{}); !errors.Is(err, ErrUnexpectedSpend) {
+		t.Fatalf("three inputs: %v", err)
+	}
+}
