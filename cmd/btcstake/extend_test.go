@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
@@ -132,6 +134,18 @@ func TestExtendRefusals(t *testing.T) {
 	out := filepath.Join(w.dir, "extend.psbt")
 	with := func(args []string, extra ...string) []string { return append(append(args, extra...), "--out", out) }
 	base := w.extendArgs(stTx, coin, "0")
+	sa, err := address.NewAddressWitnessPubKeyHash(address.Hash160(w.funder.PubKey().SerializeCompressed()), &chaincfg.SigNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signetAddr := sa.EncodeAddress()
+	// With --yes the lock of the new stake is stated (as for stake) and
+	// the extension is built.
+	j := mustJSON[psbtJSON](t, mustRun(t, append([]string{"--network", "signet", "--json"},
+		append(replaceFlag(base, "--change-address", signetAddr), "--yes", "--btc-height", "1000")...)...))
+	if j.Lock == nil || j.Lock.ValueSat != 100_000 || j.Lock.ConfirmedBy != "--yes" || j.Description == nil {
+		t.Fatalf("signet extension: lock %+v", j.Lock)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
@@ -144,6 +158,7 @@ func TestExtendRefusals(t *testing.T) {
 		{"missing previous params", with(dropFlag(base, "--prev-params")), exitUsage, "prev-params"},
 		{"previous params unknown", with(replaceFlag(base, "--prev-params", "nosuchpreset")), exitUsage, "--prev-params"},
 		{"bad utxo", with(replaceFlag(base, "--utxo", "x")), exitUsage, "--utxo"},
+		{"signet with --json and no --yes", with(append([]string{"--network", "signet", "--json"}, replaceFlag(base, "--change-address", signetAddr)...)), exitUsage, "--yes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, c.args...)

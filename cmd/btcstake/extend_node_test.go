@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/btcstake/btcstake/regtest"
+)
+
+// TestNodeExtend: on a real btcd, a stake is extended with added value
+// through the commands only (extend, sign by the staker, the funder and
+// two previous covenant members, finalize, broadcast); the node accepts
+// it, and status of the old stake ends in "extended" with its txid.
+func TestNodeExtend(t *testing.T) {
+	w := newNodeWorld(t, regtest.Options{})
+	stTx, _ := w.stake(5)
+	w.mine(1)
+	dir := t.TempDir()
+	funder := nodeRandKey(w.r)
+	op, _, err := w.node.Fund(wpkh(funder), 150_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mine(1)
+	coin := fmt.Sprintf("%s:%d:%d:%x", op.Hash, op.Index, 150_000, wpkh(funder))
+	deleg := []string{"--params", w.paramsFile, "--staker-pk", xonlyHex(w.staker), "--fp-pk", xonlyHex(w.fp), "--staking-time", "10"}
+	file := filepath.Join(dir, "extend.psbt")
+	args := append(append([]string{"extend", "--network", "regtest"}, deleg...),
+		"--prev-params", w.paramsFile, "--prev-staking-time", "5", "--prev-staking-tx", txHex(stTx),
+		"--add-value", "100000", "--fee-rate", "2", "--utxo", coin, "--change-address", p2wpkhAddr(t, funder), "--out", file)
+	mustRun(t, args...)
+	mustRun(t, "sign", "--psbt", file, "--key", writeKey(t, dir, "staker.key", w.staker), "--out", file)
+	mustRun(t, "sign", "--psbt", file, "--key", writeKey(t, dir, "funder.key", funder), "--out", file)
+	for i, k := range w.cov[:2] {
+		mustRun(t, append(append([]string{"sign", "--psbt", file, "--key", writeKey(t, dir, "cov"+strconv.Itoa(i)+".key", k), "--out", file}, deleg...),
+			"--prev-params", w.paramsFile, "--prev-staking-time", "5")...)
+	}
+	tx, _ := finalizeFiles(t, file)
+	if code, out, errOut := w.cli("broadcast", "--tx", txHex(tx)); code != 0 || !strings.Contains(out, tx.TxHash().String()) {
+		t.Fatalf("broadcast extension: exit %d %q %q", code, out, errOut)
+	}
+	w.mine(1)
+	s := w.status(stTx.TxHash().String())
+	last := s.Events[len(s.Events)-1]
+	if s.State != "extended" || last.Event != "extended" || last.Txid != tx.TxHash().String() || last.Confirmations != 1 {
+		t.Fatalf("status after the extension: %+v", s)
+	}
+	if tx.TxOut[0].Value != 300_000 {
+		t.Fatalf("new staking output %d sat", tx.TxOut[0].Value)
+	}
+}
