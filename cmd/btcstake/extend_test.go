@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/babylon"
 	"github.com/btcstake/btcstake/psbt"
 )
 
@@ -183,4 +185,54 @@ func dropFlag(args []string, flag string) []string {
 		out = append(out, args[i])
 	}
 	return out
+}
+
+// TestRegisterExpand: register expand turns an extension built by extend
+// into MsgBtcStakeExpand whose fields name the previous staking tx and
+// carry the funding tx, with babylond's 16 arguments; a funding tx that
+// input 1 does not spend is refused and nothing is written.
+func TestRegisterExpand(t *testing.T) {
+	w := newTxWorld(t)
+	stTx := w.stake(t)
+	fundTx, coin := fundingCoin("extension coin", p2wpkhScript(w.funder), 90_000)
+	j := mustJSON[psbtJSON](t, mustRun(t, append(w.extendArgs(stTx, coin, "50000"), "--json")...))
+	out := filepath.Join(w.dir, "expand.hex")
+	args := append(append([]string{"register", "expand", "--json"}, w.delegationArgs()...), "--btc-height", "100",
+		"--extension-tx", j.UnsignedTx, "--prev-staking-tx", txHex(stTx), "--babylon-address", testBabylonAddr, "--key", w.stakerFile, "--out", out)
+	mj := mustJSON[msgJSON](t, mustRun(t, append(args, "--funding-tx", txHex(fundTx))...))
+	if len(mj.BabylondArgs) != 16 || mj.BabylondArgs[14] != stTx.TxHash().String() || mj.BabylondArgs[15] != txHex(fundTx) ||
+		mj.StakingTxid != j.Txid {
+		t.Fatalf("babylond args %q, staking txid %s (extension %s)", mj.BabylondArgs, mj.StakingTxid, j.Txid)
+	}
+	raw, err := hex.DecodeString(mj.MsgHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := babylon.UnmarshalMsgBtcStakeExpand(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.PreviousStakingTxHash != stTx.TxHash().String() || !bytes.Equal(m.FundingTx, decodeHex(t, txHex(fundTx))) {
+		t.Fatalf("message: previous %s", m.PreviousStakingTxHash)
+	}
+	if b, _ := os.ReadFile(out); strings.TrimSpace(string(b)) != mj.MsgHex {
+		t.Fatal("--out differs from the message")
+	}
+	os.Remove(out)
+	code, stdout, stderr := runCLI(t, append(args, "--funding-tx", txHex(stTx))...)
+	if code != exitError || !strings.Contains(stderr, "--extension-tx") || stdout != "" {
+		t.Fatalf("wrong funding tx: exit %d %q", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a refused expansion still wrote --out")
+	}
+}
+
+func decodeHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -272,6 +272,7 @@ writes the hex.`,
 			return emitRegistration(a, reg, addr, &out)
 		},
 	}
+	cmd.AddCommand(newRegisterExpandCmd(a))
 	df.add(cmd)
 	cmd.Flags().StringVar(&stakingArg, "staking-tx", "", "the staking transaction (unsigned before staking)")
 	cmd.Flags().StringVar(&addr, "babylon-address", "", "the staker's Babylon account (bbn1...), which sends the message and gets the rewards")
