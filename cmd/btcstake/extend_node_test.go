@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/babylon"
 	"github.com/btcstake/btcstake/regtest"
 )
 
@@ -20,7 +25,7 @@ func TestNodeExtend(t *testing.T) {
 	w.mine(1)
 	dir := t.TempDir()
 	funder := nodeRandKey(w.r)
-	op, _, err := w.node.Fund(wpkh(funder), 150_000)
+	op, fundTx, err := w.node.Fund(wpkh(funder), 150_000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,5 +55,37 @@ func TestNodeExtend(t *testing.T) {
 	}
 	if tx.TxOut[0].Value != 300_000 {
 		t.Fatalf("new staking output %d sat", tx.TxOut[0].Value)
+	}
+
+	// Activation: MsgBTCUndelegate of the old delegation with the
+	// extension, its proof, and funding_transactions = [old staking tx,
+	// funding tx]; refused while the block is shallower than the depth.
+	old := []string{"--params", w.paramsFile, "--staker-pk", xonlyHex(w.staker), "--fp-pk", xonlyHex(w.fp), "--staking-time", "5"}
+	act := append(append([]string{"undelegate", "--extension", "--json"}, old...), "--staking-tx", txHex(stTx), "--txid", tx.TxHash().String(),
+		"--prev-tx", txHex(fundTx), "--babylon-address", testBabylonAddr, "--confirmation-depth", "2")
+	if code, _, errOut := w.cli(act...); code != exitError {
+		t.Fatalf("activation one block deep with depth 2: exit %d %q", code, errOut)
+	}
+	if code, _, errOut := w.cli(append(dropFlag(act, "--extension"), "--prev-tx", txHex(fundTx))...); code != exitUsage || !strings.Contains(errOut, "--confirmation-depth") {
+		t.Fatalf("--confirmation-depth without --extension: exit %d %q", code, errOut)
+	}
+	w.mine(2)
+	mj := mustJSON[msgJSON](t, mustNode(t, w, act...))
+	raw, err := hex.DecodeString(mj.MsgHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := babylon.UnmarshalMsgBTCUndelegate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spending wire.MsgTx
+	if err := spending.Deserialize(bytes.NewReader(m.StakeSpendingTx)); err != nil {
+		t.Fatal(err)
+	}
+	if m.StakingTxHash != stTx.TxHash().String() || spending.TxHash() != tx.TxHash() || len(m.FundingTransactions) != 2 ||
+		!bytes.Equal(m.FundingTransactions[0], decodeHex(t, txHex(stTx))) || !bytes.Equal(m.FundingTransactions[1], decodeHex(t, txHex(fundTx))) ||
+		m.StakeSpendingTxInclusionProof == nil {
+		t.Fatalf("activation message: %+v", m)
 	}
 }

@@ -363,6 +363,7 @@ func newUndelegateCmd(a *app) *cobra.Command {
 	var stakingArg, txidArg, signer string
 	var prevArgs []string
 	var out outFlags
+	var extension bool
 	cmd := &cobra.Command{
 		Use:     "undelegate",
 		Aliases: []string{"undelegate-msg"},
@@ -375,7 +376,13 @@ funding_transactions): the staking transaction --staking-tx and one
 --prev-tx for every other coin it spends. The staking output is found in
 --staking-tx with the delegation flags. Prints the message in hex, with
 --json its fields, and the 'babylond tx btcstaking btc-undelegate' command.
-Babylon asks for no depth here, only a block its light client knows.`,
+Babylon asks for no depth here, only a block its light client knows.
+
+With --extension, --txid is a stake extension ('btcstake extend') of this
+delegation and the message activates the new delegation
+(babylon.NewMsgActivateExpansion): exactly one --prev-tx, the funding coin's
+transaction, and the extension's block must be --confirmation-depth deep
+(Babylon takes this proof as the new delegation's inclusion proof).`,
 		Example: `  btcstake undelegate --network signet --params bbn-test-6 --btc-height 230000 \
       --staker-pk <hex> --fp-pk <hex> --staking-time 64000 --staking-tx staking.hex \
       --txid <unbonding txid> --babylon-address bbn1...`,
@@ -412,12 +419,30 @@ Babylon asks for no depth here, only a block its light client knows.`,
 			if err != nil {
 				return err
 			}
-			p, err := pf.prove(cmd, a, txid, babylon.DepthRule{})
+			if extension && len(others) != 1 {
+				return usagef("prev-tx", "with --extension give exactly one: the transaction of the extension's funding coin (input 1)")
+			}
+			if !extension && (cmd.Flags().Changed("confirmation-depth") || cmd.Flags().Changed("allow-shallow")) {
+				return usagef("confirmation-depth", "only with --extension (an ordinary undelegation needs no depth)")
+			}
+			rule := babylon.DepthRule{}
+			if extension {
+				rule = pf.rule()
+			}
+			p, err := pf.prove(cmd, a, txid, rule)
 			if err != nil {
 				return err
 			}
-			msg, err := babylon.NewMsgBTCUndelegate(signer, funding, p, others)
+			var msg *babylon.MsgBTCUndelegate
+			if extension {
+				msg, err = babylon.NewMsgActivateExpansion(signer, funding, p, others[0], rule)
+			} else {
+				msg, err = babylon.NewMsgBTCUndelegate(signer, funding, p, others)
+			}
 			if err != nil {
+				if errors.Is(err, babylon.ErrInvalidExpansion) {
+					return opError("txid", err)
+				}
 				return err
 			}
 			mj, err := json.Marshal(msg)
@@ -443,7 +468,8 @@ Babylon asks for no depth here, only a block its light client knows.`,
 		},
 	}
 	df.add(cmd)
-	pf.add(cmd, false)
+	pf.add(cmd, true)
+	cmd.Flags().BoolVar(&extension, "extension", false, "--txid is a stake extension of the delegation: activate the new delegation (needs the depth, and the funding coin's transaction as --prev-tx)")
 	cmd.Flags().StringVar(&stakingArg, "staking-tx", "", "the staking transaction")
 	cmd.Flags().StringVar(&txidArg, "txid", "", "the confirmed transaction spending the staking output (the unbonding transaction)")
 	cmd.Flags().StringArrayVar(&prevArgs, "prev-tx", nil, "a transaction whose output the spending transaction spends, besides the staking transaction (repeatable)")
