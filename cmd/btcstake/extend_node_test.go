@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,14 @@ func TestNodeExtend(t *testing.T) {
 	}
 	if tx.TxOut[0].Value != 300_000 {
 		t.Fatalf("new staking output %d sat", tx.TxOut[0].Value)
+	}
+	// The new stake is followed from the extension transaction.
+	var ns stakeStatus
+	if err := json.Unmarshal([]byte(mustNode(t, w, append([]string{"status", "--json", "--txid", tx.TxHash().String()}, deleg...)...)), &ns); err != nil {
+		t.Fatal(err)
+	}
+	if ns.State != "staked" || ns.Value != 300_000 || ns.StakingTime != 10 || ns.OutputIndex != 0 {
+		t.Fatalf("the new stake: %+v", ns)
 	}
 
 	// Activation: MsgBTCUndelegate of the old delegation with the

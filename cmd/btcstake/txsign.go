@@ -129,7 +129,11 @@ there.
 A covenant member signs only after checking the transaction against the
 delegation: --params, --fp-pk and --staking-time are required with a
 covenant key, and sign refuses anything but the exact unbonding transaction
-the params allow (see docs/security.md).
+the params allow (see docs/security.md). On input 0 of a stake extension
+('btcstake extend') a member of the PREVIOUS committee signs only after
+checking both delegations: the new one (--params, --fp-pk, --staking-time)
+and the previous one (--prev-params, --prev-btc-height when needed,
+--prev-staking-time), through psbt.CovenantSigner.SignExtension.
 
 --key is a passphrase-encrypted keystore (btcstake key keygen|import),
 unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt, or a
