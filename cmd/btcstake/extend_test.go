@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,12 +149,32 @@ func TestExtendRefusals(t *testing.T) {
 	if j.Lock == nil || j.Lock.ValueSat != 100_000 || j.Lock.ConfirmedBy != "--yes" || j.Description == nil {
 		t.Fatalf("signet extension: lock %+v", j.Lock)
 	}
+	// Current params whose committee keeps only one of the previous three
+	// keys (the previous quorum is 2).
+	raw, err := os.ReadFile(regtestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newCommittee := string(raw)
+	for i, k := range w.cov[1:] {
+		repl := xonlyHex(keyFromSeed(fmt.Sprintf("another committee %d", i)))
+		newCommittee = strings.Replace(newCommittee, hex.EncodeToString(k.PubKey().SerializeCompressed()), "02"+repl, 1)
+		newCommittee = strings.Replace(newCommittee, xonlyHex(k), repl, 1)
+	}
+	if newCommittee == string(raw) {
+		t.Fatal("the committee was not replaced")
+	}
+	otherParams := filepath.Join(w.dir, "other-committee.json")
+	if err := os.WriteFile(otherParams, []byte(newCommittee), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
 		code int
 		want string
 	}{
+		{"committees overlap below the previous quorum", with(replaceFlag(base, "--params", otherParams)), exitError, "--prev-params/--params"},
 		{"negative added value", with(w.extendArgs(stTx, coin, "-1")), exitUsage, "--add-value"},
 		{"coin too small", with(w.extendArgs(stTx, small, "50000")), exitError, "--add-value/--utxo"},
 		{"no previous staking output", with(replaceFlag(base, "--prev-staking-time", "150")), exitError, "--prev-staking-tx"},
