@@ -27,5 +27,8 @@
 // leaves (ErrSlashingLeafRole) and covenant keys elsewhere
 // (ErrUncheckedCovenant); a covenant member signs through CovenantSigner,
 // which checks the transaction against the delegation first (for a stake
-// extension, CovenantSigner.SignExtension against both delegations).
+// extension, CovenantSigner.SignExtension against both delegations). Sign
+// applies them to any key: a covenant key on input 0 of a stake extension
+// goes to SignExtension with the delegations SignRequest.Extension gives.
+// Analyze tells the kinds apart, a stake extension included (TxExtension).
 package psbt

@@ -373,7 +373,7 @@ func BuildExtension(req ExtensionRequest) (*Result, error) {
 	}
 
 	desc := Description{
-		Kind: "extension", Path: "staking output, unbonding path (previous delegation)",
+		Kind: TxExtension.String(), Path: "staking output, unbonding path (previous delegation)",
 		Txid: pkt.UnsignedTx.TxHash().String(), InputValue: total, OutputValue: total - fee, Fee: fee,
 		VSize: vs, FeeRate: float64(fee) / float64(vs), Timelock: next.StakingTime, Sequence: inputSequence, Version: 2,
 	}

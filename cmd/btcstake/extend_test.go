@@ -38,7 +38,7 @@ func TestExtendLifecycle(t *testing.T) {
 	j := mustJSON[psbtJSON](t, mustRun(t, append(w.extendArgs(stTx, coin, "50000"), "--json", "--out", file)...))
 	unsigned := decodeTx(t, j.UnsignedTx)
 	if len(unsigned.TxIn) != 2 || unsigned.TxIn[1].PreviousOutPoint.Hash != fundTx.TxHash() ||
-		unsigned.TxIn[0].PreviousOutPoint.Hash != stTx.TxHash() || j.Fee <= 0 || j.Description == nil {
+		unsigned.TxIn[0].PreviousOutPoint.Hash != stTx.TxHash() || j.Fee <= 0 || j.Description == nil || j.Description.Kind != "extension" {
 		t.Fatalf("extension: %d inputs, %+v", len(unsigned.TxIn), j)
 	}
 	next := w.delegation(t)
