@@ -94,9 +94,16 @@ func TestExtendLifecycle(t *testing.T) {
 	if ij := mustJSON[inspectJSON](t, mustRun(t, "inspect", "--json", "--psbt", file)); ij.Kind != "extension" {
 		t.Fatalf("inspect --psbt: kind %q", ij.Kind)
 	}
+	// With the (new) delegation, inspect marks the new staking output.
+	if ij := mustJSON[inspectJSON](t, mustRun(t, append([]string{"inspect", "--json", "--psbt", file}, w.delegationArgs()...)...)); ij.Kind != "extension" {
+		t.Fatalf("inspect --psbt with the delegation: kind %q", ij.Kind)
+	}
 	tx, _ := finalizeFiles(t, file)
-	if ij := mustJSON[inspectJSON](t, mustRun(t, "inspect", "--json", "--tx", txHex(tx))); ij.Kind != "extension" {
-		t.Fatalf("inspect --tx: kind %q", ij.Kind)
+	for _, extra := range [][]string{nil, w.delegationArgs()} {
+		ij := mustJSON[inspectJSON](t, mustRun(t, append([]string{"inspect", "--json", "--tx", txHex(tx)}, extra...)...))
+		if ij.Kind != "extension" || ij.Outputs[0].Role != "staking" || (len(ij.Outputs) > 1 && ij.Outputs[1].Role == "staking") {
+			t.Fatalf("inspect --tx %v: kind %q, outputs %+v", extra, ij.Kind, ij.Outputs)
+		}
 	}
 	// Oracle: btcd's script engine with both prevouts.
 	fetcher := txscript.NewMultiPrevOutFetcher(map[wire.OutPoint]*wire.TxOut{
