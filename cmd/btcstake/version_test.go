@@ -78,10 +78,7 @@ func TestVersionCommand(t *testing.T) {
 // commit), then modified after a change to a tracked file ("+dirty"). git
 // is the oracle.
 func TestVersionOfBuiltBinary(t *testing.T) {
-	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		t.Skipf("not in a git checkout (%v): nothing to stamp", err)
-	}
+	src := sourceRepo(t)
 	dir := filepath.Join(t.TempDir(), "src")
 	git := func(args ...string) string {
 		t.Helper()
@@ -91,7 +88,7 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	if out, err := exec.Command("git", "clone", "--quiet", "--no-hardlinks", strings.TrimSpace(string(top)), dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("git", "clone", "--quiet", "--no-hardlinks", src, dir).CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)
 	}
 	commit := git("rev-parse", "HEAD")
@@ -131,4 +128,50 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	if v := version(); v.Commit != commit || !v.Modified || (v.Version != "(devel)" && !strings.HasSuffix(v.Version, "+dirty")) {
 		t.Fatalf("modified build of %s: %+v", commit, v)
 	}
+}
+
+// sourceRepo returns a git repository holding this module: the checkout
+// the test runs in, or, when the source is not in one (an unpacked
+// archive), a fresh repository made from a copy of the module tree, so
+// the test runs either way instead of being skipped.
+func sourceRepo(t *testing.T) string {
+	t.Helper()
+	if top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output(); err == nil {
+		return strings.TrimSpace(string(top))
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(t.TempDir(), "repo")
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(repo, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(repo, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "--quiet"}, {"add", "-A"},
+		{"-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "--quiet", "-m", "source"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return repo
 }
