@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -43,23 +42,16 @@ type MsgBtcStakeExpand struct {
 	FundingTx                     []byte   // 16, bytes
 }
 
+// body is the part MsgBtcStakeExpand shares with MsgCreateBTCDelegation.
+func (m *MsgBtcStakeExpand) body() delegationBody {
+	return delegationBody{&m.StakerAddr, &m.Pop, &m.BtcPk, &m.FpBtcPkList, &m.StakingTime, &m.StakingValue,
+		&m.StakingTx, &m.SlashingTx, &m.DelegatorSlashingSig, &m.UnbondingTime, &m.UnbondingTx, &m.UnbondingValue,
+		&m.UnbondingSlashingTx, &m.DelegatorUnbondingSlashingSig, fExpSlashingTx}
+}
+
 // Marshal returns the protobuf encoding of the message.
 func (m *MsgBtcStakeExpand) Marshal() []byte {
-	var out []byte
-	out = appendBytes(out, fExpStakerAddr, []byte(m.StakerAddr))
-	out = appendBytes(out, fExpPop, m.Pop)
-	out = appendBytes(out, fExpBtcPk, m.BtcPk)
-	out = appendRepeatedBytes(out, fExpFpBtcPkList, m.FpBtcPkList)
-	out = appendVarint(out, fExpStakingTime, uint64(m.StakingTime))
-	out = appendVarint(out, fExpStakingValue, uint64(m.StakingValue))
-	out = appendBytes(out, fExpStakingTx, m.StakingTx)
-	out = appendBytes(out, fExpSlashingTx, m.SlashingTx)
-	out = appendBytes(out, fExpSlashingSig, m.DelegatorSlashingSig)
-	out = appendVarint(out, fExpUnbondingTime, uint64(m.UnbondingTime))
-	out = appendBytes(out, fExpUnbondingTx, m.UnbondingTx)
-	out = appendVarint(out, fExpUnbondingValue, uint64(m.UnbondingValue))
-	out = appendBytes(out, fExpUnbondingSlashingTx, m.UnbondingSlashingTx)
-	out = appendBytes(out, fExpUnbondingSlashSig, m.DelegatorUnbondingSlashingSig)
+	out := m.body().appendTail(m.body().appendHead(nil))
 	out = appendBytes(out, fExpPrevStakingTxHash, []byte(m.PreviousStakingTxHash))
 	return appendBytes(out, fExpFundingTx, m.FundingTx)
 }
@@ -69,57 +61,21 @@ func (m *MsgBtcStakeExpand) Marshal() []byte {
 // signatures, not the transactions.
 func UnmarshalMsgBtcStakeExpand(b []byte) (*MsgBtcStakeExpand, error) {
 	const what = "MsgBtcStakeExpand"
-	bt, vt := protowire.BytesType, protowire.VarintType
-	fs, err := parseFields(what, b, map[protowire.Number]fieldSpec{
-		fExpStakerAddr: {typ: bt}, fExpPop: {typ: bt}, fExpBtcPk: {typ: bt},
-		fExpFpBtcPkList: {typ: bt, repeated: true}, fExpStakingTime: {typ: vt},
-		fExpStakingValue: {typ: vt}, fExpStakingTx: {typ: bt}, fExpSlashingTx: {typ: bt},
-		fExpSlashingSig: {typ: bt}, fExpUnbondingTime: {typ: vt}, fExpUnbondingTx: {typ: bt},
-		fExpUnbondingValue: {typ: vt}, fExpUnbondingSlashingTx: {typ: bt}, fExpUnbondingSlashSig: {typ: bt},
-		fExpPrevStakingTxHash: {typ: bt}, fExpFundingTx: {typ: bt},
-	})
+	m := &MsgBtcStakeExpand{}
+	body := m.body()
+	fs, err := parseFields(what, b, body.specs(map[protowire.Number]fieldSpec{
+		fExpPrevStakingTxHash: {typ: protowire.BytesType}, fExpFundingTx: {typ: protowire.BytesType},
+	}))
 	if err != nil {
 		return nil, err
 	}
-	m := &MsgBtcStakeExpand{}
 	for _, f := range fs {
-		switch f.num {
-		case fExpStakerAddr:
-			m.StakerAddr = string(f.b)
-		case fExpPop:
-			if err := checkPoP(f.b); err != nil {
-				return nil, err
-			}
-			m.Pop = bytes.Clone(f.b)
-		case fExpBtcPk:
-			m.BtcPk, err = sizedField(what, f, XOnlyKeySize)
-		case fExpFpBtcPkList:
-			var k []byte
-			k, err = sizedField(what, f, XOnlyKeySize)
-			m.FpBtcPkList = append(m.FpBtcPkList, k)
-		case fExpStakingTime:
-			m.StakingTime, err = uint32Field(what, f)
-		case fExpStakingValue:
-			m.StakingValue = int64(f.v)
-		case fExpStakingTx:
-			m.StakingTx = bytes.Clone(f.b)
-		case fExpSlashingTx:
-			m.SlashingTx = bytes.Clone(f.b)
-		case fExpSlashingSig:
-			m.DelegatorSlashingSig, err = sizedField(what, f, SchnorrSigSize)
-		case fExpUnbondingTime:
-			m.UnbondingTime, err = uint32Field(what, f)
-		case fExpUnbondingTx:
-			m.UnbondingTx = bytes.Clone(f.b)
-		case fExpUnbondingValue:
-			m.UnbondingValue = int64(f.v)
-		case fExpUnbondingSlashingTx:
-			m.UnbondingSlashingTx = bytes.Clone(f.b)
-		case fExpUnbondingSlashSig:
-			m.DelegatorUnbondingSlashingSig, err = sizedField(what, f, SchnorrSigSize)
-		case fExpPrevStakingTxHash:
+		ok, err := body.decode(what, f)
+		switch {
+		case ok:
+		case f.num == fExpPrevStakingTxHash:
 			m.PreviousStakingTxHash = string(f.b)
-		case fExpFundingTx:
+		case f.num == fExpFundingTx:
 			m.FundingTx = bytes.Clone(f.b)
 		}
 		if err != nil {
@@ -146,24 +102,7 @@ func UnmarshalMsgBtcStakeExpand(b []byte) (*MsgBtcStakeExpand, error) {
 // transaction in hex. Times and values are decimal; the staker address is
 // the --from account.
 func (m *MsgBtcStakeExpand) BabylondArgs() []string {
-	return []string{
-		hex.EncodeToString(m.BtcPk),
-		hex.EncodeToString(m.Pop),
-		hex.EncodeToString(m.StakingTx),
-		"",
-		hexList(m.FpBtcPkList),
-		strconv.FormatUint(uint64(m.StakingTime), 10),
-		strconv.FormatInt(m.StakingValue, 10),
-		hex.EncodeToString(m.SlashingTx),
-		hex.EncodeToString(m.DelegatorSlashingSig),
-		hex.EncodeToString(m.UnbondingTx),
-		hex.EncodeToString(m.UnbondingSlashingTx),
-		strconv.FormatUint(uint64(m.UnbondingTime), 10),
-		strconv.FormatInt(m.UnbondingValue, 10),
-		hex.EncodeToString(m.DelegatorUnbondingSlashingSig),
-		m.PreviousStakingTxHash,
-		hex.EncodeToString(m.FundingTx),
-	}
+	return append(m.body().babylondArgs(""), m.PreviousStakingTxHash, hex.EncodeToString(m.FundingTx))
 }
 
 // MarshalJSON renders the message with the proto field names, bytes in

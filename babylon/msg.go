@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -42,27 +41,21 @@ type MsgCreateBTCDelegation struct {
 	DelegatorUnbondingSlashingSig []byte          // 15, bytes (64)
 }
 
+// body is the part MsgCreateBTCDelegation shares with MsgBtcStakeExpand.
+func (m *MsgCreateBTCDelegation) body() delegationBody {
+	return delegationBody{&m.StakerAddr, &m.Pop, &m.BtcPk, &m.FpBtcPkList, &m.StakingTime, &m.StakingValue,
+		&m.StakingTx, &m.SlashingTx, &m.DelegatorSlashingSig, &m.UnbondingTime, &m.UnbondingTx, &m.UnbondingValue,
+		&m.UnbondingSlashingTx, &m.DelegatorUnbondingSlashingSig, fCreateSlashingTx}
+}
+
 // Marshal returns the protobuf encoding of the message.
 func (m *MsgCreateBTCDelegation) Marshal() []byte {
-	var out []byte
-	out = appendBytes(out, fCreateStakerAddr, []byte(m.StakerAddr))
-	out = appendBytes(out, fCreatePop, m.Pop)
-	out = appendBytes(out, fCreateBtcPk, m.BtcPk)
-	out = appendRepeatedBytes(out, fCreateFpBtcPkList, m.FpBtcPkList)
-	out = appendVarint(out, fCreateStakingTime, uint64(m.StakingTime))
-	out = appendVarint(out, fCreateStakingValue, uint64(m.StakingValue))
-	out = appendBytes(out, fCreateStakingTx, m.StakingTx)
+	out := m.body().appendHead(nil)
 	if m.StakingTxInclusionProof != nil {
 		out = protowire.AppendTag(out, fCreateInclusionProof, protowire.BytesType)
 		out = protowire.AppendBytes(out, m.StakingTxInclusionProof.Marshal())
 	}
-	out = appendBytes(out, fCreateSlashingTx, m.SlashingTx)
-	out = appendBytes(out, fCreateSlashingSig, m.DelegatorSlashingSig)
-	out = appendVarint(out, fCreateUnbondingTime, uint64(m.UnbondingTime))
-	out = appendBytes(out, fCreateUnbondingTx, m.UnbondingTx)
-	out = appendVarint(out, fCreateUnbondingValue, uint64(m.UnbondingValue))
-	out = appendBytes(out, fCreateUnbondingSlashingTx, m.UnbondingSlashingTx)
-	return appendBytes(out, fCreateUnbondingSlashSig, m.DelegatorUnbondingSlashingSig)
+	return m.body().appendTail(out)
 }
 
 // UnmarshalMsgCreateBTCDelegation decodes a MsgCreateBTCDelegation. It
@@ -70,56 +63,18 @@ func (m *MsgCreateBTCDelegation) Marshal() []byte {
 // the transactions (PrepareRegistration's checks are Babylon's).
 func UnmarshalMsgCreateBTCDelegation(b []byte) (*MsgCreateBTCDelegation, error) {
 	const what = "MsgCreateBTCDelegation"
-	bt, vt := protowire.BytesType, protowire.VarintType
-	fs, err := parseFields(what, b, map[protowire.Number]fieldSpec{
-		fCreateStakerAddr: {typ: bt}, fCreatePop: {typ: bt}, fCreateBtcPk: {typ: bt},
-		fCreateFpBtcPkList: {typ: bt, repeated: true}, fCreateStakingTime: {typ: vt},
-		fCreateStakingValue: {typ: vt}, fCreateStakingTx: {typ: bt}, fCreateInclusionProof: {typ: bt},
-		fCreateSlashingTx: {typ: bt}, fCreateSlashingSig: {typ: bt}, fCreateUnbondingTime: {typ: vt},
-		fCreateUnbondingTx: {typ: bt}, fCreateUnbondingValue: {typ: vt},
-		fCreateUnbondingSlashingTx: {typ: bt}, fCreateUnbondingSlashSig: {typ: bt},
-	})
+	m := &MsgCreateBTCDelegation{}
+	body := m.body()
+	fs, err := parseFields(what, b, body.specs(map[protowire.Number]fieldSpec{
+		fCreateInclusionProof: {typ: protowire.BytesType},
+	}))
 	if err != nil {
 		return nil, err
 	}
-	m := &MsgCreateBTCDelegation{}
 	for _, f := range fs {
-		switch f.num {
-		case fCreateStakerAddr:
-			m.StakerAddr = string(f.b)
-		case fCreatePop:
-			if err := checkPoP(f.b); err != nil {
-				return nil, err
-			}
-			m.Pop = bytes.Clone(f.b)
-		case fCreateBtcPk:
-			m.BtcPk, err = sizedField(what, f, XOnlyKeySize)
-		case fCreateFpBtcPkList:
-			var k []byte
-			k, err = sizedField(what, f, XOnlyKeySize)
-			m.FpBtcPkList = append(m.FpBtcPkList, k)
-		case fCreateStakingTime:
-			m.StakingTime, err = uint32Field(what, f)
-		case fCreateStakingValue:
-			m.StakingValue = int64(f.v)
-		case fCreateStakingTx:
-			m.StakingTx = bytes.Clone(f.b)
-		case fCreateInclusionProof:
+		ok, err := body.decode(what, f)
+		if !ok && f.num == fCreateInclusionProof {
 			m.StakingTxInclusionProof, err = UnmarshalInclusionProof(f.b)
-		case fCreateSlashingTx:
-			m.SlashingTx = bytes.Clone(f.b)
-		case fCreateSlashingSig:
-			m.DelegatorSlashingSig, err = sizedField(what, f, SchnorrSigSize)
-		case fCreateUnbondingTime:
-			m.UnbondingTime, err = uint32Field(what, f)
-		case fCreateUnbondingTx:
-			m.UnbondingTx = bytes.Clone(f.b)
-		case fCreateUnbondingValue:
-			m.UnbondingValue = int64(f.v)
-		case fCreateUnbondingSlashingTx:
-			m.UnbondingSlashingTx = bytes.Clone(f.b)
-		case fCreateUnbondingSlashSig:
-			m.DelegatorUnbondingSlashingSig, err = sizedField(what, f, SchnorrSigSize)
 		}
 		if err != nil {
 			return nil, err
@@ -157,22 +112,7 @@ func (m *MsgCreateBTCDelegation) BabylondArgs() []string {
 	if m.StakingTxInclusionProof != nil {
 		proof = hex.EncodeToString(m.StakingTxInclusionProof.Marshal())
 	}
-	return []string{
-		hex.EncodeToString(m.BtcPk),
-		hex.EncodeToString(m.Pop),
-		hex.EncodeToString(m.StakingTx),
-		proof,
-		hexList(m.FpBtcPkList),
-		strconv.FormatUint(uint64(m.StakingTime), 10),
-		strconv.FormatInt(m.StakingValue, 10),
-		hex.EncodeToString(m.SlashingTx),
-		hex.EncodeToString(m.DelegatorSlashingSig),
-		hex.EncodeToString(m.UnbondingTx),
-		hex.EncodeToString(m.UnbondingSlashingTx),
-		strconv.FormatUint(uint64(m.UnbondingTime), 10),
-		strconv.FormatInt(m.UnbondingValue, 10),
-		hex.EncodeToString(m.DelegatorUnbondingSlashingSig),
-	}
+	return m.body().babylondArgs(proof)
 }
 
 // proofJSON is an inclusion proof in JSON: the key's block hash both as
