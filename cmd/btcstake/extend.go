@@ -155,25 +155,12 @@ docs/networks.md, "Extending a stake", walks through the flow.`,
 			if err != nil {
 				return err
 			}
-			l, err := df.ps.load(net.Name)
-			if err != nil {
-				return err
-			}
-			if err := l.forNetwork(net.Name); err != nil {
-				return err
-			}
-			h, from, known, err := a.stakeHeight(cmd.Context(), cmd, &df.ps, &nf, live)
-			if err != nil {
-				return err
-			}
 			value := prevTx.TxOut[pfund.Index].Value + added
-			plan, err := psbt.PlanStake(psbt.StakePlanRequest{Net: net, Versions: l.versions, Height: h, HeightKnown: known,
-				Staker: parties.Staker, FinalityProviders: parties.FinalityProviders, StakingTime: parties.StakingTime, Value: value})
+			plan, l, from, err := a.planStake(cmd, &df.ps, &nf, net, live,
+				psbt.Delegation{Staker: parties.Staker, FinalityProviders: parties.FinalityProviders, StakingTime: parties.StakingTime},
+				value, "add-value")
 			if err != nil {
-				if isDustErr(err) {
-					return opError("add-value", err)
-				}
-				return planError(err, l)
+				return err
 			}
 			res, err := psbt.BuildExtension(psbt.ExtensionRequest{Previous: prev, PreviousFunding: pfund, New: plan.Delegation,
 				AddedValue: added, Funding: u, FeeRate: rate, ChangePkScript: changePk})

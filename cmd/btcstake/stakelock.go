@@ -13,6 +13,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/psbt"
@@ -66,6 +67,34 @@ var nodeFlagNames = []string{"rpc-url", "rpc-user", "rpc-pass-file", "rpc-cookie
 // meet: --btc-height, else on a real network the tip of the node the node
 // flags (or discovery) give. ok is false when neither applies (regtest
 // without --btc-height).
+// planStake is what stake and extend share before they build: the params
+// (preset or file) for the network, the height (--btc-height or the
+// node's tip) and psbt.PlanStake's verdict on a stake of value for d. Its
+// errors name their flag; a stake that would leave dust names dustFlag.
+func (a *app) planStake(cmd *cobra.Command, ps *paramsSource, nf *nodeFlags, net *chaincfg.Params, live bool,
+	d psbt.Delegation, value int64, dustFlag string) (*psbt.StakePlan, *loadedParams, string, error) {
+	l, err := ps.load(net.Name)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := l.forNetwork(net.Name); err != nil {
+		return nil, nil, "", err
+	}
+	h, from, known, err := a.stakeHeight(cmd.Context(), cmd, ps, nf, live)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	plan, err := psbt.PlanStake(psbt.StakePlanRequest{Net: net, Versions: l.versions, Height: h, HeightKnown: known,
+		Staker: d.Staker, FinalityProviders: d.FinalityProviders, StakingTime: d.StakingTime, Value: value})
+	if err != nil {
+		if isDustErr(err) {
+			return nil, nil, "", opError(dustFlag, err)
+		}
+		return nil, nil, "", planError(err, l)
+	}
+	return plan, l, from, nil
+}
+
 func (a *app) stakeHeight(ctx context.Context, cmd *cobra.Command, ps *paramsSource, nf *nodeFlags, live bool) (h uint32, from string, ok bool, err error) {
 	if ps.height.set {
 		return ps.height.v, "flag", true, nil

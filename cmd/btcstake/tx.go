@@ -116,21 +116,9 @@ transaction and prints what it commits to.`,
 					return err
 				}
 			}
-			l, err := df.ps.load(net.Name)
+			plan, l, from, err := a.planStake(cmd, &df.ps, &nf, net, live, d, amount, "amount")
 			if err != nil {
 				return err
-			}
-			if err := l.forNetwork(net.Name); err != nil {
-				return err
-			}
-			h, from, known, err := a.stakeHeight(cmd.Context(), cmd, &df.ps, &nf, live)
-			if err != nil {
-				return err
-			}
-			plan, err := psbt.PlanStake(psbt.StakePlanRequest{Net: net, Versions: l.versions, Height: h, HeightKnown: known,
-				Staker: d.Staker, FinalityProviders: d.FinalityProviders, StakingTime: d.StakingTime, Value: amount})
-			if err != nil {
-				return planError(err, l)
 			}
 			res, err := psbt.BuildStaking(psbt.StakingRequest{Delegation: plan.Delegation, Value: amount, UTXOs: us,
 				FeeRate: rate, ChangePkScript: changePk, PhaseOne: phase1})
