@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
 	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/spf13/cobra"
 
@@ -269,7 +270,9 @@ writes the hex.`,
 				}
 				return opError(flag, err)
 			}
-			return emitRegistration(a, reg, addr, &out)
+			return emitDelegationMsg(a, reg, reg.Msg(),
+				fmt.Sprintf("staking txid   %s (output %d)", reg.StakingTxHash(), reg.StakingOutputIndex()),
+				"create-btc-delegation", addr, &out)
 		},
 	}
 	cmd.AddCommand(newRegisterExpandCmd(a))
@@ -395,15 +398,27 @@ func exportSlashing(a *app, draft *babylon.RegistrationDraft, dir, stakingTxid s
 	return nil
 }
 
-// emitRegistration writes --out and prints the message.
-func emitRegistration(a *app, reg *babylon.Registration, addr string, out *outFlags) error {
-	mj, err := json.Marshal(reg)
+// delegationMsg is what register and register expand print: a built
+// babylon.Registration or babylon.Expansion.
+type delegationMsg interface {
+	json.Marshaler
+	Marshal() []byte
+	BabylondArgs() []string
+	StakingTxHash() chainhash.Hash
+	StakingOutputIndex() uint32
+	ParamsVersion() (uint32, bool)
+}
+
+// emitDelegationMsg writes --out and prints the message, its summary
+// (summary, labelled txid), and the babylond command (cmdName).
+func emitDelegationMsg(a *app, m delegationMsg, summary fmt.Stringer, txidLabel, cmdName, addr string, out *outFlags) error {
+	mj, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	j := msgJSON{Msg: mj, MsgHex: hex.EncodeToString(reg.Marshal()), BabylondArgs: reg.BabylondArgs(),
-		StakingTxid: reg.StakingTxHash().String()}
-	if n, ok := reg.ParamsVersion(); ok {
+	j := msgJSON{Msg: mj, MsgHex: hex.EncodeToString(m.Marshal()), BabylondArgs: m.BabylondArgs(),
+		StakingTxid: m.StakingTxHash().String()}
+	if n, ok := m.ParamsVersion(); ok {
 		j.ParamsVersion = &n
 	}
 	if err := out.write([]byte(j.MsgHex + "\n")); err != nil {
@@ -413,11 +428,10 @@ func emitRegistration(a *app, reg *babylon.Registration, addr string, out *outFl
 	if a.json {
 		return a.printJSON(j)
 	}
-	m := reg.Msg()
-	a.printf("%s\n", m)
-	a.printf("staking txid  %s (output %d)\n", j.StakingTxid, reg.StakingOutputIndex())
-	a.printf("message       %s\n", j.MsgHex)
-	a.printf("%s --from %s\n", babylondLine("create-btc-delegation", j.BabylondArgs), addr)
+	a.printf("%s\n", summary)
+	a.printf("%s\n", txidLabel)
+	a.printf("message        %s\n", j.MsgHex)
+	a.printf("%s --from %s\n", babylondLine(cmdName, j.BabylondArgs), addr)
 	if out.path != "" {
 		a.printf("wrote the message (hex) to %s\n", out.path)
 	}

@@ -4,8 +4,6 @@ package main
 // extension (docs/spec.md §10.6). Every rule is babylon.PrepareExpansion's.
 
 import (
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -136,7 +134,9 @@ follows once the extension transaction is deep enough (docs/networks.md,
 			if err != nil {
 				return opError("key", err)
 			}
-			return emitExpansion(a, exp, addr, &out)
+			return emitDelegationMsg(a, exp, exp.Msg(),
+				fmt.Sprintf("extension txid %s (new staking output %d)", exp.StakingTxHash(), exp.StakingOutputIndex()),
+				"btc-stake-expand", addr, &out)
 		},
 	}
 	df.add(cmd)
@@ -167,31 +167,4 @@ func expansionError(err error) error {
 		return opError("extension-tx", err)
 	}
 	return fmt.Errorf("expansion: %w", err)
-}
-
-func emitExpansion(a *app, exp *babylon.Expansion, addr string, out *outFlags) error {
-	mj, err := json.Marshal(exp)
-	if err != nil {
-		return err
-	}
-	j := msgJSON{Msg: mj, MsgHex: hex.EncodeToString(exp.Marshal()), BabylondArgs: exp.BabylondArgs(),
-		StakingTxid: exp.StakingTxHash().String()}
-	if n, ok := exp.ParamsVersion(); ok {
-		j.ParamsVersion = &n
-	}
-	if err := out.write([]byte(j.MsgHex + "\n")); err != nil {
-		return err
-	}
-	j.OutFile = out.path
-	if a.json {
-		return a.printJSON(j)
-	}
-	a.printf("%s\n", exp.Msg())
-	a.printf("extension txid %s (new staking output %d)\n", j.StakingTxid, exp.StakingOutputIndex())
-	a.printf("message        %s\n", j.MsgHex)
-	a.printf("%s --from %s\n", babylondLine("btc-stake-expand", j.BabylondArgs), addr)
-	if out.path != "" {
-		a.printf("wrote the message (hex) to %s\n", out.path)
-	}
-	return nil
 }
