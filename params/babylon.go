@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -21,17 +19,9 @@ import (
 // LoadVersions reads (at most MaxFileSize bytes) and parses a params file
 // in any format ParseVersions reads.
 func LoadVersions(path string) (*Versions, error) {
-	f, err := os.Open(path)
+	b, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidParams, path, err)
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidParams, path, MaxFileSize)
+		return nil, err
 	}
 	return ParseVersions(b)
 }

@@ -314,6 +314,15 @@ type fileJSON struct {
 
 // Load reads (at most MaxFileSize bytes) and validates a params file.
 func Load(path string) (*Params, error) {
+	b, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b)
+}
+
+// readFile reads a params file of at most MaxFileSize bytes.
+func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
@@ -326,7 +335,7 @@ func Load(path string) (*Params, error) {
 	if len(b) > MaxFileSize {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidParams, path, MaxFileSize)
 	}
-	return Parse(b)
+	return b, nil
 }
 
 // Parse decodes and validates a params document in the project's own
