@@ -1,0 +1,309 @@
+package watch
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/btcstake/btcstake/params"
+	"github.com/btcstake/btcstake/psbt"
+	"github.com/btcstake/btcstake/script"
+)
+
+// Error kinds (errors.Is).
+var (
+	// ErrInvalidEntry: a watched delegation that does not hold together
+	// (a staking transaction that does not pay the delegation's staking
+	// output, a missing key, a pre-signed transaction of another
+	// delegation).
+	ErrInvalidEntry = errors.New("invalid watch entry")
+)
+
+// Sources of an Entry, as StakeView.Source and the store spell them.
+const (
+	SourceStakingTx    = "staking_tx"
+	SourceRegistration = "registration"
+	SourcePSBTDir      = "psbt_dir"
+	SourcePhaseOne     = "phase1"
+)
+
+// DefaultConfirmationDepth is the depth staking_deep waits for when the
+// params version does not carry Babylon's confirmation_depth.
+const DefaultConfirmationDepth = 6
+
+// EntryConfig is what NewEntry needs: a delegation and its staking
+// transaction, and optionally its pre-signed transactions.
+type EntryConfig struct {
+	Source      string
+	Params      *params.Params
+	Staker      *btcec.PublicKey
+	FPs         []*btcec.PublicKey
+	StakingTime uint16
+	StakingTx   *wire.MsgTx
+	// ConfirmationDepth is the depth staking_deep waits for (0:
+	// DefaultConfirmationDepth).
+	ConfirmationDepth uint32
+	// Optional: the unbonding transaction, and the slashing PSBTs of the
+	// staking and of the unbonding output (staker-signed, with the
+	// covenant's adaptor signatures when known).
+	UnbondingTx       *wire.MsgTx
+	Slashing          *btcpsbt.Packet
+	UnbondingSlashing *btcpsbt.Packet
+}
+
+// Entry is a validated watched delegation. It is immutable: made only by
+// NewEntry (or the constructors built on it) and UnmarshalJSON; accessors
+// return copies.
+type Entry struct {
+	source            string
+	p                 *params.Params
+	d                 psbt.Delegation
+	stakingTx         *wire.MsgTx
+	index             uint32
+	depth             uint32
+	unbondingTx       *wire.MsgTx
+	slashing          *btcpsbt.Packet
+	unbondingSlashing *btcpsbt.Packet
+}
+
+// NewEntry validates c: the staking transaction must pay the delegation's
+// staking output exactly once (psbt.ValidateStakingTx), and the optional
+// unbonding transaction must spend it.
+func NewEntry(c EntryConfig) (*Entry, error) {
+	if c.Params == nil || !c.Params.Valid() {
+		return nil, fmt.Errorf("%w: no params", ErrInvalidEntry)
+	}
+	if c.StakingTx == nil {
+		return nil, fmt.Errorf("%w: no staking transaction", ErrInvalidEntry)
+	}
+	if c.Staker == nil || len(c.FPs) == 0 {
+		return nil, fmt.Errorf("%w: the staker's key and at least one finality provider key are required", ErrInvalidEntry)
+	}
+	switch c.Source {
+	case SourceStakingTx, SourceRegistration, SourcePSBTDir, SourcePhaseOne:
+	default:
+		return nil, fmt.Errorf("%w: unknown source %q", ErrInvalidEntry, c.Source)
+	}
+	e := &Entry{source: c.Source, p: c.Params, depth: c.ConfirmationDepth, stakingTx: c.StakingTx.Copy()}
+	if e.depth == 0 {
+		e.depth = DefaultConfirmationDepth
+	}
+	e.d = psbt.Delegation{Params: c.Params, Staker: c.Staker, FinalityProviders: append([]*btcec.PublicKey(nil), c.FPs...), StakingTime: c.StakingTime}
+	idx, err := psbt.ValidateStakingTx(e.stakingTx, e.d)
+	if err != nil {
+		return nil, fmt.Errorf("%w: staking transaction %s: %w", ErrInvalidEntry, e.stakingTx.TxHash(), err)
+	}
+	e.index = idx
+	if c.UnbondingTx != nil {
+		op := e.StakingOutPoint()
+		if len(c.UnbondingTx.TxIn) != 1 || c.UnbondingTx.TxIn[0].PreviousOutPoint != op {
+			return nil, fmt.Errorf("%w: the unbonding transaction %s does not spend the staking output %s as its only input", ErrInvalidEntry, c.UnbondingTx.TxHash(), op)
+		}
+		e.unbondingTx = c.UnbondingTx.Copy()
+	}
+	for _, s := range []struct {
+		src *btcpsbt.Packet
+		dst **btcpsbt.Packet
+	}{{c.Slashing, &e.slashing}, {c.UnbondingSlashing, &e.unbondingSlashing}} {
+		if s.src == nil {
+			continue
+		}
+		cp, err := copyPacket(s.src)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
+		}
+		*s.dst = cp
+	}
+	return e, nil
+}
+
+func copyPacket(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
+	var buf bytes.Buffer
+	if err := p.Serialize(&buf); err != nil {
+		return nil, fmt.Errorf("a slashing PSBT cannot be serialised: %w", err)
+	}
+	return btcpsbt.NewFromRawBytes(&buf, false)
+}
+
+// ID is the delegation's id: its staking output, "txid:vout".
+func (e *Entry) ID() string { return e.StakingOutPoint().String() }
+
+// Source says how the entry was made (Source* constants).
+func (e *Entry) Source() string { return e.source }
+
+// Params are the params the delegation's outputs are built with.
+func (e *Entry) Params() *params.Params { return e.p }
+
+// ConfirmationDepth is the depth staking_deep waits for.
+func (e *Entry) ConfirmationDepth() uint32 { return e.depth }
+
+// Delegation is the delegation (a copy).
+func (e *Entry) Delegation() psbt.Delegation {
+	d := e.d
+	d.FinalityProviders = append([]*btcec.PublicKey(nil), e.d.FinalityProviders...)
+	return d
+}
+
+// StakingTx is the staking transaction (a copy).
+func (e *Entry) StakingTx() *wire.MsgTx { return e.stakingTx.Copy() }
+
+// StakingOutPoint is the staking output.
+func (e *Entry) StakingOutPoint() wire.OutPoint {
+	return wire.OutPoint{Hash: e.stakingTx.TxHash(), Index: e.index}
+}
+
+// Value is the staked amount in satoshis.
+func (e *Entry) Value() int64 { return e.stakingTx.TxOut[e.index].Value }
+
+// UnbondingTx is the unbonding transaction when the entry has it (a copy),
+// else nil.
+func (e *Entry) UnbondingTx() *wire.MsgTx {
+	if e.unbondingTx == nil {
+		return nil
+	}
+	return e.unbondingTx.Copy()
+}
+
+// SlashingPSBT is the pre-signed slashing PSBT of the staking output
+// (from == script.StakingOutputKind) or of the unbonding output, a copy;
+// nil when the entry does not have it.
+func (e *Entry) SlashingPSBT(from script.OutputKind) *btcpsbt.Packet {
+	p := e.slashing
+	if from == script.UnbondingOutputKind {
+		p = e.unbondingSlashing
+	}
+	if p == nil {
+		return nil
+	}
+	cp, err := copyPacket(p)
+	if err != nil {
+		return nil // it serialised when the entry was made
+	}
+	return cp
+}
+
+// entryJSON is how the store keeps an Entry.
+type entryJSON struct {
+	Source            string          `json:"source"`
+	Params            json.RawMessage `json:"params"`
+	ConfirmationDepth uint32          `json:"confirmation_depth"`
+	StakerPK          string          `json:"staker_pk"`
+	FPs               []string        `json:"finality_providers"`
+	StakingTime       uint16          `json:"staking_time"`
+	StakingTx         string          `json:"staking_tx"`
+	UnbondingTx       string          `json:"unbonding_tx,omitempty"`
+	Slashing          []byte          `json:"slashing_psbt,omitempty"`
+	UnbondingSlashing []byte          `json:"unbonding_slashing_psbt,omitempty"`
+}
+
+// MarshalJSON encodes the entry as the store keeps it.
+func (e *Entry) MarshalJSON() ([]byte, error) {
+	pj, err := e.p.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	j := entryJSON{Source: e.source, Params: pj, ConfirmationDepth: e.depth, StakerPK: hex.EncodeToString(e.d.Staker.SerializeCompressed()),
+		StakingTime: e.d.StakingTime, StakingTx: txHex(e.stakingTx)}
+	for _, k := range e.d.FinalityProviders {
+		j.FPs = append(j.FPs, hex.EncodeToString(k.SerializeCompressed()))
+	}
+	if e.unbondingTx != nil {
+		j.UnbondingTx = txHex(e.unbondingTx)
+	}
+	for _, s := range []struct {
+		src *btcpsbt.Packet
+		dst *[]byte
+	}{{e.slashing, &j.Slashing}, {e.unbondingSlashing, &j.UnbondingSlashing}} {
+		if s.src == nil {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := s.src.Serialize(&buf); err != nil {
+			return nil, err
+		}
+		*s.dst = buf.Bytes()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes and validates an entry as MarshalJSON wrote it.
+func (e *Entry) UnmarshalJSON(b []byte) error {
+	var j entryJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+	}
+	p, err := params.Parse(j.Params)
+	if err != nil {
+		return fmt.Errorf("%w: params: %w", ErrInvalidEntry, err)
+	}
+	c := EntryConfig{Source: j.Source, Params: p, StakingTime: j.StakingTime, ConfirmationDepth: j.ConfirmationDepth}
+	if c.Staker, err = parseKeyHex(j.StakerPK); err != nil {
+		return fmt.Errorf("%w: staker_pk: %w", ErrInvalidEntry, err)
+	}
+	for i, s := range j.FPs {
+		k, err := parseKeyHex(s)
+		if err != nil {
+			return fmt.Errorf("%w: finality_providers[%d]: %w", ErrInvalidEntry, i, err)
+		}
+		c.FPs = append(c.FPs, k)
+	}
+	if c.StakingTx, err = parseTxHex(j.StakingTx); err != nil {
+		return fmt.Errorf("%w: staking_tx: %w", ErrInvalidEntry, err)
+	}
+	if j.UnbondingTx != "" {
+		if c.UnbondingTx, err = parseTxHex(j.UnbondingTx); err != nil {
+			return fmt.Errorf("%w: unbonding_tx: %w", ErrInvalidEntry, err)
+		}
+	}
+	for _, s := range []struct {
+		src []byte
+		dst **btcpsbt.Packet
+	}{{j.Slashing, &c.Slashing}, {j.UnbondingSlashing, &c.UnbondingSlashing}} {
+		if len(s.src) == 0 {
+			continue
+		}
+		if *s.dst, err = btcpsbt.NewFromRawBytes(bytes.NewReader(s.src), false); err != nil {
+			return fmt.Errorf("%w: slashing PSBT: %v", ErrInvalidEntry, err)
+		}
+	}
+	n, err := NewEntry(c)
+	if err != nil {
+		return err
+	}
+	*e = *n
+	return nil
+}
+
+func txHex(tx *wire.MsgTx) string {
+	var buf bytes.Buffer
+	_ = tx.Serialize(&buf) // writing to a bytes.Buffer does not fail
+	return hex.EncodeToString(buf.Bytes())
+}
+
+func parseTxHex(s string) (*wire.MsgTx, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not hex")
+	}
+	tx := new(wire.MsgTx)
+	if err := tx.Deserialize(bytes.NewReader(b)); err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+func parseKeyHex(s string) (*btcec.PublicKey, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not hex")
+	}
+	return script.ParsePublicKey(b)
+}
