@@ -182,4 +182,3 @@ func TestStakeManyOnNode(t *testing.T) {
 		checkPays(t, n, w.Txid, 0, s.WalletPkScript(), shared[1].Value-s.Params.UnbondingFee()-w.Description.Fee)
 	})
 }
-
