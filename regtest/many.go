@@ -133,7 +133,7 @@ func (s *Scenario) StakeMany(n int, opts ManyOptions) ([]*PresignedStake, error)
 		for i, st := range batch {
 			txs[i] = st.Tx
 		}
-		h, err := s.mineExactly(txs, "staking")
+		h, _, err := mineBlockOf(s.Node, txs, "staking")
 		if err != nil {
 			return nil, err
 		}
@@ -415,29 +415,6 @@ func (s *Scenario) UnbondPresigned(ps *PresignedStake) (*Spend, error) {
 		return nil, err
 	}
 	return sp, nil
-}
-
-// mineExactly broadcasts txs (which must not depend on each other), mines
-// one block and checks that it holds exactly the coinbase and txs. It
-// returns the block's height.
-func (s *Scenario) mineExactly(txs []*wire.MsgTx, what string) (int32, error) {
-	return mineExactly(s.Node, txs, what)
-}
-
-func mineExactly(n *Node, txs []*wire.MsgTx, what string) (int32, error) {
-	want := make(map[chainhash.Hash]bool, len(txs))
-	for _, tx := range txs {
-		txid, err := n.Broadcast(tx)
-		if err != nil {
-			return 0, fmt.Errorf("%w: broadcasting a %s tx: %w", ErrScenario, what, err)
-		}
-		want[txid] = true
-	}
-	hashes, err := n.Mine(1)
-	if err != nil {
-		return 0, fmt.Errorf("%w: mining the %s txs: %w", ErrScenario, what, err)
-	}
-	return checkBlock(n, hashes[0], want, what)
 }
 
 // checkBlock reads block hash and checks that it holds the coinbase and
