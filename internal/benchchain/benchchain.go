@@ -206,3 +206,10 @@ func FetchDecode(ctx context.Context, c *chain.Client, from, to int64) (Stats, e
 	st.Elapsed = time.Since(start)
 	return st, nil
 }
+
+// Baseline runs FetchDecode over the chain's load (Load.From..Load.To)
+// through the node's client: the denominator of the watcher's catch-up
+// ratio, measured in the same process over the same blocks.
+func (c *Chain) Baseline(ctx context.Context) (Stats, error) {
+	return FetchDecode(ctx, c.Node.Chain(), int64(c.Load.From), int64(c.Load.To))
+}

@@ -24,7 +24,6 @@ func BenchmarkFetchDecodeBlocks(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	cl := c.Node.Chain()
 	if err := ResetPeakRSS(); err != nil {
 		b.Logf("peak RSS covers the chain generation too: %v", err)
 	}
@@ -32,7 +31,7 @@ func BenchmarkFetchDecodeBlocks(b *testing.B) {
 	b.ResetTimer()
 	blocks, txs := 0, 0
 	for range b.N {
-		st, err := FetchDecode(ctx, cl, int64(c.Load.From), int64(c.Load.To))
+		st, err := c.Baseline(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
