@@ -26,6 +26,7 @@ table,thead,tbody,tr,th,td{display:block}
 thead{display:none}
 tr{margin:0 0 10px;border:1px solid #ccc}
 td{border:0;border-bottom:1px solid #eee}
+td:empty{display:none}
 td::before{content:attr(data-label);display:block;font-size:.75em;color:#666}
 }
 `
@@ -68,7 +69,9 @@ func newRow(s watch.StakeView) row {
 	switch {
 	case s.WithdrawableAt == 0:
 		r.Timelock = ""
-	case s.BlocksLeft > 0:
+	case s.BlocksLeft == 1:
+		r.Timelock = "1 block (withdrawable at " + strconv.FormatInt(s.WithdrawableAt, 10) + ")"
+	case s.BlocksLeft > 1:
 		r.Timelock = strconv.FormatInt(s.BlocksLeft, 10) + " blocks (withdrawable at " + strconv.FormatInt(s.WithdrawableAt, 10) + ")"
 	default:
 		r.Timelock = "withdrawable since " + strconv.FormatInt(s.WithdrawableAt, 10)

@@ -266,7 +266,7 @@ func TestStatusPage(t *testing.T) {
 	for _, want := range []string{
 		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 		"850000", "850010", "10 blocks behind", hex64(9),
-		stakes[0].Delegation, stakes[0].StakingTxid, "0.12345678", "1 blocks (withdrawable at 864001)",
+		stakes[0].Delegation, stakes[0].StakingTxid, "0.12345678", "1 block (withdrawable at 864001)", "3 blocks (withdrawable at 864003)",
 		stakes[1].UnbondingTxid, "0.24691356", "withdrawable since 864002", "(unbonding)",
 		stakes[2].SlashingTxid, stakes[2].WithdrawTxid, "0.37037034",
 		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",
