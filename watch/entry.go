@@ -101,16 +101,22 @@ func NewEntry(c EntryConfig) (*Entry, error) {
 	}
 	e.index = idx
 	if c.UnbondingTx != nil {
-		op := e.StakingOutPoint()
-		if len(c.UnbondingTx.TxIn) != 1 || c.UnbondingTx.TxIn[0].PreviousOutPoint != op {
-			return nil, fmt.Errorf("%w: the unbonding transaction %s does not spend the staking output %s as its only input", ErrInvalidEntry, c.UnbondingTx.TxHash(), op)
+		// psbt.ValidateUnbondingTx: one input, the staking output; one
+		// output, the unbonding output, worth the stake less exactly the
+		// unbonding fee.
+		if err := psbt.ValidateUnbondingTx(c.UnbondingTx, e.stakingTx, e.d); err != nil {
+			return nil, fmt.Errorf("%w: the unbonding transaction %s is not this delegation's: %w", ErrInvalidEntry, c.UnbondingTx.TxHash(), err)
 		}
 		e.unbondingTx = c.UnbondingTx.Copy()
 	}
+	if c.UnbondingSlashing != nil && e.unbondingTx == nil {
+		return nil, fmt.Errorf("%w: a slashing PSBT of the unbonding output needs the unbonding transaction", ErrInvalidEntry)
+	}
 	for _, s := range []struct {
-		src *btcpsbt.Packet
-		dst **btcpsbt.Packet
-	}{{c.Slashing, &e.slashing}, {c.UnbondingSlashing, &e.unbondingSlashing}} {
+		from script.OutputKind
+		src  *btcpsbt.Packet
+		dst  **btcpsbt.Packet
+	}{{script.StakingOutputKind, c.Slashing, &e.slashing}, {script.UnbondingOutputKind, c.UnbondingSlashing, &e.unbondingSlashing}} {
 		if s.src == nil {
 			continue
 		}
@@ -118,9 +124,61 @@ func NewEntry(c EntryConfig) (*Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
 		}
+		if err := e.checkSlashingPacket(cp, s.from); err != nil {
+			return nil, fmt.Errorf("%w: the slashing PSBT of the %s output: %w", ErrInvalidEntry, psbt.OutputWords(s.from), err)
+		}
 		*s.dst = cp
 	}
 	return e, nil
+}
+
+// funding is the output a slashing transaction from that output spends:
+// the staking output, or output 0 of the unbonding transaction (nil
+// Funding.Tx when the entry has none).
+func (e *Entry) funding(from script.OutputKind) psbt.Funding {
+	if from == script.UnbondingOutputKind {
+		return psbt.Funding{Tx: e.unbondingTx, Index: 0}
+	}
+	return psbt.Funding{Tx: e.stakingTx, Index: e.index}
+}
+
+// checkSlashingPacket checks a slashing PSBT against the entry's output
+// from (the staking or the unbonding output):
+//
+//  1. its unsigned transaction is a valid slashing transaction of that
+//     output (psbt.ValidateSlashingTx: spends exactly that outpoint, pays
+//     the slashing script and the slashing change output as the params
+//     say);
+//  2. input 0 records the spent output (witness_utxo equal to it) and
+//     reveals that output's own slashing leaf and control block
+//     (psbt.CheckCovenantSigning, the check a covenant member runs before
+//     it adaptor-signs);
+//  3. every tap_script_sig it carries verifies (psbt.VerifyTapscriptSigs),
+//     and its adaptor-signature fields are well formed (psbt.AdaptorSigs;
+//     whether each verifies is CompleteSlashing's business, which reports
+//     the invalid ones).
+func (e *Entry) checkSlashingPacket(p *btcpsbt.Packet, from script.OutputKind) error {
+	f := e.funding(from)
+	if p.UnsignedTx == nil || len(p.Inputs) != 1 || len(p.UnsignedTx.TxIn) != 1 {
+		return fmt.Errorf("%w: a slashing PSBT has exactly one input", psbt.ErrInvalidPSBT)
+	}
+	if err := psbt.ValidateSlashingTx(p.UnsignedTx, f.Tx, f.Index, from, e.d); err != nil {
+		return err
+	}
+	want := f.Tx.TxOut[f.Index]
+	if u := p.Inputs[0].WitnessUtxo; u == nil || u.Value != want.Value || !bytes.Equal(u.PkScript, want.PkScript) {
+		return fmt.Errorf("%w: input 0's witness_utxo is not the %s output", psbt.ErrInvalidPSBT, psbt.OutputWords(from))
+	}
+	if err := psbt.CheckCovenantSigning(p, 0, e.d); err != nil {
+		return err
+	}
+	if _, err := psbt.VerifyTapscriptSigs(p); err != nil {
+		return err
+	}
+	if _, err := psbt.AdaptorSigs(p, 0); err != nil {
+		return err
+	}
+	return nil
 }
 
 func copyPacket(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
