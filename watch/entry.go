@@ -82,8 +82,16 @@ func NewEntry(c EntryConfig) (*Entry, error) {
 	if c.StakingTx == nil {
 		return nil, fmt.Errorf("%w: no staking transaction", ErrInvalidEntry)
 	}
-	if c.Staker == nil || len(c.FPs) == 0 {
-		return nil, fmt.Errorf("%w: the staker's key and at least one finality provider key are required", ErrInvalidEntry)
+	if c.Staker == nil {
+		return nil, fmt.Errorf("%w: no staker key", ErrInvalidEntry)
+	}
+	if len(c.FPs) == 0 {
+		return nil, fmt.Errorf("%w: no finality provider key", ErrInvalidEntry)
+	}
+	for i, k := range c.FPs {
+		if k == nil {
+			return nil, fmt.Errorf("%w: finality provider key %d is nil", ErrInvalidEntry, i)
+		}
 	}
 	switch c.Source {
 	case SourceStakingTx, SourceRegistration, SourcePSBTDir, SourcePhaseOne:
@@ -290,8 +298,20 @@ func (e *Entry) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON decodes and validates an entry as MarshalJSON wrote it.
+// MaxEntrySize bounds an entry's JSON encoding (UnmarshalJSON).
+const MaxEntrySize = 1 << 20
+
+// UnmarshalJSON decodes and validates an entry as MarshalJSON wrote it
+// (NewEntry's checks). It refuses, wrapping ErrInvalidEntry, a document
+// larger than MaxEntrySize, unknown fields, a key given twice, and data
+// after the object. On error e is unchanged.
 func (e *Entry) UnmarshalJSON(b []byte) error {
+	if len(b) > MaxEntrySize {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidEntry, len(b), MaxEntrySize)
+	}
+	if err := checkStrictJSON(b); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+	}
 	var j entryJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
