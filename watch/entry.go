@@ -371,9 +371,19 @@ func parseTxHex(s string) (*wire.MsgTx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not hex")
 	}
+	return parseTxBytes(b)
+}
+
+// parseTxBytes decodes a transaction in Bitcoin's serialization, refusing
+// bytes left over after it.
+func parseTxBytes(b []byte) (*wire.MsgTx, error) {
 	tx := new(wire.MsgTx)
-	if err := tx.Deserialize(bytes.NewReader(b)); err != nil {
-		return nil, err
+	r := bytes.NewReader(b)
+	if err := tx.Deserialize(r); err != nil {
+		return nil, fmt.Errorf("not a bitcoin transaction: %v", err)
+	}
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("%d bytes left over after the transaction", r.Len())
 	}
 	return tx, nil
 }
