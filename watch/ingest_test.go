@@ -355,4 +355,3 @@ func FuzzParseWatchList(f *testing.F) {
 		}
 	})
 }
-
