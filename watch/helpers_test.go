@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"math/rand"
 	"sort"
-	"testing"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -18,6 +17,14 @@ import (
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
+
+// tb is what the helpers need of a test (testing.TB, or an example's
+// stand-in that panics).
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
 
 // world is a set of parties with every private key, under test params:
 // what a delegation's whole lifecycle is built from with the project's
@@ -48,7 +55,7 @@ func p2wpkh(pk *btcec.PublicKey) []byte {
 
 // newWorld makes nFP finality providers and nCov covenant members with the
 // given quorum, all keys drawn from seed.
-func newWorld(t testing.TB, seed int64, nFP, nCov int, quorum uint32) *world {
+func newWorld(t tb, seed int64, nFP, nCov int, quorum uint32) *world {
 	t.Helper()
 	r := rand.New(rand.NewSource(seed))
 	w := &world{r: r, staker: randKey(r), slashKey: randKey(r)}
@@ -103,7 +110,7 @@ type fixture struct {
 // Babylon accepted has it: the unbonding transaction signed by the staker
 // and a quorum of the covenant, both slashing transactions signed by the
 // staker and adaptor-signed by the members covSigners.
-func (w *world) delegate(t testing.TB, fpIdx []int, value int64, stakingTime uint16, phaseOne bool, covSigners []int) *fixture {
+func (w *world) delegate(t tb, fpIdx []int, value int64, stakingTime uint16, phaseOne bool, covSigners []int) *fixture {
 	t.Helper()
 	d := psbt.Delegation{Params: w.params, Staker: w.staker.PubKey(), FinalityProviders: w.fpPubs(fpIdx...), StakingTime: stakingTime}
 	funder := randKey(w.r)
@@ -153,7 +160,7 @@ func (w *world) delegate(t testing.TB, fpIdx []int, value int64, stakingTime uin
 // presign builds the slashing PSBT from the output, signs it as the staker
 // (when staker) and has the covenant members covSigners adaptor-sign it
 // through psbt.CovenantSigner.
-func (w *world) presign(t testing.TB, d psbt.Delegation, from script.OutputKind, f psbt.Funding, covSigners []int, staker bool) *btcpsbt.Packet {
+func (w *world) presign(t tb, d psbt.Delegation, from script.OutputKind, f psbt.Funding, covSigners []int, staker bool) *btcpsbt.Packet {
 	t.Helper()
 	res, err := psbt.BuildSlashing(d, from, f)
 	if err != nil {
@@ -170,7 +177,7 @@ func (w *world) presign(t testing.TB, d psbt.Delegation, from script.OutputKind,
 	return res.Packet
 }
 
-func covenantSign(t testing.TB, p *btcpsbt.Packet, k *btcec.PrivateKey, d psbt.Delegation) {
+func covenantSign(t tb, p *btcpsbt.Packet, k *btcec.PrivateKey, d psbt.Delegation) {
 	t.Helper()
 	s, err := psbt.NewCovenantSigner(k)
 	if err != nil {
@@ -197,7 +204,7 @@ func (f *fixture) config() EntryConfig {
 		Slashing: f.slashing, UnbondingSlashing: f.unbondingSlashing}
 }
 
-func (f *fixture) entry(t testing.TB) *Entry {
+func (f *fixture) entry(t tb) *Entry {
 	t.Helper()
 	e, err := NewEntry(f.config())
 	if err != nil {
@@ -207,7 +214,7 @@ func (f *fixture) entry(t testing.TB) *Entry {
 }
 
 // marshal is the entry's JSON, to compare an entry before and after a call.
-func marshal(t testing.TB, e *Entry) []byte {
+func marshal(t tb, e *Entry) []byte {
 	t.Helper()
 	b, err := e.MarshalJSON()
 	if err != nil {

@@ -59,14 +59,17 @@ import (
 // staking time their control blocks reveal. The params version is the
 // newest under which the whole delegation holds together (ingest.go).
 //
-// Entries are returned in the order of their staking files' names.
-// Anything that does not make a delegation is ErrPSBTDir, naming the
+// Entries are returned in the order of their staking files' names. A
+// directory without .psbt or .tx files, and anything that does not make a delegation is ErrPSBTDir, naming the
 // file; an unreadable file ErrInvalidFile; a delegation that does not hold
 // together ErrInvalidEntry.
 func FromPSBTDir(dir string, versions *params.Versions) ([]*Entry, error) {
 	files, err := readPSBTDir(dir)
 	if err != nil {
 		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w: %s has no .psbt or .tx files", ErrPSBTDir, dir)
 	}
 	groups, err := groupDir(dir, files)
 	if err != nil {
