@@ -21,7 +21,7 @@ import (
 
 // versionsOf numbers ps 0, 1, ... activating at heights 100, 200, ...,
 // with confirmation depths 10, 11, ...
-func versionsOf(t testing.TB, ps ...*params.Params) *params.Versions {
+func versionsOf(t tb, ps ...*params.Params) *params.Versions {
 	t.Helper()
 	var vs []*params.Version
 	for i, p := range ps {
@@ -39,7 +39,7 @@ func versionsOf(t testing.TB, ps ...*params.Params) *params.Versions {
 }
 
 // withUnbondingTime is p with another unbonding time (same committee).
-func withUnbondingTime(t testing.TB, p *params.Params, ut uint16) *params.Params {
+func withUnbondingTime(t tb, p *params.Params, ut uint16) *params.Params {
 	t.Helper()
 	c := p.Config()
 	c.UnbondingTime = ut
@@ -52,7 +52,7 @@ func withUnbondingTime(t testing.TB, p *params.Params, ut uint16) *params.Params
 
 func txHexOf(tx *wire.MsgTx) string { return txHex(tx) }
 
-func b64(t testing.TB, p *btcpsbt.Packet) string {
+func b64(t tb, p *btcpsbt.Packet) string {
 	t.Helper()
 	s, err := psbt.Encode(p)
 	if err != nil {
@@ -82,7 +82,7 @@ func item(f *fixture, extra map[string]any) map[string]any {
 	return m
 }
 
-func list(t testing.TB, items ...map[string]any) []byte {
+func list(t tb, items ...map[string]any) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"entries": items})
 	if err != nil {
@@ -272,7 +272,7 @@ func TestLoadWatchListRelativePaths(t *testing.T) {
 	}
 }
 
-func writeFile(t testing.TB, path, s string) {
+func writeFile(t tb, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)

@@ -180,7 +180,7 @@ func TestFromRegistrationRefusals(t *testing.T) {
 	}
 }
 
-func serializeTx(t testing.TB, tx *wire.MsgTx) []byte {
+func serializeTx(t tb, tx *wire.MsgTx) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := tx.Serialize(&b); err != nil {
