@@ -72,9 +72,24 @@ type Entry struct {
 	unbondingSlashing *btcpsbt.Packet
 }
 
-// NewEntry validates c: the staking transaction must pay the delegation's
-// staking output exactly once (psbt.ValidateStakingTx), and the optional
-// unbonding transaction must spend it.
+// NewEntry validates c and copies what it keeps (the caller's values are
+// never shared). Every refusal wraps ErrInvalidEntry:
+//
+//  1. valid params, a staking transaction, the staker's key, at least one
+//     finality provider key, a known source;
+//  2. the staking transaction pays the delegation's staking output exactly
+//     once, with a value and time the params allow
+//     (psbt.ValidateStakingTx);
+//  3. the optional unbonding transaction is the delegation's
+//     (psbt.ValidateUnbondingTx: its one input the staking output, its
+//     one output the unbonding output, the fee exactly the params');
+//  4. each optional slashing PSBT is a slashing of its output, the
+//     staking output or the unbonding transaction's output 0 (which
+//     therefore needs the unbonding transaction), as
+//     Entry.checkSlashingPacket details: a valid slashing transaction of
+//     that outpoint, input 0 describing that output and its slashing
+//     leaf, every signature it carries valid, its adaptor-signature
+//     fields well formed.
 func NewEntry(c EntryConfig) (*Entry, error) {
 	if c.Params == nil || !c.Params.Valid() {
 		return nil, fmt.Errorf("%w: no params", ErrInvalidEntry)
