@@ -69,7 +69,7 @@ func xonlyHexKey(k *btcec.PublicKey) string {
 }
 
 // item is a watch-list item of the staking-tx form for f.
-func item(f *fixture, extra map[string]any) map[string]any {
+func item(f *entryFixture, extra map[string]any) map[string]any {
 	m := map[string]any{
 		"staking_tx":         txHexOf(f.stakingTx),
 		"staker_pk":          xonlyHexKey(f.d.Staker),

@@ -28,7 +28,7 @@ func files(t tb, dir string, fs map[string]string) string {
 }
 
 // withdrawPSBT is the staker's time-lock withdrawal of f's stake.
-func (w *world) withdrawPSBT(t tb, f *fixture) *btcpsbt.Packet {
+func (w *world) withdrawPSBT(t tb, f *entryFixture) *btcpsbt.Packet {
 	t.Helper()
 	res, err := psbt.BuildWithdraw(psbt.WithdrawRequest{Delegation: f.d, From: script.StakingOutputKind,
 		Funding: psbt.Funding{Tx: f.stakingTx, Index: f.index}, DestPkScript: p2wpkh(w.staker.PubKey()), FeeRate: 2000})

@@ -25,7 +25,7 @@ import (
 // registration registers f's delegation (one finality provider) before
 // staking under p with babylon.PrepareRegistration and the staker's key,
 // as `btcstake register --key` does.
-func registration(t testing.TB, w *world, f *fixture, p *params.Params) *babylon.Registration {
+func registration(t testing.TB, w *world, f *entryFixture, p *params.Params) *babylon.Registration {
 	t.Helper()
 	vs := versionsOf(t, p)
 	account := sha256.Sum256([]byte("watch test account"))

@@ -94,7 +94,7 @@ func (w *world) fpPubs(idx ...int) []*btcec.PublicKey {
 // fixture is one delegation's lifecycle: the staking and unbonding
 // transactions (signed), and the two slashing PSBTs, staker-signed and
 // adaptor-signed by the covenant members covSigners.
-type fixture struct {
+type entryFixture struct {
 	d                 psbt.Delegation
 	stakingTx         *wire.MsgTx
 	stakingPSBT       *btcpsbt.Packet // signed, not finalised
@@ -110,7 +110,7 @@ type fixture struct {
 // Babylon accepted has it: the unbonding transaction signed by the staker
 // and a quorum of the covenant, both slashing transactions signed by the
 // staker and adaptor-signed by the members covSigners.
-func (w *world) delegate(t tb, fpIdx []int, value int64, stakingTime uint16, phaseOne bool, covSigners []int) *fixture {
+func (w *world) delegate(t tb, fpIdx []int, value int64, stakingTime uint16, phaseOne bool, covSigners []int) *entryFixture {
 	t.Helper()
 	d := psbt.Delegation{Params: w.params, Staker: w.staker.PubKey(), FinalityProviders: w.fpPubs(fpIdx...), StakingTime: stakingTime}
 	funder := randKey(w.r)
@@ -128,7 +128,7 @@ func (w *world) delegate(t tb, fpIdx []int, value int64, stakingTime uint16, pha
 	if n, err := psbt.SignFundingInputs(res.Packet, funder); err != nil || n != 1 {
 		t.Fatalf("signed %d: %v", n, err)
 	}
-	f := &fixture{d: d}
+	f := &entryFixture{d: d}
 	if f.stakingPSBT, err = clone(res.Packet); err != nil {
 		t.Fatal(err)
 	}
@@ -198,13 +198,13 @@ func clone(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
 }
 
 // config is the EntryConfig of the whole fixture.
-func (f *fixture) config() EntryConfig {
+func (f *entryFixture) config() EntryConfig {
 	return EntryConfig{Source: SourceStakingTx, Params: f.d.Params, Staker: f.d.Staker, FPs: f.d.FinalityProviders,
 		StakingTime: f.d.StakingTime, StakingTx: f.stakingTx, UnbondingTx: f.unbondingTx,
 		Slashing: f.slashing, UnbondingSlashing: f.unbondingSlashing}
 }
 
-func (f *fixture) entry(t tb) *Entry {
+func (f *entryFixture) entry(t tb) *Entry {
 	t.Helper()
 	e, err := NewEntry(f.config())
 	if err != nil {
