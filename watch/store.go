@@ -463,8 +463,8 @@ func decodeUndo(b []byte) (*undoRecord, error) {
 	r := b[1:]
 	uv := func() (uint64, bool) {
 		v, n := binary.Uvarint(r)
-		if n <= 0 {
-			return 0, false
+		if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
+			return 0, false // malformed, or not the minimal encoding
 		}
 		r = r[n:]
 		return v, true

@@ -657,7 +657,9 @@ func (w *Watcher) putKey(tx *bolt.Tx, sk *btcec.PrivateKey) error {
 	x := script.XOnly(sk.PubKey())
 	b := sk.Key.Bytes()
 	defer clear(b[:])
-	if err := tx.Bucket(bucketFPKeys).Put(x[:], b[:]); err != nil {
+	// bbolt keeps the value slice until the transaction ends: give it its
+	// own copy.
+	if err := tx.Bucket(bucketFPKeys).Put(append([]byte(nil), x[:]...), append([]byte(nil), b[:]...)); err != nil {
 		return fmt.Errorf("%w: %v", ErrStore, err)
 	}
 	k, _ := btcec.PrivKeyFromBytes(b[:])
