@@ -630,7 +630,7 @@ func (w *Watcher) mirror(bucket byte, key, val []byte) {
 		} else {
 			w.ubtx[chainhash.Hash(key)] = string(val)
 		}
-	case jEntries, jStates:
+	case jEntries:
 		delete(w.cache, string(key))
 	}
 }
