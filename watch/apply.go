@@ -26,7 +26,7 @@ type batch struct {
 	tx     *bolt.Tx
 	blocks int
 	since  time.Time
-	events bool // a block of the batch produced events: commit now
+	events bool // a block of the batch produced events
 }
 
 // beginLocked opens a batch when none is open.
@@ -55,11 +55,7 @@ func (w *Watcher) commitLocked() (err error) {
 	}
 	w.batch = nil
 	defer recoverStore(&err)
-	m := b.tx.Bucket(bucketMeta)
-	if err = m.Put(keyCursor, encodeCursor(w.cursorH, w.cursorHash)); err == nil {
-		err = m.Put(keySeq, be64(w.nextSeq))
-	}
-	if err == nil {
+	if err = w.putMeta(b.tx); err == nil {
 		err = b.tx.Commit()
 	} else {
 		_ = b.tx.Rollback()
@@ -344,7 +340,7 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 	if err != nil {
 		return err
 	}
-	out := c.output(st.LiveKind)
+	from := st.LiveKind
 	if err := j.set(jOutpoints, outpointKey(op), nil); err != nil {
 		return err
 	}
@@ -360,11 +356,10 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 			return err
 		}
 	}
-	from := out.Kind.String()
 	st.UnlockAt = 0
-	path, ok := revealedPath(tx.TxIn[input].Witness, out)
+	path, ok := revealedPath(tx.TxIn[input].Witness, c.e)
 	if !ok {
-		w.log.Warn("a watched output was spent through none of its leaves", "delegation", id, "output", from, "txid", txid)
+		w.log.Warn("a watched output was spent through none of the delegation's leaves", "delegation", id, "output", from, "txid", txid)
 		st.State, st.Live, st.LiveKind = StateUnknown, "", ""
 		return j.putState(id, st)
 	}
@@ -375,7 +370,11 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 		st.Live, st.LiveKind = "", ""
 		ev.Kind = EventWithdrawn
 	case script.UnbondingPath:
-		if out.Kind == script.StakingOutputKind && isExtension(tx, input, c.unbonding) {
+		ub, err := c.unbondingOut()
+		if err != nil {
+			return err
+		}
+		if from == script.StakingOutputKind.String() && isExtension(tx, input, ub) {
 			st.State, st.ExtendedTxid, st.ExtendedHeight = StateExtended, txid.String(), j.height
 			st.Live, st.LiveKind = "", ""
 			ev.Kind = EventExtended
@@ -383,13 +382,17 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 		}
 		st.State, st.UnbondingTxid, st.UnbondingHeight = StateUnbonding, txid.String(), j.height
 		ev.Kind = EventUnbondingConfirmed
-		if err := w.moveLive(j, id, &st, tx, txid, c.unbonding); err != nil {
+		if err := w.moveLive(j, id, &st, tx, txid, ub); err != nil {
 			return err
 		}
 	case script.SlashingPath:
+		ch, err := c.changeOut()
+		if err != nil {
+			return err
+		}
 		st.State, st.SlashingTxid, st.SlashingHeight = StateSlashed, txid.String(), j.height
 		ev.Kind = EventSlashed
-		if err := w.moveLive(j, id, &st, tx, txid, c.slashChng); err != nil {
+		if err := w.moveLive(j, id, &st, tx, txid, ch); err != nil {
 			return err
 		}
 	}
@@ -534,22 +537,24 @@ func (w *Watcher) rollbackBlock(tx *bolt.Tx) ([]uint64, error) {
 	return u.seqs, nil
 }
 
-// revealedPath returns the path whose leaf script the witness reveals
-// (BIP-341 script path: ..., script, control block [, annex]).
-func revealedPath(wit wire.TxWitness, out *script.Output) (script.PathKind, bool) {
+// revealedPath returns the kind of the leaf script the witness reveals
+// (BIP-341 script path: ..., script, control block [, annex]), which must
+// be a leaf of e's staker. The spent output is one of e's (the watcher
+// only looks at spends of its outputs) and the spend is valid, so its
+// control block commits the leaf to that output: the leaf's kind is the
+// path taken, without rebuilding the output.
+func revealedPath(wit wire.TxWitness, e *Entry) (script.PathKind, bool) {
 	if len(wit) >= 2 && len(wit[len(wit)-1]) > 0 && wit[len(wit)-1][0] == 0x50 {
 		wit = wit[:len(wit)-1]
 	}
 	if len(wit) < 2 {
 		return 0, false
 	}
-	leaf := wit[len(wit)-2]
-	for _, p := range out.Paths {
-		if bytes.Equal(p.Script, leaf) {
-			return p.Kind, true
-		}
+	leaf, err := script.ParseLeafScript(wit[len(wit)-2])
+	if err != nil || leaf.Staker != script.XOnly(e.d.Staker) {
+		return 0, false
 	}
-	return 0, false
+	return leaf.Kind, true
 }
 
 // isExtension tells a stake extension from an unbonding (as

@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"testing"
@@ -265,6 +266,7 @@ func TestCrashAfterCommit(t *testing.T) {
 	rec := &recorder{}
 	path := dbPath(t)
 	cfg := testConfig(n, rec)
+	cfg.BatchBlocks = 1
 	w, err := Open(path, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -319,6 +321,53 @@ func TestCrashAfterCommit(t *testing.T) {
 		if e.Height <= 4 {
 			t.Fatalf("event of block %d repeated: %+v", e.Height, e)
 		}
+	}
+}
+
+// TestCrashMidDelivery: the process dies after the Handler got an event
+// and before its seq reached the marker: exactly that event is handed
+// over again, then the rest.
+func TestCrashMidDelivery(t *testing.T) {
+	f := newFixture(t)
+	n := newFakeNode()
+	rec := &recorder{}
+	path := dbPath(t)
+	cfg := testConfig(n, rec)
+	w, err := Open(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stakes []*stake
+	for range 4 {
+		s := f.newStake(t, 50)
+		stakes = append(stakes, s)
+		_ = w.Add(s.e)
+	}
+	n.mine(stakes[0].tx, stakes[1].tx)
+	n.mine(stakes[2].tx, stakes[3].tx)
+	crash := errors.New("killed")
+	w.hookAfterHandler = func(e Event) error {
+		if e.Seq == 3 {
+			return crash
+		}
+		return nil
+	}
+	if err := w.CatchUp(context.Background(), 2); !errors.Is(err, crash) {
+		t.Fatal(err)
+	}
+	w.abandon()
+	if got := rec.all(); len(got) != 3 {
+		t.Fatalf("%d events before the crash", len(got))
+	}
+	w = openTest(t, path, cfg)
+	catchUp(t, w, 2)
+	got := rec.all()
+	var seqs []uint64
+	for _, e := range got {
+		seqs = append(seqs, e.Seq)
+	}
+	if fmt.Sprint(seqs) != "[1 2 3 3 4]" || got[2].ID != got[3].ID {
+		t.Fatalf("seqs handed over %v", seqs)
 	}
 }
 
