@@ -109,10 +109,14 @@ func storeStatusOut(db string, st signer.Status) storeStatusJSON {
 }
 
 func upTo(n uint64, h *uint64) string {
-	if h == nil {
-		return fmt.Sprintf("%d records", n)
+	noun := "records"
+	if n == 1 {
+		noun = "record"
 	}
-	return fmt.Sprintf("%d records up to %d", n, *h)
+	if h == nil {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %s up to %d", n, noun, *h)
 }
 
 // printStatus prints a store's status (check, repair).
