@@ -72,9 +72,24 @@ type Entry struct {
 	unbondingSlashing *btcpsbt.Packet
 }
 
-// NewEntry validates c: the staking transaction must pay the delegation's
-// staking output exactly once (psbt.ValidateStakingTx), and the optional
-// unbonding transaction must spend it.
+// NewEntry validates c and copies what it keeps (the caller's values are
+// never shared). Every refusal wraps ErrInvalidEntry:
+//
+//  1. valid params, a staking transaction, the staker's key, at least one
+//     finality provider key, a known source;
+//  2. the staking transaction pays the delegation's staking output exactly
+//     once, with a value and time the params allow
+//     (psbt.ValidateStakingTx);
+//  3. the optional unbonding transaction is the delegation's
+//     (psbt.ValidateUnbondingTx: its one input the staking output, its
+//     one output the unbonding output, the fee exactly the params');
+//  4. each optional slashing PSBT is a slashing of its output, the
+//     staking output or the unbonding transaction's output 0 (which
+//     therefore needs the unbonding transaction), as
+//     Entry.checkSlashingPacket details: a valid slashing transaction of
+//     that outpoint, input 0 describing that output and its slashing
+//     leaf, every signature it carries valid, its adaptor-signature
+//     fields well formed.
 func NewEntry(c EntryConfig) (*Entry, error) {
 	if c.Params == nil || !c.Params.Valid() {
 		return nil, fmt.Errorf("%w: no params", ErrInvalidEntry)
@@ -82,8 +97,16 @@ func NewEntry(c EntryConfig) (*Entry, error) {
 	if c.StakingTx == nil {
 		return nil, fmt.Errorf("%w: no staking transaction", ErrInvalidEntry)
 	}
-	if c.Staker == nil || len(c.FPs) == 0 {
-		return nil, fmt.Errorf("%w: the staker's key and at least one finality provider key are required", ErrInvalidEntry)
+	if c.Staker == nil {
+		return nil, fmt.Errorf("%w: no staker key", ErrInvalidEntry)
+	}
+	if len(c.FPs) == 0 {
+		return nil, fmt.Errorf("%w: no finality provider key", ErrInvalidEntry)
+	}
+	for i, k := range c.FPs {
+		if k == nil {
+			return nil, fmt.Errorf("%w: finality provider key %d is nil", ErrInvalidEntry, i)
+		}
 	}
 	switch c.Source {
 	case SourceStakingTx, SourceRegistration, SourcePSBTDir, SourcePhaseOne:
@@ -101,16 +124,22 @@ func NewEntry(c EntryConfig) (*Entry, error) {
 	}
 	e.index = idx
 	if c.UnbondingTx != nil {
-		op := e.StakingOutPoint()
-		if len(c.UnbondingTx.TxIn) != 1 || c.UnbondingTx.TxIn[0].PreviousOutPoint != op {
-			return nil, fmt.Errorf("%w: the unbonding transaction %s does not spend the staking output %s as its only input", ErrInvalidEntry, c.UnbondingTx.TxHash(), op)
+		// psbt.ValidateUnbondingTx: one input, the staking output; one
+		// output, the unbonding output, worth the stake less exactly the
+		// unbonding fee.
+		if err := psbt.ValidateUnbondingTx(c.UnbondingTx, e.stakingTx, e.d); err != nil {
+			return nil, fmt.Errorf("%w: the unbonding transaction %s is not this delegation's: %w", ErrInvalidEntry, c.UnbondingTx.TxHash(), err)
 		}
 		e.unbondingTx = c.UnbondingTx.Copy()
 	}
+	if c.UnbondingSlashing != nil && e.unbondingTx == nil {
+		return nil, fmt.Errorf("%w: a slashing PSBT of the unbonding output needs the unbonding transaction", ErrInvalidEntry)
+	}
 	for _, s := range []struct {
-		src *btcpsbt.Packet
-		dst **btcpsbt.Packet
-	}{{c.Slashing, &e.slashing}, {c.UnbondingSlashing, &e.unbondingSlashing}} {
+		from script.OutputKind
+		src  *btcpsbt.Packet
+		dst  **btcpsbt.Packet
+	}{{script.StakingOutputKind, c.Slashing, &e.slashing}, {script.UnbondingOutputKind, c.UnbondingSlashing, &e.unbondingSlashing}} {
 		if s.src == nil {
 			continue
 		}
@@ -118,9 +147,61 @@ func NewEntry(c EntryConfig) (*Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
 		}
+		if err := e.checkSlashingPacket(cp, s.from); err != nil {
+			return nil, fmt.Errorf("%w: the slashing PSBT of the %s output: %w", ErrInvalidEntry, psbt.OutputWords(s.from), err)
+		}
 		*s.dst = cp
 	}
 	return e, nil
+}
+
+// funding is the output a slashing transaction from that output spends:
+// the staking output, or output 0 of the unbonding transaction (nil
+// Funding.Tx when the entry has none).
+func (e *Entry) funding(from script.OutputKind) psbt.Funding {
+	if from == script.UnbondingOutputKind {
+		return psbt.Funding{Tx: e.unbondingTx, Index: 0}
+	}
+	return psbt.Funding{Tx: e.stakingTx, Index: e.index}
+}
+
+// checkSlashingPacket checks a slashing PSBT against the entry's output
+// from (the staking or the unbonding output):
+//
+//  1. its unsigned transaction is a valid slashing transaction of that
+//     output (psbt.ValidateSlashingTx: spends exactly that outpoint, pays
+//     the slashing script and the slashing change output as the params
+//     say);
+//  2. input 0 records the spent output (witness_utxo equal to it) and
+//     reveals that output's own slashing leaf and control block
+//     (psbt.CheckCovenantSigning, the check a covenant member runs before
+//     it adaptor-signs);
+//  3. every tap_script_sig it carries verifies (psbt.VerifyTapscriptSigs),
+//     and its adaptor-signature fields are well formed (psbt.AdaptorSigs;
+//     whether each verifies is CompleteSlashing's business, which reports
+//     the invalid ones).
+func (e *Entry) checkSlashingPacket(p *btcpsbt.Packet, from script.OutputKind) error {
+	f := e.funding(from)
+	if p.UnsignedTx == nil || len(p.Inputs) != 1 || len(p.UnsignedTx.TxIn) != 1 {
+		return fmt.Errorf("%w: a slashing PSBT has exactly one input", psbt.ErrInvalidPSBT)
+	}
+	if err := psbt.ValidateSlashingTx(p.UnsignedTx, f.Tx, f.Index, from, e.d); err != nil {
+		return err
+	}
+	want := f.Tx.TxOut[f.Index]
+	if u := p.Inputs[0].WitnessUtxo; u == nil || u.Value != want.Value || !bytes.Equal(u.PkScript, want.PkScript) {
+		return fmt.Errorf("%w: input 0's witness_utxo is not the %s output", psbt.ErrInvalidPSBT, psbt.OutputWords(from))
+	}
+	if err := psbt.CheckCovenantSigning(p, 0, e.d); err != nil {
+		return err
+	}
+	if _, err := psbt.VerifyTapscriptSigs(p); err != nil {
+		return err
+	}
+	if _, err := psbt.AdaptorSigs(p, 0); err != nil {
+		return err
+	}
+	return nil
 }
 
 func copyPacket(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
@@ -232,8 +313,20 @@ func (e *Entry) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON decodes and validates an entry as MarshalJSON wrote it.
+// MaxEntrySize bounds an entry's JSON encoding (UnmarshalJSON).
+const MaxEntrySize = 1 << 20
+
+// UnmarshalJSON decodes and validates an entry as MarshalJSON wrote it
+// (NewEntry's checks). It refuses, wrapping ErrInvalidEntry, a document
+// larger than MaxEntrySize, unknown fields, a key given twice, and data
+// after the object. On error e is unchanged.
 func (e *Entry) UnmarshalJSON(b []byte) error {
+	if len(b) > MaxEntrySize {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidEntry, len(b), MaxEntrySize)
+	}
+	if err := checkStrictJSON(b); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+	}
 	var j entryJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -293,9 +386,19 @@ func parseTxHex(s string) (*wire.MsgTx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not hex")
 	}
+	return parseTxBytes(b)
+}
+
+// parseTxBytes decodes a transaction in Bitcoin's serialization, refusing
+// bytes left over after it.
+func parseTxBytes(b []byte) (*wire.MsgTx, error) {
 	tx := new(wire.MsgTx)
-	if err := tx.Deserialize(bytes.NewReader(b)); err != nil {
-		return nil, err
+	r := bytes.NewReader(b)
+	if err := tx.Deserialize(r); err != nil {
+		return nil, fmt.Errorf("not a bitcoin transaction: %v", err)
+	}
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("%d bytes left over after the transaction", r.Len())
 	}
 	return tx, nil
 }
