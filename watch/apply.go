@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/btcstake/btcstake/params"
-	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -574,54 +571,19 @@ func outputIndex(tx *wire.MsgTx, pkScript []byte) int {
 	return -1
 }
 
-// Auto-slash and key recovery go through these two functions, which
-// slash.go (the entry side) provides; tests replace them.
+// Auto-slash and key recovery go through these two functions (slash.go);
+// tests replace them.
 var (
-	recoverKey = func(e *Entry, tx *wire.MsgTx, input int) (*btcec.PublicKey, *btcec.PrivateKey, error) {
-		return recoverKeyFallback(e, tx, input)
-	}
+	recoverKey       = RecoverKey
 	completeSlashing = func(e *Entry, from script.OutputKind, sk *btcec.PrivateKey) (*wire.MsgTx, error) {
-		p := e.SlashingPSBT(from)
-		if p == nil {
-			return nil, fmt.Errorf("no %s slashing transaction held", from)
-		}
-		return psbt.CompleteSlashing(p, sk)
+		return e.CompleteSlashing(from, sk)
 	}
 )
-
-// recoverKeyFallback recovers the key with the adaptor signatures of the
-// entry's slashing PSBT of the spent output (until slash.go's RecoverKey
-// is wired).
-func recoverKeyFallback(e *Entry, tx *wire.MsgTx, input int) (*btcec.PublicKey, *btcec.PrivateKey, error) {
-	var lastErr error = errors.New("the entry holds no covenant adaptor signatures")
-	for _, kind := range []script.OutputKind{script.StakingOutputKind, script.UnbondingOutputKind} {
-		p := e.SlashingPSBT(kind)
-		if p == nil || len(p.Inputs) != 1 {
-			continue
-		}
-		sigs, err := psbt.AdaptorSigs(p, 0)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		for _, a := range sigs {
-			sk, err := psbt.RecoverFinalityProviderKey(tx, input, a)
-			if err != nil {
-				lastErr = err
-				continue
-			}
-			return sk.PubKey(), sk, nil
-		}
-	}
-	return nil, nil, lastErr
-}
 
 // phaseOne recognises the phase-1 staking transactions of one params
 // version.
 type phaseOne struct {
 	parser *script.StakingTxParser
-	p      *params.Params
-	depth  uint32
 }
 
 // phaseOneAt is the recogniser of the version in force at height h (nil
@@ -638,7 +600,7 @@ func (w *Watcher) phaseOneAt(h int64) *phaseOne {
 	if po, ok := w.parsers[v.ActivationHeight()]; ok {
 		return po
 	}
-	po := &phaseOne{depth: v.Babylon().ConfirmationDepth}
+	po := &phaseOne{}
 	w.parsers[v.ActivationHeight()] = po
 	p, err := v.StakingParams()
 	if err != nil {
@@ -650,7 +612,7 @@ func (w *Watcher) phaseOneAt(h int64) *phaseOne {
 		w.log.Warn("phase-1 staking transactions are not watched under this params version", "activation", v.ActivationHeight(), "err", err)
 		return po
 	}
-	po.parser, po.p = parser, p
+	po.parser = parser
 	return po
 }
 
@@ -662,11 +624,10 @@ func (w *Watcher) applyPhaseOne(j *blockTx, tx *wire.MsgTx, txid func() chainhas
 	if po == nil || po.parser == nil || !po.parser.IsPossible(tx) {
 		return nil
 	}
-	d, err := psbt.PhaseOneDelegation(tx, po.p)
-	if err != nil {
+	if _, err := po.parser.Parse(tx); err != nil {
 		return nil // not a staking transaction of these params
 	}
-	e, err := newPhaseOneEntry(tx, d, po.depth)
+	e, err := FromPhaseOne(tx, uint32(j.height), w.cfg.Versions)
 	if err != nil {
 		w.log.Info("a phase-1 staking transaction is not watched", "txid", txid(), "err", err)
 		return nil
@@ -683,10 +644,4 @@ func (w *Watcher) applyPhaseOne(j *blockTx, tx *wire.MsgTx, txid func() chainhas
 		w.slashDue = true
 	}
 	return w.confirmStaking(j, id, e.StakingOutPoint())
-}
-
-// newPhaseOneEntry makes the entry of a phase-1 staking transaction.
-var newPhaseOneEntry = func(tx *wire.MsgTx, d psbt.Delegation, depth uint32) (*Entry, error) {
-	return NewEntry(EntryConfig{Source: SourcePhaseOne, Params: d.Params, Staker: d.Staker, FPs: d.FinalityProviders,
-		StakingTime: d.StakingTime, StakingTx: tx, ConfirmationDepth: depth})
 }

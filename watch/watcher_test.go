@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -621,12 +622,22 @@ func TestAddIdempotentAndConflict(t *testing.T) {
 	if w.ubtx[ub.TxHash()] != A.e.ID() {
 		t.Fatal("unbonding txid not indexed")
 	}
-	// Another unbonding transaction for the same id: refused.
-	ub2 := f.spend(t, A.op, A.staking, script.UnbondingPath, 0, 1, A.unbonding.TxOut(998_000))
-	conflicting, err := NewEntry(EntryConfig{Source: SourceStakingTx, Params: f.p, Staker: A.staker.PubKey(), FPs: []*btcec.PublicKey{A.fps[0].PubKey()},
-		StakingTime: 50, StakingTx: A.tx, UnbondingTx: ub2})
+	// The same staking transaction under params with another unbonding
+	// time (the staking output does not depend on it): same id, another
+	// delegation; refused.
+	c := f.p.Config()
+	c.UnbondingTime = 20
+	p2, err := params.New(c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	conflicting, err := NewEntry(EntryConfig{Source: SourceStakingTx, Params: p2, Staker: A.staker.PubKey(), FPs: []*btcec.PublicKey{A.fps[0].PubKey()},
+		StakingTime: 50, StakingTx: A.tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conflicting.ID() != A.e.ID() {
+		t.Fatal("not the same id")
 	}
 	B := f.newStake(t, 50)
 	if err := w.Add(B.e, conflicting); !errors.Is(err, ErrEntryConflict) {
