@@ -91,7 +91,7 @@ func check(path string, o Options) (fs.FileInfo, error) {
 	di, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("%w: %s does not exist (create it first)", ErrNoDir, dir)
+		return nil, kindError{ErrNoDir, fs.ErrNotExist, dir + " does not exist (create it first)"}
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrNoDir, err)
 	case !di.IsDir():
@@ -135,18 +135,22 @@ func check(path string, o Options) (fs.FileInfo, error) {
 		}
 	}
 	if !o.Replace {
-		return fi, existsError{path + " exists"}
+		return fi, kindError{ErrExists, fs.ErrExist, path + " exists"}
 	}
 	return fi, nil
 }
 
-// existsError is ErrExists that also matches fs.ErrExist (as Write's
-// noClobber error does).
-type existsError struct{ what string }
+// kindError is an error of one kind that also matches the io/fs error
+// of the same meaning (ErrExists is fs.ErrExist, as Write's noClobber
+// error is; a missing directory is fs.ErrNotExist).
+type kindError struct {
+	kind, fsKind error
+	what         string
+}
 
-func (e existsError) Error() string { return ErrExists.Error() + ": " + e.what }
-func (e existsError) Is(target error) bool {
-	return target == ErrExists || target == fs.ErrExist
+func (e kindError) Error() string { return e.kind.Error() + ": " + e.what }
+func (e kindError) Is(target error) bool {
+	return target == e.kind || target == e.fsKind
 }
 
 // HoldsKey tells whether the regular file at path holds key material, by
@@ -235,7 +239,7 @@ func WriteFile(path string, data []byte, o Options) (err error) {
 		// A link never replaces: a file that appeared since is kept.
 		if err = os.Link(tmp, path); err != nil {
 			if errors.Is(err, fs.ErrExist) {
-				err = existsError{path + " appeared while the output was being written"}
+				err = kindError{ErrExists, fs.ErrExist, path + " appeared while the output was being written"}
 			}
 			return err
 		}

@@ -127,6 +127,9 @@ func TestWriteFileRefusals(t *testing.T) {
 			if errors.Is(err, fs.ErrExist) != (c.kind == ErrExists) {
 				t.Errorf("%v: fs.ErrExist match %v", err, errors.Is(err, fs.ErrExist))
 			}
+			if c.name == "a missing directory" && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%v does not match fs.ErrNotExist", err)
+			}
 			after := snapshot(t, dir)
 			if len(after) != len(before) {
 				t.Fatalf("the directory went from %d to %d entries", len(before), len(after))
