@@ -476,4 +476,3 @@ func TestReadIsBounded(t *testing.T) {
 		t.Fatalf("at the limit: %v", err)
 	}
 }
-
