@@ -19,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -52,7 +53,8 @@ type Options struct {
 	// with ErrTooLarge after reading Max+1 bytes at most. Required.
 	Max int64
 	// Forbid lists permission bits that must be clear (Private,
-	// NotOthers); 0 checks nothing.
+	// NotOthers); 0 checks nothing. Not checked on Windows, whose file
+	// modes do not say who may read a file (access is in its ACL).
 	Forbid fs.FileMode
 }
 
@@ -92,7 +94,7 @@ func Read(path string, o Options) ([]byte, error) {
 	if !os.SameFile(before, fi) {
 		return nil, fmt.Errorf("%w: %s was replaced while it was being opened", ErrNotRegular, path)
 	}
-	if perm := fi.Mode().Perm(); perm&o.Forbid != 0 {
+	if perm := fi.Mode().Perm(); perm&o.Forbid != 0 && runtime.GOOS != "windows" {
 		who, fix := "group or others", "chmod 600"
 		if o.Forbid&0o070 == 0 {
 			who, fix = "others", "chmod o-rwx"
