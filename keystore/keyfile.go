@@ -16,7 +16,7 @@ const MaxKeyFileSize = 1 << 16
 // ErrUnsafeFile: a key file or keystore that is not a regular file, or
 // (for LoadKeyFile and Load, which read a secret) that its owner's group
 // or others can read or write.
-var ErrUnsafeFile = errors.New("key file is not private")
+var ErrUnsafeFile = errors.New("unsafe key file")
 
 // LoadKeyFile loads a secret key from a file in either of the two forms
 // btcstake reads: a passphrase-encrypted keystore (this package's format),

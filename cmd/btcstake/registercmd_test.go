@@ -135,7 +135,7 @@ func TestRegisterPreStaking(t *testing.T) {
 		t.Fatalf("export %+v", ej)
 	}
 	for _, f := range []string{ej.SlashingPSBTFile, ej.UnbondingSlashingPSBTFile} {
-		mustRun(t, "sign", "--psbt", f, "--key", w.stakerFile, "--out", f, "--json")
+		mustRunInPlace(t, "sign", "--psbt", f, "--key", w.stakerFile, "--out", f, "--json")
 	}
 	j2 := mustJSON[msgJSON](t, mustRun(t, w.registerArgs(st, "--pop", popHex, "--signed-slashing-psbt", ej.SlashingPSBTFile,
 		"--signed-unbonding-slashing-psbt", ej.UnbondingSlashingPSBTFile, "--json")...))

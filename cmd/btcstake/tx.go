@@ -105,7 +105,7 @@ transaction and prints what it commits to.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			// On a real network the stake is confirmed before it is handed
@@ -151,7 +151,7 @@ transaction and prints what it commits to.`,
 	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
 	f.StringVar(&change, "change-address", "", "address for the change (of --network)")
 	f.BoolVar(&phase1, "phase1", false, "add the phase-1 OP_RETURN staking data (needs a tag in --params and one --fp-pk)")
-	f.StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	for _, n := range []string{"amount", "utxo", "fee-rate", "change-address"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
@@ -202,7 +202,7 @@ separate invocations of "btcstake sign"); then "btcstake finalize".`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			f, err := fundingOf(d, script.StakingOutputKind, "staking-tx", tx)
@@ -221,7 +221,7 @@ separate invocations of "btcstake sign"); then "btcstake finalize".`,
 	}
 	df.add(cmd)
 	cmd.Flags().StringVar(&stakingHex, "staking-tx", "", "the staking transaction, hex")
-	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("staking-tx")
 	return cmd
 }
@@ -264,7 +264,7 @@ double-signs, anyone holding its extracted key completes it
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			f, err := fundingOf(d, kind, "funding-tx", tx)
@@ -284,7 +284,7 @@ double-signs, anyone holding its extracted key completes it
 	df.add(cmd)
 	addFromFlag(cmd, &from, "the output to slash: staking or unbonding", script.StakingOutputKind, script.UnbondingOutputKind)
 	cmd.Flags().StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output (staking or unbonding tx), hex")
-	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("funding-tx")
 	return cmd
@@ -337,7 +337,7 @@ transaction is valid once the spent output is that many blocks deep.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			f, err := fundingOf(d, kind, "funding-tx", tx)
@@ -362,7 +362,7 @@ transaction is valid once the spent output is that many blocks deep.`,
 	f.StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output, hex")
 	f.StringVar(&to, "to", "", "destination address (of --network)")
 	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
-	f.StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	for _, n := range []string{"from", "funding-tx", "to", "fee-rate"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

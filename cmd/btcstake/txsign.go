@@ -162,7 +162,7 @@ parallel on copies that btcstake finalize combines.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			key, err := signingKeyFlag(a, "key", keyFile, &pf)
@@ -183,7 +183,7 @@ parallel on copies that btcstake finalize combines.`,
 	pf.add(cmd)
 	cov.add(cmd)
 	cov.addExtension(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "write the signed PSBT (base64) to this file instead of printing it (may be the input file)")
+	addOutFlag(cmd, &out, "out", "write the signed PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
@@ -231,7 +231,7 @@ or plain hex secret key file, mode 0600.`,
 				}
 				return usagef("psbt", "not a slashing PSBT: no input spends a slashing path")
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			key, err := signingKeyFlag(a, "key", keyFile, &pf)
@@ -264,7 +264,7 @@ or plain hex secret key file, mode 0600.`,
 	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every slashing input)")
 	pf.add(cmd)
 	cov.add(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it (may be the input file)")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
@@ -286,8 +286,8 @@ func (a *app) emitFinal(tx *wire.MsgTx, p *btcpsbt.Packet, out, what string) err
 		j.Fee = fee
 	}
 	if out != "" {
-		if err := writeFileAtomic(out, []byte(j.Tx+"\n"), 0o644); err != nil {
-			return opError("out", fmt.Errorf("writing the transaction: %v", err))
+		if err := a.writeOutput("out", out, []byte(j.Tx+"\n")); err != nil {
+			return err
 		}
 	}
 	if a.json {
@@ -338,7 +338,7 @@ chmod 600) or a keystore
 			if !isSlashing {
 				return usagef("psbt", "not a slashing PSBT: no input spends a slashing path")
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			key, err := signingKeyFlag(a, "fp-sk-file", fpFile, &pf)
@@ -359,7 +359,7 @@ chmod 600) or a keystore
 	cmd.Flags().StringArrayVar(&psbtIn, "psbt", nil, "the slashing PSBT: a file, or base64 (repeatable: copies are combined)")
 	cmd.Flags().StringVar(&fpFile, "fp-sk-file", "", "finality provider's plain hex secret key file or keystore (mode 0600)")
 	pf.add(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
+	addOutFlag(cmd, &out, "out", "also write the transaction hex to this file")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("fp-sk-file")
 	return cmd
@@ -385,7 +385,7 @@ repeated: copies signed separately by different parties are combined first
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			tx, err := psbt.Finalize(p)
@@ -396,7 +396,7 @@ repeated: copies signed separately by different parties are combined first
 		},
 	}
 	cmd.Flags().StringArrayVar(&psbtIn, "psbt", nil, "the signed PSBT: a file, or base64 (repeatable: copies are combined)")
-	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
+	addOutFlag(cmd, &out, "out", "also write the transaction hex to this file")
 	_ = cmd.MarkFlagRequired("psbt")
 	return cmd
 }
