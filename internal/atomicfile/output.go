@@ -160,6 +160,14 @@ func (e kindError) Is(target error) bool {
 // secret key (64 hex digits, an optional 0x, white space around: a txid
 // saved to a file looks the same and is kept too).
 func HoldsKey(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		// (Opening a named pipe would wait for a writer.)
+		return "", fmt.Errorf("%w: %s", ErrNotRegular, path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
