@@ -78,8 +78,8 @@ transaction and prints what it commits to.`,
     --utxo <txid:vout:sat:pkscript> --change-address <bc1...> --out stake.psbt
 
   # sign the funding coin, then finalise: staking.hex is the tx to broadcast
-  btcstake sign --psbt stake.psbt --key funder.key --out stake.psbt
-  btcstake finalize --psbt stake.psbt --out staking.hex`,
+  btcstake sign --psbt stake.psbt --key funder.key --out stake-signed.psbt
+  btcstake finalize --psbt stake-signed.psbt --out staking.hex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()
@@ -245,7 +245,7 @@ double-signs, anyone holding its extracted key completes it
 		Example: `  # pre-sign slashing of the staking output (staking.hex: the finalised staking tx)
   btcstake slash ` + exDelegation + ` \
     --from staking --funding-tx staking.hex --out slash.psbt
-  btcstake sign --psbt slash.psbt --key staker.key --out slash.psbt
+  btcstake sign --psbt slash.psbt --key staker.key --out slash-staker.psbt
 
   # and of the unbonding output
   btcstake slash ` + exDelegation + ` \
@@ -309,8 +309,8 @@ transaction is valid once the spent output is that many blocks deep.`,
   btcstake withdraw ` + exDelegation + ` \
     --from unbonding --funding-tx unbonding.hex \
     --to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --fee-rate 2 --out withdraw.psbt
-  btcstake sign --psbt withdraw.psbt --key staker.key --out withdraw.psbt
-  btcstake finalize --psbt withdraw.psbt --json`,
+  btcstake sign --psbt withdraw.psbt --key staker.key --out withdraw-signed.psbt
+  btcstake finalize --psbt withdraw-signed.psbt --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()

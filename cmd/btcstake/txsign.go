@@ -139,18 +139,22 @@ and the previous one (--prev-params, --prev-btc-height when needed,
 unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt, or a
 plain file holding the hex-encoded 32-byte secret key; the format is told by
 the content. Either must not be accessible by group or others (chmod 600).
-Signers may work in separate invocations, in turn on the same file or in
-parallel on copies that btcstake finalize combines.`,
-		Example: `  # the staker signs, then two covenant members, each with their own key file
-  btcstake sign --psbt unbond.psbt --key staker.key --out unbond.psbt
-  btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond.psbt \
+Signers may work in separate invocations, in parallel on copies that
+btcstake finalize combines, or in turn, each reading the file the one
+before wrote. --out is a new file: it never replaces a file the command
+reads (the PSBT, the key, the passphrase file), nor a key, and replaces
+another existing file only with --force.`,
+		Example: `  # the staker and two covenant members sign, each with their own key file
+  # and into their own copy; finalize combines the copies
+  btcstake sign --psbt unbond.psbt --key staker.key --out unbond-staker.psbt
+  btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond-cov1.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144
-  btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond.psbt \
+  btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond-cov2.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144
-  btcstake finalize --psbt unbond.psbt --json
+  btcstake finalize --psbt unbond-staker.psbt --psbt unbond-cov1.psbt --psbt unbond-cov2.psbt --json
 
   # a keystore (btcstake key keygen) is unlocked with a passphrase
-  btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond.psbt`,
+  btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond-staker.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cov.network = a.netName()
@@ -204,9 +208,9 @@ docs/spec.md). They become valid signatures only once the provider's secret
 key is known, that is after it double-signs. --key is the covenant member's
 keystore (unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt)
 or plain hex secret key file, mode 0600.`,
-		Example: `  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt \
+		Example: `  btcstake adaptor sign-slashing --psbt slash-staker.psbt --key covenant1.key --out slash-cov1.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144
-  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant2.key --out slash.psbt \
+  btcstake adaptor sign-slashing --psbt slash-cov1.psbt --key covenant2.key --out slash-cov2.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
