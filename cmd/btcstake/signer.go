@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/btcstake/btcstake/eots"
 	"github.com/btcstake/btcstake/eots/signer"
+	"github.com/btcstake/btcstake/internal/atomicfile"
+	"github.com/btcstake/btcstake/internal/inputfile"
 	"github.com/btcstake/btcstake/keystore"
 	"github.com/btcstake/btcstake/script"
 	"github.com/spf13/cobra"
@@ -41,16 +42,16 @@ type passphraseFlags struct {
 }
 
 func (p *passphraseFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&p.file, "passphrase-file", "", "read the keystore passphrase from this file (first line); otherwise $"+passphraseEnv+" or a prompt")
+	cmd.Flags().StringVar(&p.file, "passphrase-file", "", "read the keystore passphrase from this file (first line; mode 0600); otherwise $"+passphraseEnv+" or a prompt")
 }
 
 // get returns the passphrase. With confirm (new keystores) a prompt asks
 // twice. The caller clears the result.
 func (p *passphraseFlags) get(a *app, confirm bool) ([]byte, error) {
 	if p.file != "" {
-		b, err := os.ReadFile(p.file)
+		b, err := readFileFlag("passphrase-file", p.file, maxSecretFileSize, inputfile.Private)
 		if err != nil {
-			return nil, usagef("passphrase-file", "%v", err)
+			return nil, err
 		}
 		line, _, _ := bytes.Cut(b, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -105,7 +106,18 @@ func unlock(a *app, keyFile string, pf *passphraseFlags) (*btcec.PrivateKey, err
 		return nil, err
 	}
 	defer clear(pass)
-	return keystore.Load(keyFile, pass)
+	k, err := keystore.Load(keyFile, pass)
+	switch {
+	case err == nil:
+		return k, nil
+	case errors.Is(err, keystore.ErrWrongPassphrase):
+		return nil, opError("key", err)
+	case errors.Is(err, keystore.ErrUnsafeFile), errors.Is(err, keystore.ErrInvalid), errors.Is(err, keystore.ErrIO):
+		// The file --key names is not a keystore that can be opened: a
+		// bad command line, naming the flag.
+		return nil, usagef("key", "%v", err)
+	}
+	return nil, err
 }
 
 // unlockEOTS is unlock for the EOTS commands, which sign with an
@@ -117,6 +129,42 @@ func unlockEOTS(a *app, keyFile string, pf *passphraseFlags) (*eots.SecretKey, e
 	}
 	defer k.Zero()
 	return eots.NewSecretKey(k)
+}
+
+// checkKeystoreOut refuses, before any work, a keystore output --key that
+// cannot be written: a missing directory, a directory, a symbolic link, a
+// file the command reads (--sk-file, --passphrase-file: even with
+// --force), or an existing file without --force. With --force an existing
+// key file is left to keystore.Write, which replaces only a keystore of
+// the same key.
+func (a *app) checkKeystoreOut(path string, force bool) error {
+	o := a.outputOptions(true)
+	o.Replace, o.ReplaceKeys = force, force
+	if err := atomicfile.Check(path, o); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) || errors.Is(err, atomicfile.ErrHoldsKey) {
+			// (Exit 1, as keystore.Write's ErrExists always was.)
+			if a.cmd != nil && a.cmd.Flags().Lookup("force") != nil {
+				return opError("key", fmt.Errorf("%s exists; give --force to replace it with a keystore of the same key (a new passphrase): another key is never replaced", path))
+			}
+			return opError("key", fmt.Errorf("%s exists; a new key never replaces a file", path))
+		}
+		return outErr("key", err)
+	}
+	return nil
+}
+
+// checkSameKey refuses, before the passphrase is asked for, an import
+// --force over a file holding key material that is not a keystore of the
+// key sk: keystore.Write would refuse it too.
+func checkSameKey(path string, sk *eots.SecretKey) error {
+	what, err := atomicfile.HoldsKey(path)
+	if err != nil || what == "" {
+		return nil
+	}
+	if pk, err := keystore.PublicKey(path); err == nil && pk.IsEqual(sk.PubKey()) {
+		return nil
+	}
+	return usagef("key", "%s holds %s (not a keystore of this key); --force replaces only a keystore of the same key", path, what)
 }
 
 // writeKeystore writes an EOTS-typed key (keygen and import make one) to a
@@ -164,6 +212,9 @@ existing file. Prints the public key only.`,
 			if work < 10 || work > 22 {
 				return usagef("scrypt-work-factor", "must be in [10, 22], got %d", work)
 			}
+			if err := a.checkKeystoreOut(keyFile, false); err != nil {
+				return err
+			}
 			pass, err := pf.get(a, true)
 			if err != nil {
 				return err
@@ -181,6 +232,7 @@ existing file. Prints the public key only.`,
 		},
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file to create")
+	markOutput(cmd, "key")
 	cmd.Flags().IntVar(&work, "scrypt-work-factor", keystore.DefaultWorkFactor, "scrypt log2(N) for the keystore (18 is about 1 s)")
 	pf.add(cmd)
 	_ = cmd.MarkFlagRequired("key")
@@ -204,15 +256,18 @@ Refuses to overwrite an existing keystore unless --force.`,
 			if work < 10 || work > 22 {
 				return usagef("scrypt-work-factor", "must be in [10, 22], got %d", work)
 			}
+			if err := a.checkKeystoreOut(keyFile, force); err != nil {
+				return err
+			}
 			var raw []byte
 			var err error
 			if skFile == "-" {
-				raw, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<10))
+				raw, err = readStdinFlag("sk-file", maxSecretFileSize)
 			} else {
-				raw, err = os.ReadFile(skFile)
+				raw, err = readFileFlag("sk-file", skFile, maxSecretFileSize, inputfile.Private)
 			}
 			if err != nil {
-				return usagef("sk-file", "%v", err)
+				return err
 			}
 			b, err := hex.DecodeString(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(raw)), "0x")))
 			clear(raw)
@@ -225,6 +280,11 @@ Refuses to overwrite an existing keystore unless --force.`,
 				return usagef("sk-file", "%v", err)
 			}
 			defer sk.Zero()
+			if force {
+				if err := checkSameKey(keyFile, sk); err != nil {
+					return err
+				}
+			}
 			pass, err := pf.get(a, true)
 			if err != nil {
 				return err
@@ -237,8 +297,9 @@ Refuses to overwrite an existing keystore unless --force.`,
 		},
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file to create")
-	cmd.Flags().StringVar(&skFile, "sk-file", "", `file holding the secret key in hex ("-" for stdin)`)
-	cmd.Flags().BoolVar(&force, "force", false, "replace an existing keystore file")
+	markOutput(cmd, "key")
+	cmd.Flags().StringVar(&skFile, "sk-file", "", `file holding the secret key in hex, mode 0600 ("-" for stdin)`)
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing keystore file, only one of the same key (a new passphrase); never --sk-file or another key")
 	cmd.Flags().IntVar(&work, "scrypt-work-factor", keystore.DefaultWorkFactor, "scrypt log2(N) for the keystore")
 	pf.add(cmd)
 	_ = cmd.MarkFlagRequired("key")
@@ -446,19 +507,18 @@ refused.`,
 			if err := f.validate(); err != nil {
 				return err
 			}
-			var r io.Reader
+			var data []byte
+			var err error
 			if input == "-" {
-				r = os.Stdin
+				data, err = readStdinFlag("input", maxBatchSize)
 			} else {
-				fh, err := os.Open(input)
-				if err != nil {
-					return usagef("input", "%v", err)
-				}
-				defer fh.Close()
-				r = fh
+				data, err = readFileFlag("input", input, maxBatchSize, 0)
+			}
+			if err != nil {
+				return err
 			}
 			var reqs []signer.Request
-			sc := bufio.NewScanner(r)
+			sc := bufio.NewScanner(bytes.NewReader(data))
 			sc.Buffer(make([]byte, 0, 64<<10), 4*signer.MaxMessageSize)
 			for n := 1; sc.Scan(); n++ {
 				line := strings.TrimSpace(sc.Text())
@@ -680,6 +740,9 @@ and a store the signer refuses is not backed up.`,
 		Example: `  btcstake eots backup --db fp-records.db --out fp-records-2026-11-21.db`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput("out", out); err != nil {
+				return err
+			}
 			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
 			if err != nil {
 				return storeRefusalHint(err, dbFile)
@@ -694,6 +757,7 @@ and a store the signer refuses is not backed up.`,
 	}
 	cmd.Flags().StringVar(&dbFile, "db", "", "signing-record store")
 	cmd.Flags().StringVar(&out, "out", "", "backup file to create")
+	markOutput(cmd, "out")
 	_ = cmd.MarkFlagRequired("db")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
