@@ -7,12 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
+	"github.com/btcstake/btcstake/internal/inputfile"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -322,20 +322,17 @@ func CookiePath(dataDir string, net *chaincfg.Params) (string, error) {
 const maxCookieSize = 4096
 
 // ReadCookie reads a bitcoind cookie file, user:password on one line. The
-// password never appears in its errors.
+// file must be a regular file (a pipe or a device is refused before it is
+// read) of at most 4096 bytes, and others must have no access to it:
+// bitcoind writes it 0600, or group-readable with -rpccookieperms=group to
+// share it with a group, which is allowed. The password never appears in
+// its errors.
 func ReadCookie(path string) (user, pass string, err error) {
-	f, err := os.Open(path)
+	b, err := inputfile.Read(path, inputfile.Options{Max: maxCookieSize, Forbid: inputfile.NotOthers})
 	if err != nil {
 		return "", "", fmt.Errorf("%w: cookie file: %v", ErrInvalidArgument, err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCookieSize+1))
-	if err != nil {
-		return "", "", fmt.Errorf("%w: cookie file %s: %v", ErrInvalidArgument, path, err)
-	}
-	if len(b) > maxCookieSize {
-		return "", "", fmt.Errorf("%w: %s is larger than a cookie file (%d bytes at most)", ErrInvalidArgument, path, maxCookieSize)
-	}
+	defer clear(b)
 	return ParseCookie(path, b)
 }
 

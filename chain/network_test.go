@@ -125,4 +125,25 @@ func TestReadCookie(t *testing.T) {
 	if _, _, err := ReadCookie(filepath.Join(dir, "absent")); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("absent: %v", err)
 	}
+	// bitcoind's -rpccookieperms=group shares the cookie with a group:
+	// read. Readable by others: refused, as a directory or a device is.
+	shared := write("shared", "__cookie__:5e3c0f\n")
+	if err := os.Chmod(shared, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadCookie(shared); err != nil {
+		t.Errorf("group-readable cookie: %v", err)
+	}
+	if err := os.Chmod(shared, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{shared, dir, os.DevNull} {
+		_, _, err := ReadCookie(p)
+		if !errors.Is(err, ErrInvalidArgument) || strings.Contains(err.Error(), "5e3c0f") {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if _, _, err := ReadCookie(shared); err == nil || !strings.Contains(err.Error(), "chmod o-rwx") {
+		t.Errorf("world-readable cookie: %v", err)
+	}
 }

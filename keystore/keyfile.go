@@ -5,18 +5,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
+	"github.com/btcstake/btcstake/internal/inputfile"
 	"github.com/btcsuite/btcd/btcec/v2"
 )
 
 // MaxKeyFileSize bounds a key file read by LoadKeyFile.
 const MaxKeyFileSize = 1 << 16
 
-// ErrUnsafeFile: a key file that is not a regular file, or that its
-// owner's group or others can read or write.
-var ErrUnsafeFile = errors.New("key file is not private")
+// ErrUnsafeFile: a key file or keystore that is not a regular file, or
+// (for LoadKeyFile and Load, which read a secret) that its owner's group
+// or others can read or write.
+var ErrUnsafeFile = errors.New("unsafe key file")
 
 // LoadKeyFile loads a secret key from a file in either of the two forms
 // btcstake reads: a passphrase-encrypted keystore (this package's format),
@@ -68,46 +68,12 @@ func IsKeystore(content []byte) bool {
 
 // readPrivateFile reads a key file after checking that it is a regular
 // file no one but its owner can access, reading at most MaxKeyFileSize
-// bytes.
+// bytes (readChecked).
 func readPrivateFile(path string) ([]byte, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: no key file given", ErrInvalidArgument)
 	}
-	// Step 1: a regular file, known before opening it (opening a named
-	// pipe blocks until a writer comes).
-	before, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot read the key file: %w", ErrIO, err)
-	}
-	if !before.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnsafeFile, path)
-	}
-	// Step 2: the file opened is the file checked.
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot read the key file: %w", ErrIO, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot read the key file: %w", ErrIO, err)
-	}
-	if !os.SameFile(before, fi) {
-		return nil, fmt.Errorf("%w: %s was replaced while it was being opened", ErrUnsafeFile, path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o: group or others can access it; run chmod 600 %s", ErrUnsafeFile, path, perm, path)
-	}
-	raw, err := io.ReadAll(io.LimitReader(f, MaxKeyFileSize+1))
-	if err != nil {
-		clear(raw)
-		return nil, fmt.Errorf("%w: cannot read the key file: %w", ErrIO, err)
-	}
-	if len(raw) > MaxKeyFileSize {
-		clear(raw)
-		return nil, fmt.Errorf("%w: %s is too large to be a key file (more than %d bytes)", ErrInvalid, path, MaxKeyFileSize)
-	}
-	return raw, nil
+	return readChecked(path, MaxKeyFileSize, inputfile.Private)
 }
 
 // parsePlainKey parses the content of a plain hex key file.

@@ -16,8 +16,12 @@
 // checks that the decrypted key matches it. The secret is encrypted with age
 // (https://age-encryption.org) to a scrypt recipient. Files are written
 // atomically with mode 0600 (internal/atomicfile) and never replaced unless
-// Options.Overwrite is set. Reads are bounded: no path, /dev/zero included,
-// makes Load or PublicKey read more than 64 KiB.
+// Options.Overwrite is set (and then only by a keystore of the same key).
+// Reads are bounded and take regular files only: no path, /dev/zero or a
+// named pipe included, makes Load or PublicKey read more than 64 KiB or
+// wait. Load, like LoadKeyFile, refuses a file its owner's group or others
+// can access. The envelope is decoded strictly: unknown fields, a field
+// given twice and data after the object are refused.
 package keystore
 
 import (
@@ -29,13 +33,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 
 	"filippo.io/age"
 	"github.com/btcsuite/btcd/btcec/v2"
 
 	"github.com/btcstake/btcstake/internal/atomicfile"
+	"github.com/btcstake/btcstake/internal/inputfile"
+	"github.com/btcstake/btcstake/internal/strictjson"
 )
 
 // Version is the version of the file format this package writes and reads.
@@ -68,7 +73,10 @@ type Options struct {
 	// DefaultWorkFactor. Tests use small values; real keys should keep the
 	// default.
 	WorkFactor int
-	// Overwrite allows replacing an existing file (import --force).
+	// Overwrite allows replacing an existing file (import --force): a
+	// keystore of the same key (a new passphrase or work factor) or a
+	// file that holds no key. A file holding another key, or any key
+	// material atomicfile.HoldsKey recognises, is never replaced.
 	Overwrite bool
 }
 
@@ -78,9 +86,13 @@ type Options struct {
 //   - ErrInvalidArgument: an empty passphrase, a work factor outside
 //     [1, MaxWorkFactor], a nil or zeroed key (which would replace a good
 //     keystore with one that never unlocks); nothing is written;
-//   - ErrExists: path exists and opts.Overwrite is not set;
+//   - ErrExists: path exists and opts.Overwrite is not set, or it holds
+//     another key (a keystore of a different key, a plain key file, an
+//     age file, a signer's record store), which even Overwrite never
+//     replaces;
 //   - ErrEncrypt: encryption failed; nothing is written;
-//   - ErrIO: the file could not be written.
+//   - ErrIO: the file could not be written: a missing directory, or path
+//     is a directory or a symbolic link (never written through).
 func Write(path string, key *btcec.PrivateKey, passphrase []byte, opts Options) error {
 	if len(passphrase) == 0 {
 		return fmt.Errorf("%w: empty passphrase", ErrInvalidArgument)
@@ -128,17 +140,33 @@ func Write(path string, key *btcec.PrivateKey, passphrase []byte, opts Options) 
 	if err != nil {
 		return fmt.Errorf("%w: encoding the envelope: %v", ErrEncrypt, err)
 	}
-	err = atomicfile.Write(path, append(data, '\n'), 0o600, !opts.Overwrite)
+	// Step 4: the write, under atomicfile.WriteFile's rules; with
+	// Overwrite, a keystore may be replaced only by one of the same key.
+	o := atomicfile.Options{Private: true, Replace: opts.Overwrite}
+	if opts.Overwrite && sameKeystore(path, own.PubKey()) {
+		o.ReplaceKeys = true
+	}
+	err = atomicfile.WriteFile(path, append(data, '\n'), o)
 	switch {
 	case err == nil:
 		return nil
-	case !opts.Overwrite && errors.Is(err, fs.ErrExist):
-		// (With Overwrite, an "exists" error is the rename failing, say
-		// over a non-empty directory: ErrIO below.)
+	case errors.Is(err, atomicfile.ErrExists):
 		return fmt.Errorf("%w: %s", ErrExists, path)
+	case errors.Is(err, atomicfile.ErrHoldsKey):
+		return fmt.Errorf("%w: %v", ErrExists, err)
 	default:
 		return fmt.Errorf("%w: %w", ErrIO, err)
 	}
+}
+
+// sameKeystore reports whether path is a keystore of the key pub.
+func sameKeystore(path string, pub *btcec.PublicKey) bool {
+	kf, err := read(path, 0)
+	if err != nil {
+		return false
+	}
+	pk, err := kf.publicKey()
+	return err == nil && pk.IsEqual(pub)
 }
 
 // seal writes the age encryption of secret to rcpt into dst. Every failure
@@ -158,35 +186,46 @@ func seal(dst io.Writer, rcpt age.Recipient, secret []byte) error {
 	return nil
 }
 
-// read reads and decodes the envelope at path, reading at most
-// maxFileSize+1 bytes.
-func read(path string) (*file, error) {
-	f, err := os.Open(path)
+// read reads (at most maxFileSize bytes, a regular file: see
+// readChecked) and decodes the envelope at path; forbid names the
+// permission bits that must be clear.
+func read(path string, forbid fs.FileMode) (*file, error) {
+	data, err := readChecked(path, maxFileSize, forbid)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrIO, err)
-	}
-	defer f.Close()
-	return readFrom(path, f)
-}
-
-// readFrom reads at most maxFileSize+1 bytes of r and decodes them.
-func readFrom(path string, r io.Reader) (*file, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrIO, err)
+		return nil, err
 	}
 	return decode(path, data)
 }
 
-// decode parses the envelope: known fields only, a supported version.
+// readChecked reads a key or keystore file through internal/inputfile: a
+// regular file (a pipe or a device is refused before it is opened, so a
+// FIFO cannot hang the caller), at most max bytes, without the permission
+// bits forbid. The errors: ErrUnsafeFile (not a regular file, or readable
+// by others), ErrInvalid (too large), ErrIO (the rest).
+func readChecked(path string, max int64, forbid fs.FileMode) ([]byte, error) {
+	b, err := inputfile.Read(path, inputfile.Options{Max: max, Forbid: forbid})
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, inputfile.ErrNotRegular), errors.Is(err, inputfile.ErrNotPrivate):
+		return nil, fmt.Errorf("%w: %v", ErrUnsafeFile, err)
+	case errors.Is(err, inputfile.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %s is larger than any key file (over %d bytes)", ErrInvalid, path, max)
+	}
+	return nil, fmt.Errorf("%w: cannot read %s: %w", ErrIO, path, err)
+}
+
+// decode parses the envelope (internal/strictjson: known fields only, no
+// field twice, nothing after the object) and checks its version.
 func decode(path string, data []byte) (*file, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("%w: %s is larger than any keystore (over %d bytes)", ErrInvalid, path, maxFileSize)
 	}
 	var kf file
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&kf); err != nil {
+	if err := strictjson.Decode(data, &kf); err != nil {
+		if errors.Is(err, strictjson.ErrDuplicateKey) || errors.Is(err, strictjson.ErrTrailingData) {
+			return nil, fmt.Errorf("%w: %s is not a valid keystore file: %v", ErrInvalid, path, err)
+		}
 		return nil, fmt.Errorf("%w: %s is not a keystore file", ErrInvalid, path)
 	}
 	if kf.Version != Version {
@@ -196,10 +235,11 @@ func decode(path string, data []byte) (*file, error) {
 }
 
 // PublicKey returns the public key recorded in the keystore at path, without
-// decrypting anything. Errors wrap ErrIO (unreadable) or ErrInvalid (not a
-// keystore, or a malformed public key).
+// decrypting anything. Errors wrap ErrIO (unreadable), ErrUnsafeFile (not
+// a regular file) or ErrInvalid (not a keystore, or a malformed public
+// key). It reads nothing secret, so it does not insist on mode 0600.
 func PublicKey(path string) (*btcec.PublicKey, error) {
-	kf, err := read(path)
+	kf, err := read(path, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -221,11 +261,13 @@ func (kf *file) publicKey() (*btcec.PublicKey, error) {
 }
 
 // Load decrypts the keystore at path and returns its key; the caller should
-// Zero it when done. Errors wrap ErrIO (unreadable), ErrInvalid (malformed,
-// or the decrypted key does not match the recorded public key),
-// ErrWrongPassphrase, or ErrInvalidArgument (an empty passphrase).
+// Zero it when done. Errors wrap ErrIO (unreadable), ErrUnsafeFile (not a
+// regular file, or its group or others can access it: chmod 600),
+// ErrInvalid (malformed, or the decrypted key does not match the recorded
+// public key), ErrWrongPassphrase, or ErrInvalidArgument (an empty
+// passphrase).
 func Load(path string, passphrase []byte) (*btcec.PrivateKey, error) {
-	kf, err := read(path)
+	kf, err := read(path, inputfile.Private)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
+	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -52,6 +53,16 @@ func LoadVersions(path string) (*Versions, error) {
 func ParseVersions(b []byte) (*Versions, error) {
 	if len(b) > MaxFileSize {
 		return nil, fmt.Errorf("%w: document larger than %d bytes", ErrInvalidParams, MaxFileSize)
+	}
+	// Every format, Babylon's too: one JSON value, no key twice at any
+	// depth (a repeated field would otherwise silently take its last
+	// value), nothing after it. A repeated key makes the document invalid;
+	// anything else is not JSON at all.
+	if err := strictjson.Check(b); err != nil {
+		if errors.Is(err, strictjson.ErrDuplicateKey) {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
 	}
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) > 0 && trimmed[0] == '[' {

@@ -9,8 +9,9 @@ import "errors"
 // errors.Is test covers both places.
 var (
 	// ErrInvalidParams: the input is not a params document at all (not
-	// JSON, an unknown or missing field, data after the object, a file that
-	// cannot be read), or a field outside the kinds below (the tag; in
+	// JSON, an unknown or missing field, a key given twice in any object,
+	// data after the object, a file that cannot be read or is not a
+	// regular file), or a field outside the kinds below (the tag; in
 	// Babylon's formats a version number, btc_activation_height, the
 	// commission rate, gas fee or allow-list height, and phase-1's
 	// activation height, caps and confirmation depth). From

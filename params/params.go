@@ -20,8 +20,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +27,9 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 
+	"github.com/btcstake/btcstake/internal/inputfile"
 	"github.com/btcstake/btcstake/internal/policy"
+	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -321,38 +321,27 @@ func Load(path string) (*Params, error) {
 	return Parse(b)
 }
 
-// readFile reads a params file of at most MaxFileSize bytes.
+// readFile reads a params file of at most MaxFileSize bytes: a regular
+// file (a pipe or a device is refused before reading).
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	b, err := inputfile.Read(path, inputfile.Options{Max: MaxFileSize})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidParams, path, err)
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidParams, path, MaxFileSize)
 	}
 	return b, nil
 }
 
 // Parse decodes and validates a params document in the project's own
-// format. Unknown fields and data after the object are refused, so that a
-// misspelt field is never silently ignored.
+// format. Unknown fields, a field given twice and data after the object
+// are refused (internal/strictjson), so that a misspelt or repeated field
+// is never silently ignored or overridden.
 func Parse(b []byte) (*Params, error) {
 	if len(b) > MaxFileSize {
 		return nil, fmt.Errorf("%w: document larger than %d bytes", ErrInvalidParams, MaxFileSize)
 	}
 	var j fileJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := strictjson.Decode(b, &j); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the params object", ErrInvalidParams)
 	}
 	c := Config{CovenantQuorum: j.CovenantQuorum, MinStakingValue: j.MinStakingValue, MaxStakingValue: j.MaxStakingValue,
 		UnbondingFee: j.UnbondingFee, SlashingRate: j.SlashingRate, MinSlashingFee: j.MinSlashingFee}

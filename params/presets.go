@@ -1,11 +1,11 @@
 package params
 
 import (
-	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/btcstake/btcstake/internal/strictjson"
 )
 
 // The embedded preset data: upstream files copied unchanged where an
@@ -84,9 +84,7 @@ func presetSources() ([]Source, error) {
 		return nil, fmt.Errorf("params: embedded presets/sources.json: %v", err)
 	}
 	var j sourcesJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := strictjson.Decode(b, &j); err != nil {
 		return nil, fmt.Errorf("params: embedded presets/sources.json: %v", err)
 	}
 	var out []Source

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -314,9 +315,25 @@ func (n *Node) Pid() int { return n.pid }
 // LogPath returns the file the node's output goes to.
 func (n *Node) LogPath() string { return n.logPath }
 
-// LogTail returns the last lines of the node's log (empty if unreadable).
+// maxLogTail bounds how much of the end of the node's log LogTail reads.
+const maxLogTail = 1 << 20
+
+// LogTail returns the last lines of the node's log (empty if unreadable),
+// from at most its last MiB.
 func (n *Node) LogTail(lines int) string {
-	data, err := os.ReadFile(n.logPath)
+	f, err := os.Open(n.logPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	} else if fi.Size() > maxLogTail {
+		if _, err := f.Seek(fi.Size()-maxLogTail, io.SeekStart); err != nil {
+			return ""
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxLogTail))
 	if err != nil {
 		return ""
 	}

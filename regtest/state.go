@@ -13,6 +13,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 
 	"github.com/btcstake/btcstake/internal/atomicfile"
+	"github.com/btcstake/btcstake/internal/inputfile"
+	"github.com/btcstake/btcstake/internal/strictjson"
 )
 
 // Secret is key material that must not reach logs or error messages: it
@@ -135,18 +137,26 @@ func SaveState(path string, s State) error {
 	return writeFileAtomic(path, append(data, '\n'), 0o600)
 }
 
-// LoadState reads a state file written by SaveState.
+// maxStateSize bounds a state file read (SaveState writes under 1 KiB).
+const maxStateSize = 64 << 10
+
+// LoadState reads a state file written by SaveState: a regular file (a
+// pipe or a device is refused before it is read) of at most 64 KiB that
+// only its owner can access (it holds the mining key), decoded strictly
+// (internal/strictjson: unknown fields, a field given twice and data after
+// the object are refused).
 func LoadState(path string) (State, error) {
 	var s State
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Options{Max: maxStateSize, Forbid: inputfile.Private})
 	if err != nil {
 		if os.IsNotExist(err) {
 			return s, fmt.Errorf("%w: no state file %s (is a node running?)", ErrState, path)
 		}
 		return s, fmt.Errorf("%w: %v", ErrState, err)
 	}
-	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("%w: %s: %v", ErrState, path, err)
+	defer clear(data)
+	if err := strictjson.Decode(data, &s); err != nil {
+		return State{}, fmt.Errorf("%w: %s: %v", ErrState, path, err)
 	}
 	return s, nil
 }

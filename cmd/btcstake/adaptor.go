@@ -23,11 +23,11 @@ accepted as input. Message hashes are 32-byte tapscript sighashes.
 sign, verify, decrypt and extract work on one message hash; sign-slashing
 (a covenant member signs a slashing PSBT) and complete-slashing (anyone
 holding a finality provider's leaked key completes it) do the same on PSBTs.`,
-		Example: `  btcstake adaptor sign --sk <hex> --enc-key <fp pk hex> --msg-hash <hex>
+		Example: `  btcstake adaptor sign --key covenant1.key --enc-key <fp pk hex> --msg-hash <hex>
   btcstake adaptor verify --pk <hex> --enc-key <hex> --msg-hash <hex> --sig <hex>
-  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt \
+  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant1.key --out slash-cov1.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144
-  btcstake adaptor complete-slashing --psbt slash.psbt --fp-sk-file fp.key --json`,
+  btcstake adaptor complete-slashing --psbt slash-cov1.psbt --fp-sk-file fp.key --json`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newAdaptorSignCmd(a), newAdaptorVerifyCmd(a), newAdaptorDecryptCmd(a), newAdaptorExtractCmd(a),

@@ -45,6 +45,9 @@ type app struct {
 	// a terminal (os.Stdin; tests put their own).
 	stdin           io.Reader
 	stdinIsTerminal func() bool
+	// cmd is the command running (set before its RunE): its flags name
+	// the inputs an output must not replace, and --force.
+	cmd *cobra.Command
 }
 
 // newApp is the app of a command line run from a shell: prompts read
@@ -97,6 +100,7 @@ JSON (errors as one object on stderr); exit code 2 means a bad command line,
 	// Every command resolves and validates the network, whether or not it
 	// uses it, so a typo never passes silently.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		a.cmd = cmd
 		if err := checkSecretFlags(cmd); err != nil {
 			return err
 		}
@@ -139,7 +143,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runApp is run with the app given (its streams and terminal check).
 func runApp(a *app, args []string) (code int) {
-	stdinUsedBy = ""
+	stdinUsedBy, filesRead = "", nil
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetOut(a.stdout)

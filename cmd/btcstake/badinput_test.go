@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +104,97 @@ func TestCommandsBadInput(t *testing.T) {
 	if err := os.Mkdir(emptyDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+
+	// Issue 15's categories: files of every kind that must be refused,
+	// outputs that must not be written, strict JSON, secrets' modes.
+	put := func(name string, data []byte, mode os.FileMode) string {
+		t.Helper()
+		p := filepath.Join(w.dir, name)
+		if err := os.WriteFile(p, data, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ubFile := put("unbond.psbt", []byte(ubPSBT+"\n"), 0o644)
+	slFile := put("slash.psbt", []byte(slPSBT+"\n"), 0o644)
+	fifo := mkfifo(t, filepath.Join(w.dir, "fifo"))
+	outDir := filepath.Join(w.dir, "outdir")
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	existing := put("existing.psbt", []byte("an earlier result\n"), 0o644)
+	link := filepath.Join(w.dir, "link.psbt")
+	if err := os.Symlink(existing, link); err != nil {
+		t.Fatal(err)
+	}
+	paramsDoc, err := os.ReadFile(regtestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dupParams := put("dup-params.json", bytes.Replace(paramsDoc, []byte(`"unbonding_time_blocks": 10,`), []byte(`"unbonding_time_blocks": 10, "unbonding_time_blocks": 20,`), 1), 0o644)
+	caseParams := put("case-params.json", bytes.Replace(paramsDoc, []byte(`"unbonding_time_blocks": 10,`), []byte(`"unbonding_time_blocks": 10, "UNBONDING_TIME_BLOCKS": 20,`), 1), 0o644)
+	truncParams := put("trunc-params.json", paramsDoc[:len(paramsDoc)/2], 0o644)
+	trailParams := put("trail-params.json", append(bytes.Clone(paramsDoc), `{"unbonding_time_blocks": 20}`...), 0o644)
+	latin1Params := put("latin1-params.json", bytes.Replace(paramsDoc, []byte(`"tag": "62627434"`), []byte("\"tag\": \"62627434\xe9\""), 1), 0o644)
+	dupConfig := put("dup-config.json", []byte(`{"rpc_url": "127.0.0.1:1", "rpc_user": "u", "rpc_url": "127.0.0.1:2"}`), 0o600)
+	trailConfig := put("trail-config.json", []byte(`{"rpc_url": "127.0.0.1:1"} {"rpc_url": "127.0.0.1:2"}`), 0o600)
+	latin1Config := put("latin1-config.json", []byte("{\"rpc_user\": \"r\xe9mi\"}"), 0o600)
+	passConfig := put("pass-config.json", []byte(`{"rpc_url": "127.0.0.1:1", "rpc_user": "u", "rpc_pass": "config-secret"}`), 0o640)
+	dupKS := put("dup.keystore", bytes.Replace(ksText, []byte(`"version": 1,`), []byte(`"version": 1, "version": 1,`), 1), 0o600)
+	openKS := put("open.keystore", ksText, 0o644)
+	openKey := put("open.key", []byte(hex32(w.staker)), 0o640)
+	openPass := put("open-pass.txt", []byte("the right passphrase\n"), 0o640)
+	openSK := put("open-sk.hex", []byte(hex32(w.fp)), 0o604)
+	openRPCPass := put("open-rpc-pass", []byte("rpc-secret\n"), 0o644)
+	openCookie := put("open-cookie", []byte("__cookie__:cookie-secret\n"), 0o604)
+	hugeBatch := filepath.Join(t.TempDir(), "huge-batch.txt") // (outside w.dir: not hashed by every snapshot)
+	if err := os.WriteFile(hugeBatch, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(hugeBatch, maxBatchSize+1); err != nil {
+		t.Fatal(err)
+	}
+	stakerXOdd := "03" + xonlyHex(w.staker) // the same x-only key, odd y
+	covOdd := "03" + xonlyHex(w.cov[0])
+	utxo := fmt.Sprintf("%s:0:500000:%x", stTx.TxHash(), p2wpkhScript(w.funder))
+	stakeWith := func(extra ...string) []string {
+		args := append([]string{"stake"}, w.delegationArgs()...)
+		args = append(args, "--amount", "100000", "--fee-rate", "2", "--utxo", utxo, "--change-address", w.changeAddr)
+		for i := 0; i+1 < len(extra); i += 2 {
+			args = replaceFlag(args, extra[i], extra[i+1])
+		}
+		return args
+	}
+	unbondWith := func(extra ...string) []string {
+		args := append(append([]string{"unbond"}, w.delegationArgs()...), "--staking-tx", stHex)
+		for i := 0; i+1 < len(extra); i += 2 {
+			if slices.Contains(args, extra[i]) {
+				args = replaceFlag(args, extra[i], extra[i+1])
+			} else {
+				args = append(args, extra[i], extra[i+1])
+			}
+		}
+		if len(extra)%2 == 1 {
+			args = append(args, extra[len(extra)-1])
+		}
+		return args
+	}
+	// signWith signs the unbonding PSBT file with key and passphrase file
+	// (either "" for the good one), then the extra flags.
+	signWith := func(key, passFile string, extra ...string) []string {
+		if key == "" {
+			key = keystore
+		}
+		if passFile == "" {
+			passFile = pass
+		}
+		return append([]string{"sign", "--psbt", ubFile, "--key", key, "--passphrase-file", passFile}, extra...)
+	}
+	signUB := func(extra ...string) []string { return signWith("", "", extra...) }
+	goodParams := put("params.json", paramsDoc, 0o644)
 
 	notOnCurve := strings.Repeat("00", 31) + "05"
 	mainnetAddr := "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
@@ -225,8 +318,103 @@ func TestCommandsBadInput(t *testing.T) {
 		{"unbond: staking time zero", with(append([]string{"unbond"}, replaceFlag(w.delegationArgs(), "--staking-time", "0")...), "--staking-tx", stHex), exitUsage, "--staking-time", ""},
 		{"inspect: truncated psbt", []string{"inspect", "--psbt", ubPSBT[:len(ubPSBT)-12]}, exitUsage, "--psbt", ""},
 		{"sign: fp keystore is a wrong role", []string{"sign", "--psbt", ubPSBT, "--key", fpKS, "--passphrase-file", pass}, exitError, "--key", "no role"},
+
+		// Issue 15. Huge and negative numbers.
+		{"stake: negative amount", stakeWith("--amount", "-5"), exitUsage, "--amount", "positive"},
+		{"stake: amount beyond int64", stakeWith("--amount", "99999999999999999999"), exitUsage, "--amount", "out of range"},
+		{"stake: amount at int64's maximum", stakeWith("--amount", "9223372036854775807"), exitError, "--amount", "outside"},
+		{"stake: negative staking time", stakeWith("--staking-time", "-1"), exitUsage, "--staking-time", ""},
+		{"eots sign: negative height", eotsSign("--passphrase-file", pass, "--height", "-1"), exitUsage, "--height", ""},
+		{"sign: negative input index", signUB("--input", "-2"), exitUsage, "--input", ""},
+		{"wait: negative timeout", with([]string{"wait", "--txid", txid, "--timeout", "-1s"}, good...), exitUsage, "--timeout", "positive"},
+		// Zero and huge fee rates.
+		{"stake: zero fee rate", stakeWith("--fee-rate", "0"), exitUsage, "--fee-rate", ""},
+		{"stake: negative fee rate", stakeWith("--fee-rate", "-3"), exitUsage, "--fee-rate", ""},
+		{"stake: huge fee rate", stakeWith("--fee-rate", "1e9"), exitUsage, "--fee-rate", ""},
+		{"stake: NaN fee rate", stakeWith("--fee-rate", "NaN"), exitUsage, "--fee-rate", ""},
+		{"withdraw: infinite fee rate", with(append([]string{"withdraw", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", stHex, "--to", w.withdrawAddr, "--fee-rate", "Inf"), exitUsage, "--fee-rate", ""},
+		// Out-of-range times.
+		{"unbond: staking time above 65535", unbondWith("--staking-time", "65536"), exitUsage, "--staking-time", ""},
+		{"stake: staking time below the params' minimum", stakeWith("--staking-time", "4"), exitError, "--staking-time", ""},
+		// Empty and over-quorum committees.
+		{"stake parse: no covenant committee", []string{"stake", "parse", "--tag", "62627434", "--tx", stHex, "--covenant-quorum", "1"}, exitUsage, "covenant-pk", ""},
+		{"stake parse: quorum far above the committee", withQuorum("4294967295"), exitError, "--covenant-quorum", ""},
+		// Duplicated keys, and a key's odd-y twin (the same x-only key).
+		{"stake: a provider twice", with(stakeWith(), "--fp-pk", xonlyHex(w.fp)), exitError, "--fp-pk", "twice"},
+		{"stake: the provider is the staker's odd-y twin", stakeWith("--fp-pk", stakerXOdd), exitError, "--fp-pk", "is the staker key"},
+		{"stake parse: a covenant key and its odd-y twin", with(ptx, "--covenant-pk", covOdd), exitError, "--covenant-pk", "duplicate"},
+		// Wrong-network addresses.
+		{"stake: mainnet change address", stakeWith("--change-address", mainnetAddr), exitUsage, "--change-address", "network"},
+		// A PSBT of another transaction.
+		{"finalize: PSBTs of two transactions", []string{"finalize", "--psbt", ubFile, "--psbt", slFile}, exitUsage, "--psbt", "is for transaction"},
+		// Truncated, repeated-key, trailing and non-UTF-8 JSON.
+		{"unbond: params with a key twice", unbondWith("--params", dupParams), exitUsage, "--params", `"unbonding_time_blocks" given twice`},
+		{"unbond: params with a key twice in two cases", unbondWith("--params", caseParams), exitUsage, "--params", "same key"},
+		{"unbond: truncated params", unbondWith("--params", truncParams), exitUsage, "--params", ""},
+		{"unbond: params with data after them", unbondWith("--params", trailParams), exitUsage, "--params", "data after the JSON value"},
+		{"unbond: params not UTF-8", unbondWith("--params", latin1Params), exitUsage, "--params", "not UTF-8"},
+		{"broadcast: config with a key twice", []string{"broadcast", "--tx", stHex, "--config", dupConfig}, exitUsage, "--config", `"rpc_url" given twice`},
+		{"broadcast: config with data after it", []string{"broadcast", "--tx", stHex, "--config", trailConfig}, exitUsage, "--config", "data after the JSON value"},
+		{"broadcast: config not UTF-8", []string{"broadcast", "--tx", stHex, "--config", latin1Config}, exitUsage, "--config", "not UTF-8"},
+		{"sign: keystore with a field twice", signWith(dupKS, ""), exitUsage, "--key", `"version" given twice`},
+		{"stake: change address not UTF-8", stakeWith("--change-address", "bcrt1\xff\xfe"), exitUsage, "--change-address", ""},
+		// Outputs: never an input, never a key, never through a link or
+		// into a directory, an existing file only with --force.
+		{"sign: --out is the keystore read (issue 15)", signUB("--out", keystore), exitUsage, "--out", "is read by this command"},
+		{"sign: --out is the keystore read, with --force", signUB("--out", keystore, "--force"), exitUsage, "--out", "is read by this command"},
+		{"sign: --out is the PSBT read, with --force", signUB("--out", ubFile, "--force"), exitUsage, "--out", "is read by this command"},
+		{"sign: --out is the PSBT read, spelt otherwise", signUB("--out", w.dir+"/./outdir/../unbond.psbt", "--force"), exitUsage, "--out", "same file as the input"},
+		{"sign: --out is the passphrase file", signUB("--out", pass, "--force"), exitUsage, "--out", "is read by this command"},
+		{"sign: --out is another keystore", signUB("--out", fpKS, "--force"), exitUsage, "--out", "holds a keystore"},
+		{"sign: --out is a plain key file", signUB("--out", w.fpFile, "--force"), exitUsage, "--out", "hex secret key"},
+		{"sign: --out is a signer's record store", signUB("--out", db, "--force"), exitUsage, "--out", "bbolt database"},
+		{"sign: --out exists", signUB("--out", existing), exitUsage, "--out", "exists; give --force"},
+		{"sign: --out is a directory", signUB("--out", outDir, "--force"), exitUsage, "--out", "is a directory"},
+		{"sign: --out is a symbolic link", signUB("--out", link, "--force"), exitUsage, "--out", "symbolic link"},
+		{"sign: --out in a missing directory", signUB("--out", filepath.Join(w.dir, "no", "dir", "x.psbt")), exitUsage, "--out", "does not exist"},
+		{"sign: --out is a named pipe", signUB("--out", fifo, "--force"), exitUsage, "--out", "not a regular file"},
+		{"unbond: --out is the params file", unbondWith("--params", goodParams, "--out", goodParams, "--force"), exitUsage, "--out", "is read by this command"},
+		{"finalize: --out is one of the PSBTs", []string{"finalize", "--psbt", slFile, "--out", slFile, "--force"}, exitUsage, "--out", "is read by this command"},
+		{"adaptor sign-slashing: --out is the covenant key", w.asCovenant("adaptor", "sign-slashing", "--psbt", slFile, "--key", w.covFiles[0], "--out", w.covFiles[0], "--force"), exitUsage, "--out", "is read by this command"},
+		{"key import: --key is the --sk-file, with --force", []string{"key", "import", "--key", w.stakerFile, "--sk-file", w.stakerFile, "--passphrase-file", pass, "--force"}, exitUsage, "--key", "is read by this command"},
+		{"key import: --key is another keystore, with --force", []string{"key", "import", "--key", fpKS, "--sk-file", w.stakerFile, "--passphrase-file", pass, "--force", "--scrypt-work-factor", "10"}, exitUsage, "--key", "not a keystore of this key"},
+		{"key import: --key is the passphrase file, with --force", []string{"key", "import", "--key", pass, "--sk-file", w.stakerFile, "--passphrase-file", pass, "--force"}, exitUsage, "--key", "is read by this command"},
+		{"eots backup: --out is the store", []string{"eots", "backup", "--db", db, "--out", db}, exitUsage, "--out", "is read by this command"},
+		// Unreadable and unsafe key files, and secrets readable by others.
+		{"sign: key file is a directory", signWith(outDir, ""), exitUsage, "--key", "is a directory"},
+		{"sign: keystore readable by others", signWith(openKS, ""), exitUsage, "--key", "chmod 600"},
+		{"sign: plain key readable by the group", []string{"sign", "--psbt", ubFile, "--key", openKey}, exitUsage, "--key", "chmod 600"},
+		{"eots sign: keystore readable by others", with(eotsSign("--passphrase-file", pass), "--key", openKS), exitUsage, "--key", "chmod 600"},
+		{"sign: passphrase file readable by the group", signWith("", openPass), exitUsage, "--passphrase-file", "chmod 600"},
+		{"eots import: secret key file readable by others", []string{"eots", "import", "--key", filepath.Join(w.dir, "new.keystore"), "--sk-file", openSK, "--passphrase-file", pass}, exitUsage, "--sk-file", "chmod 600"},
+		{"broadcast: RPC password file readable by others", []string{"broadcast", "--tx", stHex, "--rpc-url", rpc.Host, "--rpc-user", "u", "--rpc-pass-file", openRPCPass}, exitUsage, "--rpc-pass-file", "chmod 600"},
+		{"broadcast: config with a password readable by the group", []string{"broadcast", "--tx", stHex, "--config", passConfig}, exitUsage, "--config", "chmod 600"},
+		{"broadcast: cookie readable by others", []string{"broadcast", "--tx", stHex, "--rpc-url", rpc.Host, "--rpc-cookie", openCookie}, exitUsage, "--rpc-cookie", "chmod o-rwx"},
+		// Wrong and empty passphrases (more above).
+		{"sign: keystore, empty passphrase file", signWith("", empty), exitUsage, "--passphrase-file", "empty"},
+		{"eots export: wrong passphrase", []string{"eots", "export", "--key", fpKS, "--passphrase-file", wrong, "--show-secret"}, exitError, "--key", "wrong passphrase"},
+		// Devices and named pipes as input, and files over their limit.
+		{"unbond: params from a named pipe", unbondWith("--params", fifo), exitUsage, "--params", "named pipe"},
+		{"unbond: params from /dev/zero", unbondWith("--params", "/dev/zero"), exitUsage, "--params", "character device"},
+		{"sign: key from a named pipe", signWith(fifo, ""), exitUsage, "--key", "named pipe"},
+		{"sign: key from /dev/zero", signWith("/dev/zero", ""), exitUsage, "--key", "character device"},
+		{"sign: passphrase from a named pipe", signWith("", fifo), exitUsage, "--passphrase-file", "named pipe"},
+		{"sign: passphrase from /dev/zero", signWith("", "/dev/zero"), exitUsage, "--passphrase-file", "character device"},
+		{"sign: PSBT from a named pipe", []string{"sign", "--psbt", fifo, "--key", w.stakerFile}, exitUsage, "--psbt", "named pipe"},
+		{"inspect: transaction from /dev/zero", []string{"inspect", "--tx", "@/dev/zero"}, exitUsage, "--tx", "character device"},
+		{"unbond: staking tx from a named pipe", unbondWith("--staking-tx", "@"+fifo), exitUsage, "--staking-tx", "named pipe"},
+		{"key import: secret key from a named pipe", []string{"key", "import", "--key", filepath.Join(w.dir, "new.keystore"), "--sk-file", fifo, "--passphrase-file", pass}, exitUsage, "--sk-file", "named pipe"},
+		{"key import: secret key from /dev/zero", []string{"key", "import", "--key", filepath.Join(w.dir, "new.keystore"), "--sk-file", "/dev/zero", "--passphrase-file", pass}, exitUsage, "--sk-file", "character device"},
+		{"broadcast: RPC password from a named pipe", []string{"broadcast", "--tx", stHex, "--rpc-url", rpc.Host, "--rpc-user", "u", "--rpc-pass-file", fifo}, exitUsage, "--rpc-pass-file", "named pipe"},
+		{"broadcast: cookie from a named pipe", []string{"broadcast", "--tx", stHex, "--rpc-url", rpc.Host, "--rpc-cookie", fifo}, exitUsage, "--rpc-cookie", "named pipe"},
+		{"broadcast: cookie from /dev/zero", []string{"broadcast", "--tx", stHex, "--rpc-url", rpc.Host, "--rpc-cookie", "/dev/zero"}, exitUsage, "--rpc-cookie", "character device"},
+		{"broadcast: config from a named pipe", []string{"broadcast", "--tx", stHex, "--config", fifo}, exitUsage, "--config", "named pipe"},
+		{"broadcast: config from /dev/zero", []string{"broadcast", "--tx", stHex, "--config", "/dev/zero"}, exitUsage, "--config", "character device"},
+		{"eots sign-batch: requests from a named pipe", []string{"eots", "sign-batch", "--key", fpKS, "--db", db, "--chain-id", "c", "--input", fifo, "--passphrase-file", pass}, exitUsage, "--input", "named pipe"},
+		{"eots sign-batch: requests over the limit", []string{"eots", "sign-batch", "--key", fpKS, "--db", db, "--chain-id", "c", "--input", hugeBatch, "--passphrase-file", pass}, exitUsage, "--input", "larger than 64 MiB"},
+		{"pop verify: proof from a named pipe", []string{"pop", "verify", "--pop", "@" + fifo, "--staker-pk", xonlyHex(w.staker), "--babylon-address", testBabylonAddr}, exitUsage, "--pop", "named pipe"},
 	}
-	if len(cases) < 40 {
+	if len(cases) < 150 {
 		t.Fatalf("only %d cases", len(cases))
 	}
 	secrets := []string{hex32(w.staker), hex32(w.fp), "the right passphrase"}

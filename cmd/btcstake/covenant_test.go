@@ -71,7 +71,7 @@ func TestCovenantChecksBeforeSigning(t *testing.T) {
 	}
 	// The honest transactions are signed.
 	mustRun(t, w.asCovenant("sign", "--psbt", uj.PSBT, "--key", w.covFiles[0], "--out", out)...)
-	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sj.PSBT, "--key", w.covFiles[1], "--out", out)...)
+	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sj.PSBT, "--key", w.covFiles[1], "--out", out, "--force")...)
 	// The staker needs no delegation flags to sign its own transactions.
 	mustRun(t, "sign", "--psbt", uj.PSBT, "--key", w.stakerFile)
 }

@@ -117,9 +117,20 @@ func (e *e2e) sendAndConfirm(txHexStr, txid string) {
 // what it signs.
 func (e *e2e) signKS(psbtFile, keystore string, deleg ...string) []signedJSON {
 	e.t.Helper()
-	j := e2eJSON[psbtJSON](e, e.ok(append([]string{"sign", "--json", "--psbt", psbtFile, "--key", keystore,
-		"--passphrase-file", e.pass, "--out", psbtFile}, deleg...)...))
+	j := e2eJSON[psbtJSON](e, e.okInPlace(psbtFile, append([]string{"sign", "--json", "--psbt", psbtFile, "--key", keystore,
+		"--passphrase-file", e.pass}, deleg...)...))
 	return j.Signed
+}
+
+// okInPlace runs a command that updates file, as a user does it (an output
+// never replaces an input): --out a new file, then mv it over file.
+func (e *e2e) okInPlace(file string, args ...string) string {
+	e.t.Helper()
+	out := e.ok(append(args, "--out", file+".new")...)
+	if err := os.Rename(file+".new", file); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
 }
 
 func (e *e2e) finalize(psbtFile string) finalJSON {
@@ -284,8 +295,8 @@ func TestEndToEndCLI(t *testing.T) {
 		t.Fatalf("staker pre-signs slashing: %+v", s)
 	}
 	for _, k := range cov[1:] {
-		j := e2eJSON[psbtJSON](e, e.ok(append([]string{"adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", k,
-			"--passphrase-file", e.pass, "--out", sl}, deleg2...)...))
+		j := e2eJSON[psbtJSON](e, e.okInPlace(sl, append([]string{"adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", k,
+			"--passphrase-file", e.pass}, deleg2...)...))
 		if len(j.Signed) != 1 || j.Signed[0].Kind != "adaptor_sig" {
 			t.Fatalf("adaptor-sign: %+v", j.Signed)
 		}

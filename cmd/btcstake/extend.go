@@ -135,7 +135,7 @@ docs/networks.md, "Extending a stake", walks through the flow.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			live := psbt.RealNetwork(net)
@@ -183,7 +183,7 @@ docs/networks.md, "Extending a stake", walks through the flow.`,
 	f.StringVar(&utxo, "utxo", "", "the funding coin (input 1): txid:vout:amount_sat:pkscript_hex")
 	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
 	f.StringVar(&change, "change-address", "", "address for the change (of --network)")
-	f.StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	for _, n := range []string{"utxo", "fee-rate", "change-address"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

@@ -38,10 +38,10 @@ func TestNodeExtend(t *testing.T) {
 		"--prev-params", w.paramsFile, "--prev-staking-time", "5", "--prev-staking-tx", txHex(stTx),
 		"--add-value", "100000", "--fee-rate", "2", "--utxo", coin, "--change-address", p2wpkhAddr(t, funder), "--out", file)
 	mustRun(t, args...)
-	mustRun(t, "sign", "--psbt", file, "--key", writeKey(t, dir, "staker.key", w.staker), "--out", file)
-	mustRun(t, "sign", "--psbt", file, "--key", writeKey(t, dir, "funder.key", funder), "--out", file)
+	mustRunInPlace(t, "sign", "--psbt", file, "--key", writeKey(t, dir, "staker.key", w.staker), "--out", file)
+	mustRunInPlace(t, "sign", "--psbt", file, "--key", writeKey(t, dir, "funder.key", funder), "--out", file)
 	for i, k := range w.cov[:2] {
-		mustRun(t, append(append([]string{"sign", "--psbt", file, "--key", writeKey(t, dir, "cov"+strconv.Itoa(i)+".key", k), "--out", file}, deleg...),
+		mustRunInPlace(t, append(append([]string{"sign", "--psbt", file, "--key", writeKey(t, dir, "cov"+strconv.Itoa(i)+".key", k), "--out", file}, deleg...),
 			"--prev-params", w.paramsFile, "--prev-staking-time", "5")...)
 	}
 	tx, _ := finalizeFiles(t, file)

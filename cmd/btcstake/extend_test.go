@@ -58,11 +58,11 @@ func TestExtendLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The staker's key signs input 0 (tapscript) and the funder's key input 1.
-	sj := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", file, "--key", w.stakerFile, "--out", file))
+	sj := mustJSON[psbtJSON](t, mustRunInPlace(t, "sign", "--json", "--psbt", file, "--key", w.stakerFile, "--out", file))
 	if len(sj.Signed) != 1 || sj.Signed[0].Input != 0 {
 		t.Fatalf("staker signed %+v", sj.Signed)
 	}
-	sj = mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", file, "--key", w.funderFile, "--out", file))
+	sj = mustJSON[psbtJSON](t, mustRunInPlace(t, "sign", "--json", "--psbt", file, "--key", w.funderFile, "--out", file))
 	if len(sj.Signed) != 1 || sj.Signed[0].Input != 1 {
 		t.Fatalf("funder signed %+v", sj.Signed)
 	}
@@ -73,13 +73,13 @@ func TestExtendLifecycle(t *testing.T) {
 	// A covenant member who does not name the previous delegation is
 	// refused, and the file is untouched.
 	before, _ := os.ReadFile(file)
-	code, stdout, stderr := runCLI(t, w.asCovenant("sign", "--psbt", file, "--key", w.covFiles[0], "--out", file)...)
+	code, stdout, stderr := runCLI(t, w.asCovenant("sign", "--psbt", file, "--key", w.covFiles[0], "--out", file+".cov")...)
 	if after, _ := os.ReadFile(file); code != exitUsage || !strings.Contains(stderr, "--prev-params") || stdout != "" || !bytes.Equal(before, after) {
 		t.Fatalf("covenant sign without --prev-params: exit %d %q", code, stderr)
 	}
 	// Naming another previous staking time (a delegation that is not the
 	// one spent) is refused too.
-	code, _, stderr = runCLI(t, append(w.asCovenant("sign", "--psbt", file, "--key", w.covFiles[0], "--out", file),
+	code, _, stderr = runCLI(t, append(w.asCovenant("sign", "--psbt", file, "--key", w.covFiles[0], "--out", file+".cov"),
 		"--prev-params", regtestParams, "--prev-staking-time", "150")...)
 	if after, _ := os.ReadFile(file); code != exitError || !bytes.Equal(before, after) {
 		t.Fatalf("covenant sign against another previous delegation: exit %d %q", code, stderr)
@@ -87,7 +87,7 @@ func TestExtendLifecycle(t *testing.T) {
 	// The covenant members sign through CovenantSigner.SignExtension: they
 	// give both delegations.
 	for _, k := range w.covFiles[:2] {
-		mustRun(t, append(w.asCovenant("sign", "--psbt", file, "--key", k, "--out", file),
+		mustRunInPlace(t, append(w.asCovenant("sign", "--psbt", file, "--key", k, "--out", file),
 			"--prev-params", regtestParams, "--prev-staking-time", w.stakingTime)...)
 	}
 	// inspect names it, as a PSBT and as the finished transaction.

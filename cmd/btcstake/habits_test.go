@@ -50,14 +50,14 @@ func TestCommandGrammar(t *testing.T) {
 	}
 	sl := mustJSON[psbtJSON](t, mustRun(t, append([]string{"slash", "--json", "--from", "staking", "--funding-tx", stHex}, w.delegationArgs()...)...)).PSBT
 	slFile := writeFile(t, w.dir, "slash.psbt", []byte(sl))
-	mustRun(t, "sign", "--psbt", slFile, "--key", w.stakerFile, "--out", slFile)
+	mustRunInPlace(t, "sign", "--psbt", slFile, "--key", w.stakerFile, "--out", slFile)
 	// The old adaptor-sign-slashing adds the first covenant signature, the
 	// new spelling the second.
-	code, out, errOut := runCLI(t, w.asCovenant("adaptor-sign-slashing", "--json", "--psbt", slFile, "--key", w.covFiles[0], "--out", slFile)...)
+	code, out, errOut := runCLI(t, w.asCovenant("adaptor-sign-slashing", "--json", "--psbt", slFile, "--key", w.covFiles[0], "--out", slFile+".1")...)
 	if code != 0 || errOut != "" || len(mustJSON[psbtJSON](t, out).Signed) != 1 {
 		t.Fatalf("adaptor-sign-slashing --json: exit %d %q %q", code, errOut, out)
 	}
-	code, _, errOut = runCLI(t, w.asCovenant("adaptor-sign-slashing", "--psbt", slFile, "--key", w.covFiles[1], "--out", slFile)...)
+	code, _, errOut = runCLI(t, w.asCovenant("adaptor-sign-slashing", "--psbt", slFile+".1", "--key", w.covFiles[1], "--out", slFile+".2")...)
 	if code != 0 || errOut != "btcstake: note: 'adaptor-sign-slashing' is deprecated; use 'btcstake adaptor sign-slashing'\n" {
 		t.Fatalf("adaptor-sign-slashing: exit %d %q", code, errOut)
 	}
@@ -67,7 +67,7 @@ func TestCommandGrammar(t *testing.T) {
 	} {
 		args := cov
 		if pair.old[0] == "complete-slashing" {
-			args = []string{"--psbt", slFile, "--fp-sk-file", w.fpFile}
+			args = []string{"--psbt", slFile + ".2", "--fp-sk-file", w.fpFile}
 		}
 		for _, asJSON := range []bool{false, true} {
 			extra := args

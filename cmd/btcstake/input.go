@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -64,13 +63,12 @@ func readInput(flag, what, v string, isLiteral func(string) bool) ([]byte, bool,
 	case t == "":
 		return nil, false, usagef(flag, "empty value")
 	case t == "-":
-		if stdinUsedBy != "" {
-			return nil, false, usagef(flag, "standard input was already read by --%s; give one of them as a file", stdinUsedBy)
-		}
-		stdinUsedBy = flag
-		b, err := readBounded(stdinSource)
+		b, err := readStdinFlag(flag, maxInputSize)
 		if err != nil {
-			return nil, false, usagef(flag, "reading standard input: %v", err)
+			return nil, false, err
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			return nil, false, usagef(flag, "reading standard input: empty")
 		}
 		return b, false, nil
 	case strings.HasPrefix(t, "@"):
@@ -85,37 +83,17 @@ func readInput(flag, what, v string, isLiteral func(string) bool) ([]byte, bool,
 // it as a file with "@"; otherwise a missing file may be a mistyped value,
 // which is not echoed (it might be a secret pasted into the wrong flag).
 func readInputFile(flag, what, path string, explicit bool) ([]byte, bool, error) {
-	f, err := os.Open(path)
+	if _, err := os.Stat(path); !explicit && errors.Is(err, os.ErrNotExist) {
+		return nil, false, usagef(flag, "neither a readable file nor %s (%d characters)", what, len(path))
+	}
+	b, err := readFileFlag(flag, path, maxInputSize, 0)
 	if err != nil {
-		if !explicit && errors.Is(err, os.ErrNotExist) {
-			return nil, false, usagef(flag, "neither a readable file nor %s (%d characters)", what, len(path))
-		}
-		return nil, false, usagef(flag, "%v", err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, false, usagef(flag, "%s is a directory", path)
-	}
-	b, err := readBounded(f)
-	if err != nil {
-		return nil, false, usagef(flag, "%s: %v", path, err)
-	}
-	return b, false, nil
-}
-
-// readBounded reads r to its end, refusing more than maxInputSize bytes.
-func readBounded(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxInputSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxInputSize {
-		return nil, fmt.Errorf("more than the %d MiB limit", maxInputSize>>20)
+		return nil, false, err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, errors.New("empty")
+		return nil, false, usagef(flag, "%s: empty", path)
 	}
-	return b, nil
+	return b, false, nil
 }
 
 // isHexText reports whether s is hex digits only, after an optional 0x.

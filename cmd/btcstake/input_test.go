@@ -59,9 +59,9 @@ func TestTxAndPSBTFlagForms(t *testing.T) {
 	ub := mustJSON[psbtJSON](t, mustRun(t, append([]string{"unbond", "--json", "--staking-tx", stHex}, deleg...)...)).PSBT
 	sl := mustJSON[psbtJSON](t, mustRun(t, append([]string{"slash", "--json", "--from", "staking", "--funding-tx", stHex}, deleg...)...)).PSBT
 	slFile := writeFile(t, w.dir, "presigned.psbt", []byte(sl))
-	mustRun(t, "sign", "--psbt", slFile, "--key", w.stakerFile, "--out", slFile)
+	mustRunInPlace(t, "sign", "--psbt", slFile, "--key", w.stakerFile, "--out", slFile)
 	for _, k := range w.covFiles[:2] {
-		mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", slFile, "--key", k, "--out", slFile)...)
+		mustRunInPlace(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", slFile, "--key", k, "--out", slFile)...)
 	}
 	presigned, _ := os.ReadFile(slFile)
 	stakeArgs := append([]string{"stake", "--json", "--amount", "100000", "--fee-rate", "2", "--utxo", coin,
@@ -200,12 +200,14 @@ func TestInputFlagRules(t *testing.T) {
 		want  string
 	}{
 		{"missing file, not echoed", []string{"--tx", secret}, "", "--tx: neither a readable file nor a hex transaction (27 characters)"},
-		{"missing @file, named", []string{"--tx", "@nofile"}, "", "--tx: open nofile: no such file"},
-		{"larger than the bound", []string{"--tx", "big.hex"}, "", "--tx: big.hex: more than the 8 MiB limit"},
-		{"larger than the bound on stdin", []string{"--tx", "-"}, strings.Repeat("0", maxInputSize+1), "--tx: reading standard input: more than the 8 MiB limit"},
+		{"missing @file, named", []string{"--tx", "@nofile"}, "", "--tx: nofile does not exist"},
+		{"larger than the bound", []string{"--tx", "big.hex"}, "", "--tx: larger than the limit: big.hex is larger than 8 MiB"},
+		{"larger than the bound on stdin", []string{"--tx", "-"}, strings.Repeat("0", maxInputSize+1), "--tx: reading standard input: larger than the limit: more than 8 MiB"},
 		{"empty file", []string{"--tx", "@empty.hex"}, "", "--tx: empty.hex: empty"},
 		{"empty stdin", []string{"--tx", "-"}, "", "--tx: reading standard input: empty"},
-		{"a directory", []string{"--tx", "adir"}, "", "--tx: adir is a directory"},
+		{"a directory", []string{"--tx", "adir"}, "", "--tx: not a regular file: adir is a directory"},
+		{"a device", []string{"--tx", "/dev/zero"}, "", "--tx: not a regular file: /dev/zero is a character device"},
+		{"a device, named", []string{"--psbt", "@/dev/zero"}, "", "--psbt: not a regular file: /dev/zero is a character device"},
 		{"binary garbage", []string{"--tx", "-"}, "\x02\x00\x00\x00garbage", "--tx: not a bitcoin transaction"},
 		{"empty value", []string{"--tx", " "}, "", "--tx: empty value"},
 		{"PSBT not base64", []string{"--psbt", "cHNidP8!!"}, "", "--psbt:"},

@@ -40,7 +40,8 @@ func fuzzSeeds(f *testing.F) (psbts, txs [][]byte) {
 	addr := "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 	sp := filepath.Join(dir, "stake")
 	run(append(append([]string{"stake"}, w.delegationArgs()...), "--amount", "100000", "--fee-rate", "1", "--utxo", u, "--change-address", addr, "--phase1", "--out", sp)...)
-	run("sign", "--psbt", sp, "--key", w.funderFile, "--out", sp)
+	run("sign", "--psbt", sp, "--key", w.funderFile, "--out", sp+"-signed")
+	sp += "-signed"
 	stHex := run("finalize", "--psbt", sp, "--json")
 	var fj struct{ Tx string }
 	if err := jsonUnmarshal(stHex, &fj); err != nil {
@@ -48,8 +49,9 @@ func fuzzSeeds(f *testing.F) (psbts, txs [][]byte) {
 	}
 	sl := filepath.Join(dir, "slash")
 	run(append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", fj.Tx, "--out", sl)...)
-	run("sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
-	run(w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", cov, "--out", sl)...)
+	run("sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl+"-staker")
+	run(w.asCovenant("adaptor", "sign-slashing", "--psbt", sl+"-staker", "--key", cov, "--out", sl+"-covenant")...)
+	sl += "-covenant"
 	for _, p := range []string{sp, sl} {
 		b, _ := os.ReadFile(p)
 		raw, _ := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(b)))

@@ -61,8 +61,8 @@ func TestInspect(t *testing.T) {
 	wantContains(t, text, "is an unbonding transaction", "spends the staking output through the unbonding path",
 		"staking time of 144 blocks", "covenant: 0 of 3 signed, quorum 2", "the staker's signature", "2 more covenant signature(s)",
 		"fee 1000 sat", "99000 sat  unbonding (time lock 10 blocks)")
-	mustRun(t, "sign", "--psbt", ub, "--key", w.stakerFile, "--out", ub)
-	mustRun(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[1], "--out", ub)...)
+	mustRunInPlace(t, "sign", "--psbt", ub, "--key", w.stakerFile, "--out", ub)
+	mustRunInPlace(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[1], "--out", ub)...)
 	j = inspectJSONOf(t, "--psbt", ub)
 	if !j.Inputs[0].StakerSigned || countSigned(j.Inputs[0].Covenant) != 1 || j.Ready || j.SigsVerify == nil || !*j.SigsVerify ||
 		len(j.Missing) != 1 || !strings.Contains(j.Missing[0], "1 more covenant signature") {
@@ -81,7 +81,7 @@ func TestInspect(t *testing.T) {
 	}
 	wantContains(t, mustRun(t, "inspect", "--psbt", bad), "BAD SIGNATURE")
 
-	mustRun(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)...)
+	mustRunInPlace(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)...)
 	if j = inspectJSONOf(t, "--psbt", ub); !j.Ready || len(j.Missing) != 0 {
 		t.Errorf("fully signed unbonding psbt not ready: %+v", j)
 	}
@@ -109,14 +109,14 @@ func TestInspect(t *testing.T) {
 	// covenant members, then the completed transaction.
 	sl := filepath.Join(w.dir, "slash.psbt")
 	mustRun(t, append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", stHex, "--out", sl)...)
-	mustRun(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
-	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[0], "--out", sl)...)
+	mustRunInPlace(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
+	mustRunInPlace(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[0], "--out", sl)...)
 	j = inspectJSONOf(t, "--psbt", sl)
 	if in = j.Inputs[0]; j.Kind != "slashing" || in.SpentOutput != "staking" || in.AdaptorSigners != 1 || len(in.AdaptorSigs) != 1 ||
 		!strings.Contains(strings.Join(j.Missing, ";"), "1 more covenant adaptor signature") {
 		t.Errorf("slashing psbt with one adaptor signer: %+v", j)
 	}
-	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[2], "--out", sl)...)
+	mustRunInPlace(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[2], "--out", sl)...)
 	j = inspectJSONOf(t, "--psbt", sl, "--params", regtestParams)
 	if in = j.Inputs[0]; in.AdaptorSigners != 2 || len(in.AdaptorSigs) != 2 || in.FPs[0].Key != xonlyHex(w.fp) || in.FPs[0].Signed ||
 		j.Ready || j.Outputs[1].Role != "slashing_change" || *j.Fee != w.params.MinSlashingFee() {
@@ -145,7 +145,7 @@ func TestInspect(t *testing.T) {
 	if j.Kind != "withdraw" || j.Inputs[0].Timelock != 144 || j.Inputs[0].Sequence != 144 || j.Outputs[0].Address != w.withdrawAddr {
 		t.Errorf("withdraw psbt: %+v", j)
 	}
-	mustRun(t, "sign", "--psbt", wd, "--key", w.stakerFile, "--out", wd)
+	mustRunInPlace(t, "sign", "--psbt", wd, "--key", w.stakerFile, "--out", wd)
 	wtx, _ := finalizeFiles(t, wd)
 	text = mustRun(t, "inspect", "--tx", txHex(wtx))
 	wantContains(t, text, "is a withdraw transaction", "spends the staking output through the timelock path",

@@ -47,7 +47,7 @@ holding the hex secret key (mode 0600); "key import --sk-file" turns one
 into a keystore.`,
 		Example: `  btcstake key keygen --key staker.keystore --passphrase-file pass.txt
   btcstake key show --key staker.keystore --json | jq -r .public_key   # for --staker-pk
-  btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond.psbt
+  btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond-staker.psbt
   btcstake key import --key covenant1.keystore --sk-file covenant1.key --passphrase-file pass.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },

@@ -59,29 +59,29 @@ func TestKeystoreKeysSign(t *testing.T) {
 		t.Fatal("failed signs changed the PSBT")
 	}
 
-	s1 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", ub, "--key", stakerKS, "--passphrase-file", pass, "--out", ub))
+	s1 := mustJSON[psbtJSON](t, mustRunInPlace(t, "sign", "--json", "--psbt", ub, "--key", stakerKS, "--passphrase-file", pass, "--out", ub))
 	if len(s1.Signed) != 1 || s1.Signed[0].Role != "staker" {
 		t.Fatalf("staker keystore sign: %+v", s1.Signed)
 	}
 	t.Setenv(passphraseEnv, "staker passphrase") // the environment unlocks too
-	s2 := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("sign", "--json", "--psbt", ub, "--key", covKS, "--out", ub)...))
+	s2 := mustJSON[psbtJSON](t, mustRunInPlace(t, w.asCovenant("sign", "--json", "--psbt", ub, "--key", covKS, "--out", ub)...))
 	if len(s2.Signed) != 1 || s2.Signed[0].Role != "covenant member" {
 		t.Fatalf("covenant keystore sign: %+v", s2.Signed)
 	}
 	// A plain key file still works beside keystores.
-	mustRun(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[1], "--out", ub)...)
+	mustRunInPlace(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[1], "--out", ub)...)
 	finalizeFiles(t, ub)
 
 	// Slashing: the covenant adaptor-signs from a keystore, and the
 	// finality provider's key completes it from a keystore too.
 	sl := filepath.Join(w.dir, "slash.psbt")
 	mustRun(t, append(append([]string{"slash", "--from", "staking"}, w.delegationArgs()...), "--funding-tx", txHex(stTx), "--out", sl)...)
-	mustRun(t, "sign", "--psbt", sl, "--key", stakerKS, "--out", sl)
-	aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", covKS, "--out", sl)...))
+	mustRunInPlace(t, "sign", "--psbt", sl, "--key", stakerKS, "--out", sl)
+	aj := mustJSON[psbtJSON](t, mustRunInPlace(t, w.asCovenant("adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", covKS, "--out", sl)...))
 	if len(aj.Signed) != 1 || aj.Signed[0].Kind != "adaptor_sig" {
 		t.Fatalf("adaptor-sign from keystore: %+v", aj.Signed)
 	}
-	mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[1], "--out", sl)...)
+	mustRunInPlace(t, w.asCovenant("adaptor", "sign-slashing", "--psbt", sl, "--key", w.covFiles[1], "--out", sl)...)
 	fpKS := ks("fp.keystore", w.fpFile)
 	os.Unsetenv(passphraseEnv)
 	if code, _, errOut := runCLI(t, "adaptor", "complete-slashing", "--psbt", sl, "--fp-sk-file", fpKS, "--passphrase-file", wrong); code != exitError ||
@@ -102,7 +102,7 @@ func TestKeystoreKeysSign(t *testing.T) {
 		f := filepath.Join(w.dir, "stake-"+pk[:4]+".psbt")
 		mustRun(t, append(append([]string{"stake"}, w.delegationArgs()...), "--amount", "100000", "--fee-rate", "2",
 			"--utxo", utxo, "--change-address", show.P2WPKH, "--out", f)...)
-		sj := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", f, "--key", stakerKS, "--passphrase-file", pass, "--out", f))
+		sj := mustJSON[psbtJSON](t, mustRunInPlace(t, "sign", "--json", "--psbt", f, "--key", stakerKS, "--passphrase-file", pass, "--out", f))
 		if len(sj.Signed) != 1 || sj.Signed[0].Kind != "funding" {
 			t.Fatalf("funding coin %s: %+v", pk, sj.Signed)
 		}

@@ -109,9 +109,9 @@ func TestHintsNameCurrentCommands(t *testing.T) {
 	var texts []string
 	run := func(args ...string) {
 		t.Helper()
-		out := mustRun(t, args...)
+		out := mustRunInPlace(t, args...)
 		texts = append(texts, out)
-		code, jsonOut, _ := runCLI(t, append(args[:len(args):len(args)], "--json", "--out", slFile+".json")...)
+		code, jsonOut, _ := runCLI(t, append(args[:len(args):len(args)], "--json", "--out", slFile+".json", "--force")...)
 		if code != exitOK {
 			t.Fatalf("%v --json: exit %d", args, code)
 		}

@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -18,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/chain"
+	"github.com/btcstake/btcstake/internal/inputfile"
+	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/regtest"
 )
 
@@ -61,9 +62,6 @@ type nodeConfig struct {
 	SignetChallenge string `json:"signet_challenge,omitempty"`
 }
 
-// maxConfigSize bounds a config file read.
-const maxConfigSize = 1 << 20
-
 // configPath returns the config file to read and whether the user named
 // it (--config or $BTCSTAKE_CONFIG) rather than it being the default.
 func configPath(flag string) (string, bool) {
@@ -79,76 +77,49 @@ func configPath(flag string) (string, bool) {
 	return "", false
 }
 
-// readConfigFile reads and decodes a config file (unknown fields are
-// refused). A default file that does not exist is an empty config.
+// readConfigFile reads and decodes a config file: a regular file of at
+// most maxConfigSize bytes, strict JSON (internal/strictjson: unknown
+// fields, a field given twice and data after the object are refused). A
+// default file that does not exist is an empty config.
 func readConfigFile(path string, explicit bool) (nodeConfig, os.FileInfo, error) {
 	var c nodeConfig
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
+	if err != nil && !explicit && errors.Is(err, os.ErrNotExist) {
+		return c, nil, nil
+	}
+	b, err := readFileFlag("config", path, maxConfigSize, 0)
 	if err != nil {
-		if !explicit && errors.Is(err, os.ErrNotExist) {
-			return c, nil, nil
-		}
-		return c, nil, usagef("config", "%v", err)
+		return c, nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return c, nil, usagef("config", "%v", err)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
-	if err != nil {
-		return c, nil, usagef("config", "%s: %v", path, err)
-	}
-	if len(b) > maxConfigSize {
-		return c, nil, usagef("config", "%s is larger than %d bytes", path, maxConfigSize)
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, nil, usagef("config", "%s: %v", path, err)
+	defer clear(b)
+	if err := strictjson.Decode(b, &c); err != nil {
+		return nodeConfig{}, nil, usagef("config", "%s: %v", path, err)
 	}
 	return c, st, nil
 }
 
 // loadConfigFile reads a config file for a node command; one that holds a
-// password must not be readable by other users.
+// password must be private to its owner.
 func loadConfigFile(path string, explicit bool) (nodeConfig, error) {
 	c, st, err := readConfigFile(path, explicit)
 	if err != nil || st == nil {
 		return c, err
 	}
-	if c.Pass != "" && st.Mode().Perm()&0o077 != 0 {
-		return c, usagef("config", "%s holds an RPC password but is readable by others (mode %o); chmod 600 it", path, st.Mode().Perm())
+	if perm := st.Mode().Perm(); c.Pass != "" && perm&inputfile.Private != 0 && runtime.GOOS != "windows" {
+		return nodeConfig{}, usagef("config", "%s holds an RPC password but group or others can access it (mode %04o); run chmod 600 %s", path, perm, path)
 	}
 	return c, nil
 }
 
-// maxPassFileSize bounds an --rpc-pass-file read.
-const maxPassFileSize = 4096
-
 // readPassFile reads a password file: owner-only, bounded, one line (the
 // trailing newline dropped). Its content never appears in an error.
 func readPassFile(flag, path string) (string, error) {
-	f, err := os.Open(path)
+	b, err := readFileFlag(flag, path, maxSecretFileSize, inputfile.Private)
 	if err != nil {
-		return "", usagef(flag, "cannot read the password file: %v", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return "", usagef(flag, "%s is not a regular file", path)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return "", usagef(flag, "%s is readable by others (mode %o); chmod 600 it", path, st.Mode().Perm())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxPassFileSize+1))
-	if err != nil {
-		return "", usagef(flag, "cannot read the password file: %v", err)
-	}
-	if len(b) > maxPassFileSize {
-		return "", usagef(flag, "%s is larger than %d bytes", path, maxPassFileSize)
+		return "", err
 	}
 	pass := strings.TrimRight(string(b), "\r\n")
+	clear(b)
 	if pass == "" {
 		return "", usagef(flag, "%s is empty", path)
 	}
@@ -208,7 +179,9 @@ func (f *nodeFlags) resolve(a *app) (nodeConfig, string, error) {
 	}
 	src := "flags/environment/config"
 	if c.URL == "" && params.Name == "regtest" {
-		if st, err := regtest.LoadState(filepath.Join(defaultRegtestDir(), "state.json")); err == nil {
+		statePath := filepath.Join(defaultRegtestDir(), "state.json")
+		if st, err := regtest.LoadState(statePath); err == nil {
+			filesRead = append(filesRead, statePath)
 			c.URL, src = st.RPC.Host, "the node of 'btcstake regtest start'"
 			if c.User == "" && c.Pass == "" {
 				c.User, c.Pass = st.RPC.User, st.RPC.Pass
@@ -248,6 +221,7 @@ func (f *nodeFlags) resolve(a *app) (nodeConfig, string, error) {
 		if err != nil {
 			return c, "", usagef("rpc-cookie", "%v", err)
 		}
+		filesRead = append(filesRead, c.Cookie)
 		c.User, c.Pass = u, p
 	}
 	return c, src, nil

@@ -5,10 +5,7 @@ package main
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -16,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/babylon"
-	"github.com/btcstake/btcstake/internal/atomicfile"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
@@ -329,7 +325,6 @@ type paramsFetchJSON struct {
 
 func newParamsFetchCmd(a *app) *cobra.Command {
 	var rest, out, compare string
-	var force bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "fetch",
@@ -354,13 +349,8 @@ as you trust the node: prefer one you run, and compare with a second source.`,
 			if timeout <= 0 {
 				return usagef("timeout", "must be positive")
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
-			}
-			if !force {
-				if _, err := os.Lstat(out); err == nil {
-					return usagef("out", "%s exists; give --force to replace it", out)
-				}
 			}
 			var preset *params.Versions
 			if compare != "" {
@@ -375,11 +365,8 @@ as you trust the node: prefer one you run, and compare with a second source.`,
 			if err != nil {
 				return fmt.Errorf("--babylon-rest: %w", err)
 			}
-			if err := atomicfile.Write(out, doc, 0o644, !force); err != nil {
-				if errors.Is(err, fs.ErrExist) {
-					return usagef("out", "%s exists; give --force to replace it", out)
-				}
-				return opError("out", fmt.Errorf("writing the params: %v", err))
+			if err := a.writeOutput("out", out, doc); err != nil {
+				return err
 			}
 			latest := vs.Latest()
 			j := paramsFetchJSON{BabylonREST: base, OutFile: out, VersionCount: vs.Len(), LatestVersion: latest.Number(),
@@ -414,8 +401,7 @@ as you trust the node: prefer one you run, and compare with a second source.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&rest, "babylon-rest", "", "a Babylon node's REST (LCD) base URL, http:// or https:// (a path prefix such as /api is kept)")
-	f.StringVar(&out, "out", "", "file to write the params to (any --params flag reads it)")
-	f.BoolVar(&force, "force", false, "replace an existing --out file")
+	addOutFlag(cmd, &out, "out", "file to write the params to (any --params flag reads it)")
 	f.StringVar(&compare, "compare", "", "a preset to compare the chain's answer with (bbn-1, bbn-test-6, ...)")
 	f.DurationVar(&timeout, "timeout", babylon.DefaultTimeout, "give up after this long")
 	completeValues(cmd, "compare", params.PresetNames()...)

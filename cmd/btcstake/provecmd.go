@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -19,7 +17,7 @@ import (
 
 	"github.com/btcstake/btcstake/babylon"
 	"github.com/btcstake/btcstake/chain"
-	"github.com/btcstake/btcstake/internal/atomicfile"
+	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -153,7 +151,7 @@ func readProven(flag, v string) (*babylon.ProvenTx, error) {
 // naming flag.
 func parseProven(flag string, data []byte) (*babylon.ProvenTx, error) {
 	var j provenJSON
-	if err := json.Unmarshal(data, &j); err != nil {
+	if err := strictjson.Unmarshal(data, &j); err != nil {
 		return nil, usagef(flag, "not the JSON of 'btcstake prove': %v", err)
 	}
 	var enc struct {
@@ -205,45 +203,27 @@ func decodeTxHex(s string) (*wire.MsgTx, error) {
 	return tx, nil
 }
 
-// outFlags are --out FILE and --force: the file is written atomically,
-// and an existing one is replaced only with --force.
+// outFlags are --out FILE and --force of the commands that write one
+// file (files.go's rules: atomically, an existing file only with --force,
+// never an input or a key).
 type outFlags struct {
-	path  string
-	force bool
+	a    *app
+	path string
 }
 
-func (o *outFlags) add(cmd *cobra.Command, what string) {
-	cmd.Flags().StringVar(&o.path, "out", "", "write "+what+" to this file (atomically; an existing file only with --force)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "replace an existing --out file")
+func (o *outFlags) add(a *app, cmd *cobra.Command, what string) {
+	o.a = a
+	addOutFlag(cmd, &o.path, "out", "write "+what+" to this file (atomically; an existing file only with --force)")
 }
 
 // check refuses a bad --out before any work is done.
-func (o *outFlags) check() error {
-	if o.path == "" {
-		return nil
-	}
-	if err := checkOutPath("out", o.path); err != nil {
-		return err
-	}
-	if !o.force {
-		if _, err := os.Lstat(o.path); err == nil {
-			return usagef("out", "%s exists; give --force to replace it", o.path)
-		}
-	}
-	return nil
-}
+func (o *outFlags) check() error { return o.a.checkOutput("out", o.path) }
 
 func (o *outFlags) write(data []byte) error {
 	if o.path == "" {
 		return nil
 	}
-	if err := atomicfile.Write(o.path, data, 0o644, !o.force); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return usagef("out", "%s exists; give --force to replace it", o.path)
-		}
-		return opError("out", err)
-	}
-	return nil
+	return o.a.writeOutput("out", o.path, data)
 }
 
 // babylondLine is a babylond command with its arguments, quoted for a
@@ -340,7 +320,7 @@ JSON that 'btcstake register --inclusion-proof' reads.`,
 	pf.add(cmd, true)
 	cmd.Flags().StringVar(&txidArg, "txid", "", "the confirmed transaction's id (a staking transaction, for a delegation)")
 	cmd.Flags().StringVar(&signer, "babylon-address", "", "build MsgAddBTCDelegationInclusionProof sent by this Babylon account (bbn1...)")
-	out.add(cmd, "the proof as JSON (what register --inclusion-proof reads)")
+	out.add(a, cmd, "the proof as JSON (what register --inclusion-proof reads)")
 	_ = cmd.MarkFlagRequired("txid")
 	return cmd
 }
@@ -474,7 +454,7 @@ transaction, and the extension's block must be --confirmation-depth deep
 	cmd.Flags().StringVar(&txidArg, "txid", "", "the confirmed transaction spending the staking output (the unbonding transaction)")
 	cmd.Flags().StringArrayVar(&prevArgs, "prev-tx", nil, "a transaction whose output the spending transaction spends, besides the staking transaction (repeatable)")
 	cmd.Flags().StringVar(&signer, "babylon-address", "", "the Babylon account (bbn1...) that sends the message")
-	out.add(cmd, "the message (hex)")
+	out.add(a, cmd, "the message (hex)")
 	for _, n := range []string{"staking-tx", "txid", "babylon-address"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

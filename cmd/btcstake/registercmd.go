@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btcstake/btcstake/babylon"
-	"github.com/btcstake/btcstake/internal/atomicfile"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/pop"
 	"github.com/btcstake/btcstake/psbt"
@@ -139,7 +138,7 @@ writes the hex.`,
 				return err
 			}
 			if exportDir != "" {
-				if err := checkExportDir(exportDir, out.force); err != nil {
+				if err := checkExportDir(a, exportDir); err != nil {
 					return err
 				}
 			}
@@ -255,7 +254,7 @@ writes the hex.`,
 				return registrationError(err)
 			}
 			if exportDir != "" {
-				return exportSlashing(a, draft, exportDir, stakingTx.TxHash().String(), out.force)
+				return exportSlashing(a, draft, exportDir, stakingTx.TxHash().String())
 			}
 			var reg *babylon.Registration
 			if sk != nil {
@@ -286,11 +285,12 @@ writes the hex.`,
 	cmd.Flags().StringVar(&signedSl, "signed-slashing-psbt", "", "the slashing PSBT (from --export-slashing-psbts) signed by the staker key")
 	cmd.Flags().StringVar(&signedUsl, "signed-unbonding-slashing-psbt", "", "the unbonding-slashing PSBT (from --export-slashing-psbts) signed by the staker key")
 	cmd.Flags().StringVar(&exportDir, "export-slashing-psbts", "", "write "+slashingPSBTName+" and "+unbondingSlashingPSBTName+" to this directory for an external signer, and stop")
+	markOutput(cmd, "export-slashing-psbts")
 	cmd.Flags().BoolVar(&confirmed, "confirmed", false, "after staking: read the staking transaction's inclusion proof from your node")
 	cmd.Flags().StringVar(&proofFile, "inclusion-proof", "", "after staking: the file 'btcstake prove --out' wrote for the staking transaction")
 	cmd.Flags().BoolVar(&tipFromNode, "tip-from-node", false, "before staking: take the Bitcoin tip from your node instead of --btc-height")
 	prf.add(cmd, true)
-	out.add(cmd, "the message (hex)")
+	out.add(a, cmd, "the message (hex)")
 	refuseSecretFlag(cmd, "sk", "write the key to a file with mode 0600, or into a keystore (btcstake key import), and pass --key FILE")
 	for _, n := range []string{"staking-tx", "babylon-address"} {
 		_ = cmd.MarkFlagRequired(n)
@@ -332,9 +332,10 @@ func registrationError(err error) error {
 	return fmt.Errorf("registration: %w", err)
 }
 
-// checkExportDir refuses a directory that does not exist, or that holds
-// the PSBT files already (without --force).
-func checkExportDir(dir string, force bool) error {
+// checkExportDir refuses a directory that does not exist, or files in it
+// that cannot be written (files.go's rules: existing ones only with
+// --force, never an input or a key).
+func checkExportDir(a *app, dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -344,19 +345,16 @@ func checkExportDir(dir string, force bool) error {
 	case !fi.IsDir():
 		return usagef("export-slashing-psbts", "%s is not a directory", dir)
 	}
-	if force {
-		return nil
-	}
 	for _, n := range []string{slashingPSBTName, unbondingSlashingPSBTName} {
-		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
-			return usagef("export-slashing-psbts", "%s exists; give --force to replace it", filepath.Join(dir, n))
+		if err := a.checkOutput("export-slashing-psbts", filepath.Join(dir, n)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // exportSlashing writes the two slashing PSBTs for an external signer.
-func exportSlashing(a *app, draft *babylon.RegistrationDraft, dir, stakingTxid string, force bool) error {
+func exportSlashing(a *app, draft *babylon.RegistrationDraft, dir, stakingTxid string) error {
 	sl, usl, err := draft.SlashingPackets()
 	if err != nil {
 		return err
@@ -378,14 +376,11 @@ func exportSlashing(a *app, draft *babylon.RegistrationDraft, dir, stakingTxid s
 	_, statErr := os.Lstat(files[0])
 	firstIsNew := errors.Is(statErr, fs.ErrNotExist)
 	for i, f := range files {
-		if err := atomicfile.Write(f, enc[i], 0o644, !force); err != nil {
+		if err := a.writeOutput("export-slashing-psbts", f, enc[i]); err != nil {
 			if i == 1 && firstIsNew {
 				_ = os.Remove(files[0])
 			}
-			if errors.Is(err, fs.ErrExist) {
-				return usagef("export-slashing-psbts", "%s exists; give --force to replace it", f)
-			}
-			return opError("export-slashing-psbts", err)
+			return err
 		}
 	}
 	if a.json {

@@ -135,7 +135,7 @@ func TestRegisterPreStaking(t *testing.T) {
 		t.Fatalf("export %+v", ej)
 	}
 	for _, f := range []string{ej.SlashingPSBTFile, ej.UnbondingSlashingPSBTFile} {
-		mustRun(t, "sign", "--psbt", f, "--key", w.stakerFile, "--out", f, "--json")
+		mustRunInPlace(t, "sign", "--psbt", f, "--key", w.stakerFile, "--out", f, "--json")
 	}
 	j2 := mustJSON[msgJSON](t, mustRun(t, w.registerArgs(st, "--pop", popHex, "--signed-slashing-psbt", ej.SlashingPSBTFile,
 		"--signed-unbonding-slashing-psbt", ej.UnbondingSlashingPSBTFile, "--json")...))
@@ -316,6 +316,32 @@ func TestRegisterInclusionProofFile(t *testing.T) {
 	} {
 		code, stdout, errOut := runCLI(t, append(args, "--inclusion-proof", f, "--out", out)...)
 		if code != exitError || stdout != "" || !strings.Contains(errOut, "--inclusion-proof") {
+			t.Errorf("%s: exit %d %q %s", name, code, stdout, errOut)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: --out written", name)
+		}
+	}
+	// The file is strict JSON: a key given twice (here the height, which
+	// decides the params version) or data after the object is refused,
+	// naming the key, before anything is checked.
+	goodJSON, _ := os.ReadFile(good)
+	twice := bytes.Replace(goodJSON, []byte(`"block_height":100,`), []byte(`"block_height":100,"block_height":90,`), 1)
+	if bytes.Equal(twice, goodJSON) {
+		t.Fatal("the proof JSON changed shape; update the test")
+	}
+	for name, c := range map[string]struct {
+		doc  []byte
+		want string
+	}{
+		"a key twice":     {twice, `block_height\" given twice`},
+		"data after":      {append(bytes.Clone(goodJSON), "{}"...), "data after the JSON value"},
+		"non-UTF-8 value": {bytes.Replace(goodJSON, []byte(`"txid":"`), []byte("\"txid\":\"\xff"), 1), "not UTF-8"},
+	} {
+		f := filepath.Join(w.dir, "strict.json")
+		_ = os.WriteFile(f, c.doc, 0o644)
+		code, stdout, errOut := runCLI(t, append(args, "--inclusion-proof", f, "--out", out)...)
+		if code != exitUsage || stdout != "" || !strings.Contains(errOut, "--inclusion-proof") || !strings.Contains(errOut, c.want) {
 			t.Errorf("%s: exit %d %q %s", name, code, stdout, errOut)
 		}
 		if _, err := os.Stat(out); err == nil {

@@ -149,7 +149,7 @@ follows once the extension transaction is deep enough (docs/networks.md,
 	f.StringVar(&keyFile, "key", "", "the staker's key (a keystore or a file holding the key in hex): signs both slashing transactions")
 	kf.add(cmd, "pop-kind")
 	pass.add(cmd)
-	out.add(cmd, "the message (hex)")
+	out.add(a, cmd, "the message (hex)")
 	for _, n := range []string{"extension-tx", "prev-staking-tx", "funding-tx", "babylon-address", "key"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

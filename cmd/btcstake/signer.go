@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/btcstake/btcstake/eots"
 	"github.com/btcstake/btcstake/eots/signer"
+	"github.com/btcstake/btcstake/internal/atomicfile"
+	"github.com/btcstake/btcstake/internal/inputfile"
 	"github.com/btcstake/btcstake/keystore"
 	"github.com/btcstake/btcstake/script"
 	"github.com/spf13/cobra"
@@ -27,6 +28,7 @@ func init() {
 	eotsSubcommands = append(eotsSubcommands,
 		newEotsKeygenCmd, newEotsImportCmd, newEotsShowCmd, newEotsExportCmd,
 		newEotsSignCmd, newEotsSignBatchCmd, newEotsRecordsCmd, newEotsRollbackCmd, newEotsBackupCmd)
+	// check and repair: signerstore.go
 }
 
 // passphraseEnv names the environment variable that may hold the keystore
@@ -40,16 +42,16 @@ type passphraseFlags struct {
 }
 
 func (p *passphraseFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&p.file, "passphrase-file", "", "read the keystore passphrase from this file (first line); otherwise $"+passphraseEnv+" or a prompt")
+	cmd.Flags().StringVar(&p.file, "passphrase-file", "", "read the keystore passphrase from this file (first line; mode 0600); otherwise $"+passphraseEnv+" or a prompt")
 }
 
 // get returns the passphrase. With confirm (new keystores) a prompt asks
 // twice. The caller clears the result.
 func (p *passphraseFlags) get(a *app, confirm bool) ([]byte, error) {
 	if p.file != "" {
-		b, err := os.ReadFile(p.file)
+		b, err := readFileFlag("passphrase-file", p.file, maxSecretFileSize, inputfile.Private)
 		if err != nil {
-			return nil, usagef("passphrase-file", "%v", err)
+			return nil, err
 		}
 		line, _, _ := bytes.Cut(b, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -104,7 +106,18 @@ func unlock(a *app, keyFile string, pf *passphraseFlags) (*btcec.PrivateKey, err
 		return nil, err
 	}
 	defer clear(pass)
-	return keystore.Load(keyFile, pass)
+	k, err := keystore.Load(keyFile, pass)
+	switch {
+	case err == nil:
+		return k, nil
+	case errors.Is(err, keystore.ErrWrongPassphrase):
+		return nil, opError("key", err)
+	case errors.Is(err, keystore.ErrUnsafeFile), errors.Is(err, keystore.ErrInvalid), errors.Is(err, keystore.ErrIO):
+		// The file --key names is not a keystore that can be opened: a
+		// bad command line, naming the flag.
+		return nil, usagef("key", "%v", err)
+	}
+	return nil, err
 }
 
 // unlockEOTS is unlock for the EOTS commands, which sign with an
@@ -116,6 +129,42 @@ func unlockEOTS(a *app, keyFile string, pf *passphraseFlags) (*eots.SecretKey, e
 	}
 	defer k.Zero()
 	return eots.NewSecretKey(k)
+}
+
+// checkKeystoreOut refuses, before any work, a keystore output --key that
+// cannot be written: a missing directory, a directory, a symbolic link, a
+// file the command reads (--sk-file, --passphrase-file: even with
+// --force), or an existing file without --force. With --force an existing
+// key file is left to keystore.Write, which replaces only a keystore of
+// the same key.
+func (a *app) checkKeystoreOut(path string, force bool) error {
+	o := a.outputOptions(true)
+	o.Replace, o.ReplaceKeys = force, force
+	if err := atomicfile.Check(path, o); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) || errors.Is(err, atomicfile.ErrHoldsKey) {
+			// (Exit 1, as keystore.Write's ErrExists always was.)
+			if a.cmd != nil && a.cmd.Flags().Lookup("force") != nil {
+				return opError("key", fmt.Errorf("%s exists; give --force to replace it with a keystore of the same key (a new passphrase): another key is never replaced", path))
+			}
+			return opError("key", fmt.Errorf("%s exists; a new key never replaces a file", path))
+		}
+		return outErr("key", err)
+	}
+	return nil
+}
+
+// checkSameKey refuses, before the passphrase is asked for, an import
+// --force over a file holding key material that is not a keystore of the
+// key sk: keystore.Write would refuse it too.
+func checkSameKey(path string, sk *eots.SecretKey) error {
+	what, err := atomicfile.HoldsKey(path)
+	if err != nil || what == "" {
+		return nil
+	}
+	if pk, err := keystore.PublicKey(path); err == nil && pk.IsEqual(sk.PubKey()) {
+		return nil
+	}
+	return usagef("key", "%s holds %s (not a keystore of this key); --force replaces only a keystore of the same key", path, what)
 }
 
 // writeKeystore writes an EOTS-typed key (keygen and import make one) to a
@@ -163,6 +212,9 @@ existing file. Prints the public key only.`,
 			if work < 10 || work > 22 {
 				return usagef("scrypt-work-factor", "must be in [10, 22], got %d", work)
 			}
+			if err := a.checkKeystoreOut(keyFile, false); err != nil {
+				return err
+			}
 			pass, err := pf.get(a, true)
 			if err != nil {
 				return err
@@ -180,6 +232,7 @@ existing file. Prints the public key only.`,
 		},
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file to create")
+	markOutput(cmd, "key")
 	cmd.Flags().IntVar(&work, "scrypt-work-factor", keystore.DefaultWorkFactor, "scrypt log2(N) for the keystore (18 is about 1 s)")
 	pf.add(cmd)
 	_ = cmd.MarkFlagRequired("key")
@@ -203,15 +256,18 @@ Refuses to overwrite an existing keystore unless --force.`,
 			if work < 10 || work > 22 {
 				return usagef("scrypt-work-factor", "must be in [10, 22], got %d", work)
 			}
+			if err := a.checkKeystoreOut(keyFile, force); err != nil {
+				return err
+			}
 			var raw []byte
 			var err error
 			if skFile == "-" {
-				raw, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<10))
+				raw, err = readStdinFlag("sk-file", maxSecretFileSize)
 			} else {
-				raw, err = os.ReadFile(skFile)
+				raw, err = readFileFlag("sk-file", skFile, maxSecretFileSize, inputfile.Private)
 			}
 			if err != nil {
-				return usagef("sk-file", "%v", err)
+				return err
 			}
 			b, err := hex.DecodeString(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(raw)), "0x")))
 			clear(raw)
@@ -224,6 +280,11 @@ Refuses to overwrite an existing keystore unless --force.`,
 				return usagef("sk-file", "%v", err)
 			}
 			defer sk.Zero()
+			if force {
+				if err := checkSameKey(keyFile, sk); err != nil {
+					return err
+				}
+			}
 			pass, err := pf.get(a, true)
 			if err != nil {
 				return err
@@ -236,8 +297,9 @@ Refuses to overwrite an existing keystore unless --force.`,
 		},
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "keystore file to create")
-	cmd.Flags().StringVar(&skFile, "sk-file", "", `file holding the secret key in hex ("-" for stdin)`)
-	cmd.Flags().BoolVar(&force, "force", false, "replace an existing keystore file")
+	markOutput(cmd, "key")
+	cmd.Flags().StringVar(&skFile, "sk-file", "", `file holding the secret key in hex, mode 0600 ("-" for stdin)`)
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing keystore file, only one of the same key (a new passphrase); never --sk-file or another key")
 	cmd.Flags().IntVar(&work, "scrypt-work-factor", keystore.DefaultWorkFactor, "scrypt log2(N) for the keystore")
 	pf.add(cmd)
 	_ = cmd.MarkFlagRequired("key")
@@ -324,9 +386,17 @@ func (f *signerFlags) add(cmd *cobra.Command) {
 	}
 }
 
+// validate checks the flags that need no file, before anything is read
+// or written (a bad --chain-id must not leave a new store behind).
+func (f *signerFlags) validate() error {
+	return checkChainIDFlag("chain-id", f.chainID)
+}
+
+// open unlocks the key and opens (or with --create-db creates) the store;
+// the caller has validated the flags and its own input first.
 func (f *signerFlags) open(a *app) (*signer.Signer, *signer.Store, error) {
-	if f.chainID == "" {
-		return nil, nil, usagef("chain-id", "empty value")
+	if err := f.validate(); err != nil {
+		return nil, nil, err
 	}
 	sk, err := unlockEOTS(a, f.keyFile, &f.pf)
 	if err != nil {
@@ -338,7 +408,7 @@ func (f *signerFlags) open(a *app) (*signer.Signer, *signer.Store, error) {
 		if errors.Is(err, signer.ErrStoreNotFound) {
 			return nil, nil, fmt.Errorf("%w (pass --create-db to start a new store)", err)
 		}
-		return nil, nil, err
+		return nil, nil, storeRefusalHint(err, f.dbFile)
 	}
 	s, err := signer.New(st, sk)
 	if err != nil {
@@ -376,12 +446,18 @@ refused (exit 1) and changes nothing.`,
     --msg 00000000000000640101010101010101010101010101010101010101010101010101010101010101`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
 			if !cmd.Flags().Changed("height") {
 				return usagef("height", "required")
 			}
 			msg, err := parseHex("msg", msgHex)
 			if err != nil {
 				return err
+			}
+			if len(msg) > signer.MaxMessageSize {
+				return usagef("msg", "%d bytes (max %d)", len(msg), signer.MaxMessageSize)
 			}
 			s, st, err := f.open(a)
 			if err != nil {
@@ -391,7 +467,7 @@ refused (exit 1) and changes nothing.`,
 			defer s.Close()
 			res, err := s.Sign([]byte(f.chainID), height, msg)
 			if err != nil {
-				return err
+				return storeRefusalHint(err, f.dbFile)
 			}
 			pk := s.PublicKey()
 			out := signJSON{ChainID: f.chainID, Height: height, PublicKey: hex.EncodeToString(pk[:]), PubRand: res.PubRand.String(), Signature: res.Sig.String(), Existing: res.Existing}
@@ -428,19 +504,21 @@ refused.`,
     btcstake eots sign-batch --key fp.key --db fp-records.db --chain-id bbn-test-5 --input - --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var r io.Reader
+			if err := f.validate(); err != nil {
+				return err
+			}
+			var data []byte
+			var err error
 			if input == "-" {
-				r = os.Stdin
+				data, err = readStdinFlag("input", maxBatchSize)
 			} else {
-				fh, err := os.Open(input)
-				if err != nil {
-					return usagef("input", "%v", err)
-				}
-				defer fh.Close()
-				r = fh
+				data, err = readFileFlag("input", input, maxBatchSize, 0)
+			}
+			if err != nil {
+				return err
 			}
 			var reqs []signer.Request
-			sc := bufio.NewScanner(r)
+			sc := bufio.NewScanner(bytes.NewReader(data))
 			sc.Buffer(make([]byte, 0, 64<<10), 4*signer.MaxMessageSize)
 			for n := 1; sc.Scan(); n++ {
 				line := strings.TrimSpace(sc.Text())
@@ -459,6 +537,9 @@ refused.`,
 				if err != nil {
 					return usagef("input", "line %d: message is not hex", n)
 				}
+				if len(msg) > signer.MaxMessageSize {
+					return usagef("input", "line %d: message is %d bytes (max %d)", n, len(msg), signer.MaxMessageSize)
+				}
 				reqs = append(reqs, signer.Request{Height: h, Msg: msg})
 			}
 			if err := sc.Err(); err != nil {
@@ -475,7 +556,7 @@ refused.`,
 			defer s.Close()
 			results, batchErr := s.SignBatch([]byte(f.chainID), reqs)
 			if results == nil {
-				return batchErr
+				return storeRefusalHint(batchErr, f.dbFile)
 			}
 			pk := s.PublicKey()
 			out := make([]signJSON, len(results))
@@ -529,7 +610,9 @@ func newEotsRecordsCmd(a *app) *cobra.Command {
 		Short: "List the signing records in a store (an export with --json)",
 		Long: `Lists what the signer signed: chain, public key, height, message, public
 randomness, signature and time. --chain-id with --pk narrows the list. With
---json the output is a complete export of the records.`,
+--json the output is a complete export of the records. The store is opened
+read-only: it is listed even when the signer would refuse it (a warning on
+stderr says so; "btcstake eots check" says why).`,
 		Example: `  btcstake eots records --db fp-records.db --json > records.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -539,6 +622,9 @@ randomness, signature and time. --chain-id with --pk narrows the list. With
 				if chainID == "" || pkHex == "" {
 					return usagef("chain-id", "--chain-id and --pk go together")
 				}
+				if err := checkChainIDFlag("chain-id", chainID); err != nil {
+					return err
+				}
 				k, err := parsePubKey("pk", pkHex)
 				if err != nil {
 					return err
@@ -546,11 +632,14 @@ randomness, signature and time. --chain-id with --pk narrows the list. With
 				x := [32]byte(script.XOnly(k))
 				chain, pk = []byte(chainID), &x
 			}
-			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
+			st, err := signer.OpenStore(dbFile, signer.StoreOptions{ReadOnly: true})
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if err := st.Status().Err; err != nil {
+				fmt.Fprintf(a.stderr, "btcstake: warning: the signer refuses this store: %v\n", storeRefusalHint(err, dbFile))
+			}
 			recs, err := st.Records(chain, pk)
 			if err != nil {
 				return err
@@ -603,26 +692,16 @@ passphrase needed).`,
 			if chainID == "" {
 				return usagef("chain-id", "required")
 			}
-			var x [32]byte
-			switch {
-			case pkHex != "" && keyFile == "":
-				k, err := parsePubKey("pk", pkHex)
-				if err != nil {
-					return err
-				}
-				x = [32]byte(script.XOnly(k))
-			case keyFile != "" && pkHex == "":
-				pk, err := keystore.PublicKey(keyFile)
-				if err != nil {
-					return err
-				}
-				x = [32]byte(script.XOnly(pk))
-			default:
-				return usagef("pk", "give exactly one of --pk and --key")
+			if err := checkChainIDFlag("chain-id", chainID); err != nil {
+				return err
+			}
+			x, err := signerPubKey(pkHex, keyFile)
+			if err != nil {
+				return err
 			}
 			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
 			if err != nil {
-				return err
+				return storeRefusalHint(err, dbFile)
 			}
 			defer st.Close()
 			n, err := st.Rollback([]byte(chainID), &x, above, yes)
@@ -653,15 +732,20 @@ func newEotsBackupCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backup",
 		Short: "Write a consistent copy of a signing-record store",
-		Long: `Copies --db to --out in one read transaction, mode 0600, atomically; refuses
-to overwrite --out. The store is opened like any other use, so no signer may
-hold it at the time (it fails with "in use" otherwise).`,
+		Long: `Copies --db to --out in one read transaction, mode 0600, atomically, with a
+high-water mark of its own (OUT.hwm1, so that the copy opens by itself);
+refuses to overwrite --out or its mark. The store is opened like any other
+use, so no signer may hold it at the time (it fails with "in use" otherwise),
+and a store the signer refuses is not backed up.`,
 		Example: `  btcstake eots backup --db fp-records.db --out fp-records-2026-11-21.db`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput("out", out); err != nil {
+				return err
+			}
 			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
 			if err != nil {
-				return err
+				return storeRefusalHint(err, dbFile)
 			}
 			defer st.Close()
 			if err := st.Backup(out); err != nil {
@@ -673,6 +757,7 @@ hold it at the time (it fails with "in use" otherwise).`,
 	}
 	cmd.Flags().StringVar(&dbFile, "db", "", "signing-record store")
 	cmd.Flags().StringVar(&out, "out", "", "backup file to create")
+	markOutput(cmd, "out")
 	_ = cmd.MarkFlagRequired("db")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

@@ -78,8 +78,8 @@ transaction and prints what it commits to.`,
     --utxo <txid:vout:sat:pkscript> --change-address <bc1...> --out stake.psbt
 
   # sign the funding coin, then finalise: staking.hex is the tx to broadcast
-  btcstake sign --psbt stake.psbt --key funder.key --out stake.psbt
-  btcstake finalize --psbt stake.psbt --out staking.hex`,
+  btcstake sign --psbt stake.psbt --key funder.key --out stake-signed.psbt
+  btcstake finalize --psbt stake-signed.psbt --out staking.hex`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()
@@ -105,7 +105,7 @@ transaction and prints what it commits to.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			// On a real network the stake is confirmed before it is handed
@@ -151,7 +151,7 @@ transaction and prints what it commits to.`,
 	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
 	f.StringVar(&change, "change-address", "", "address for the change (of --network)")
 	f.BoolVar(&phase1, "phase1", false, "add the phase-1 OP_RETURN staking data (needs a tag in --params and one --fp-pk)")
-	f.StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	for _, n := range []string{"amount", "utxo", "fee-rate", "change-address"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
@@ -202,7 +202,7 @@ separate invocations of "btcstake sign"); then "btcstake finalize".`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			f, err := fundingOf(d, script.StakingOutputKind, "staking-tx", tx)
@@ -221,7 +221,7 @@ separate invocations of "btcstake sign"); then "btcstake finalize".`,
 	}
 	df.add(cmd)
 	cmd.Flags().StringVar(&stakingHex, "staking-tx", "", "the staking transaction, hex")
-	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("staking-tx")
 	return cmd
 }
@@ -245,7 +245,7 @@ double-signs, anyone holding its extracted key completes it
 		Example: `  # pre-sign slashing of the staking output (staking.hex: the finalised staking tx)
   btcstake slash ` + exDelegation + ` \
     --from staking --funding-tx staking.hex --out slash.psbt
-  btcstake sign --psbt slash.psbt --key staker.key --out slash.psbt
+  btcstake sign --psbt slash.psbt --key staker.key --out slash-staker.psbt
 
   # and of the unbonding output
   btcstake slash ` + exDelegation + ` \
@@ -264,7 +264,7 @@ double-signs, anyone holding its extracted key completes it
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			f, err := fundingOf(d, kind, "funding-tx", tx)
@@ -284,7 +284,7 @@ double-signs, anyone holding its extracted key completes it
 	df.add(cmd)
 	addFromFlag(cmd, &from, "the output to slash: staking or unbonding", script.StakingOutputKind, script.UnbondingOutputKind)
 	cmd.Flags().StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output (staking or unbonding tx), hex")
-	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("funding-tx")
 	return cmd
@@ -309,8 +309,8 @@ transaction is valid once the spent output is that many blocks deep.`,
   btcstake withdraw ` + exDelegation + ` \
     --from unbonding --funding-tx unbonding.hex \
     --to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 --fee-rate 2 --out withdraw.psbt
-  btcstake sign --psbt withdraw.psbt --key staker.key --out withdraw.psbt
-  btcstake finalize --psbt withdraw.psbt --json`,
+  btcstake sign --psbt withdraw.psbt --key staker.key --out withdraw-signed.psbt
+  btcstake finalize --psbt withdraw-signed.psbt --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			net, err := a.params()
@@ -337,7 +337,7 @@ transaction is valid once the spent output is that many blocks deep.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			f, err := fundingOf(d, kind, "funding-tx", tx)
@@ -362,7 +362,7 @@ transaction is valid once the spent output is that many blocks deep.`,
 	f.StringVar(&fundingHex, "funding-tx", "", "the transaction holding that output, hex")
 	f.StringVar(&to, "to", "", "destination address (of --network)")
 	f.Float64Var(&feeRate, "fee-rate", 0, "fee rate in sat/vB (fractions allowed, at least 1)")
-	f.StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	for _, n := range []string{"from", "funding-tx", "to", "fee-rate"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

@@ -35,13 +35,13 @@ func TestStakeEveryCoinKind(t *testing.T) {
 	}
 	// Each owner signs in turn; the status tracks what is missing.
 	k1File := writeKey(t, w.dir, "k1", k1)
-	s1 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", f, "--key", k1File, "--out", f))
+	s1 := mustJSON[psbtJSON](t, mustRunInPlace(t, "sign", "--json", "--psbt", f, "--key", k1File, "--out", f))
 	if len(s1.Signed) != 1 || s1.Status.Ready || len(s1.Status.Missing) != 1 {
 		t.Fatalf("first owner: %+v", s1)
 	}
-	mustRun(t, "sign", "--psbt", f, "--key", writeKey(t, w.dir, "k2", k2), "--out", f)
+	mustRunInPlace(t, "sign", "--psbt", f, "--key", writeKey(t, w.dir, "k2", k2), "--out", f)
 	// Signing again replaces the signature (the PSBT stays parseable).
-	mustRun(t, "sign", "--psbt", f, "--key", k1File, "--out", f)
+	mustRunInPlace(t, "sign", "--psbt", f, "--key", k1File, "--out", f)
 	tx, fj := finalizeFiles(t, f)
 	if fj.VSize != j.VSize || fj.Fee != j.Fee || fj.Fee != (j.VSize*7300+999)/1000 {
 		t.Errorf("vsize %d fee %d; charged for %d vB, fee %d", fj.VSize, fj.Fee, j.VSize, j.Fee)
@@ -73,7 +73,7 @@ func TestSlashingSeveralFinalityProviders(t *testing.T) {
 	f := filepath.Join(w.dir, "stake2.psbt")
 	mustRun(t, append(append([]string{"stake"}, deleg...), "--amount", "200000", "--fee-rate", "1", "--utxo", u,
 		"--change-address", w.changeAddr, "--out", f)...)
-	mustRun(t, "sign", "--psbt", f, "--key", w.funderFile, "--out", f)
+	mustRunInPlace(t, "sign", "--psbt", f, "--key", w.funderFile, "--out", f)
 	st2, _ := finalizeFiles(t, f)
 	// Without phase-1 data only the delegation identifies the staking tx.
 	if j := inspectJSONOf(t, "--tx", txHex(st2), "--params", regtestParams); j.Kind != "unknown" {
@@ -88,7 +88,7 @@ func TestSlashingSeveralFinalityProviders(t *testing.T) {
 	for n, fpFile := range []string{w.fpFile, fp2File} {
 		sl := filepath.Join(w.dir, fmt.Sprintf("slash%d.psbt", n))
 		mustRun(t, append(append([]string{"slash", "--from", "staking"}, deleg...), "--funding-tx", txHex(st2), "--out", sl)...)
-		mustRun(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
+		mustRunInPlace(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
 		// All three covenant members adaptor-sign, on separate copies
 		// combined by complete-slashing.
 		var copies []string

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,26 @@ func mustRun(t *testing.T, args ...string) string {
 	return out
 }
 
+// mustRunInPlace runs a command whose --out names the file it reads, as a
+// user now does it (an output never replaces one of its inputs): the
+// command writes a new file, which then replaces the input (mv). It
+// returns the command's stdout.
+func mustRunInPlace(t *testing.T, args ...string) string {
+	t.Helper()
+	out := slices.Index(args, "--out") + 1
+	if out == 0 || out == len(args) {
+		t.Fatal("mustRunInPlace without --out")
+	}
+	file := args[out]
+	args = slices.Clone(args)
+	args[out] = file + ".new"
+	stdout := mustRun(t, args...)
+	if err := os.Rename(file+".new", file); err != nil {
+		t.Fatal(err)
+	}
+	return stdout
+}
+
 func mustJSON[T any](t *testing.T, out string) T {
 	t.Helper()
 	var v T
@@ -194,11 +215,12 @@ func (w *txWorld) stake(t *testing.T) *wire.MsgTx {
 	if unsigned.TxHash().String() != j.Txid || len(unsigned.TxIn) != 2 {
 		t.Fatalf("unsigned tx %s (%d inputs), txid %s", unsigned.TxHash(), len(unsigned.TxIn), j.Txid)
 	}
-	sj := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", file, "--key", w.funderFile, "--out", file))
+	signed := filepath.Join(w.dir, "stake-signed.psbt")
+	sj := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", file, "--key", w.funderFile, "--out", signed))
 	if len(sj.Signed) != 2 || sj.Status == nil || !sj.Status.Ready || sj.VSize != j.VSize || sj.Fee != j.Fee {
 		t.Fatalf("sign funding: %+v (want vsize %d fee %d)", sj, j.VSize, j.Fee)
 	}
-	tx, fj := finalizeFiles(t, file)
+	tx, fj := finalizeFiles(t, signed)
 	if fj.VSize != j.Description.VSize || fj.Fee != j.Fee {
 		t.Errorf("staking tx vsize %d fee %d, builder charged for %d, fee %d", fj.VSize, fj.Fee, j.Description.VSize, j.Fee)
 	}
@@ -238,17 +260,17 @@ func TestTxLifecycle(t *testing.T) {
 	if err := os.WriteFile(ub2, []byte(uj.PSBT), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s1 := mustJSON[psbtJSON](t, mustRun(t, "sign", "--json", "--psbt", ub, "--key", w.stakerFile, "--out", ub))
+	s1 := mustJSON[psbtJSON](t, mustRunInPlace(t, "sign", "--json", "--psbt", ub, "--key", w.stakerFile, "--out", ub))
 	if len(s1.Signed) != 1 || s1.Signed[0].Role != "staker" || s1.Status.Ready {
 		t.Fatalf("staker sign: %+v", s1)
 	}
-	mustRun(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)...)
+	mustRunInPlace(t, w.asCovenant("sign", "--psbt", ub, "--key", w.covFiles[0], "--out", ub)...)
 	// One covenant signature short of the quorum of 2: refused.
 	code, _, errOut := runCLI(t, "finalize", "--psbt", ub)
 	if code != exitError || !strings.Contains(errOut, "--psbt") || !strings.Contains(errOut, "covenant") {
 		t.Fatalf("finalize short of quorum: exit %d %q", code, errOut)
 	}
-	s3 := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("sign", "--json", "--psbt", ub2, "--key", w.covFiles[2], "--out", ub2)...))
+	s3 := mustJSON[psbtJSON](t, mustRunInPlace(t, w.asCovenant("sign", "--json", "--psbt", ub2, "--key", w.covFiles[2], "--out", ub2)...))
 	if s3.Signed[0].Role != "covenant member" {
 		t.Fatalf("covenant sign: %+v", s3.Signed)
 	}
@@ -275,13 +297,13 @@ func TestTxLifecycle(t *testing.T) {
 		if sj.Description.Kind != "slashing" || sj.Fee != w.params.MinSlashingFee() {
 			t.Fatalf("slash: %+v", sj.Description)
 		}
-		mustRun(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
+		mustRunInPlace(t, "sign", "--psbt", sl, "--key", w.stakerFile, "--out", sl)
 		// A covenant member may not plainly sign a slashing leaf.
 		if code, _, e := runCLI(t, "sign", "--psbt", sl, "--key", w.covFiles[0]); code != exitError || !strings.Contains(e, "--key") || !strings.Contains(e, "adaptor sign-slashing") {
 			t.Fatalf("plain covenant signature on slashing: exit %d %q", code, e)
 		}
 		for _, k := range w.covFiles[:2] {
-			aj := mustJSON[psbtJSON](t, mustRun(t, w.asCovenant("adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", sl)...))
+			aj := mustJSON[psbtJSON](t, mustRunInPlace(t, w.asCovenant("adaptor", "sign-slashing", "--json", "--psbt", sl, "--key", k, "--out", sl)...))
 			if len(aj.Signed) != 1 || aj.Signed[0].Count != 1 || aj.Signed[0].Kind != "adaptor_sig" {
 				t.Fatalf("adaptor-sign: %+v", aj.Signed)
 			}
@@ -318,7 +340,7 @@ func TestTxLifecycle(t *testing.T) {
 		f := filepath.Join(w.dir, "withdraw.psbt")
 		args := append([]string{"withdraw", "--json", "--from", wd.from}, w.delegationArgs()...)
 		wj := mustJSON[psbtJSON](t, mustRun(t, append(args, "--funding-tx", txHex(wd.tx), "--to", w.withdrawAddr,
-			"--fee-rate", "3", "--out", f)...))
+			"--fee-rate", "3", "--out", f, "--force")...))
 		if wj.Description.Kind != "withdraw" || wj.Description.Sequence != wd.lock {
 			t.Fatalf("withdraw from %s: %+v", wd.from, wj.Description)
 		}
@@ -326,7 +348,7 @@ func TestTxLifecycle(t *testing.T) {
 		if code, _, e := runCLI(t, "sign", "--psbt", f, "--key", w.funderFile); code != exitError || !strings.Contains(e, "--key") || !strings.Contains(e, "no role") {
 			t.Fatalf("sign with a key without a role: exit %d %q", code, e)
 		}
-		mustRun(t, "sign", "--psbt", f, "--key", w.stakerFile, "--input", "0", "--out", f)
+		mustRunInPlace(t, "sign", "--psbt", f, "--key", w.stakerFile, "--input", "0", "--out", f)
 		tx, fj := finalizeFiles(t, f)
 		if tx.TxIn[0].Sequence != wd.lock || fj.VSize != wj.VSize || fj.Fee != wj.Fee {
 			t.Errorf("withdraw from %s: sequence %d, vsize %d (charged %d), fee %d (%d)", wd.from, tx.TxIn[0].Sequence, fj.VSize, wj.VSize, fj.Fee, wj.Fee)

@@ -200,17 +200,21 @@ func TestTxOutDirectoryMissing(t *testing.T) {
 }
 
 // TestFailedSignLeavesOutUntouched: a failing command does not touch an
-// existing --out file, even when it is the input.
+// existing --out file it was allowed to replace (--force).
 func TestFailedSignLeavesOutUntouched(t *testing.T) {
 	w := newTxWorld(t)
 	stTx := w.stake(t)
 	f := filepath.Join(w.dir, "unbond.psbt")
 	mustRun(t, append(append([]string{"unbond"}, w.delegationArgs()...), "--staking-tx", txHex(stTx), "--out", f)...)
-	before, _ := os.ReadFile(f)
-	if code, _, _ := runCLI(t, "sign", "--psbt", f, "--key", w.fpFile, "--out", f); code != exitError {
+	out := filepath.Join(w.dir, "signed.psbt")
+	if err := os.WriteFile(out, []byte("an earlier signed PSBT\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(out)
+	if code, _, _ := runCLI(t, "sign", "--psbt", f, "--key", w.fpFile, "--out", out, "--force"); code != exitError {
 		t.Fatalf("exit %d", code)
 	}
-	after, _ := os.ReadFile(f)
+	after, _ := os.ReadFile(out)
 	if string(before) != string(after) {
 		t.Fatal("failed sign changed --out")
 	}

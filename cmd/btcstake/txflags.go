@@ -9,8 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -23,7 +21,6 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/btcstake/btcstake/internal/atomicfile"
 	"github.com/btcstake/btcstake/keystore"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
@@ -318,28 +315,6 @@ func signingKeyFlag(a *app, flag, path string, pf *passphraseFlags) (*btcec.Priv
 	return nil, usagef(flag, "%v", err)
 }
 
-// writeFileAtomic writes data to path with mode through internal/atomicfile:
-// a crash or an error leaves the old file, never a torn one.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	return atomicfile.Write(path, data, mode, false)
-}
-
-// checkOutPath refuses an --out whose directory does not exist before any
-// work is done.
-func checkOutPath(flag, path string) error {
-	if path == "" {
-		return nil
-	}
-	fi, err := os.Stat(filepath.Dir(path))
-	if err != nil || !fi.IsDir() {
-		return usagef(flag, "directory of %s does not exist", path)
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usagef(flag, "%s is a directory", path)
-	}
-	return nil
-}
-
 // txHex serialises a transaction (with witnesses when it has any).
 func txHex(tx *wire.MsgTx) string {
 	var b bytes.Buffer
@@ -403,8 +378,8 @@ func (a *app) emitPSBTWith(p *btcpsbt.Packet, desc *psbt.Description, signed []s
 		j.Status = &st
 	}
 	if out != "" {
-		if err := writeFileAtomic(out, []byte(b64+"\n"), 0o644); err != nil {
-			return opError("out", fmt.Errorf("writing the PSBT: %v", err))
+		if err := a.writeOutput("out", out, []byte(b64+"\n")); err != nil {
+			return err
 		}
 	}
 	if a.json {

@@ -139,18 +139,22 @@ and the previous one (--prev-params, --prev-btc-height when needed,
 unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt, or a
 plain file holding the hex-encoded 32-byte secret key; the format is told by
 the content. Either must not be accessible by group or others (chmod 600).
-Signers may work in separate invocations, in turn on the same file or in
-parallel on copies that btcstake finalize combines.`,
-		Example: `  # the staker signs, then two covenant members, each with their own key file
-  btcstake sign --psbt unbond.psbt --key staker.key --out unbond.psbt
-  btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond.psbt \
+Signers may work in separate invocations, in parallel on copies that
+btcstake finalize combines, or in turn, each reading the file the one
+before wrote. --out is a new file: it never replaces a file the command
+reads (the PSBT, the key, the passphrase file), nor a key, and replaces
+another existing file only with --force.`,
+		Example: `  # the staker and two covenant members sign, each with their own key file
+  # and into their own copy; finalize combines the copies
+  btcstake sign --psbt unbond.psbt --key staker.key --out unbond-staker.psbt
+  btcstake sign --psbt unbond.psbt --key covenant1.key --out unbond-cov1.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144
-  btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond.psbt \
+  btcstake sign --psbt unbond.psbt --key covenant2.key --out unbond-cov2.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144
-  btcstake finalize --psbt unbond.psbt --json
+  btcstake finalize --psbt unbond-staker.psbt --psbt unbond-cov1.psbt --psbt unbond-cov2.psbt --json
 
   # a keystore (btcstake key keygen) is unlocked with a passphrase
-  btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond.psbt`,
+  btcstake sign --psbt unbond.psbt --key staker.keystore --passphrase-file pass.txt --out unbond-staker.psbt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cov.network = a.netName()
@@ -162,7 +166,7 @@ parallel on copies that btcstake finalize combines.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			key, err := signingKeyFlag(a, "key", keyFile, &pf)
@@ -183,7 +187,7 @@ parallel on copies that btcstake finalize combines.`,
 	pf.add(cmd)
 	cov.add(cmd)
 	cov.addExtension(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "write the signed PSBT (base64) to this file instead of printing it (may be the input file)")
+	addOutFlag(cmd, &out, "out", "write the signed PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
@@ -204,9 +208,9 @@ docs/spec.md). They become valid signatures only once the provider's secret
 key is known, that is after it double-signs. --key is the covenant member's
 keystore (unlocked with --passphrase-file, $BTCSTAKE_PASSPHRASE or a prompt)
 or plain hex secret key file, mode 0600.`,
-		Example: `  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant1.key --out slash.psbt \
+		Example: `  btcstake adaptor sign-slashing --psbt slash-staker.psbt --key covenant1.key --out slash-cov1.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144
-  btcstake adaptor sign-slashing --psbt slash.psbt --key covenant2.key --out slash.psbt \
+  btcstake adaptor sign-slashing --psbt slash-cov1.psbt --key covenant2.key --out slash-cov2.psbt \
     --params params/regtest-example.json --fp-pk <hex> --staking-time 144`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -231,7 +235,7 @@ or plain hex secret key file, mode 0600.`,
 				}
 				return usagef("psbt", "not a slashing PSBT: no input spends a slashing path")
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			key, err := signingKeyFlag(a, "key", keyFile, &pf)
@@ -264,7 +268,7 @@ or plain hex secret key file, mode 0600.`,
 	cmd.Flags().IntVar(&input, "input", -1, "sign only this input (-1: every slashing input)")
 	pf.add(cmd)
 	cov.add(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "write the PSBT (base64) to this file instead of printing it (may be the input file)")
+	addOutFlag(cmd, &out, "out", "write the PSBT (base64) to this file instead of printing it")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
@@ -286,8 +290,8 @@ func (a *app) emitFinal(tx *wire.MsgTx, p *btcpsbt.Packet, out, what string) err
 		j.Fee = fee
 	}
 	if out != "" {
-		if err := writeFileAtomic(out, []byte(j.Tx+"\n"), 0o644); err != nil {
-			return opError("out", fmt.Errorf("writing the transaction: %v", err))
+		if err := a.writeOutput("out", out, []byte(j.Tx+"\n")); err != nil {
+			return err
 		}
 	}
 	if a.json {
@@ -338,7 +342,7 @@ chmod 600) or a keystore
 			if !isSlashing {
 				return usagef("psbt", "not a slashing PSBT: no input spends a slashing path")
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			key, err := signingKeyFlag(a, "fp-sk-file", fpFile, &pf)
@@ -359,7 +363,7 @@ chmod 600) or a keystore
 	cmd.Flags().StringArrayVar(&psbtIn, "psbt", nil, "the slashing PSBT: a file, or base64 (repeatable: copies are combined)")
 	cmd.Flags().StringVar(&fpFile, "fp-sk-file", "", "finality provider's plain hex secret key file or keystore (mode 0600)")
 	pf.add(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
+	addOutFlag(cmd, &out, "out", "also write the transaction hex to this file")
 	_ = cmd.MarkFlagRequired("psbt")
 	_ = cmd.MarkFlagRequired("fp-sk-file")
 	return cmd
@@ -385,7 +389,7 @@ repeated: copies signed separately by different parties are combined first
 			if err != nil {
 				return err
 			}
-			if err := checkOutPath("out", out); err != nil {
+			if err := a.checkOutput("out", out); err != nil {
 				return err
 			}
 			tx, err := psbt.Finalize(p)
@@ -396,7 +400,7 @@ repeated: copies signed separately by different parties are combined first
 		},
 	}
 	cmd.Flags().StringArrayVar(&psbtIn, "psbt", nil, "the signed PSBT: a file, or base64 (repeatable: copies are combined)")
-	cmd.Flags().StringVar(&out, "out", "", "also write the transaction hex to this file")
+	addOutFlag(cmd, &out, "out", "also write the transaction hex to this file")
 	_ = cmd.MarkFlagRequired("psbt")
 	return cmd
 }

@@ -3,6 +3,13 @@
 // same directory, which is chmod-ed, synced and renamed (or linked) into
 // place, and then the directory is synced. Keystores, the EOTS signer's
 // backups, the regtest state file and the CLI's --out files share it.
+//
+// WriteFile is the writer for outputs a user names (every command's --out,
+// the keystores key keygen and key import create): on top of atomicity it
+// never destroys anything. An existing file is replaced only when asked,
+// never when it is one of the inputs or holds a key, and never through a
+// symbolic link; see Options and the rules above ErrExists. Write is the
+// bare atomic write underneath, for files a package manages itself.
 package atomicfile
 
 import (
