@@ -134,7 +134,7 @@ func TestNodeUnreachable(t *testing.T) {
 
 	// getblock fails 7 times.
 	rec, obs := &recorder{}, &observer{}
-	node := &flakyNode{inner: ls.n.Chain()}
+	node := &flakyNode{Client: ls.n.Chain()}
 	node.failBlocks.Store(7)
 	cfg := testConfig(ls.n, node, 0, rec)
 	cfg.Observer = obs

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -115,16 +114,15 @@ func (o *observer) NodeError(err error) {
 // reached looks like to the watcher.
 var errInjected = fmt.Errorf("%w: injected outage", chain.ErrUnreachable)
 
-// flakyNode is a real node's client that fails calls on demand and counts
-// broadcasts. It forwards CheckNetwork, so the watcher checks the node's
-// chain as it does with a *chain.Client.
+// flakyNode is a real node's client whose Block calls fail on demand and
+// which keeps what it broadcasts. The rest, CheckNetwork included (the
+// watcher checks the node's chain as with a bare *chain.Client), is the
+// client's.
 type flakyNode struct {
-	inner *chain.Client
+	*chain.Client
 	// failBlocks: how many of the next Block calls fail.
 	failBlocks atomic.Int64
-	// failAll: every call fails while set.
-	failAll atomic.Bool
-	failed  atomic.Int64
+	failed     atomic.Int64
 
 	mu   sync.Mutex
 	sent []*wire.MsgTx
@@ -135,32 +133,7 @@ var (
 	_ watch.NetworkChecker = (*flakyNode)(nil)
 )
 
-func (n *flakyNode) fail() error {
-	if n.failAll.Load() {
-		n.failed.Add(1)
-		return errInjected
-	}
-	return nil
-}
-
-func (n *flakyNode) Height(ctx context.Context) (int64, error) {
-	if err := n.fail(); err != nil {
-		return 0, err
-	}
-	return n.inner.Height(ctx)
-}
-
-func (n *flakyNode) BlockHash(ctx context.Context, h int64) (chainhash.Hash, error) {
-	if err := n.fail(); err != nil {
-		return chainhash.Hash{}, err
-	}
-	return n.inner.BlockHash(ctx, h)
-}
-
 func (n *flakyNode) Block(ctx context.Context, hash chainhash.Hash) (*wire.MsgBlock, error) {
-	if err := n.fail(); err != nil {
-		return nil, err
-	}
 	for {
 		left := n.failBlocks.Load()
 		if left <= 0 {
@@ -171,38 +144,14 @@ func (n *flakyNode) Block(ctx context.Context, hash chainhash.Hash) (*wire.MsgBl
 			return nil, errInjected
 		}
 	}
-	return n.inner.Block(ctx, hash)
-}
-
-func (n *flakyNode) MempoolTxids(ctx context.Context) ([]chainhash.Hash, error) {
-	if err := n.fail(); err != nil {
-		return nil, err
-	}
-	return n.inner.MempoolTxids(ctx)
-}
-
-func (n *flakyNode) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.TxInfo, error) {
-	if err := n.fail(); err != nil {
-		return nil, err
-	}
-	return n.inner.Transaction(ctx, txid)
+	return n.Client.Block(ctx, hash)
 }
 
 func (n *flakyNode) Broadcast(ctx context.Context, tx *wire.MsgTx) (chainhash.Hash, error) {
-	if err := n.fail(); err != nil {
-		return chainhash.Hash{}, err
-	}
 	n.mu.Lock()
 	n.sent = append(n.sent, tx.Copy())
 	n.mu.Unlock()
-	return n.inner.Broadcast(ctx, tx)
-}
-
-func (n *flakyNode) CheckNetwork(ctx context.Context, net *chaincfg.Params) error {
-	if err := n.fail(); err != nil {
-		return err
-	}
-	return n.inner.CheckNetwork(ctx, net)
+	return n.Client.Broadcast(ctx, tx)
 }
 
 func (n *flakyNode) broadcasts() []*wire.MsgTx {

@@ -32,7 +32,7 @@ func TestNodeSlashThemAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node := &flakyNode{inner: n.Chain()}
+	node := &flakyNode{Client: n.Chain()}
 	rec := &recorder{}
 	path := dbPath(t)
 	cfg := testConfig(n, node, int64(tip)+1, rec)
