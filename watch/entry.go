@@ -11,6 +11,7 @@ import (
 	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
@@ -324,7 +325,7 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 	if len(b) > MaxEntrySize {
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidEntry, len(b), MaxEntrySize)
 	}
-	if err := checkStrictJSON(b); err != nil {
+	if err := strictjson.Check(b); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidEntry, err)
 	}
 	var j entryJSON

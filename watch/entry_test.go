@@ -197,8 +197,8 @@ func TestEntryUnmarshalJSONRefusals(t *testing.T) {
 		b    []byte
 		text string
 	}{
-		{"duplicate key", dupTop, `duplicate key "source"`},
-		{"duplicate nested key", dupParams, `duplicate key "params.covenant_quorum"`},
+		{"duplicate key", dupTop, `"source" given twice in $`},
+		{"duplicate nested key", dupParams, `"covenant_quorum" given twice in $.params`},
 		{"trailing data", append(append([]byte{}, good...), []byte(` {}`)...), "data after"},
 		{"trailing garbage", append(append([]byte{}, good...), 'x'), ""},
 		{"unknown field", unknown, "colour"},

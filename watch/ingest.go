@@ -15,6 +15,7 @@ import (
 	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
@@ -368,7 +369,7 @@ func parseWatchList(b []byte, base string, versions *params.Versions) ([]*Entry,
 	if len(b) > MaxWatchListSize {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidWatchList, len(b), MaxWatchListSize)
 	}
-	if err := checkStrictJSON(b); err != nil {
+	if err := strictjson.Check(b); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidWatchList, err)
 	}
 	var doc watchListJSON

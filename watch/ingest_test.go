@@ -193,8 +193,8 @@ func TestParseWatchList(t *testing.T) {
 		kind error
 		text string
 	}{
-		{"duplicate key", dupKey, ErrInvalidWatchList, `duplicate key "entries[0].staking_time"`},
-		{"duplicate top key", []byte(`{"entries":[],"entries":[]}`), ErrInvalidWatchList, `duplicate key "entries"`},
+		{"duplicate key", dupKey, ErrInvalidWatchList, `"staking_time" given twice in $.entries[0]`},
+		{"duplicate top key", []byte(`{"entries":[],"entries":[]}`), ErrInvalidWatchList, `"entries" given twice in $`},
 		{"trailing data", append(append([]byte{}, good...), `{}`...), ErrInvalidWatchList, "data after"},
 		{"unknown key", list(t, item(f1, map[string]any{"stake_time": 5})), ErrInvalidWatchList, "stake_time"},
 		{"unknown top key", []byte(`{"entries":[],"version":1}`), ErrInvalidWatchList, "version"},

@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/babylon"
+	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
@@ -264,7 +265,7 @@ func parseRegistration(b []byte, versions *params.Versions, choice versionChoice
 func decodeRegistration(b []byte) (raw []byte, version *uint32, txid string, err error) {
 	text := bytes.TrimSpace(b)
 	if bytes.HasPrefix(text, []byte("{")) {
-		if err := checkStrictJSON(text); err != nil {
+		if err := strictjson.Check(text); err != nil {
 			return nil, nil, "", fmt.Errorf("%w: registration JSON: %v", ErrInvalidFile, err)
 		}
 		var keys map[string]json.RawMessage

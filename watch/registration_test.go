@@ -256,7 +256,7 @@ func TestParseRegistrationForms(t *testing.T) {
 		text string
 	}{
 		{"unknown key", bytes.Replace(good, []byte(`"msg_hex"`), []byte(`"colour": 1, "msg_hex"`), 1), ErrInvalidFile, "colour"},
-		{"duplicate key", bytes.Replace(good, []byte(`"msg_hex"`), []byte(`"staking_txid": "x", "msg_hex"`), 1), ErrInvalidFile, `duplicate key "staking_txid"`},
+		{"duplicate key", bytes.Replace(good, []byte(`"msg_hex"`), []byte(`"staking_txid": "x", "msg_hex"`), 1), ErrInvalidFile, `"staking_txid" given twice in $`},
 		{"trailing data", append(append([]byte{}, good...), "{}"...), ErrInvalidFile, "data after"},
 		{"wrong staking txid", bytes.Replace(good, []byte(reg.StakingTxHash().String()), []byte(otherReg.StakingTxHash().String()), 1), ErrInvalidFile, "staking_txid"},
 		{"msg and msg_hex differ", bytes.Replace(good, []byte(`"msg_hex": "`+hex.EncodeToString(raw)), []byte(`"msg_hex": "`+hex.EncodeToString(otherReg.Marshal())), 1), ErrInvalidFile, "different messages"},
