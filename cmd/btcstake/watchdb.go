@@ -24,13 +24,21 @@ func storeError(flag, path, network string, err error) error {
 	if flag != "" {
 		where = "--" + flag + ": " + path
 	}
+	// A --db file that is not a store of this network is a bad command
+	// line, as a bad --params file is (exit 2); one in use is not.
+	bad := func(e error) error {
+		if flag != "" {
+			return usageError{e}
+		}
+		return e
+	}
 	switch {
 	case errors.Is(err, watch.ErrStoreInUse):
 		return fmt.Errorf("%s is in use by another process (a running 'btcstake watch'?): stop it first, or ask its --listen address (/api/stakes): %w", where, err)
 	case errors.Is(err, watch.ErrWrongNetwork):
-		return fmt.Errorf("%s belongs to another network than --network %s: %w", where, network, err)
+		return bad(fmt.Errorf("%s belongs to another network than --network %s: %w", where, network, err))
 	case errors.Is(err, watch.ErrStore):
-		return fmt.Errorf("%s cannot be used: %w", where, err)
+		return bad(fmt.Errorf("%s cannot be used: %w", where, err))
 	}
 	return fmt.Errorf("%s: %w", where, err)
 }
