@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -171,7 +174,8 @@ func TestWatchOnNode(t *testing.T) {
 		ids[i] = fmt.Sprintf("%s:%d", s.Txid, s.OutputIndex)
 	}
 	list := w.watchList(stakes)
-	if _, err := w.node.Broadcast(stakes[1].UnbondingTx); err != nil {
+	const u = 0 // the stake unbonded
+	if _, err := w.node.Broadcast(stakes[u].UnbondingTx); err != nil {
 		t.Fatal(err)
 	}
 	w.mine(1)
@@ -185,8 +189,18 @@ func TestWatchOnNode(t *testing.T) {
 	var printed []string // every line stdout printed, in order
 
 	// 1. Up to the unbonding's block: three confirmations and the
-	// unbonding.
-	code, out, errOut := runCLI(t, watchCmd(ub)...)
+	// unbonding; --webhook and --exec get each of them before it exits.
+	var hookMu sync.Mutex
+	var hooked []string
+	hook := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hookMu.Lock()
+		hooked = append(hooked, r.Header.Get("Idempotency-Key")+" "+strings.TrimSpace(string(b)))
+		hookMu.Unlock()
+	}))
+	defer hook.Close()
+	execLog := filepath.Join(w.dir, "exec.log")
+	code, out, errOut := runCLI(t, watchCmd(ub, "--webhook", hook.URL+"/events", "--exec", `echo "$BTCSTAKE_EVENT_SEQ $BTCSTAKE_EVENT_KIND" >> `+execLog)...)
 	if code != 0 {
 		t.Fatalf("watch: exit %d: %s", code, errOut)
 	}
@@ -194,13 +208,27 @@ func TestWatchOnNode(t *testing.T) {
 	for i, s := range stakes {
 		want = append(want, expectedEvent{int64(s.Height), watch.EventStakingConfirmed, ids[i]})
 	}
-	want = append(want, expectedEvent{ub, watch.EventUnbondingConfirmed, ids[1]})
+	want = append(want, expectedEvent{ub, watch.EventUnbondingConfirmed, ids[u]})
 	evs := parseEvents(t, out)
 	sameEvents(t, evs, want, 1)
 	printed = append(printed, strings.Split(strings.TrimSpace(out), "\n")...)
+	var wantHooked, wantExec []string
 	for _, e := range evs {
-		if e.Kind == watch.EventUnbondingConfirmed && e.Txid != stakes[1].UnbondingTx.TxHash().String() {
-			t.Fatalf("unbonding txid %s, want %s", e.Txid, stakes[1].UnbondingTx.TxHash())
+		line, _ := json.Marshal(e)
+		wantHooked = append(wantHooked, e.ID+" "+string(line))
+		wantExec = append(wantExec, fmt.Sprintf("%d %s", e.Seq, e.Kind))
+	}
+	hookMu.Lock()
+	if strings.Join(hooked, "\n") != strings.Join(wantHooked, "\n") {
+		t.Fatalf("webhook got:\n%s\nwant:\n%s", strings.Join(hooked, "\n"), strings.Join(wantHooked, "\n"))
+	}
+	hookMu.Unlock()
+	if b, err := os.ReadFile(execLog); err != nil || strings.TrimSpace(string(b)) != strings.Join(wantExec, "\n") {
+		t.Fatalf("--exec ran for:\n%s (%v)\nwant:\n%s", b, err, strings.Join(wantExec, "\n"))
+	}
+	for _, e := range evs {
+		if e.Kind == watch.EventUnbondingConfirmed && e.Txid != stakes[u].UnbondingTx.TxHash().String() {
+			t.Fatalf("unbonding txid %s, want %s", e.Txid, stakes[u].UnbondingTx.TxHash())
 		}
 	}
 
@@ -216,11 +244,11 @@ func TestWatchOnNode(t *testing.T) {
 	want = nil
 	for i, s := range stakes {
 		want = append(want, expectedEvent{int64(s.Height) + 5, watch.EventStakingDeep, ids[i]})
-		if i != 1 && int64(s.Height)+int64(w.sc.StakingTime)-1 <= until {
+		if i != u && int64(s.Height)+int64(w.sc.StakingTime)-1 <= until {
 			want = append(want, expectedEvent{int64(s.Height) + int64(w.sc.StakingTime), watch.EventTimelockReached, ids[i]})
 		}
 	}
-	want = append(want, expectedEvent{ub + int64(w.sc.Params.UnbondingTime()), watch.EventTimelockReached, ids[1]})
+	want = append(want, expectedEvent{ub + int64(w.sc.Params.UnbondingTime()), watch.EventTimelockReached, ids[u]})
 	sameEvents(t, parseEvents(t, out), want, uint64(len(printed))+1)
 	printed = append(printed, strings.Split(strings.TrimSpace(out), "\n")...)
 
@@ -294,7 +322,7 @@ func TestWatchOnNode(t *testing.T) {
 			t.Errorf("%s: the watch list's pre-signed slashing should allow auto-slash: %+v", s.Delegation, s)
 		}
 	}
-	if api.Count != 3 || states[ids[0]] != "staked" || states[ids[1]] != "unbonding" || states[ids[2]] != "staked" {
+	if api.Count != 3 || states[ids[u]] != "unbonding" || states[ids[1]] != "staked" || states[ids[2]] != "staked" {
 		t.Fatalf("/api/stakes: %+v", api)
 	}
 	page := get("/")
@@ -323,7 +351,7 @@ func TestWatchOnNode(t *testing.T) {
 	}
 	want = nil
 	for i, s := range stakes {
-		if lock := int64(s.Height) + int64(w.sc.StakingTime); i != 1 && lock-1 > until && lock-1 <= until+2 {
+		if lock := int64(s.Height) + int64(w.sc.StakingTime); i != u && lock-1 > until && lock-1 <= until+2 {
 			want = append(want, expectedEvent{lock, watch.EventTimelockReached, ids[i]})
 		}
 	}
@@ -374,14 +402,14 @@ func TestWatchOnNode(t *testing.T) {
 		return mustJSON[stakeStatus](t, out)
 	}
 	tip := w.height()
-	s := status(1)
+	s := status(u)
 	if s.State != "unbonding" || len(s.Events) != 2 || s.Events[1].Event != "unbonded" || s.Events[1].Height != ub ||
-		s.Events[1].Txid != stakes[1].UnbondingTx.TxHash().String() || s.Events[1].Confirmations != tip-ub+1 ||
+		s.Events[1].Txid != stakes[u].UnbondingTx.TxHash().String() || s.Events[1].Confirmations != tip-ub+1 ||
 		s.Paths[0].OpensAtHeight != ub+int64(w.sc.Params.UnbondingTime()) || !s.Paths[0].SpendableNow || s.TipHeight != tip {
 		t.Fatalf("status of the unbonded stake: %+v", s)
 	}
-	s = status(0, "--db", db)
-	if s.State != "staked" || s.DBFile != db || s.Confirmations != tip-int64(stakes[0].Height)+1 || len(s.Paths) != 3 {
+	s = status(1, "--db", db)
+	if s.State != "staked" || s.DBFile != db || s.Confirmations != tip-int64(stakes[1].Height)+1 || len(s.Paths) != 3 {
 		t.Fatalf("status from the service's store: %+v", s)
 	}
 
@@ -408,6 +436,46 @@ func TestWatchOnNode(t *testing.T) {
 	code, out, _ = runCLI(t, "watch", "stakes", "--db", db, "--json")
 	if sj := mustJSON[watchStakesJSON](t, out); code != 0 || sj.Count != 3 {
 		t.Fatalf("a refused delegation was added: %+v", sj)
+	}
+
+	// 7. Auto-slash with provider 0's key (EOTS evidence): its two
+	// delegations are slashed, the unbonded one from its unbonding
+	// output; provider 1's is not.
+	fp0 := writeKey(t, w.dir, "fp0.key", w.sc.FinalityProviders[0])
+	slashedBy := map[string]string{ids[u]: "unbonding", ids[2]: "staking"}
+	code, out, errOut = runCLI(t, watchCmd(tip, "--auto-slash", "--fp-key", fp0)...)
+	if code != 0 || strings.Contains(errOut, hex.EncodeToString(w.sc.FinalityProviders[0].Serialize())) {
+		t.Fatalf("auto-slash: exit %d %s", code, errOut)
+	}
+	txids := map[string]string{}
+	for _, e := range parseEvents(t, out) {
+		if e.Kind != watch.EventAutoSlashBroadcast || slashedBy[e.Delegation] != e.Output || e.FinalityProvider != script.XOnly(w.sc.FinalityProviders[0].PubKey()).String() {
+			t.Fatalf("auto-slash event %+v", e)
+		}
+		txids[e.Delegation] = e.Txid
+	}
+	if len(txids) != 2 {
+		t.Fatalf("auto-slash slashed %v, want %v", txids, slashedBy)
+	}
+	w.mine(1)
+	code, out, errOut = runCLI(t, watchCmd(tip+1, "--auto-slash")...)
+	if code != 0 {
+		t.Fatalf("after the slashings: exit %d %s", code, errOut)
+	}
+	slashed := map[string]string{}
+	for _, e := range parseEvents(t, out) {
+		if e.Delegation == ids[1] {
+			t.Fatalf("provider 1's delegation: %+v", e)
+		}
+		if e.Kind == watch.EventSlashed {
+			if e.Txid != txids[e.Delegation] || e.Output != slashedBy[e.Delegation] || e.Height != tip+1 {
+				t.Fatalf("slashed %+v, broadcast %v", e, txids)
+			}
+			slashed[e.Delegation] = e.Txid
+		}
+	}
+	if len(slashed) != 2 {
+		t.Fatalf("slashed %v, want both of %v", slashed, txids)
 	}
 }
 
