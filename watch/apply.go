@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/btcstake/btcstake/params"
-	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -26,7 +23,7 @@ type batch struct {
 	tx     *bolt.Tx
 	blocks int
 	since  time.Time
-	events bool // a block of the batch produced events: commit now
+	events bool // a block of the batch produced events
 }
 
 // beginLocked opens a batch when none is open.
@@ -55,11 +52,7 @@ func (w *Watcher) commitLocked() (err error) {
 	}
 	w.batch = nil
 	defer recoverStore(&err)
-	m := b.tx.Bucket(bucketMeta)
-	if err = m.Put(keyCursor, encodeCursor(w.cursorH, w.cursorHash)); err == nil {
-		err = m.Put(keySeq, be64(w.nextSeq))
-	}
-	if err == nil {
+	if err = w.putMeta(b.tx); err == nil {
 		err = b.tx.Commit()
 	} else {
 		_ = b.tx.Rollback()
@@ -344,7 +337,7 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 	if err != nil {
 		return err
 	}
-	out := c.output(st.LiveKind)
+	from := st.LiveKind
 	if err := j.set(jOutpoints, outpointKey(op), nil); err != nil {
 		return err
 	}
@@ -360,11 +353,10 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 			return err
 		}
 	}
-	from := out.Kind.String()
 	st.UnlockAt = 0
-	path, ok := revealedPath(tx.TxIn[input].Witness, out)
+	path, ok := revealedPath(tx.TxIn[input].Witness, c.e)
 	if !ok {
-		w.log.Warn("a watched output was spent through none of its leaves", "delegation", id, "output", from, "txid", txid)
+		w.log.Warn("a watched output was spent through none of the delegation's leaves", "delegation", id, "output", from, "txid", txid)
 		st.State, st.Live, st.LiveKind = StateUnknown, "", ""
 		return j.putState(id, st)
 	}
@@ -375,7 +367,11 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 		st.Live, st.LiveKind = "", ""
 		ev.Kind = EventWithdrawn
 	case script.UnbondingPath:
-		if out.Kind == script.StakingOutputKind && isExtension(tx, input, c.unbonding) {
+		ub, err := c.unbondingOut()
+		if err != nil {
+			return err
+		}
+		if from == script.StakingOutputKind.String() && isExtension(tx, input, ub) {
 			st.State, st.ExtendedTxid, st.ExtendedHeight = StateExtended, txid.String(), j.height
 			st.Live, st.LiveKind = "", ""
 			ev.Kind = EventExtended
@@ -383,13 +379,17 @@ func (w *Watcher) applySpend(j *blockTx, id string, op wire.OutPoint, tx *wire.M
 		}
 		st.State, st.UnbondingTxid, st.UnbondingHeight = StateUnbonding, txid.String(), j.height
 		ev.Kind = EventUnbondingConfirmed
-		if err := w.moveLive(j, id, &st, tx, txid, c.unbonding); err != nil {
+		if err := w.moveLive(j, id, &st, tx, txid, ub); err != nil {
 			return err
 		}
 	case script.SlashingPath:
+		ch, err := c.changeOut()
+		if err != nil {
+			return err
+		}
 		st.State, st.SlashingTxid, st.SlashingHeight = StateSlashed, txid.String(), j.height
 		ev.Kind = EventSlashed
-		if err := w.moveLive(j, id, &st, tx, txid, c.slashChng); err != nil {
+		if err := w.moveLive(j, id, &st, tx, txid, ch); err != nil {
 			return err
 		}
 	}
@@ -534,22 +534,24 @@ func (w *Watcher) rollbackBlock(tx *bolt.Tx) ([]uint64, error) {
 	return u.seqs, nil
 }
 
-// revealedPath returns the path whose leaf script the witness reveals
-// (BIP-341 script path: ..., script, control block [, annex]).
-func revealedPath(wit wire.TxWitness, out *script.Output) (script.PathKind, bool) {
+// revealedPath returns the kind of the leaf script the witness reveals
+// (BIP-341 script path: ..., script, control block [, annex]), which must
+// be a leaf of e's staker. The spent output is one of e's (the watcher
+// only looks at spends of its outputs) and the spend is valid, so its
+// control block commits the leaf to that output: the leaf's kind is the
+// path taken, without rebuilding the output.
+func revealedPath(wit wire.TxWitness, e *Entry) (script.PathKind, bool) {
 	if len(wit) >= 2 && len(wit[len(wit)-1]) > 0 && wit[len(wit)-1][0] == 0x50 {
 		wit = wit[:len(wit)-1]
 	}
 	if len(wit) < 2 {
 		return 0, false
 	}
-	leaf := wit[len(wit)-2]
-	for _, p := range out.Paths {
-		if bytes.Equal(p.Script, leaf) {
-			return p.Kind, true
-		}
+	leaf, err := script.ParseLeafScript(wit[len(wit)-2])
+	if err != nil || leaf.Staker != script.XOnly(e.d.Staker) {
+		return 0, false
 	}
-	return 0, false
+	return leaf.Kind, true
 }
 
 // isExtension tells a stake extension from an unbonding (as
@@ -569,54 +571,19 @@ func outputIndex(tx *wire.MsgTx, pkScript []byte) int {
 	return -1
 }
 
-// Auto-slash and key recovery go through these two functions, which
-// slash.go (the entry side) provides; tests replace them.
+// Auto-slash and key recovery go through these two functions (slash.go);
+// tests replace them.
 var (
-	recoverKey = func(e *Entry, tx *wire.MsgTx, input int) (*btcec.PublicKey, *btcec.PrivateKey, error) {
-		return recoverKeyFallback(e, tx, input)
-	}
+	recoverKey       = RecoverKey
 	completeSlashing = func(e *Entry, from script.OutputKind, sk *btcec.PrivateKey) (*wire.MsgTx, error) {
-		p := e.SlashingPSBT(from)
-		if p == nil {
-			return nil, fmt.Errorf("no %s slashing transaction held", from)
-		}
-		return psbt.CompleteSlashing(p, sk)
+		return e.CompleteSlashing(from, sk)
 	}
 )
-
-// recoverKeyFallback recovers the key with the adaptor signatures of the
-// entry's slashing PSBT of the spent output (until slash.go's RecoverKey
-// is wired).
-func recoverKeyFallback(e *Entry, tx *wire.MsgTx, input int) (*btcec.PublicKey, *btcec.PrivateKey, error) {
-	var lastErr error = errors.New("the entry holds no covenant adaptor signatures")
-	for _, kind := range []script.OutputKind{script.StakingOutputKind, script.UnbondingOutputKind} {
-		p := e.SlashingPSBT(kind)
-		if p == nil || len(p.Inputs) != 1 {
-			continue
-		}
-		sigs, err := psbt.AdaptorSigs(p, 0)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		for _, a := range sigs {
-			sk, err := psbt.RecoverFinalityProviderKey(tx, input, a)
-			if err != nil {
-				lastErr = err
-				continue
-			}
-			return sk.PubKey(), sk, nil
-		}
-	}
-	return nil, nil, lastErr
-}
 
 // phaseOne recognises the phase-1 staking transactions of one params
 // version.
 type phaseOne struct {
 	parser *script.StakingTxParser
-	p      *params.Params
-	depth  uint32
 }
 
 // phaseOneAt is the recogniser of the version in force at height h (nil
@@ -633,7 +600,7 @@ func (w *Watcher) phaseOneAt(h int64) *phaseOne {
 	if po, ok := w.parsers[v.ActivationHeight()]; ok {
 		return po
 	}
-	po := &phaseOne{depth: v.Babylon().ConfirmationDepth}
+	po := &phaseOne{}
 	w.parsers[v.ActivationHeight()] = po
 	p, err := v.StakingParams()
 	if err != nil {
@@ -645,7 +612,7 @@ func (w *Watcher) phaseOneAt(h int64) *phaseOne {
 		w.log.Warn("phase-1 staking transactions are not watched under this params version", "activation", v.ActivationHeight(), "err", err)
 		return po
 	}
-	po.parser, po.p = parser, p
+	po.parser = parser
 	return po
 }
 
@@ -657,11 +624,10 @@ func (w *Watcher) applyPhaseOne(j *blockTx, tx *wire.MsgTx, txid func() chainhas
 	if po == nil || po.parser == nil || !po.parser.IsPossible(tx) {
 		return nil
 	}
-	d, err := psbt.PhaseOneDelegation(tx, po.p)
-	if err != nil {
+	if _, err := po.parser.Parse(tx); err != nil {
 		return nil // not a staking transaction of these params
 	}
-	e, err := newPhaseOneEntry(tx, d, po.depth)
+	e, err := FromPhaseOne(tx, uint32(j.height), w.cfg.Versions)
 	if err != nil {
 		w.log.Info("a phase-1 staking transaction is not watched", "txid", txid(), "err", err)
 		return nil
@@ -678,10 +644,4 @@ func (w *Watcher) applyPhaseOne(j *blockTx, tx *wire.MsgTx, txid func() chainhas
 		w.slashDue = true
 	}
 	return w.confirmStaking(j, id, e.StakingOutPoint())
-}
-
-// newPhaseOneEntry makes the entry of a phase-1 staking transaction.
-var newPhaseOneEntry = func(tx *wire.MsgTx, d psbt.Delegation, depth uint32) (*Entry, error) {
-	return NewEntry(EntryConfig{Source: SourcePhaseOne, Params: d.Params, Staker: d.Staker, FPs: d.FinalityProviders,
-		StakingTime: d.StakingTime, StakingTx: tx, ConfirmationDepth: depth})
 }

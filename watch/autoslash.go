@@ -38,10 +38,6 @@ import (
 //  4. Delegations added later for a provider whose key is known are
 //     slashed the same way.
 
-// missingMembers is implemented by the error of a slashing that lacks
-// covenant adaptor signatures, naming the members whose are missing.
-type missingMembers interface{ MissingMembers() []string }
-
 type slashJob struct {
 	id   string
 	kind script.OutputKind
@@ -112,9 +108,9 @@ func (w *Watcher) slashOne(ctx context.Context, j slashJob) error {
 	if err != nil {
 		ev.Kind = EventAutoSlashRefused
 		rec.Reason = fmt.Sprintf("cannot complete the slashing transaction of the %s output: %v", j.kind, err)
-		var mm missingMembers
+		var mm *MissingAdaptorSigsError
 		if errors.As(err, &mm) {
-			rec.Missing = mm.MissingMembers()
+			rec.Missing = append([]string(nil), mm.Missing...)
 		}
 	} else {
 		txid, err := w.cfg.Node.Broadcast(ctx, stx)

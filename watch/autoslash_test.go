@@ -232,7 +232,7 @@ func TestAutoSlashMissing(t *testing.T) {
 	saved := completeSlashing
 	defer func() { completeSlashing = saved }()
 	completeSlashing = func(*Entry, script.OutputKind, *btcec.PrivateKey) (*wire.MsgTx, error) {
-		return nil, missingErr{[]string{"aa", "bb"}}
+		return nil, &MissingAdaptorSigsError{Missing: []string{"aa", "bb"}}
 	}
 	f := newFixture(t)
 	n := newFakeNode()
@@ -251,8 +251,3 @@ func TestAutoSlashMissing(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
-
-type missingErr struct{ m []string }
-
-func (e missingErr) Error() string            { return "missing adaptor signatures" }
-func (e missingErr) MissingMembers() []string { return e.m }

@@ -25,9 +25,10 @@
 //   - slash.go: completing an entry's slashing transaction with a
 //     finality provider's key, and recovering that key from a slashing
 //     witness;
-//   - store.go, follow.go, apply.go, watcher.go: the bbolt store, the
-//     block follower (prefetch, reorg detection), the per-block state
-//     machine and the Watcher that runs them.
+//   - store.go, follow.go, apply.go, watcher.go, autoslash.go: the bbolt
+//     store, the block follower (prefetch, reorg detection, mempool), the
+//     per-block state machine, the Watcher that runs them and its read
+//     API, and the auto-slash rules.
 //
 // Subpackages: notify (stdout JSON lines, --exec, --webhook delivery from
 // the event log) and web (Prometheus metrics, the status page and

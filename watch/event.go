@@ -71,7 +71,8 @@ type Event struct {
 	Txid      string `json:"txid,omitempty"`
 	Height    int64  `json:"height,omitempty"`
 	BlockHash string `json:"block_hash,omitempty"`
-	// Depth is the confirmation depth reached (staking_deep).
+	// Depth is the confirmation depth reached (staking_deep), or the
+	// number of blocks that left the chain (reorg).
 	Depth int64 `json:"depth,omitempty"`
 	// Cancels is the id of the event a reorged_out withdraws.
 	Cancels string `json:"cancels,omitempty"`

@@ -23,22 +23,30 @@ import (
 // (ErrHandler). Node errors are logged, counted (Observer.NodeError) and
 // retried with backoff; no block is ever skipped.
 //
-// Durability. The events of a block are written in the same store
-// transaction that moves the cursor past the block, and are handed to the
-// Handler and the Observer only after that transaction commits; after the
-// Handler returns, the last seq it got is recorded ("delivered") before
-// the next block is read. Blocks that produce no event may share one
-// transaction (up to BatchBlocks blocks or BatchInterval); a block that
-// produces events ends its transaction. So if the process is killed at
-// any moment:
-//   - no event is lost: an event is either committed (and will be
-//     delivered, now or on the next Run) or its block is not yet past the
-//     cursor and is processed again;
-//   - on the next Run the Handler gets again at most the events of the
-//     last block that produced events (those after "delivered"), with the
-//     same ids and seqs; events stored outside a block (mempool,
-//     auto-slash, reorg) are delivered the same way, at most the last
-//     group again.
+// Durability (kill -9 at any moment, then Run again on the same store):
+//   - The events of a block are written to the store in the same
+//     transaction that moves the cursor past the block. While catching
+//     up, consecutive blocks share one transaction (up to BatchBlocks
+//     blocks or BatchInterval, and never while waiting for the node); a
+//     block at the node's tip is committed on its own.
+//   - Events are handed to the Handler and the Observer only after that
+//     transaction commits, in Seq order. After the Handler returns from an
+//     event, its seq is written to the delivered marker file beside the
+//     store (path + "-delivered", no fsync: the kernel keeps it when the
+//     process dies).
+//   - So no event is lost: it is either committed (and handed over now or
+//     on the next Run) or its block is not past the stored cursor and is
+//     processed again, producing the same event with the same id.
+//   - And a restart hands over again at most one event: the one the
+//     Handler was given last, if the process died before its seq reached
+//     the marker; same id, same seq. (After a power failure the marker
+//     may be stale; then the events handed over since the last commit,
+//     at most those of one transaction, come again.) This is within the
+//     bound the issue sets: at most the events of the block being
+//     processed.
+//
+// Events stored outside a block (mempool, auto-slash, reorg) follow the
+// same rules.
 func (w *Watcher) Run(ctx context.Context) error {
 	err := w.follow(ctx, -1)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -56,10 +64,13 @@ func (w *Watcher) CatchUp(ctx context.Context, to int64) error {
 	return w.follow(ctx, to)
 }
 
+// flushAfter is how long catch-up waits for the next block before it
+// commits what it applied.
+const flushAfter = 100 * time.Millisecond
+
 var (
-	errReorg       = errors.New("the node's chain does not continue the watcher's")
-	errChainMoved  = errors.New("the node's chain changed while reading it")
-	errStopRequest = errors.New("stop")
+	errReorg      = errors.New("the node's chain does not continue the watcher's")
+	errChainMoved = errors.New("the node's chain changed while reading it")
 )
 
 func (w *Watcher) follow(ctx context.Context, stop int64) (err error) {
@@ -376,14 +387,25 @@ func (w *Watcher) catchUp(ctx context.Context, target int64) error {
 		select {
 		case f = <-c:
 		default:
-			// The next block is not here yet: make what is applied durable
-			// (and release the store to other writers) while waiting.
-			if err := w.flush(); err != nil {
-				return err
-			}
+			// The next block is not here yet. A short wait is normal (the
+			// node is answering); a longer one (a slow or unreachable node)
+			// should not keep applied blocks uncommitted and the store
+			// locked to other writers: then commit and deliver first.
+			t := time.NewTimer(flushAfter)
 			select {
 			case f = <-c:
+				t.Stop()
+			case <-t.C:
+				if err := w.flush(); err != nil {
+					return err
+				}
+				select {
+				case f = <-c:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			case <-ctx.Done():
+				t.Stop()
 				return ctx.Err()
 			}
 		}
@@ -413,7 +435,7 @@ func (w *Watcher) step(ctx context.Context, f fetched, target int64) error {
 		return err
 	}
 	b := w.batch
-	due := b.events || b.blocks >= w.cfg.BatchBlocks || time.Since(b.since) >= w.cfg.BatchInterval || f.height >= target
+	due := b.blocks >= w.cfg.BatchBlocks || time.Since(b.since) >= w.cfg.BatchInterval || f.height >= target
 	if h := w.hookBeforeCommit; h != nil {
 		if err := h(f.height); err != nil {
 			w.mu.Unlock()
@@ -442,7 +464,7 @@ func (w *Watcher) step(ctx context.Context, f fetched, target int64) error {
 	if !due {
 		return nil
 	}
-	if len(events) > 0 {
+	if b.events {
 		if h := w.hookAfterCommit; h != nil {
 			if err := h(); err != nil {
 				return err
@@ -495,20 +517,21 @@ func (w *Watcher) deliver() error {
 			if o := w.cfg.Observer; o != nil {
 				o.EventEmitted(e)
 			}
-			done = e.Seq
-		}
-		if done > from {
-			w.mu.Lock()
-			err := w.update(func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketMeta).Put(keyDelivered, be64(done))
-			})
-			w.mu.Unlock()
-			if err != nil {
+			if h := w.hookAfterHandler; h != nil {
+				if err := h(e); err != nil {
+					return err
+				}
+			}
+			if err := w.marker.set(e.Seq); err != nil {
 				return err
 			}
+			done = e.Seq
 			w.evMu.Lock()
 			w.delivered = done
 			w.evMu.Unlock()
+		}
+		if done == from && herr == nil {
+			return fmt.Errorf("%w: event log does not continue after %d", ErrStore, from)
 		}
 		if herr != nil {
 			return herr
@@ -753,7 +776,11 @@ func (w *Watcher) mempoolSpends(mtx *wire.MsgTx, txid chainhash.Hash) ([]Event, 
 			if err != nil {
 				return err
 			}
-			if p, ok := revealedPath(in.Witness, c.staking); ok && p == script.UnbondingPath && !isExtension(mtx, i, c.unbonding) {
+			ub, err := c.unbondingOut()
+			if err != nil {
+				return err
+			}
+			if p, ok := revealedPath(in.Witness, c.e); ok && p == script.UnbondingPath && !isExtension(mtx, i, ub) {
 				out = append(out, Event{Kind: EventUnbondingBroadcast, Delegation: id,
 					Output: script.StakingOutputKind.String(), Txid: txid.String()})
 			}

@@ -24,7 +24,8 @@ import (
 //	           "start"     -> BE64 first height the watcher processes
 //	           "cursor"    -> BE64(height+1) || hash(32): the last block processed
 //	           "seq"       -> BE64 next event sequence number
-//	           "delivered" -> BE64 last seq handed to Config.Handler
+//	           "delivered" -> BE64 last seq handed to Config.Handler, as of
+//	                          the last commit (the marker file is ahead)
 //	blocks     BE64(height) -> block hash (the last MaxReorgDepth+1 blocks)
 //	undo       BE64(height) -> undo record (encodeUndo) of a recent block
 //	entries    id -> Entry JSON
@@ -551,4 +552,42 @@ func parseOutPoint(s string) (wire.OutPoint, error) {
 		return wire.OutPoint{}, fmt.Errorf("%w: outpoint %q", ErrInvalidArgument, s)
 	}
 	return *op, nil
+}
+
+// The delivered marker: a 16-byte file beside the store (path +
+// "-delivered", mode 0600) holding BE64(seq) || BE64(^seq), the last seq
+// the Handler returned from. It is rewritten in place after every event
+// without fsync: a killed process loses nothing written (the kernel has
+// it), so a restart repeats at most the one event the Handler was given
+// last; after a power loss the store's own copy (updated at each commit)
+// is used, and the events delivered since that commit come again.
+type marker struct{ f *os.File }
+
+func openMarker(path string) (*marker, uint64, error) {
+	f, err := os.OpenFile(path+"-delivered", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: delivered marker: %v", ErrStore, err)
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, fmt.Errorf("%w: delivered marker %s-delivered is not a regular file", ErrStore, path)
+	}
+	var b [16]byte
+	n, _ := f.ReadAt(b[:], 0)
+	v := binary.BigEndian.Uint64(b[:8])
+	if n != 16 || binary.BigEndian.Uint64(b[8:]) != ^v {
+		v = 0 // absent or torn: the store's copy counts
+	}
+	return &marker{f: f}, v, nil
+}
+
+func (m *marker) set(seq uint64) error {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], seq)
+	binary.BigEndian.PutUint64(b[8:], ^seq)
+	if _, err := m.f.WriteAt(b[:], 0); err != nil {
+		return fmt.Errorf("%w: delivered marker: %v", ErrStore, err)
+	}
+	return nil
 }

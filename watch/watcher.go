@@ -213,7 +213,8 @@ type Watcher struct {
 	evMu      sync.Mutex
 	lastSeq   uint64 // last committed seq
 	evCh      chan struct{}
-	delivered uint64 // last seq handed to the Handler (persisted)
+	delivered uint64 // last seq the Handler returned from
+	marker    *marker
 
 	pmu      sync.Mutex
 	progress Progress
@@ -221,25 +222,41 @@ type Watcher struct {
 	wake chan struct{} // Add / AddFinalityProviderKey nudge a caught-up Run
 
 	// Test hooks: called after a commit that stored events, before they are
-	// delivered; and before a block's batch commits.
+	// delivered; before a block's batch commits; after the Handler returned
+	// from an event, before the marker records it.
 	hookAfterCommit  func() error
 	hookBeforeCommit func(height int64) error
+	hookAfterHandler func(Event) error
 }
 
-// watched is an entry with the outputs the follower recognises.
+// watched is an entry with the outputs the follower needs to find the
+// next output of a stake by its script, each built when first needed
+// (most entries are only ever confirmed; a spend needs one output).
 type watched struct {
-	e                             *Entry
-	staking, unbonding, slashChng *script.Output
+	e                    *Entry
+	unbonding, slashChng *script.Output
 }
 
-func (w *watched) output(kind string) *script.Output {
-	switch kind {
-	case script.UnbondingOutputKind.String():
-		return w.unbonding
-	case script.SlashingChangeOutputKind.String():
-		return w.slashChng
+func (c *watched) unbondingOut() (*script.Output, error) {
+	if c.unbonding == nil {
+		o, err := c.e.d.UnbondingOutput()
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry %s: %v", ErrStore, c.e.ID(), err)
+		}
+		c.unbonding = o
 	}
-	return w.staking
+	return c.unbonding, nil
+}
+
+func (c *watched) changeOut() (*script.Output, error) {
+	if c.slashChng == nil {
+		o, err := c.e.d.SlashingChangeOutput()
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry %s: %v", ErrStore, c.e.ID(), err)
+		}
+		c.slashChng = o
+	}
+	return c.slashChng, nil
 }
 
 const maxCache = 8192
@@ -266,10 +283,16 @@ func Open(path string, cfg Config) (*Watcher, error) {
 		db.Close()
 		return nil, err
 	}
-	w := &Watcher{cfg: cfg, db: db, path: path, log: cfg.Logger, evCh: make(chan struct{}),
+	mk, delivered, err := openMarker(path)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	w := &Watcher{cfg: cfg, db: db, path: path, log: cfg.Logger, evCh: make(chan struct{}), marker: mk, delivered: delivered,
 		parsers: map[uint32]*phaseOne{}, mempoolSeen: map[chainhash.Hash]struct{}{}, wake: make(chan struct{}, 1)}
 	if err := w.load(); err != nil {
 		db.Close()
+		mk.f.Close()
 		return nil, err
 	}
 	w.slashDue = len(w.keys) > 0
@@ -293,7 +316,11 @@ func (w *Watcher) load() (err error) {
 		}
 		w.evMu.Lock()
 		w.lastSeq = w.nextSeq - 1
-		w.delivered = be64u(m.Get(keyDelivered))
+		// The marker is ahead of the store's copy, unless it was lost (a
+		// power failure) or belongs to another store.
+		if d := be64u(m.Get(keyDelivered)); d > w.delivered || w.delivered > w.lastSeq {
+			w.delivered = d
+		}
 		w.evMu.Unlock()
 		w.live = map[wire.OutPoint]string{}
 		w.pendingTx = map[chainhash.Hash]int{}
@@ -374,6 +401,7 @@ func (w *Watcher) Close() error {
 	if cerr := w.db.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("%w: %v", ErrStore, cerr)
 	}
+	w.marker.f.Close()
 	return err
 }
 
@@ -388,6 +416,7 @@ func (w *Watcher) abandon() {
 	}
 	w.closed = true
 	_ = w.db.Close()
+	w.marker.f.Close()
 }
 
 // update runs f in a write transaction that also records the cursor and
@@ -423,12 +452,23 @@ func (w *Watcher) update(f func(tx *bolt.Tx) error) (err error) {
 		if err := f(tx); err != nil {
 			return err
 		}
-		m := tx.Bucket(bucketMeta)
-		if err := m.Put(keyCursor, encodeCursor(w.cursorH, w.cursorHash)); err != nil {
-			return err
-		}
-		return m.Put(keySeq, be64(w.nextSeq))
+		return w.putMeta(tx)
 	})
+}
+
+// putMeta records the cursor, the next seq and how far the Handler got.
+func (w *Watcher) putMeta(tx *bolt.Tx) error {
+	m := tx.Bucket(bucketMeta)
+	w.evMu.Lock()
+	d := w.delivered
+	w.evMu.Unlock()
+	if err := m.Put(keyCursor, encodeCursor(w.cursorH, w.cursorHash)); err != nil {
+		return err
+	}
+	if err := m.Put(keyDelivered, be64(d)); err != nil {
+		return err
+	}
+	return m.Put(keySeq, be64(w.nextSeq))
 }
 
 func isKind(err error) bool {
@@ -527,6 +567,7 @@ func (w *Watcher) putEntry(tx *bolt.Tx, j *blockTx, e *Entry) (bool, error) {
 	if err := w.set(tx, j, jEntries, []byte(id), raw); err != nil {
 		return false, err
 	}
+	w.cacheEntry(id, &watched{e: e})
 	op := e.StakingOutPoint()
 	st := stakeState{State: StatePending, Live: op.String(), LiveKind: script.StakingOutputKind.String()}
 	if err := w.set(tx, j, jStates, []byte(id), encodeState(st)); err != nil {
@@ -630,7 +671,7 @@ func (w *Watcher) mirror(bucket byte, key, val []byte) {
 		} else {
 			w.ubtx[chainhash.Hash(key)] = string(val)
 		}
-	case jEntries, jStates:
+	case jEntries:
 		delete(w.cache, string(key))
 	}
 }
@@ -692,30 +733,16 @@ func (w *Watcher) entryIn(tx *bolt.Tx, id string) (*watched, error) {
 	if err := e.UnmarshalJSON(raw); err != nil {
 		return nil, fmt.Errorf("%w: stored entry %s: %v", ErrStore, id, err)
 	}
-	c, err := newWatched(&e)
-	if err != nil {
-		return nil, err
-	}
+	c := &watched{e: &e}
+	w.cacheEntry(id, c)
+	return c, nil
+}
+
+func (w *Watcher) cacheEntry(id string, c *watched) {
 	if len(w.cache) >= maxCache {
 		clear(w.cache)
 	}
 	w.cache[id] = c
-	return c, nil
-}
-
-func newWatched(e *Entry) (*watched, error) {
-	c := &watched{e: e}
-	var err error
-	if c.staking, err = e.d.StakingOutput(); err != nil {
-		return nil, fmt.Errorf("%w: entry %s: %v", ErrStore, e.ID(), err)
-	}
-	if c.unbonding, err = e.d.UnbondingOutput(); err != nil {
-		return nil, fmt.Errorf("%w: entry %s: %v", ErrStore, e.ID(), err)
-	}
-	if c.slashChng, err = e.d.SlashingChangeOutput(); err != nil {
-		return nil, fmt.Errorf("%w: entry %s: %v", ErrStore, e.ID(), err)
-	}
-	return c, nil
 }
 
 func stateIn(tx *bolt.Tx, id string) (stakeState, error) {

@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -265,6 +267,7 @@ func TestCrashAfterCommit(t *testing.T) {
 	rec := &recorder{}
 	path := dbPath(t)
 	cfg := testConfig(n, rec)
+	cfg.BatchBlocks = 1
 	w, err := Open(path, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -319,6 +322,53 @@ func TestCrashAfterCommit(t *testing.T) {
 		if e.Height <= 4 {
 			t.Fatalf("event of block %d repeated: %+v", e.Height, e)
 		}
+	}
+}
+
+// TestCrashMidDelivery: the process dies after the Handler got an event
+// and before its seq reached the marker: exactly that event is handed
+// over again, then the rest.
+func TestCrashMidDelivery(t *testing.T) {
+	f := newFixture(t)
+	n := newFakeNode()
+	rec := &recorder{}
+	path := dbPath(t)
+	cfg := testConfig(n, rec)
+	w, err := Open(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stakes []*stake
+	for range 4 {
+		s := f.newStake(t, 50)
+		stakes = append(stakes, s)
+		_ = w.Add(s.e)
+	}
+	n.mine(stakes[0].tx, stakes[1].tx)
+	n.mine(stakes[2].tx, stakes[3].tx)
+	crash := errors.New("killed")
+	w.hookAfterHandler = func(e Event) error {
+		if e.Seq == 3 {
+			return crash
+		}
+		return nil
+	}
+	if err := w.CatchUp(context.Background(), 2); !errors.Is(err, crash) {
+		t.Fatal(err)
+	}
+	w.abandon()
+	if got := rec.all(); len(got) != 3 {
+		t.Fatalf("%d events before the crash", len(got))
+	}
+	w = openTest(t, path, cfg)
+	catchUp(t, w, 2)
+	got := rec.all()
+	var seqs []uint64
+	for _, e := range got {
+		seqs = append(seqs, e.Seq)
+	}
+	if fmt.Sprint(seqs) != "[1 2 3 3 4]" || got[2].ID != got[3].ID {
+		t.Fatalf("seqs handed over %v", seqs)
 	}
 }
 
@@ -572,12 +622,22 @@ func TestAddIdempotentAndConflict(t *testing.T) {
 	if w.ubtx[ub.TxHash()] != A.e.ID() {
 		t.Fatal("unbonding txid not indexed")
 	}
-	// Another unbonding transaction for the same id: refused.
-	ub2 := f.spend(t, A.op, A.staking, script.UnbondingPath, 0, 1, A.unbonding.TxOut(998_000))
-	conflicting, err := NewEntry(EntryConfig{Source: SourceStakingTx, Params: f.p, Staker: A.staker.PubKey(), FPs: []*btcec.PublicKey{A.fps[0].PubKey()},
-		StakingTime: 50, StakingTx: A.tx, UnbondingTx: ub2})
+	// The same staking transaction under params with another unbonding
+	// time (the staking output does not depend on it): same id, another
+	// delegation; refused.
+	c := f.p.Config()
+	c.UnbondingTime = 20
+	p2, err := params.New(c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	conflicting, err := NewEntry(EntryConfig{Source: SourceStakingTx, Params: p2, Staker: A.staker.PubKey(), FPs: []*btcec.PublicKey{A.fps[0].PubKey()},
+		StakingTime: 50, StakingTx: A.tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conflicting.ID() != A.e.ID() {
+		t.Fatal("not the same id")
 	}
 	B := f.newStake(t, 50)
 	if err := w.Add(B.e, conflicting); !errors.Is(err, ErrEntryConflict) {

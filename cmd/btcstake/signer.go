@@ -27,6 +27,7 @@ func init() {
 	eotsSubcommands = append(eotsSubcommands,
 		newEotsKeygenCmd, newEotsImportCmd, newEotsShowCmd, newEotsExportCmd,
 		newEotsSignCmd, newEotsSignBatchCmd, newEotsRecordsCmd, newEotsRollbackCmd, newEotsBackupCmd)
+	// check and repair: signerstore.go
 }
 
 // passphraseEnv names the environment variable that may hold the keystore
@@ -324,9 +325,17 @@ func (f *signerFlags) add(cmd *cobra.Command) {
 	}
 }
 
+// validate checks the flags that need no file, before anything is read
+// or written (a bad --chain-id must not leave a new store behind).
+func (f *signerFlags) validate() error {
+	return checkChainIDFlag("chain-id", f.chainID)
+}
+
+// open unlocks the key and opens (or with --create-db creates) the store;
+// the caller has validated the flags and its own input first.
 func (f *signerFlags) open(a *app) (*signer.Signer, *signer.Store, error) {
-	if f.chainID == "" {
-		return nil, nil, usagef("chain-id", "empty value")
+	if err := f.validate(); err != nil {
+		return nil, nil, err
 	}
 	sk, err := unlockEOTS(a, f.keyFile, &f.pf)
 	if err != nil {
@@ -338,7 +347,7 @@ func (f *signerFlags) open(a *app) (*signer.Signer, *signer.Store, error) {
 		if errors.Is(err, signer.ErrStoreNotFound) {
 			return nil, nil, fmt.Errorf("%w (pass --create-db to start a new store)", err)
 		}
-		return nil, nil, err
+		return nil, nil, storeRefusalHint(err, f.dbFile)
 	}
 	s, err := signer.New(st, sk)
 	if err != nil {
@@ -376,12 +385,18 @@ refused (exit 1) and changes nothing.`,
     --msg 00000000000000640101010101010101010101010101010101010101010101010101010101010101`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
 			if !cmd.Flags().Changed("height") {
 				return usagef("height", "required")
 			}
 			msg, err := parseHex("msg", msgHex)
 			if err != nil {
 				return err
+			}
+			if len(msg) > signer.MaxMessageSize {
+				return usagef("msg", "%d bytes (max %d)", len(msg), signer.MaxMessageSize)
 			}
 			s, st, err := f.open(a)
 			if err != nil {
@@ -391,7 +406,7 @@ refused (exit 1) and changes nothing.`,
 			defer s.Close()
 			res, err := s.Sign([]byte(f.chainID), height, msg)
 			if err != nil {
-				return err
+				return storeRefusalHint(err, f.dbFile)
 			}
 			pk := s.PublicKey()
 			out := signJSON{ChainID: f.chainID, Height: height, PublicKey: hex.EncodeToString(pk[:]), PubRand: res.PubRand.String(), Signature: res.Sig.String(), Existing: res.Existing}
@@ -428,6 +443,9 @@ refused.`,
     btcstake eots sign-batch --key fp.key --db fp-records.db --chain-id bbn-test-5 --input - --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
 			var r io.Reader
 			if input == "-" {
 				r = os.Stdin
@@ -459,6 +477,9 @@ refused.`,
 				if err != nil {
 					return usagef("input", "line %d: message is not hex", n)
 				}
+				if len(msg) > signer.MaxMessageSize {
+					return usagef("input", "line %d: message is %d bytes (max %d)", n, len(msg), signer.MaxMessageSize)
+				}
 				reqs = append(reqs, signer.Request{Height: h, Msg: msg})
 			}
 			if err := sc.Err(); err != nil {
@@ -475,7 +496,7 @@ refused.`,
 			defer s.Close()
 			results, batchErr := s.SignBatch([]byte(f.chainID), reqs)
 			if results == nil {
-				return batchErr
+				return storeRefusalHint(batchErr, f.dbFile)
 			}
 			pk := s.PublicKey()
 			out := make([]signJSON, len(results))
@@ -529,7 +550,9 @@ func newEotsRecordsCmd(a *app) *cobra.Command {
 		Short: "List the signing records in a store (an export with --json)",
 		Long: `Lists what the signer signed: chain, public key, height, message, public
 randomness, signature and time. --chain-id with --pk narrows the list. With
---json the output is a complete export of the records.`,
+--json the output is a complete export of the records. The store is opened
+read-only: it is listed even when the signer would refuse it (a warning on
+stderr says so; "btcstake eots check" says why).`,
 		Example: `  btcstake eots records --db fp-records.db --json > records.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -539,6 +562,9 @@ randomness, signature and time. --chain-id with --pk narrows the list. With
 				if chainID == "" || pkHex == "" {
 					return usagef("chain-id", "--chain-id and --pk go together")
 				}
+				if err := checkChainIDFlag("chain-id", chainID); err != nil {
+					return err
+				}
 				k, err := parsePubKey("pk", pkHex)
 				if err != nil {
 					return err
@@ -546,11 +572,14 @@ randomness, signature and time. --chain-id with --pk narrows the list. With
 				x := [32]byte(script.XOnly(k))
 				chain, pk = []byte(chainID), &x
 			}
-			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
+			st, err := signer.OpenStore(dbFile, signer.StoreOptions{ReadOnly: true})
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if err := st.Status().Err; err != nil {
+				fmt.Fprintf(a.stderr, "btcstake: warning: the signer refuses this store: %v\n", storeRefusalHint(err, dbFile))
+			}
 			recs, err := st.Records(chain, pk)
 			if err != nil {
 				return err
@@ -603,26 +632,16 @@ passphrase needed).`,
 			if chainID == "" {
 				return usagef("chain-id", "required")
 			}
-			var x [32]byte
-			switch {
-			case pkHex != "" && keyFile == "":
-				k, err := parsePubKey("pk", pkHex)
-				if err != nil {
-					return err
-				}
-				x = [32]byte(script.XOnly(k))
-			case keyFile != "" && pkHex == "":
-				pk, err := keystore.PublicKey(keyFile)
-				if err != nil {
-					return err
-				}
-				x = [32]byte(script.XOnly(pk))
-			default:
-				return usagef("pk", "give exactly one of --pk and --key")
+			if err := checkChainIDFlag("chain-id", chainID); err != nil {
+				return err
+			}
+			x, err := signerPubKey(pkHex, keyFile)
+			if err != nil {
+				return err
 			}
 			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
 			if err != nil {
-				return err
+				return storeRefusalHint(err, dbFile)
 			}
 			defer st.Close()
 			n, err := st.Rollback([]byte(chainID), &x, above, yes)
@@ -653,15 +672,17 @@ func newEotsBackupCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backup",
 		Short: "Write a consistent copy of a signing-record store",
-		Long: `Copies --db to --out in one read transaction, mode 0600, atomically; refuses
-to overwrite --out. The store is opened like any other use, so no signer may
-hold it at the time (it fails with "in use" otherwise).`,
+		Long: `Copies --db to --out in one read transaction, mode 0600, atomically, with a
+high-water mark of its own (OUT.hwm1, so that the copy opens by itself);
+refuses to overwrite --out or its mark. The store is opened like any other
+use, so no signer may hold it at the time (it fails with "in use" otherwise),
+and a store the signer refuses is not backed up.`,
 		Example: `  btcstake eots backup --db fp-records.db --out fp-records-2026-11-21.db`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := signer.OpenStore(dbFile, signer.StoreOptions{})
 			if err != nil {
-				return err
+				return storeRefusalHint(err, dbFile)
 			}
 			defer st.Close()
 			if err := st.Backup(out); err != nil {

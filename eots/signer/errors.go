@@ -24,6 +24,20 @@ var (
 	// ErrStoreNotFound: the store file does not exist (and creation was not
 	// requested).
 	ErrStoreNotFound = errors.New("signing store not found")
+	// ErrStoreRolledBack: the store does not hold exactly the records its
+	// high-water mark says it holds (records missing or different: a lost or
+	// stale disk write, an old backup put in its place, a replaced or deleted
+	// file). The signer refuses to sign; docs/signer.md describes the
+	// recovery (eots check, eots repair).
+	ErrStoreRolledBack = errors.New("signing store is behind its high-water mark")
+	// ErrMarkMissing: the store has records but its high-water mark files
+	// (PATH.hwm0, PATH.hwm1) are missing or none of them is intact, so what
+	// the store should hold is unknown. The signer refuses to sign.
+	ErrMarkMissing = errors.New("signing store's high-water mark missing or damaged")
+	// ErrBelowFloor: a request at or below the floor an operator set with
+	// Repair, at a height the store holds no record for: a signature there
+	// may have been lost, so nothing is signed at that height.
+	ErrBelowFloor = errors.New("refusing to sign at or below the repaired high-water floor")
 	// ErrExists: refusing to overwrite an existing file (Backup).
 	ErrExists = errors.New("file already exists")
 	// ErrNotConfirmed: a destructive operation (rollback) was not confirmed.

@@ -579,9 +579,7 @@ func TestFailClosedBadRecord(t *testing.T) {
 // TestFailClosedInUse: a store held by another process is refused with
 // ErrStoreInUse promptly, and nothing is written.
 func TestFailClosedInUse(t *testing.T) {
-	good := populated(t)
-	path := filepath.Join(t.TempDir(), "records.db")
-	os.WriteFile(path, good, 0o600)
+	_, path, _ := populatedStore(t) // closed, with its high-water mark
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "BTCSTAKE_SIGNER_CHILD=hold", "BTCSTAKE_SIGNER_STORE="+path)
 	out, _ := cmd.StdoutPipe()

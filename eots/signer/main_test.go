@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -24,6 +25,8 @@ func TestMain(m *testing.M) {
 		os.Exit(childSign())
 	case "hold":
 		os.Exit(childHold())
+	case "create":
+		os.Exit(childCreate())
 	default:
 		os.Exit(3)
 	}
@@ -104,4 +107,41 @@ func newKey(t testing.TB, r *rand.ChaCha8) *eots.SecretKey {
 		t.Fatal(err)
 	}
 	return sk
+}
+
+// childCreate creates (or opens) the store, after lowering its file size
+// limit to BTCSTAKE_SIGNER_FSIZE bytes if set (a full disk, as far as the
+// store is concerned), and prints the outcome: "ok" or "error KIND MESSAGE".
+func childCreate() int {
+	if v := os.Getenv("BTCSTAKE_SIGNER_FSIZE"); v != "" {
+		n, _ := strconv.ParseUint(v, 10, 64)
+		if err := limitFileSize(n); err != nil {
+			fmt.Println("setup-error", err)
+			return 3
+		}
+	}
+	st, err := OpenStore(os.Getenv("BTCSTAKE_SIGNER_STORE"), StoreOptions{Create: true, LockTimeout: 20 * time.Second})
+	if err != nil {
+		fmt.Println("error", errorKind(err), err)
+		return 0
+	}
+	st.Close()
+	fmt.Println("ok")
+	return 0
+}
+
+// errorKind names the package error kind err wraps.
+func errorKind(err error) string {
+	for _, k := range []struct {
+		name string
+		err  error
+	}{
+		{"corrupt", ErrStoreCorrupt}, {"failed", ErrStoreFailed}, {"in-use", ErrStoreInUse},
+		{"rolled-back", ErrStoreRolledBack}, {"mark-missing", ErrMarkMissing}, {"not-found", ErrStoreNotFound},
+	} {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	return "other"
 }

@@ -100,9 +100,21 @@ type Result struct {
 	Err      error
 }
 
-func checkArgs(chainID []byte, reqs []Request) error {
+// CheckChainID checks a chain ID the way signing does: 1 to
+// MaxChainIDSize bytes (ErrInvalidArgument otherwise). Callers that create
+// a store check their input with it first.
+func CheckChainID(chainID []byte) error {
 	if len(chainID) == 0 || len(chainID) > MaxChainIDSize {
-		return fmt.Errorf("%w: chain ID must be 1..%d bytes", ErrInvalidArgument, MaxChainIDSize)
+		return fmt.Errorf("%w: chain ID must be 1..%d bytes, got %d", ErrInvalidArgument, MaxChainIDSize, len(chainID))
+	}
+	return nil
+}
+
+// CheckRequests checks a chain ID and requests the way SignBatch does
+// (ErrInvalidArgument), without a store.
+func CheckRequests(chainID []byte, reqs []Request) error {
+	if err := CheckChainID(chainID); err != nil {
+		return err
 	}
 	for _, r := range reqs {
 		if len(r.Msg) > MaxMessageSize {
@@ -114,8 +126,9 @@ func checkArgs(chainID []byte, reqs []Request) error {
 
 // Sign signs msg at height on chainID, or returns the recorded signature if
 // the same message was signed before. A different recorded message gives
-// ErrDoubleSign. The signature is returned only after its record is durably
-// committed.
+// ErrDoubleSign; a height at or below a floor set by Repair without a
+// record gives ErrBelowFloor. The signature is returned only after its
+// record is durably committed and the store's high-water mark updated.
 func (s *Signer) Sign(chainID []byte, height uint64, msg []byte) (Result, error) {
 	res, err := s.SignBatch(chainID, []Request{{Height: height, Msg: msg}})
 	if err != nil {
@@ -127,37 +140,44 @@ func (s *Signer) Sign(chainID []byte, height uint64, msg []byte) (Result, error)
 	return res[0], nil
 }
 
-// SignBatch signs many heights in one durable transaction (one fsync). Each
-// request gets a Result; a conflicting request (a different message than the
-// one recorded at its height, or than an earlier request in the same batch)
-// is refused with ErrDoubleSign in its Result and the others are signed. If
-// any request was refused the returned error wraps ErrDoubleSign and lists
-// the heights. Any other error means nothing was signed: the results are
-// then nil.
+// SignBatch signs many heights in one durable transaction. Each request
+// gets a Result; a conflicting request (a different message than the one
+// recorded at its height, or than an earlier request in the same batch) is
+// refused with ErrDoubleSign in its Result, a request at or below a floor
+// set by Repair whose height has no record with ErrBelowFloor, and the
+// others are signed. If any request was refused the returned error wraps
+// the kinds of the refusals and lists the heights. Any other error means
+// nothing was signed: the results are then nil.
 func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, err error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("%w: signer is closed", ErrInvalidArgument)
 	}
-	if err := checkArgs(chainID, reqs); err != nil {
+	if err := CheckRequests(chainID, reqs); err != nil {
 		return nil, err
 	}
+	if err := s.store.writable(); err != nil {
+		return nil, err
+	}
+	prefix := string(prefixKey(chainID, &s.pk))
+	s.store.wmu.Lock()
+	defer s.store.wmu.Unlock()
 	if err := s.store.check(); err != nil {
 		return nil, err
 	}
+	if err := s.store.hasRoomFor(prefix); err != nil {
+		return nil, err
+	}
 	results = make([]Result, len(reqs))
-	var refused []uint64
+	var refused, belowFloor []uint64
 	defer func() {
 		if r := recover(); r != nil {
 			results = nil
 			err = s.store.fail(fmt.Errorf("%w: %v", ErrStoreCorrupt, r))
 		}
 	}()
-	txErr := s.store.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		if b == nil {
-			return fmt.Errorf("%w: records bucket missing", ErrStoreCorrupt)
-		}
-		refused = refused[:0]
+	txErr := s.store.update(prefix, func(b *bolt.Bucket, cur summary) (summary, bool, error) {
+		refused, belowFloor = refused[:0], belowFloor[:0]
+		next := cur
 		wrote := false
 		now := s.now()
 		for i, req := range reqs {
@@ -169,59 +189,66 @@ func (s *Signer) SignBatch(chainID []byte, reqs []Request) (results []Result, er
 			if v := b.Get(key); v != nil {
 				rec, err := decodeRecord(key, v)
 				if err != nil {
-					return err
+					return next, false, err
 				}
 				if !bytes.Equal(rec.Msg, req.Msg) {
-					res.Err = fmt.Errorf("%w: height %d on %s already has a signature for a different message", ErrDoubleSign, req.Height, chainID)
+					res.Err = fmt.Errorf("%w: height %d on %q already has a signature for a different message", ErrDoubleSign, req.Height, chainID)
 					refused = append(refused, req.Height)
 					continue
 				}
 				res.PubRand, res.Sig, res.Existing = rec.PubRand, rec.Sig, true
 				continue
 			}
-			// Step 2: derive the height's randomness (docs/spec.md §7)
+			// Step 2: at or below a repaired floor a missing record may be
+			// a lost one: nothing is signed there.
+			if cur.hasFloor && req.Height <= cur.floor {
+				res.Err = fmt.Errorf("%w: height %d on %q is at or below the floor %d and has no record", ErrBelowFloor, req.Height, chainID, cur.floor)
+				belowFloor = append(belowFloor, req.Height)
+				continue
+			}
+			// Step 3: derive the height's randomness (docs/spec.md §7)
 			// and sign; eots verifies the signature before returning it
 			// (ErrSigningFault otherwise: the transaction is rolled back).
 			k, err := eots.DeriveRand(s.sk, chainID, req.Height)
 			if err != nil {
-				return err
+				return next, false, err
 			}
 			r, sig, err := s.sign(s.sk, k, req.Msg)
 			k.Zero()
 			if err != nil {
-				return err
+				return next, false, err
 			}
-			// Step 3: record it in this transaction; the signature is
-			// released only after the commit (and its fsync) succeeds.
+			// Step 4: record it in this transaction and in the pair's mark
+			// entry; the signature is released only after the commit (and
+			// its fsync) and the mark's update succeed.
 			rec := Record{ChainID: string(chainID), PublicKey: s.pk, Height: req.Height, Msg: req.Msg, PubRand: r, Sig: sig, Time: now}
-			if err := b.Put(key, encodeRecord(key, &rec)); err != nil {
-				return err
+			v := encodeRecord(key, &rec)
+			if err := b.Put(key, v); err != nil {
+				return next, false, err
 			}
+			next.add(key, v, req.Height)
 			res.PubRand, res.Sig = r, sig
 			wrote = true
 		}
-		if !wrote {
-			// Nothing new: roll back so that even bbolt's meta page is not
-			// rewritten; a refused or repeated request changes nothing.
-			return errNothingWritten
-		}
-		return nil
+		return next, wrote, nil
 	})
-	if errors.Is(txErr, errNothingWritten) {
-		txErr = nil
-	}
 	if txErr != nil {
-		if errors.Is(txErr, ErrSigningFault) {
+		switch {
+		case errors.Is(txErr, ErrSigningFault):
 			// Nothing was written and the store is sound: it stays open.
 			return nil, txErr
-		}
-		if errors.Is(txErr, ErrStoreCorrupt) {
+		case errors.Is(txErr, ErrStoreCorrupt), errors.Is(txErr, ErrStoreRolledBack), errors.Is(txErr, ErrStoreFailed):
 			return nil, s.store.fail(txErr)
 		}
 		return nil, s.store.fail(fmt.Errorf("%w: %v", ErrStoreFailed, txErr))
 	}
-	if len(refused) > 0 {
+	switch {
+	case len(refused) > 0 && len(belowFloor) > 0:
+		return results, fmt.Errorf("%w: %d request(s) refused at heights %v; %w: %d at heights %v", ErrDoubleSign, len(refused), refused, ErrBelowFloor, len(belowFloor), belowFloor)
+	case len(refused) > 0:
 		return results, fmt.Errorf("%w: %d request(s) refused at heights %v", ErrDoubleSign, len(refused), refused)
+	case len(belowFloor) > 0:
+		return results, fmt.Errorf("%w: %d request(s) refused at heights %v", ErrBelowFloor, len(belowFloor), belowFloor)
 	}
 	return results, nil
 }
