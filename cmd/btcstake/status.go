@@ -426,7 +426,7 @@ block that confirmed it (the store remembers it for the next time).
 			if err := fillStatus(ctx, c, &s, d, view, history); err != nil {
 				return err
 			}
-			return a.printStatus(s)
+			return a.printStakeStatus(s)
 		},
 	}
 	nf.add(cmd)
@@ -672,8 +672,8 @@ func spendPaths(out *script.Output, opensAt, tip int64) []stakePath {
 	return ps
 }
 
-// printStatus prints status's answer.
-func (a *app) printStatus(s stakeStatus) error {
+// printStakeStatus prints status's answer.
+func (a *app) printStakeStatus(s stakeStatus) error {
 	if a.json {
 		return a.printJSON(s)
 	}
