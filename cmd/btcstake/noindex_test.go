@@ -20,6 +20,7 @@ import (
 
 	"github.com/btcstake/btcstake/chain"
 	"github.com/btcstake/btcstake/regtest"
+	"github.com/btcstake/btcstake/watch"
 )
 
 // noIndexConn returns the --network/--rpc-* flags for n.
@@ -99,6 +100,15 @@ func TestStatusOfASlashedStakeWithoutIndex(t *testing.T) {
 	if fi, err := os.Stat(cacheFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("cache file %s: %v %v", cacheFile, fi, err)
 	}
+	// While another process holds the cache, a store of its own.
+	held, err := watch.Open(cacheFile, watch.Config{Network: &chaincfg.RegressionNetParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := status(); s.State != "staked" || s.DBFile != "" {
+		t.Fatalf("with the cache held: %+v", s)
+	}
+	held.Close()
 
 	ds, err := sc.DoubleSign(0, uint64(st.Height))
 	if err != nil {

@@ -115,6 +115,16 @@ type statusStore struct {
 	w       *watch.Watcher
 }
 
+// useTemp makes the store a temporary one, removed at the end.
+func (s *statusStore) useTemp(txid chainhash.Hash) error {
+	dir, err := os.MkdirTemp("", "btcstake-status-")
+	if err != nil {
+		return err
+	}
+	s.tempDir, s.path = dir, statusCacheFile(dir, txid)
+	return nil
+}
+
 func (s *statusStore) open(node watch.Node, start int64) error {
 	w, err := watch.Open(s.path, watch.Config{Network: s.net, Node: node, StartHeight: max(start, 0),
 		Observer: s.obs, MempoolFetch: -1})
@@ -281,26 +291,33 @@ block that confirmed it (the store remembers it for the next time).
 			if st.path == "" {
 				st.cache = true
 				dir := statusCacheDir(net.Name)
-				if dir == "" {
-					if dir, err = os.MkdirTemp("", "btcstake-status-"); err != nil {
+				if dir == "" || os.MkdirAll(dir, 0o700) != nil {
+					// No cache directory (or none that can be made): a
+					// store for this run only.
+					if err := st.useTemp(txid); err != nil {
 						return err
 					}
-					st.tempDir = dir
-				} else if err := os.MkdirAll(dir, 0o700); err != nil {
-					return fmt.Errorf("creating the status cache directory: %w", err)
+				} else {
+					st.path = statusCacheFile(dir, txid)
 				}
-				st.path = statusCacheFile(dir, txid)
 			}
 			dbFlagName := map[bool]string{false: "db", true: ""}[st.cache]
 			// A store that knows the stake tells where its block is.
 			hint := int64(-1)
 			if _, err := os.Stat(st.path); err == nil {
 				if err := st.open(c, 0); err != nil {
-					if !st.cache || errors.Is(err, watch.ErrStoreInUse) {
+					switch {
+					case !st.cache:
 						return storeError(dbFlagName, st.path, net.Name, err)
-					}
-					if err := removeStore(st.path); err != nil {
-						return err
+					case errors.Is(err, watch.ErrStoreInUse):
+						// Another status follows this stake right now.
+						if err := st.useTemp(txid); err != nil {
+							return err
+						}
+					default:
+						if err := removeStore(st.path); err != nil {
+							return err
+						}
 					}
 				} else if views, err := st.w.Stakes(); err == nil {
 					for _, sv := range views {
