@@ -3,8 +3,6 @@ package watch_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
-	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/btcstake/btcstake/chain"
@@ -384,28 +381,14 @@ func TestNodeBadEntries(t *testing.T) {
 	if a.FinalityProvider == b.FinalityProvider {
 		t.Fatal("stakes 0 and 1 share a finality provider")
 	}
-	txHex := func(tx *wire.MsgTx) string {
-		var buf bytes.Buffer
-		if err := tx.Serialize(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return hex.EncodeToString(buf.Bytes())
-	}
 	keyHex := func(ps *regtest.PresignedStake, fp bool) string {
 		if fp {
 			return script.XOnly(ps.Delegation.FinalityProviders[0]).String()
 		}
 		return script.XOnly(ps.Delegation.Staker).String()
 	}
-	psbtB64 := func(ps *regtest.PresignedStake) string {
-		var buf bytes.Buffer
-		if err := ps.Slashing.Serialize(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return base64.StdEncoding.EncodeToString(buf.Bytes())
-	}
 	good := func() map[string]any {
-		return map[string]any{"staking_tx": txHex(a.Tx), "staker_pk": keyHex(a, false),
+		return map[string]any{"staking_tx": txHex(t, a.Tx), "staker_pk": keyHex(a, false),
 			"finality_providers": []string{keyHex(a, true)}, "staking_time": a.Delegation.StakingTime}
 	}
 	list := func(item map[string]any) []byte {
@@ -417,7 +400,7 @@ func TestNodeBadEntries(t *testing.T) {
 	}
 	// The list format is right: two good items parse, one delegation
 	// given twice is refused as such.
-	if es, err := watch.ParseWatchList(list(map[string]any{"staking_tx": txHex(b.Tx), "staker_pk": keyHex(b, false),
+	if es, err := watch.ParseWatchList(list(map[string]any{"staking_tx": txHex(t, b.Tx), "staker_pk": keyHex(b, false),
 		"finality_providers": []string{keyHex(b, true)}, "staking_time": b.Delegation.StakingTime}), versions); err != nil || len(es) != 2 {
 		t.Fatalf("a good list: %d entries, %v", len(es), err)
 	}
@@ -432,12 +415,12 @@ func TestNodeBadEntries(t *testing.T) {
 		{"another staker", func(m map[string]any) { m["staker_pk"] = keyHex(b, false) }, watch.ErrNoParamsVersion},
 		{"another finality provider", func(m map[string]any) { m["finality_providers"] = []string{keyHex(b, true)} }, watch.ErrNoParamsVersion},
 		{"another staking time", func(m map[string]any) { m["staking_time"] = a.Delegation.StakingTime + 1 }, watch.ErrNoParamsVersion},
-		{"another stake's unbonding", func(m map[string]any) { m["unbonding_tx"] = txHex(b.UnbondingTx) }, watch.ErrInvalidEntry},
-		{"another stake's slashing", func(m map[string]any) { m["slashing_psbt"] = psbtB64(b) }, watch.ErrInvalidEntry},
+		{"another stake's unbonding", func(m map[string]any) { m["unbonding_tx"] = txHex(t, b.UnbondingTx) }, watch.ErrInvalidEntry},
+		{"another stake's slashing", func(m map[string]any) { m["slashing_psbt"] = psbtBase64(t, b.Slashing) }, watch.ErrInvalidEntry},
 	}
 	for _, c := range cases {
 		item := good()
-		item["staking_tx"] = txHex(a.Tx)
+		item["staking_tx"] = txHex(t, a.Tx)
 		c.edit(item)
 		raw, err := json.Marshal(map[string]any{"entries": []any{item}})
 		if err != nil {

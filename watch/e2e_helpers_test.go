@@ -5,7 +5,10 @@ package watch_test
 // package's exported API only, as the CLI does.
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -298,4 +301,24 @@ func wantEvents(t testing.TB, what string, got []watch.Event, label map[string]s
 			t.Fatalf("%s: event %d is %q, want %q\n got %s\nwant %s", what, i, g[i], want[i], strings.Join(g, "\n     "), strings.Join(want, "\n     "))
 		}
 	}
+}
+
+// txHex is tx in Bitcoin's serialization, in hex.
+func txHex(t testing.TB, tx *wire.MsgTx) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := tx.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(buf.Bytes())
+}
+
+// psbtBase64 is p serialized, in base64 (a watch list's encoding).
+func psbtBase64(t testing.TB, p *btcpsbt.Packet) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := p.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
