@@ -46,7 +46,9 @@ import (
 //     processed.
 //
 // Events stored outside a block (mempool, auto-slash, reorg) follow the
-// same rules.
+// same rules, and so do those of a backfill: before the cursor moves past
+// a block, delegations added late are brought through the blocks they
+// missed (AddFrom, backfill.go).
 func (w *Watcher) Run(ctx context.Context) error {
 	err := w.follow(ctx, -1)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -56,7 +58,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 // CatchUp processes blocks up to height to (waiting for the node to reach
-// it), delivers their events and returns. It does not poll the mempool.
+// it), brings delegations added late up to date (a backfill, also when
+// the cursor is already at or past to), delivers their events and
+// returns. It does not poll the mempool.
 func (w *Watcher) CatchUp(ctx context.Context, to int64) error {
 	if to < 0 {
 		return fmt.Errorf("%w: height %d", ErrInvalidArgument, to)
