@@ -706,3 +706,66 @@ func TestFollowerIgnoresWaitingEntries(t *testing.T) {
 	bw.sameAsReference(t, rec.all(), refEvents)
 	bw.sameStakes(t, w, refStakes)
 }
+
+// TestReorgDuringBackfill: the node's chain changes while the backfill
+// scans (after it applied block 8, blocks 10..12 are replaced); it stops
+// at the first block that is not the stored one, the orphaned blocks are
+// rolled back (the follower's events in them reported reorged_out), and
+// the late delegation ends as on a watcher that only saw the new branch.
+func TestReorgDuringBackfill(t *testing.T) {
+	f := newFixture(t)
+	n := newFakeNode()
+	O, N := f.newStake(t, 50), f.newStake(t, 50)
+	label := map[string]string{O.e.ID(): "O", N.e.ID(): "N"}
+	n.mine(O.tx)           // 1
+	n.mine(N.tx)           // 2
+	n.mineEmpty(7)         // 3..9
+	n.mine(O.unbond(t, f)) // 10
+	ubN := N.unbond(t, f)
+	n.mine(ubN) // 11
+	n.mine()    // 12
+	rec := &recorder{}
+	cfg := testConfig(n, rec)
+	cfg.Prefetch, cfg.BatchBlocks = 1, 1
+	w := openTest(t, dbPath(t), cfg)
+	_ = w.Add(O.e)
+	catchUp(t, w, 12)
+	if err := w.Add(N.e); err != nil {
+		t.Fatal(err)
+	}
+	reorged := false
+	w.hookBackfillCommit = func(h int64) error {
+		if h == 8 && !reorged {
+			reorged = true
+			n.reorg(3)
+			n.mineEmpty(2) // 10', 11'
+			n.mine(ubN)    // 12'
+			n.mine()       // 13'
+		}
+		return nil
+	}
+	catchUp(t, w, 13)
+	if !reorged {
+		t.Fatal("the hook did not run")
+	}
+	fresh := &recorder{}
+	fw := openTest(t, dbPath(t), testConfig(n, fresh))
+	_ = fw.Add(O.e, N.e)
+	catchUp(t, fw, 13)
+	g, r := byDelegation(rec.all()), byDelegation(fresh.all())
+	wantKinds(t, g[N.e.ID()], label, "2 staking_confirmed:N", "7 staking_deep:N", "12 unbonding_confirmed:N/staking")
+	if !reflect.DeepEqual(g[N.e.ID()], r[N.e.ID()]) {
+		t.Fatalf("N:\n got  %v\n want %v", kinds(g[N.e.ID()], label), kinds(r[N.e.ID()], label))
+	}
+	wantKinds(t, g[O.e.ID()], label, "1 staking_confirmed:O", "6 staking_deep:O", "10 unbonding_confirmed:O/staking", "10 reorged_out:O/staking")
+	if len(g[""]) != 1 || g[""][0].Kind != EventReorg || g[""][0].Height != 10 || g[""][0].Depth != 3 {
+		t.Fatalf("reorg events %v", kinds(g[""], nil))
+	}
+	vs, _ := w.Stakes()
+	rvs, _ := fw.Stakes()
+	for i := range vs {
+		if vs[i].Delegation == N.e.ID() && !reflect.DeepEqual(vs[i], rvs[i]) {
+			t.Fatalf("N: %+v, want %+v", vs[i], rvs[i])
+		}
+	}
+}
