@@ -72,6 +72,7 @@ func TestCommandsBadInput(t *testing.T) {
 	w := newTxWorld(t)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(w.dir, "config"))
 	t.Setenv("XDG_STATE_HOME", filepath.Join(w.dir, "state")) // no node of "regtest start"
+	t.Setenv(statusDirEnv, filepath.Join(t.TempDir(), "status"))
 	node := regtest.NewTestNode(t, regtest.Options{})
 	rpc := node.RPC()
 	good := []string{"--rpc-url", rpc.Host, "--rpc-user", rpc.User, "--rpc-pass-file", secretFile(t, rpc.Pass)}

@@ -154,6 +154,7 @@ func TestEndToEndCLI(t *testing.T) {
 		os.Unsetenv(v)
 	}
 	e := &e2e{t: t, dir: t.TempDir()}
+	t.Setenv(statusDirEnv, e.path("status"))      // status's stores, not the user's cache
 	t.Setenv("XDG_CONFIG_HOME", e.path("config")) // no user config file
 	e.pass = e.path("pass.txt")
 	if err := os.WriteFile(e.pass, []byte(fmt.Sprintf("e2e passphrase %d\n", r.Int63())), 0o600); err != nil {

@@ -252,28 +252,36 @@ func chainParams(a *app, cfg nodeConfig) (*chaincfg.Params, error) {
 // follows --network (chain name, genesis block, and for a signet its
 // challenge) before any command sends it anything.
 func (f *nodeFlags) connect(ctx context.Context, a *app) (*chain.Client, error) {
+	c, _, err := f.connectChain(ctx, a)
+	return c, err
+}
+
+// connectChain is connect that also returns the chain the node was
+// checked against (--network's, or a custom signet's), for a caller that
+// checks it again later (the watcher does, on every start).
+func (f *nodeFlags) connectChain(ctx context.Context, a *app) (*chain.Client, *chaincfg.Params, error) {
 	cfg, src, err := f.resolve(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	params, err := chainParams(a, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := chain.New(chain.Config{URL: cfg.URL, User: cfg.User, Pass: cfg.Pass})
 	if err != nil {
-		return nil, usagef("rpc-url", "%v", err)
+		return nil, nil, usagef("rpc-url", "%v", err)
 	}
 	if err := c.CheckNetwork(ctx, params); err != nil {
 		switch {
 		case errors.Is(err, chain.ErrWrongChain):
-			return nil, fmt.Errorf("%v (from %s); refusing to talk to it with --network %s", err, src, a.network)
+			return nil, nil, fmt.Errorf("%v (from %s); refusing to talk to it with --network %s", err, src, a.network)
 		case errors.Is(err, chain.ErrUnconfirmedChain):
-			return nil, fmt.Errorf("%v (from %s); refusing to talk to it until it can be shown to follow --network %s", err, src, a.network)
+			return nil, nil, fmt.Errorf("%v (from %s); refusing to talk to it until it can be shown to follow --network %s", err, src, a.network)
 		}
-		return nil, nodeError(c, err)
+		return nil, nil, nodeError(c, err)
 	}
-	return c, nil
+	return c, params, nil
 }
 
 // nodeError says in plain words why a call to the node failed.

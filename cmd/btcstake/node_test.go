@@ -49,6 +49,7 @@ func newNodeWorld(t *testing.T, opts regtest.Options) *nodeWorld {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewSource(seed))
+	t.Setenv(statusDirEnv, t.TempDir()) // status's stores, not the user's cache
 	w := &nodeWorld{t: t, r: r, node: regtest.NewTestNode(t, opts),
 		staker: nodeRandKey(r), fp: nodeRandKey(r)}
 	for i := 0; i < 3; i++ {

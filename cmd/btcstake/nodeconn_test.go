@@ -94,6 +94,7 @@ func isolate(t *testing.T) string {
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("XDG_STATE_HOME", filepath.Join(home, ".local", "state"))
+	t.Setenv(statusDirEnv, filepath.Join(home, "status"))
 	for _, v := range []string{"BTCSTAKE_CONFIG", "BTCSTAKE_NETWORK", "BTCSTAKE_RPC_URL", "BTCSTAKE_RPC_USER", "BTCSTAKE_RPC_PASS", "BTCSTAKE_RPC_COOKIE"} {
 		t.Setenv(v, "")
 	}

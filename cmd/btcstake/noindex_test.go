@@ -20,6 +20,7 @@ import (
 
 	"github.com/btcstake/btcstake/chain"
 	"github.com/btcstake/btcstake/regtest"
+	"github.com/btcstake/btcstake/watch"
 )
 
 // noIndexConn returns the --network/--rpc-* flags for n.
@@ -33,6 +34,8 @@ func noIndexConn(t *testing.T, n *regtest.Node) []string {
 // of the slashing change, the change's time lock seen one block before it
 // opens (and the node refusing the withdraw there) and at it.
 func TestStatusOfASlashedStakeWithoutIndex(t *testing.T) {
+	statusDir := t.TempDir()
+	t.Setenv(statusDirEnv, statusDir)
 	n := regtest.NewTestNode(t, regtest.Options{NoTxIndex: true})
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
@@ -80,10 +83,32 @@ func TestStatusOfASlashedStakeWithoutIndex(t *testing.T) {
 	if _, err := n.Mine(3); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := statusOf(st.Txid.String(), "--max-scan-blocks", "3")
+	// A store that never saw the stake searches the last 3 blocks only;
+	// status's own cache remembers the stake's block from the runs above.
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	code, _, errOut := statusOf(st.Txid.String(), "--max-scan-blocks", "3", "--db", fresh)
 	if code != 1 || !strings.Contains(errOut, "does not know staking transaction "+st.Txid.String()) || !strings.Contains(errOut, "--from-height") {
 		t.Fatalf("out of reach: exit %d %q", code, errOut)
 	}
+	if _, err := os.Stat(fresh); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed lookup left a store behind: %v", err)
+	}
+	cacheFile := filepath.Join(statusDir, "regtest", st.Txid.String()+".db")
+	if s := status("--max-scan-blocks", "3"); s.State != "staked" || s.Confirmations != 4 || s.DBFile != cacheFile {
+		t.Fatalf("from the cache's remembered height: %+v (cache %s)", s, cacheFile)
+	}
+	if fi, err := os.Stat(cacheFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("cache file %s: %v %v", cacheFile, fi, err)
+	}
+	// While another process holds the cache, a store of its own.
+	held, err := watch.Open(cacheFile, watch.Config{Network: &chaincfg.RegressionNetParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := status(); s.State != "staked" || s.DBFile != "" {
+		t.Fatalf("with the cache held: %+v", s)
+	}
+	held.Close()
 
 	ds, err := sc.DoubleSign(0, uint64(st.Height))
 	if err != nil {
