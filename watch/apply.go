@@ -93,6 +93,24 @@ type blockTx struct {
 	events []Event
 	// leaked keys learned in this block
 	keys []*btcec.PrivateKey
+	// scan is the backfill applying the block (nil: the follower).
+	scan *bfScan
+}
+
+// watches: the block applies to delegation id. The follower applies every
+// block to the delegations that are up to date with its cursor, not to
+// those waiting for a backfill; a backfill applies a block only to the
+// delegations of its group that have not been through it.
+func (j *blockTx) watches(id string) bool {
+	if s := j.scan; s != nil {
+		first, ok := s.group[id]
+		return ok && first <= j.height
+	}
+	if len(j.w.bfNext) == 0 {
+		return true
+	}
+	_, waiting := j.w.bfNext[id]
+	return !waiting
 }
 
 func (j *blockTx) journal(bucket byte, key []byte) {
@@ -235,7 +253,7 @@ func (w *Watcher) applyTxs(j *blockTx, blk *wire.MsgBlock) error {
 		if len(w.live) > 0 {
 			for i, in := range tx.TxIn {
 				id, ok := w.live[in.PreviousOutPoint]
-				if !ok {
+				if !ok || !j.watches(id) {
 					continue
 				}
 				if err := w.applySpend(j, id, in.PreviousOutPoint, tx, getTxid(), i); err != nil {
@@ -250,7 +268,7 @@ func (w *Watcher) applyTxs(j *blockTx, blk *wire.MsgBlock) error {
 				}
 			}
 		}
-		if w.cfg.PhaseOne {
+		if w.cfg.PhaseOne && j.scan == nil {
 			if err := w.applyPhaseOne(j, tx, getTxid); err != nil {
 				return err
 			}
@@ -265,7 +283,7 @@ func (w *Watcher) applyStaking(j *blockTx, tx *wire.MsgTx, txid chainhash.Hash) 
 		op := wire.OutPoint{Hash: txid, Index: uint32(i)}
 		key := outpointKey(op)
 		idb := j.tx.Bucket(bucketPending).Get(key)
-		if idb == nil {
+		if idb == nil || !j.watches(string(idb)) {
 			continue
 		}
 		id := string(idb)
@@ -450,6 +468,9 @@ func (w *Watcher) runSchedule(j *blockTx) error {
 	c := b.Cursor()
 	limit := heightKey(j.height + 1)
 	for k, v := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, v = c.Next() {
+		if len(k) >= 10 && !j.watches(string(k[9:])) {
+			continue // another pass's (see watches)
+		}
 		due = append(due, append([]byte(nil), k...))
 		vals = append(vals, append([]byte(nil), v...))
 	}

@@ -60,6 +60,9 @@ func (w *Watcher) autoSlash(ctx context.Context) error {
 			c := tx.Bucket(bucketFPIndex).Cursor()
 			for k, _ := c.Seek(x[:]); k != nil && bytes.HasPrefix(k, x[:]); k, _ = c.Next() {
 				id := string(k[32:])
+				if w.waitingBackfill(id) {
+					continue // looked at once up to date
+				}
 				st, err := stateIn(tx, id)
 				if err != nil {
 					return err

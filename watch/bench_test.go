@@ -180,3 +180,74 @@ func BenchmarkCatchUp(b *testing.B) {
 	b.ReportMetric(bareRate, "bare-blocks/s")
 	b.ReportMetric(watchRate/bareRate, "ratio")
 }
+
+// BenchmarkBackfill: 1,000 delegations added to a watcher that already
+// followed the chain of BenchmarkCatchUp (300 blocks of 100 transactions)
+// without them are brought through its blocks: the same work as a
+// catch-up, through the backfill (AddFrom 1; the Add is not timed, as in
+// BenchmarkCatchUp). Metrics as BenchmarkCatchUp.
+func BenchmarkBackfill(b *testing.B) {
+	const nBlocks = 300
+	bw := newBenchWorld(b, 1000)
+	for h := range nBlocks {
+		var ubs []*wire.MsgTx
+		for _, s := range bw.stakes[3*h : 3*h+3] {
+			ubs = append(ubs, s.unbond(b, bw.f))
+		}
+		bw.n.mine(bw.block(100, ubs...)...)
+	}
+	node := newWireNode(bw.n)
+	tip := int64(nBlocks + 1)
+	ctx := context.Background()
+	var all []*Entry
+	for _, s := range bw.stakes {
+		all = append(all, s.e)
+	}
+	var fillTime, bareTime time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cfg := testConfig(bw.n, &recorder{})
+		cfg.Node = node
+		w, err := Open(dbPath(b), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.CatchUp(ctx, tip); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.AddFrom(1, all...); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		if err := w.CatchUp(ctx, tip); err != nil {
+			b.Fatal(err)
+		}
+		fillTime += time.Since(t0)
+		b.StopTimer()
+		if n := w.LastSeq(); n < 1000+3*nBlocks {
+			b.Fatalf("%d events", n)
+		}
+		w.Close()
+		t0 = time.Now()
+		for h := int64(1); h <= tip; h++ {
+			hash, err := node.BlockHash(ctx, h)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := node.Block(ctx, hash); err != nil {
+				b.Fatal(err)
+			}
+		}
+		bareTime += time.Since(t0)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	fillRate := float64(b.N) * float64(tip) / fillTime.Seconds()
+	bareRate := float64(b.N) * float64(tip) / bareTime.Seconds()
+	b.ReportMetric(fillRate, "blocks/s")
+	b.ReportMetric(bareRate, "bare-blocks/s")
+	b.ReportMetric(fillRate/bareRate, "ratio")
+}

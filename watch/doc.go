@@ -16,6 +16,13 @@
 // event; after a restart the watcher repeats at most the events of the
 // last block it processed, with the same ids (docs/watch.md).
 //
+// A delegation added after the follower passed blocks that may concern it
+// (from the store's start height, or from the height given to AddFrom) is
+// first brought through those blocks by a backfill, with the events and
+// state it would have had had it been watched from the start, before the
+// cursor moves on (backfill.go; docs/watch.md, "Adding delegations
+// later").
+//
 // Layout of the package:
 //   - event.go: Event, EventKind, StakeView (the vocabulary shared with
 //     the CLI, the notifiers and the web page);
@@ -25,10 +32,11 @@
 //   - slash.go: completing an entry's slashing transaction with a
 //     finality provider's key, and recovering that key from a slashing
 //     witness;
-//   - store.go, follow.go, apply.go, watcher.go, autoslash.go: the bbolt
-//     store, the block follower (prefetch, reorg detection, mempool), the
-//     per-block state machine, the Watcher that runs them and its read
-//     API, and the auto-slash rules.
+//   - store.go, follow.go, apply.go, watcher.go, autoslash.go,
+//     backfill.go: the bbolt store, the block follower (prefetch, reorg
+//     detection, mempool), the per-block state machine, the Watcher that
+//     runs them and its read API, the auto-slash rules, and the backfill
+//     of delegations added late.
 //
 // Subpackages: notify (stdout JSON lines, --exec, --webhook delivery from
 // the event log) and web (Prometheus metrics, the status page and

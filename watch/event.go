@@ -116,8 +116,17 @@ type Progress struct {
 	BlockHash string `json:"block_hash"`
 	// Tip is the node's best height as last seen.
 	Tip int64 `json:"tip"`
-	// CaughtUp: Height == Tip when last checked.
+	// CaughtUp: Height == Tip when last checked, and no backfill is due.
 	CaughtUp bool `json:"caught_up"`
+	// BackfillEntries is how many delegations added after the follower
+	// passed blocks that may concern them still wait to be brought through
+	// those blocks (Watcher.AddFrom). While a backfill runs it scans the
+	// blocks BackfillFrom..BackfillTo (BackfillTo is the cursor) and has
+	// applied them up to BackfillHeight; all three are 0 when none runs.
+	BackfillEntries int   `json:"backfill_entries,omitempty"`
+	BackfillFrom    int64 `json:"backfill_from,omitempty"`
+	BackfillHeight  int64 `json:"backfill_height,omitempty"`
+	BackfillTo      int64 `json:"backfill_to,omitempty"`
 }
 
 // Observer is told what the watcher does, for metrics. Its methods must
@@ -130,4 +139,14 @@ type Observer interface {
 	// NodeError is called when a call to the node fails and will be
 	// retried.
 	NodeError(err error)
+}
+
+// BackfillObserver is an Observer that also wants to hear of backfill
+// progress (Progress.BackfillHeight), for instance to show it on a
+// terminal. Its method must not block.
+type BackfillObserver interface {
+	// BackfillProgress is called after each block a backfill applied,
+	// and once when it is done (BackfillEntries then counts the entries
+	// still waiting, usually 0).
+	BackfillProgress(p Progress)
 }

@@ -46,7 +46,9 @@ import (
 //     processed.
 //
 // Events stored outside a block (mempool, auto-slash, reorg) follow the
-// same rules.
+// same rules, and so do those of a backfill: before the cursor moves past
+// a block, delegations added late are brought through the blocks they
+// missed (AddFrom, backfill.go).
 func (w *Watcher) Run(ctx context.Context) error {
 	err := w.follow(ctx, -1)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -56,7 +58,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 // CatchUp processes blocks up to height to (waiting for the node to reach
-// it), delivers their events and returns. It does not poll the mempool.
+// it), brings delegations added late up to date (a backfill, also when
+// the cursor is already at or past to), delivers their events and
+// returns. It does not poll the mempool.
 func (w *Watcher) CatchUp(ctx context.Context, to int64) error {
 	if to < 0 {
 		return fmt.Errorf("%w: height %d", ErrInvalidArgument, to)
@@ -122,6 +126,19 @@ func (w *Watcher) follow(ctx context.Context, stop int64) (err error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// Entries added after the cursor passed blocks that may concern
+		// them are brought up to it before it moves (backfill.go).
+		switch err := w.backfill(ctx); {
+		case errors.Is(err, errReorg), errors.Is(err, errChainMoved):
+			if err := w.reorg(ctx); err != nil {
+				return err
+			}
+			continue
+		case errors.Is(err, errScanReset):
+			continue
+		case err != nil:
+			return err
+		}
 		var tip int64
 		if err := w.retry(ctx, "getblockcount", func(ctx context.Context) (err error) {
 			tip, err = w.cfg.Node.Height(ctx)
@@ -179,7 +196,7 @@ func (w *Watcher) follow(ctx context.Context, stop int64) (err error) {
 			if err := w.reorg(ctx); err != nil {
 				return err
 			}
-		case errors.Is(err, errChainMoved):
+		case errors.Is(err, errChainMoved), errors.Is(err, errBackfillDue):
 		case err != nil:
 			return err
 		}
@@ -383,31 +400,9 @@ func (w *Watcher) catchUp(ctx context.Context, target int64) error {
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for c := range w.prefetch(fctx, from, target) {
-		var f fetched
-		select {
-		case f = <-c:
-		default:
-			// The next block is not here yet. A short wait is normal (the
-			// node is answering); a longer one (a slow or unreachable node)
-			// should not keep applied blocks uncommitted and the store
-			// locked to other writers: then commit and deliver first.
-			t := time.NewTimer(flushAfter)
-			select {
-			case f = <-c:
-				t.Stop()
-			case <-t.C:
-				if err := w.flush(); err != nil {
-					return err
-				}
-				select {
-				case f = <-c:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			}
+		f, err := w.receive(ctx, c)
+		if err != nil {
+			return err
 		}
 		if f.err != nil {
 			if errors.Is(f.err, chain.ErrNotFound) {
@@ -418,8 +413,44 @@ func (w *Watcher) catchUp(ctx context.Context, target int64) error {
 		if err := w.step(ctx, f, target); err != nil {
 			return err
 		}
+		if w.backfillWaiting() {
+			// Entries added meanwhile: bring them up to the cursor first.
+			return errBackfillDue
+		}
 	}
 	return ctx.Err()
+}
+
+// receive waits for the next prefetched block.
+func (w *Watcher) receive(ctx context.Context, c chan fetched) (fetched, error) {
+	select {
+	case f := <-c:
+		return f, nil
+	default:
+	}
+	// The next block is not here yet. A short wait is normal (the node is
+	// answering); a longer one (a slow or unreachable node) should not
+	// keep applied blocks uncommitted and the store locked to other
+	// writers: then commit and deliver first.
+	t := time.NewTimer(flushAfter)
+	select {
+	case f := <-c:
+		t.Stop()
+		return f, nil
+	case <-t.C:
+		if err := w.flush(); err != nil {
+			return fetched{}, err
+		}
+		select {
+		case f := <-c:
+			return f, nil
+		case <-ctx.Done():
+			return fetched{}, ctx.Err()
+		}
+	case <-ctx.Done():
+		t.Stop()
+		return fetched{}, ctx.Err()
+	}
 }
 
 // step applies one fetched block, commits when due and delivers.
@@ -609,8 +640,24 @@ func (w *Watcher) reorg(ctx context.Context) error {
 				return err
 			}
 		}
+		// Entries waiting for a backfill that went through the orphaned
+		// blocks had that rolled back with them: they go through the new
+		// branch's blocks like the rest.
+		b := tx.Bucket(bucketBackfill)
+		for id, next := range w.bfNext {
+			if next > fork+1 {
+				if err := b.Put([]byte(id), be64(uint64(fork+1))); err != nil {
+					return fmt.Errorf("%w: %v", ErrStore, err)
+				}
+			}
+		}
 		return nil
 	})
+	if err == nil {
+		for id, next := range w.bfNext {
+			w.bfNext[id] = min(next, fork+1)
+		}
+	}
 	w.mu.Unlock()
 	if err != nil {
 		return err
@@ -653,6 +700,9 @@ func (w *Watcher) pollMempool(ctx context.Context) error {
 		_, seen := w.mempoolSeen[txid]
 		pending := w.pendingTx[txid] > 0
 		ubID, isUb := w.ubtx[txid]
+		if isUb && w.waitingBackfill(ubID) {
+			ubID, isUb = "", false
+		}
 		fetch := !seen && !pending && !isUb && len(w.live) > 0 && budget > 0
 		var evs []Event
 		if !seen && (pending || isUb) {
@@ -736,6 +786,9 @@ func (w *Watcher) mempoolKnown(txid chainhash.Hash, pending bool, ubID string) (
 		if pending {
 			c := tx.Bucket(bucketPending).Cursor()
 			for k, v := c.Seek(txid[:]); k != nil && bytes.HasPrefix(k, txid[:]); k, v = c.Next() {
+				if w.waitingBackfill(string(v)) {
+					continue
+				}
 				out = append(out, Event{Kind: EventStakingBroadcast, Delegation: string(v),
 					Output: script.StakingOutputKind.String(), Txid: txid.String()})
 			}
@@ -762,7 +815,7 @@ func (w *Watcher) mempoolSpends(mtx *wire.MsgTx, txid chainhash.Hash) ([]Event, 
 	err := w.view(func(tx *bolt.Tx) error {
 		for i, in := range mtx.TxIn {
 			id, ok := w.live[in.PreviousOutPoint]
-			if !ok {
+			if !ok || w.waitingBackfill(id) {
 				continue
 			}
 			st, err := stateIn(tx, id)

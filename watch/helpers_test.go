@@ -39,11 +39,14 @@ type fakeNode struct {
 	sent      []*wire.MsgTx
 	sendErr   error
 	txFetches atomic.Int64
+	// heights of the blocks served by Block, in call order
+	fetchedHeights []int64
+	heightOf       map[chainhash.Hash]int64
 }
 
 func newFakeNode() *fakeNode {
 	g := chaincfg.RegressionNetParams.GenesisBlock
-	n := &fakeNode{byHash: map[chainhash.Hash]*wire.MsgBlock{}}
+	n := &fakeNode{byHash: map[chainhash.Hash]*wire.MsgBlock{}, heightOf: map[chainhash.Hash]int64{}}
 	n.blocks = []*wire.MsgBlock{g}
 	n.byHash[g.BlockHash()] = g
 	return n
@@ -75,6 +78,7 @@ func (n *fakeNode) mine(txs ...*wire.MsgTx) *wire.MsgBlock {
 	}
 	n.blocks = append(n.blocks, b)
 	n.byHash[b.BlockHash()] = b
+	n.heightOf[b.BlockHash()] = int64(h)
 	// Mined transactions leave the mempool.
 	in := map[chainhash.Hash]bool{}
 	for _, tx := range txs {
@@ -143,6 +147,7 @@ func (n *fakeNode) Block(_ context.Context, hash chainhash.Hash) (*wire.MsgBlock
 	if !ok {
 		return nil, fmt.Errorf("%w: block %s", chain.ErrNotFound, hash)
 	}
+	n.fetchedHeights = append(n.fetchedHeights, n.heightOf[hash])
 	// The watcher gets its own copy, as from the wire.
 	cp := *b
 	cp.Transactions = append([]*wire.MsgTx(nil), b.Transactions...)
@@ -186,6 +191,15 @@ func (n *fakeNode) Broadcast(_ context.Context, tx *wire.MsgTx) (chainhash.Hash,
 	n.sent = append(n.sent, tx)
 	n.mempool = append(n.mempool, tx)
 	return tx.TxHash(), nil
+}
+
+// fetches returns the heights of the blocks served since the last call.
+func (n *fakeNode) fetches() []int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := n.fetchedHeights
+	n.fetchedHeights = nil
+	return out
 }
 
 func (n *fakeNode) addMempool(tx *wire.MsgTx) {

@@ -41,6 +41,10 @@ import (
 //	events     BE64(seq) -> Event JSON
 //	sinks      name -> BE64 last seq the sink delivered
 //	mempool    event id -> nil: mempool events already emitted
+//	backfill   id -> BE64 next height: delegations added after the
+//	           follower passed blocks that may concern them, and the
+//	           first block each still has to be brought through
+//	           (backfill.go); absent once up to date with the cursor
 //
 // Heights are stored as height+1 in the cursor so that "nothing processed
 // yet below height 0" (-1) fits an unsigned field.
@@ -60,10 +64,15 @@ var (
 	bucketEvents    = []byte("events")
 	bucketSinks     = []byte("sinks")
 	bucketMempool   = []byte("mempool")
+	bucketBackfill  = []byte("backfill")
 
 	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketUndo, bucketEntries, bucketStates, bucketOutpoints,
 		bucketPending, bucketSchedule, bucketFPIndex, bucketUbTx, bucketFPKeys, bucketAutoSlash, bucketEvents,
-		bucketSinks, bucketMempool}
+		bucketSinks, bucketMempool, bucketBackfill}
+
+	// addedBuckets were added to format 1 after its first release: a store
+	// made before gets them, empty, when opened.
+	addedBuckets = [][]byte{bucketBackfill}
 
 	keyFormat    = []byte("format")
 	keyGenesis   = []byte("genesis")
@@ -241,6 +250,11 @@ func parseMeta(b []byte) (boltMeta, bool) {
 // of an existing one (format, network).
 func initStore(db *bolt.DB, fresh bool, genesis chainhash.Hash, start int64) (err error) {
 	defer recoverStore(&err)
+	if !fresh {
+		if err := addBuckets(db); err != nil {
+			return err
+		}
+	}
 	if fresh {
 		return db.Update(func(tx *bolt.Tx) error {
 			for _, b := range allBuckets {
@@ -285,6 +299,35 @@ func initStore(db *bolt.DB, fresh bool, genesis chainhash.Hash, start int64) (er
 		for _, k := range [][]byte{keyStart, keySeq, keyDelivered} {
 			if len(m.Get(k)) != 8 {
 				return fmt.Errorf("%w: meta %q is damaged", ErrStore, k)
+			}
+		}
+		return nil
+	})
+}
+
+// addBuckets creates the addedBuckets a watcher store of format 1 lacks;
+// it leaves any other file as it is (the checks of initStore refuse it).
+func addBuckets(db *bolt.DB) error {
+	missing := false
+	err := db.View(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		if m == nil || !bytes.Equal(m.Get(keyFormat), formatV1) {
+			return nil
+		}
+		for _, b := range addedBuckets {
+			if tx.Bucket(b) == nil {
+				missing = true
+			}
+		}
+		return nil
+	})
+	if err != nil || !missing {
+		return err
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		for _, b := range addedBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("%w: %v", ErrStore, err)
 			}
 		}
 		return nil

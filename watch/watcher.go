@@ -208,6 +208,12 @@ type Watcher struct {
 	// mempoolSeen: txids already looked at, pruned to the current mempool.
 	mempoolSeen map[chainhash.Hash]struct{}
 	start       int64
+	// bfNext mirrors the backfill bucket: the delegations still to be
+	// brought up to the cursor, each with the first block it has not
+	// been through. The follower ignores them until then (watches).
+	bfNext map[string]int64
+	// scan is the backfill running (nil: none).
+	scan *bfScan
 
 	// evMu guards the committed-event signal.
 	evMu      sync.Mutex
@@ -227,6 +233,9 @@ type Watcher struct {
 	hookAfterCommit  func() error
 	hookBeforeCommit func(height int64) error
 	hookAfterHandler func(Event) error
+	// hookBackfillCommit: before a backfill batch commits (height: the
+	// last block it applied).
+	hookBackfillCommit func(height int64) error
 }
 
 // watched is an entry with the outputs the follower needs to find the
@@ -327,6 +336,18 @@ func (w *Watcher) load() (err error) {
 		w.ubtx = map[chainhash.Hash]string{}
 		w.keys = map[script.XOnlyKey]*btcec.PrivateKey{}
 		w.cache = map[string]*watched{}
+		w.bfNext = map[string]int64{}
+		w.scan = nil
+		if err := tx.Bucket(bucketBackfill).ForEach(func(k, v []byte) error {
+			if len(v) != 8 || be64u(v) > 1<<40 {
+				return fmt.Errorf("%w: backfill record of %s is damaged", ErrStore, k)
+			}
+			w.bfNext[string(k)] = int64(be64u(v))
+			return nil
+		}); err != nil {
+			return err
+		}
+		defer w.setProgress(func(p *Progress) { p.BackfillEntries = len(w.bfNext) })
 		if err := tx.Bucket(bucketOutpoints).ForEach(func(k, v []byte) error {
 			op, ok := parseOutpointKey(k)
 			if !ok {
@@ -468,6 +489,9 @@ func (w *Watcher) putMeta(tx *bolt.Tx) error {
 	if err := m.Put(keyDelivered, be64(d)); err != nil {
 		return err
 	}
+	if err := w.putBackfill(tx); err != nil {
+		return err
+	}
 	return m.Put(keySeq, be64(w.nextSeq))
 }
 
@@ -485,10 +509,30 @@ func isKind(err error) bool {
 // (the newer one replaces it when it carries pre-signed transactions the
 // stored one lacks); one whose id is stored with another staking
 // transaction or other keys is ErrEntryConflict, and nothing is added.
-// An entry is followed from the watcher's cursor on: its staking
-// transaction must confirm (or its outputs be spent) in a block the
-// watcher has not processed yet.
+//
+// An entry new to the store is followed from the store's start height:
+// when the follower has already processed blocks from there, Run or
+// CatchUp first brings it through them (a backfill, see AddFrom), with the
+// events and state it would have had had it been watched from the start.
 func (w *Watcher) Add(entries ...*Entry) error {
+	return w.add(-1, entries)
+}
+
+// AddFrom is Add for delegations whose staking transaction is known not
+// to be in a block below height from (for instance because it confirmed
+// at from): the backfill of the entries new to the store starts there
+// instead of at the store's start height, and blocks below are not
+// fetched. A from below the start height is honoured (the entries are
+// brought through those blocks as well); one above the cursor needs no
+// backfill. A negative from is ErrInvalidArgument.
+func (w *Watcher) AddFrom(from int64, entries ...*Entry) error {
+	if from < 0 {
+		return fmt.Errorf("%w: backfill height %d is negative", ErrInvalidArgument, from)
+	}
+	return w.add(from, entries)
+}
+
+func (w *Watcher) add(from int64, entries []*Entry) error {
 	for i, e := range entries {
 		if e == nil || e.p == nil {
 			return fmt.Errorf("%w: entry %d is nil", ErrInvalidEntry, i)
@@ -496,21 +540,47 @@ func (w *Watcher) Add(entries ...*Entry) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if from < 0 {
+		from = w.start
+	}
+	// The entries new to the store need the blocks from..cursor.
+	backfill := from <= w.cursorH
 	newKey := false
+	var fresh []string
 	err := w.update(func(tx *bolt.Tx) error {
 		for _, e := range entries {
 			added, err := w.putEntry(tx, nil, e)
 			if err != nil {
 				return err
 			}
-			if added && w.knowsKeyOf(e) {
+			if !added {
+				continue
+			}
+			if w.knowsKeyOf(e) {
 				newKey = true
+			}
+			fresh = append(fresh, e.ID())
+			if backfill {
+				if err := tx.Bucket(bucketBackfill).Put([]byte(e.ID()), be64(uint64(from))); err != nil {
+					return fmt.Errorf("%w: %v", ErrStore, err)
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if len(fresh) > 0 {
+		// Mempool transactions looked at before may concern them.
+		clear(w.mempoolSeen)
+	}
+	if backfill && len(fresh) > 0 {
+		for _, id := range fresh {
+			w.bfNext[id] = from
+		}
+		w.setProgress(func(p *Progress) { p.BackfillEntries = len(w.bfNext) })
+		w.nudge()
 	}
 	if newKey {
 		w.slashDue = true
@@ -888,7 +958,7 @@ func (w *Watcher) setProgress(f func(p *Progress)) Progress {
 	w.pmu.Lock()
 	defer w.pmu.Unlock()
 	f(&w.progress)
-	w.progress.CaughtUp = w.progress.Height >= w.progress.Tip
+	w.progress.CaughtUp = w.progress.Height >= w.progress.Tip && w.progress.BackfillEntries == 0
 	return w.progress
 }
 

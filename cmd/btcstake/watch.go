@@ -130,11 +130,11 @@ service is stopped (bbolt locks the file: while it runs, they say so).`,
 	fl.Lookup("btc-height").Usage = "for --staking-tx: a Bitcoin height whose params version applies (default: the newest version under which the delegation holds together)"
 	fl.StringVar(&f.db, "db", "", "the watcher's store (bbolt file, created 0600 when absent)")
 	fl.StringVar(&f.fromHeight, "from-height", "", `first block a new store reads (a height, or "tip"); on an existing store it must be the one it started from`)
-	fl.Int64Var(&f.untilHeight, "until-height", -1, "stop after processing this block (default: run until SIGINT/SIGTERM)")
+	fl.Int64Var(&f.untilHeight, "until-height", -1, "stop after processing this block (-1: run until SIGINT/SIGTERM)")
 	fl.StringArrayVar(&f.lists, "watch", nil, "a watch list file (JSON; repeatable)")
 	fl.StringArrayVar(&f.regs, "registration", nil, "a registration file 'btcstake register' wrote (repeatable)")
 	fl.StringArrayVar(&f.psbtDirs, "psbt-dir", nil, "a directory of lifecycle PSBTs and transactions (repeatable)")
-	fl.StringVar(&f.stakingTx, "staking-tx", "", "one delegation's staking transaction (hex, a file, @FILE or -); with --staker-pk, --fp-pk, --staking-time")
+	fl.StringVar(&f.stakingTx, "staking-tx", "", "one delegation's staking transaction, hex; with --staker-pk, --fp-pk, --staking-time")
 	fl.StringVar(&f.staker, "staker-pk", "", "the staker's public key, for --staking-tx")
 	fl.StringArrayVar(&f.fps, "fp-pk", nil, "a finality provider's public key, for --staking-tx (repeatable)")
 	fl.Int64Var(&f.stakingTime, "staking-time", 0, "the staking time in blocks, for --staking-tx")

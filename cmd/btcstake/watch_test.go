@@ -122,7 +122,7 @@ func TestWatchBadInput(t *testing.T) {
 		{"--webhook without a host", with("--webhook", "https:///path"), exitUsage, "--webhook: ", ""},
 		{"--webhook with credentials", with("--webhook", "https://alice:s3cret@hooks.example/x"), exitUsage, "--webhook: the URL carries credentials", "s3cret"},
 		{"--webhook and --webhook-file", with("--webhook", "https://hooks.example/x", "--webhook-file", openHook), exitUsage, "--webhook-file: give --webhook or --webhook-file", ""},
-		{"--webhook-file readable by others", with("--webhook-file", openHook), exitUsage, "--webhook-file: " + openHook + " is readable by others", "s3cret"},
+		{"--webhook-file readable by others", with("--webhook-file", openHook), exitUsage, "--webhook-file: not private to its owner: " + openHook, "s3cret"},
 		{"--exec empty", with("--exec", " "), exitUsage, "--exec: ", ""},
 		{"--log-level unknown", with("--log-level", "loud"), exitUsage, "--log-level", ""},
 		{"events without --db", []string{"watch", "events"}, exitUsage, `"db"`, ""},
