@@ -1,0 +1,81 @@
+package secp
+
+import (
+	"crypto/sha256"
+	"testing"
+
+	"github.com/btcstake/btcstake/internal/benchpair"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+)
+
+type benchSig struct {
+	key  *btcec.PublicKey
+	pk   PubKey
+	hash [32]byte
+	sig  *schnorr.Signature
+	r, s [32]byte
+}
+
+func newBenchSig(b *testing.B, i int) benchSig {
+	h := sha256.Sum256([]byte{byte(i), byte(i >> 8), 1})
+	k, _ := btcec.PrivKeyFromBytes(h[:])
+	m := sha256.Sum256(h[:])
+	sig, err := schnorr.Sign(k, m[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := sig.Serialize()
+	bs := benchSig{key: k.PubKey(), pk: NewPubKey(k.PubKey()), hash: m, sig: sig}
+	copy(bs.r[:], raw[:32])
+	copy(bs.s[:], raw[32:])
+	return bs
+}
+
+// BenchmarkVerify: one BIP-340 verification, btcec's schnorr.Verify beside
+// ours (goal: ratio <= 0.6).
+func BenchmarkVerify(b *testing.B) {
+	s := newBenchSig(b, 1)
+	b.ReportAllocs()
+	benchpair.Run(b, "btcec",
+		func() {
+			if !s.sig.Verify(s.hash[:], s.key) {
+				b.Fatal("btcec: invalid")
+			}
+		},
+		func() {
+			if VerifyBIP340(&s.pk, &s.r, &s.s, s.hash[:]) != Valid {
+				b.Fatal("ours: invalid")
+			}
+		})
+}
+
+// BenchmarkVerifyReference: the verifier before the joint multiplication
+// (dcrd's two multiplications), beside the current one.
+func BenchmarkVerifyReference(b *testing.B) {
+	s := newBenchSig(b, 1)
+	b.ReportAllocs()
+	benchpair.Run(b, "reference",
+		func() { verifyBIP340Reference(&s.pk, &s.r, &s.s, s.hash[:]) },
+		func() { VerifyBIP340(&s.pk, &s.r, &s.s, s.hash[:]) })
+}
+
+// BenchmarkBuildBaseTables: the one-time cost of the G tables.
+func BenchmarkBuildBaseTables(b *testing.B) {
+	p := fixedPoint(9)
+	b.ReportAllocs()
+	for b.Loop() {
+		t := new(baseTables)
+		affineOddMultiples(&affinePoint{x: p.X, y: p.Y}, t.g[:])
+		affineOddMultiples(&affinePoint{x: p.X, y: p.Y}, t.h[:])
+	}
+}
+
+// BenchmarkInverse: the variable-time inverse beside dcrd's constant-time
+// one.
+func BenchmarkInverse(b *testing.B) {
+	p := fixedPoint(1)
+	x, y := p.X, p.X
+	b.ReportAllocs()
+	benchpair.Run(b, "fermat", func() { x.Inverse() }, func() { inverseVar(&y) })
+}
