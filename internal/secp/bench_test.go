@@ -56,7 +56,7 @@ func BenchmarkVerifyReference(b *testing.B) {
 	s := newBenchSig(b, 1)
 	b.ReportAllocs()
 	benchpair.Run(b, "reference",
-		func() { verifyBIP340Reference(&s.pk, &s.r, &s.s, s.hash[:]) },
+		func() { VerifyBIP340Reference(&s.pk, &s.r, &s.s, s.hash[:]) },
 		func() { VerifyBIP340(&s.pk, &s.r, &s.s, s.hash[:]) })
 }
 

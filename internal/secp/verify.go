@@ -97,7 +97,7 @@ func verifyBIP340Go(pk *PubKey, r, s *[32]byte, m []byte) Result {
 	e.Negate()
 	var R secp256k1.JacobianPoint
 	if !jointMult(&R, &sc, &e, &pk.p) {
-		return verifyBIP340Reference(pk, r, s, m)
+		return VerifyBIP340Reference(pk, r, s, m)
 	}
 	// Step 6: fail if R is infinity, has odd y, or x(R) != r.
 	return checkR(&R, &rx)
@@ -118,12 +118,12 @@ func checkR(R *secp256k1.JacobianPoint, rx *secp256k1.FieldVal) Result {
 	return Valid
 }
 
-// verifyBIP340Reference is BIP-340 verification with dcrd's separate
+// VerifyBIP340Reference is BIP-340 verification with dcrd's separate
 // multiplications (s·G by its byte table, e·P by its own GLV-NAF routine):
-// the verifier this package had before the joint multiplication. It stays
-// as the oracle of the differential tests and as the fallback should
-// jointMult ever refuse.
-func verifyBIP340Reference(pk *PubKey, r, s *[32]byte, m []byte) Result {
+// the verifier this project had before the joint multiplication. It stays
+// as the oracle of the differential tests (here and in the packages that
+// use VerifyBIP340) and as the fallback should jointMult ever refuse.
+func VerifyBIP340Reference(pk *PubKey, r, s *[32]byte, m []byte) Result {
 	var rx secp256k1.FieldVal
 	if rx.SetBytes(r) != 0 {
 		return RNotInField
@@ -157,4 +157,19 @@ func JointMult(r *secp256k1.JacobianPoint, s, k *secp256k1.ModNScalar, P *secp25
 	secp256k1.ScalarBaseMultNonConst(s, &sG)
 	secp256k1.ScalarMultNonConst(k, P, &kP)
 	secp256k1.AddNonConst(&sG, &kP, r)
+}
+
+// EqualAffine reports whether the finite Jacobian point j (normalized
+// coordinates) is the affine point a (Z = 1, normalized), without an
+// inversion: X = ax·Z² and Y = ay·Z³.
+func EqualAffine(j, a *secp256k1.JacobianPoint) bool {
+	var z2, z3, x, y secp256k1.FieldVal
+	z2.SquareVal(&j.Z)
+	z3.Mul2(&z2, &j.Z)
+	x.Mul2(&a.X, &z2).Normalize()
+	if !x.Equals(&j.X) {
+		return false
+	}
+	y.Mul2(&a.Y, &z3).Normalize()
+	return y.Equals(&j.Y)
 }

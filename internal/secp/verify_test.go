@@ -62,7 +62,7 @@ func TestVerifyBIP340Vectors(t *testing.T) {
 			continue
 		}
 		got := VerifyBIP340(&pk, (*[32]byte)(v.sig[:32]), (*[32]byte)(v.sig[32:]), v.msg)
-		ref := verifyBIP340Reference(&pk, (*[32]byte)(v.sig[:32]), (*[32]byte)(v.sig[32:]), v.msg)
+		ref := VerifyBIP340Reference(&pk, (*[32]byte)(v.sig[:32]), (*[32]byte)(v.sig[32:]), v.msg)
 		if (got == Valid) != v.valid || got != ref {
 			t.Fatalf("vector %s (%s): got %v, reference %v, want valid=%v", v.index, v.comment, got, ref, v.valid)
 		}
@@ -180,7 +180,7 @@ func TestVerifyDifferential(t *testing.T) {
 		c := randSigCase(r)
 		pk := NewPubKey(c.key.PubKey())
 		got := VerifyBIP340(&pk, &c.r, &c.s, c.msg)
-		ref := verifyBIP340Reference(&pk, &c.r, &c.s, c.msg)
+		ref := VerifyBIP340Reference(&pk, &c.r, &c.s, c.msg)
 		if got != ref {
 			t.Fatalf("case %d: got %v, reference %v", i, got, ref)
 		}
@@ -220,7 +220,7 @@ func schnorrVerifyAny(sig *schnorr.Signature, msg []byte, pk *btcec.PublicKey) b
 	}
 	p := NewPubKey(pk)
 	b := sig.Serialize()
-	return verifyBIP340Reference(&p, (*[32]byte)(b[:32]), (*[32]byte)(b[32:]), msg) == Valid
+	return VerifyBIP340Reference(&p, (*[32]byte)(b[:32]), (*[32]byte)(b[32:]), msg) == Valid
 }
 
 // FuzzVerifyAgainstBtcec: for any key, signature and 32-byte message,
@@ -247,7 +247,7 @@ func FuzzVerifyAgainstBtcec(f *testing.F) {
 			return
 		}
 		got := VerifyBIP340(&pk, (*[32]byte)(sig[:32]), (*[32]byte)(sig[32:]), msg)
-		if ref := verifyBIP340Reference(&pk, (*[32]byte)(sig[:32]), (*[32]byte)(sig[32:]), msg); ref != got {
+		if ref := VerifyBIP340Reference(&pk, (*[32]byte)(sig[:32]), (*[32]byte)(sig[32:]), msg); ref != got {
 			t.Fatalf("got %v, reference %v", got, ref)
 		}
 		bsig, err := schnorr.ParseSignature(sig)
