@@ -2,6 +2,7 @@ package secp
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"testing"
 
 	"github.com/btcstake/btcstake/internal/benchpair"
@@ -78,4 +79,65 @@ func BenchmarkInverse(b *testing.B) {
 	x, y := p.X, p.X
 	b.ReportAllocs()
 	benchpair.Run(b, "fermat", func() { x.Inverse() }, func() { inverseVar(&y) })
+}
+
+func benchBatch(b *testing.B, n int) ([]benchSig, []BatchItem) {
+	sigs := make([]benchSig, n)
+	items := make([]BatchItem, n)
+	for i := range sigs {
+		sigs[i] = newBenchSig(b, i)
+		items[i] = BatchItem{Key: &sigs[i].pk, R: sigs[i].r, S: sigs[i].s, Msg: sigs[i].hash[:]}
+	}
+	return sigs, items
+}
+
+// BenchmarkVerifyBatch1000: a batch of 1,000 signatures (distinct keys)
+// beside 1,000 btcec verifications; the ratio is per signature (goal:
+// at most 0.3).
+func BenchmarkVerifyBatch1000(b *testing.B) {
+	benchVerifyBatch(b, 1000)
+}
+
+// BenchmarkVerifyBatchSizes: the ratio to btcec per signature for batch
+// sizes around the Strauss/Pippenger switch and for the small batches of
+// finalising.
+func BenchmarkVerifyBatchSizes(b *testing.B) {
+	for _, n := range []int{2, 5, 8, 16, 24, 32, 64, 128} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchVerifyBatch(b, n) })
+	}
+}
+
+func benchVerifyBatch(b *testing.B, n int) {
+	sigs, items := benchBatch(b, n)
+	b.ReportAllocs()
+	benchpair.Run(b, "btcec",
+		func() {
+			for i := range sigs {
+				if !sigs[i].sig.Verify(sigs[i].hash[:], sigs[i].key) {
+					b.Fatal("btcec: invalid")
+				}
+			}
+		},
+		func() {
+			if f := VerifyBatch(items); f != nil {
+				b.Fatal(f)
+			}
+		})
+}
+
+// BenchmarkMSMCrossover: Strauss against Pippenger on the groups of a
+// batch of n signatures (2n groups); the ratio is Pippenger / Strauss,
+// so Strauss should be used while it is above 1.
+func BenchmarkMSMCrossover(b *testing.B) {
+	for _, n := range []int{4, 8, 12, 16, 24, 32, 48} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := newRand(b)
+			gs := randGroups(r, 2*n)
+			s := randScalar(r)
+			b.ReportAllocs()
+			benchpair.Run(b, "strauss",
+				func() { straussMSM(&s, gs) },
+				func() { pippengerMSM(&s, gs) })
+		})
+	}
 }

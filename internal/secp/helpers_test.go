@@ -125,3 +125,16 @@ func fixedPoint(i byte) secp256k1.JacobianPoint {
 	p.ToAffine()
 	return p
 }
+
+// bigInt recombines signed digits.
+type bigInt struct{ big.Int }
+
+func (b *bigInt) fromDigits(d []int32, c uint) {
+	b.SetInt64(0)
+	for i := len(d) - 1; i >= 0; i-- {
+		b.Lsh(&b.Int, c)
+		b.Add(&b.Int, big.NewInt(int64(d[i])))
+	}
+}
+
+func (b *bigInt) Cmp(x *big.Int) int { return b.Int.Cmp(x) }

@@ -20,6 +20,8 @@ const (
 	ROddY
 	// RMismatch: x(s·G - e·P) != r (step 6).
 	RMismatch
+	// NoKey: a batch item without a key (VerifyBatch only).
+	NoKey
 )
 
 // String names the result.
@@ -37,6 +39,8 @@ func (r Result) String() string {
 		return "s·G - e·P has odd y"
 	case RMismatch:
 		return "x(s·G - e·P) differs from r"
+	case NoKey:
+		return "no public key"
 	}
 	return "unknown result"
 }
