@@ -166,10 +166,11 @@ func buildStaking(v *parties, stakingTime uint16) (*Output, error) {
 // the keys of a block's staking transactions together): the Merkle root
 // it was computed for, the tweak and Q.
 type outputKey struct {
-	root  chainhash.Hash
-	tweak [32]byte
-	q     XOnlyKey
-	odd   bool
+	leaves [3]chainhash.Hash // the leaf hashes the root was computed from
+	root   chainhash.Hash
+	tweak  [32]byte
+	q      XOnlyKey
+	odd    bool
 }
 
 // buildStakingKeyed is buildStaking with the output key given (when key
@@ -233,7 +234,11 @@ func NewSlashingChangeOutput(staker *btcec.PublicKey, unbondingTime uint16) (*Ou
 func newOutput(kind OutputKind, v *parties, staker XOnlyKey, lock uint16,
 	leaves []TapLeaf, kinds []PathKind, shape *TreeNode, key *outputKey) (*Output, error) {
 
-	tree, err := NewTapTree(leaves, shape)
+	var hashes []chainhash.Hash
+	if key != nil && len(leaves) == len(key.leaves) {
+		hashes = key.leaves[:]
+	}
+	tree, err := newTapTree(leaves, hashes, shape)
 	if err != nil {
 		return nil, err
 	}

@@ -133,6 +133,7 @@ type scanCandidate struct {
 	opIdx  int
 	t      secp256k1.ModNScalar
 	tweak  [32]byte
+	leaves [3]chainhash.Hash
 	root   chainhash.Hash
 	fpKeys [1]XOnlyKey
 }
@@ -181,7 +182,7 @@ func (p *StakingTxParser) candidate(tx *rawTx, sc *scanScratch, c *scanCandidate
 	nUB := len(b)
 	b = slashingScript(b, c.data.Staker, c.fpKeys[:], p.cov, p.quorum)
 	sc.leaves = b
-	var hb [3]chainhash.Hash
+	hb := &c.leaves
 	hb[0], sc.hash = leafHashBuf(sc.hash, b[:nTL])
 	hb[1], sc.hash = leafHashBuf(sc.hash, b[nTL:nUB])
 	hb[2], sc.hash = leafHashBuf(sc.hash, b[nUB:])
@@ -233,7 +234,7 @@ func (p *StakingTxParser) build(c *scanCandidate, stIdx int, q XOnlyKey, odd boo
 	if err != nil {
 		return nil, err
 	}
-	out, err := buildStakingKeyed(v, c.data.StakingTime, &outputKey{root: c.root, tweak: c.tweak, q: q, odd: odd})
+	out, err := buildStakingKeyed(v, c.data.StakingTime, &outputKey{leaves: c.leaves, root: c.root, tweak: c.tweak, q: q, odd: odd})
 	if err != nil {
 		return nil, err
 	}

@@ -172,6 +172,12 @@ type TapTree struct {
 // shape exactly once. The leaves' scripts are not copied: callers must not
 // modify them afterwards.
 func NewTapTree(leaves []TapLeaf, shape *TreeNode) (*TapTree, error) {
+	return newTapTree(leaves, nil, shape)
+}
+
+// newTapTree is NewTapTree with the leaf hashes given (when hashes is not
+// nil; they must be the leaves' hashes).
+func newTapTree(leaves []TapLeaf, hashes []chainhash.Hash, shape *TreeNode) (*TapTree, error) {
 	if len(leaves) == 0 || shape == nil {
 		return nil, fmt.Errorf("%w: no leaves", ErrInvalidTree)
 	}
@@ -180,8 +186,12 @@ func NewTapTree(leaves []TapLeaf, shape *TreeNode) (*TapTree, error) {
 		hashes: make([]chainhash.Hash, len(leaves)),
 		proofs: make([][]chainhash.Hash, len(leaves)),
 	}
-	for i, l := range leaves {
-		t.hashes[i] = l.Hash()
+	if len(hashes) == len(leaves) {
+		copy(t.hashes, hashes)
+	} else {
+		for i, l := range leaves {
+			t.hashes[i] = l.Hash()
+		}
 	}
 	seen := make([]bool, len(leaves))
 	root, _, err := t.walk(shape, seen, 0)

@@ -166,3 +166,12 @@ func BenchmarkTweakAddBatch20(b *testing.B) {
 		},
 		func() { TweakAddBatch(&p, tweaks, out) })
 }
+
+// BenchmarkJacobi: the Jacobi symbol beside the variable-time inverse
+// (the same divstep machinery).
+func BenchmarkJacobi(b *testing.B) {
+	p := fixedPoint(5)
+	x, y := p.X, p.X
+	b.ReportAllocs()
+	benchpair.Run(b, "inverse", func() { inverseVar(&x) }, func() { jacobiField(&y) })
+}

@@ -42,19 +42,33 @@ func posdivsteps62(delta int64, f, g uint64, jac *uint64) (int64, trans) {
 			continue
 		}
 		if delta > 0 {
-			// Swap, with reciprocity.
+			// Swap, with reciprocity, then one step: g <- (g + f)/2,
+			// times (2 | f).
 			*jac ^= (f & g) >> 1
 			f, g = g, f
 			u, v, q, r = q, r, u, v
 			delta = -delta
+			g = (g + f) >> 1
+			q, r = q+u, r+v
+			u, v = u<<1, v<<1
+			*jac ^= f>>1 ^ f>>2
+			delta++
+			i--
+			continue
 		}
-		// g <- (g + f) / 2, times (2 | f).
-		g = (g + f) >> 1
-		q, r = q+u, r+v
-		u, v = u<<1, v<<1
-		*jac ^= f>>1 ^ f>>2
-		delta++
-		i--
+		// k steps without a swap at once (δ stays <= 0 through them): each
+		// adds f when g is odd and halves, so together they are g <- (g +
+		// w·f) / 2^k for the w in [0, 2^k) that clears g's low k bits, times
+		// (2 | f)^k. Up to 4 bits (w = -g·f^-1 mod 2^k).
+		k := min(i, int(1-delta), 4)
+		inv := f * (2 - f*f) // f^-1 mod 16
+		w := -g * inv & (1<<uint(k) - 1)
+		g = (g + w*f) >> uint(k)
+		q, r = q+int64(w)*u, r+int64(w)*v
+		u, v = u<<uint(k), v<<uint(k)
+		*jac ^= uint64(k) & (f>>1 ^ f>>2)
+		delta += int64(k)
+		i -= k
 	}
 	return delta, trans{u, v, q, r}
 }
