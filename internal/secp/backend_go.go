@@ -1,0 +1,12 @@
+//go:build !libsecp256k1
+
+package secp
+
+// verifyBIP340Backend is the verification backend of the default build:
+// the pure-Go joint multiplication. A file built with the libsecp256k1 tag
+// provides this function instead (the single entry point a C backend
+// replaces); it must return the same Result for every input, which the
+// differential tests check.
+func verifyBIP340Backend(pk *PubKey, r, s *[32]byte, m []byte) Result {
+	return verifyBIP340Go(pk, r, s, m)
+}
