@@ -10,3 +10,7 @@ package secp
 func verifyBIP340Backend(pk *PubKey, r, s *[32]byte, m []byte) Result {
 	return verifyBIP340Go(pk, r, s, m)
 }
+
+// Backend names the implementation VerifyBIP340 (and EOTS signing) use:
+// "go" in the default build, "libsecp256k1" with that build tag.
+func Backend() string { return "go" }
