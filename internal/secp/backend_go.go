@@ -11,6 +11,10 @@ func verifyBIP340Backend(pk *PubKey, r, s *[32]byte, m []byte) Result {
 	return verifyBIP340Go(pk, r, s, m)
 }
 
+// verifyBatchBackend lets a C backend take a batch; the pure-Go build
+// leaves every batch to VerifyBatch's multi-scalar multiplication.
+func verifyBatchBackend([]BatchItem) ([]Failure, bool) { return nil, false }
+
 // Backend names the implementation VerifyBIP340 (and EOTS signing) use:
 // "go" in the default build, "libsecp256k1" with that build tag.
 func Backend() string { return "go" }

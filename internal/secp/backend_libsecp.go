@@ -327,6 +327,36 @@ func verifyBIP340Backend(pk *PubKey, r, s *[32]byte, m []byte) Result {
 	return RMismatch
 }
 
+// libsecpBatchMax is the largest batch VerifyBatch verifies one by one
+// with the library; larger ones go to the pure-Go batch verification
+// (libsecp256k1 0.2.0 has no batch verification). Measured on the 2-core
+// machine: the pure-Go batch costs 2.2x the library's loop at 3
+// signatures, 1.7x at 32, 1.1x at 160, about 1.0x at 320, 0.93x at 480
+// and 0.83x at 1,000. A variable so that the tests can send small batches
+// to the pure-Go path.
+var libsecpBatchMax = 320
+
+// verifyBatchBackend verifies a batch of at most libsecpBatchMax items
+// one by one with the library (the same Failures as VerifyBatch's: each
+// item's own Result, NoKey for an item without a key, in index order).
+func verifyBatchBackend(items []BatchItem) ([]Failure, bool) {
+	if !libsecpReady || len(items) > libsecpBatchMax {
+		return nil, false
+	}
+	var fails []Failure
+	for i := range items {
+		it := &items[i]
+		if it.Key == nil {
+			fails = append(fails, Failure{i, NoKey})
+			continue
+		}
+		if res := verifyBIP340Backend(it.Key, &it.R, &it.S, it.Msg); res != Valid {
+			fails = append(fails, Failure{i, res})
+		}
+	}
+	return fails, true
+}
+
 // SignLibsecp writes the BIP-340 signature r || s of m with secret key d
 // and nonce k, through secp256k1_schnorrsig_sign_custom with a nonce
 // function that returns k. d and k are used as given, and the library

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand"
 	"os"
@@ -240,5 +241,42 @@ func TestLibsecpConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Fatal(e)
+	}
+}
+
+// TestVerifyBatchPaths: with the library, small batches are verified one
+// by one and large ones by the pure-Go batch equation; both give the
+// one-by-one failures. The pure-Go path is also run on small batches
+// (the threshold lowered), as the default build runs it.
+func TestVerifyBatchPaths(t *testing.T) {
+	r := newRand(t)
+	large := batchCase(r, libsecpBatchMax+40, map[int]bool{3: true, 200: true, libsecpBatchMax + 1: true})
+	if _, done := verifyBatchBackend(large); done {
+		t.Fatal("a large batch went to the one-by-one loop")
+	}
+	if got := checkBatch(t, large, "large"); len(got) != 3 {
+		t.Fatalf("large batch: %v", got)
+	}
+	small := batchCase(r, 9, map[int]bool{0: true, 8: true})
+	if _, done := verifyBatchBackend(small); !done {
+		t.Fatal("a small batch did not go to the library")
+	}
+	if got := checkBatch(t, small, "small"); len(got) != 2 {
+		t.Fatalf("small batch: %v", got)
+	}
+	small[4].Key = nil
+	if got := VerifyBatch(small); len(got) != 3 || got[0].Index != 0 || got[1] != (Failure{4, NoKey}) || got[2].Index != 8 {
+		t.Fatalf("small batch with a nil key: %v", got)
+	}
+	small[4] = small[5]
+	defer func(v int) { libsecpBatchMax = v }(libsecpBatchMax)
+	libsecpBatchMax = 0
+	if _, done := verifyBatchBackend(small); done {
+		t.Fatal("threshold 0: the library took the batch")
+	}
+	for _, n := range []int{2, 3, 8, 30, 64} {
+		bad := map[int]bool{r.Intn(n): true}
+		checkBatch(t, batchCase(r, n, bad), fmt.Sprintf("pure-Go n=%d", n))
+		checkBatch(t, batchCase(r, n, nil), fmt.Sprintf("pure-Go valid n=%d", n))
 	}
 }
