@@ -72,6 +72,12 @@ const straussMax = 52
 
 // straussMSM is the interleaved-wNAF multi-scalar multiplication.
 func straussMSM(s *secp256k1.ModNScalar, groups []msmGroup) (jacPoint, bool) {
+	// A point with scalar ±1 (the first R of a batch) needs no table: it
+	// is added once at the end.
+	var unit []msmGroup
+	if len(groups) > 0 && isUnit(&groups[0]) {
+		unit, groups = groups[:1], groups[1:]
+	}
 	n := len(groups)
 	// Step 1: each point's odd multiples on its own isomorphic curve.
 	tabs := make([]affinePoint, 2*n*tableA) // point tables, then φ tables
@@ -136,7 +142,19 @@ func straussMSM(s *secp256k1.ModNScalar, groups []msmGroup) (jacPoint, bool) {
 			addDigit(&acc, bt.h[:], d)
 		}
 	}
+	for i := range unit {
+		y := unit[i].p.y
+		if unit[i].neg1 {
+			y.Negate(1)
+		}
+		addMixed(&acc, &acc, &unit[i].p.x, &y)
+	}
 	return acc, true
+}
+
+// isUnit reports whether g is ±1·P alone.
+func isUnit(g *msmGroup) bool {
+	return !g.phi && g.m1 == [4]uint64{1}
 }
 
 // msmTerm is one point and scalar of Pippenger's method.
