@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/btcstake/btcstake/internal/secp"
 )
 
 // BaseLeafVersion is the BIP-342 tapscript leaf version.
@@ -315,28 +316,13 @@ func tweakKey(internal XOnlyKey, root *chainhash.Hash) (tweak [32]byte, q XOnlyK
 	return tweak, q, oddY, nil
 }
 
-// fieldPrime is the secp256k1 field prime p.
-var fieldPrime, _ = new(big.Int).SetString("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f", 16)
-
 // affineXParity returns x = X/Z^2 and the parity of y = Y/Z^3 of a Jacobian
-// point. It inverts Z with math/big's extended Euclid, about seven times
-// faster here than dcrd's Fermat inversion in ToAffine. That is not constant
-// time, which is fine: output keys are public.
+// point, inverting Z in variable time (internal/secp's safegcd inverse,
+// several times faster than dcrd's Fermat inversion in ToAffine): output
+// keys are public.
 func affineXParity(q *secp256k1.JacobianPoint) (XOnlyKey, bool) {
-	q.Z.Normalize()
-	z := new(big.Int).SetBytes(q.Z.Bytes()[:])
-	z.ModInverse(z, fieldPrime)
-	var zb [32]byte
-	z.FillBytes(zb[:])
-	var zinv, zinv2, zinv3, x, y secp256k1.FieldVal
-	zinv.SetBytes(&zb)
-	zinv2.SquareVal(&zinv)
-	zinv3.Mul2(&zinv2, &zinv)
-	x.Mul2(&q.X, &zinv2).Normalize()
-	y.Mul2(&q.Y, &zinv3).Normalize()
-	var k XOnlyKey
-	x.PutBytesUnchecked(k[:])
-	return k, y.IsOdd()
+	x, odd := secp.AffineXParity(q)
+	return XOnlyKey(x), odd
 }
 
 // PkScript returns the segwit v1 output script OP_1 <x(Q)>.

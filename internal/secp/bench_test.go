@@ -8,6 +8,7 @@ import (
 	"github.com/btcstake/btcstake/internal/benchpair"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	secp256k1 "github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
 type benchSig struct {
@@ -140,4 +141,28 @@ func BenchmarkMSMCrossover(b *testing.B) {
 				func() { pippengerMSM(&s, gs) })
 		})
 	}
+}
+
+// BenchmarkTweakAddBatch20: twenty taproot output keys P + t·G computed
+// together, beside dcrd's base multiplication, addition and affine
+// conversion for each (what script's tweakKey did one at a time).
+func BenchmarkTweakAddBatch20(b *testing.B) {
+	p := fixedPoint(3)
+	tweaks := make([]secp256k1.ModNScalar, 20)
+	for i := range tweaks {
+		tweaks[i] = fixedScalar(byte(i))
+	}
+	out := make([]TweakResult, len(tweaks))
+	TweakAddBatch(&p, tweaks, out)
+	b.ReportAllocs()
+	benchpair.Run(b, "dcrd",
+		func() {
+			for i := range tweaks {
+				var tg, q secp256k1.JacobianPoint
+				secp256k1.ScalarBaseMultNonConst(&tweaks[i], &tg)
+				secp256k1.AddNonConst(&p, &tg, &q)
+				toAffineVar(&q)
+			}
+		},
+		func() { TweakAddBatch(&p, tweaks, out) })
 }

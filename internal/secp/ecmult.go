@@ -120,21 +120,21 @@ func oddMultiples(p *affinePoint, out []affinePoint, zr []secp256k1.FieldVal) (z
 	cur.x.Mul2(&p.x, &zd2).Normalize()
 	cur.y.Mul2(&p.y, &zd3).Normalize()
 	cur.z.SetInt(1)
-	// Step 2: entry i = entry i-1 + D, by mixed additions, keeping the
-	// ratios zr[i] = Z_i / Z_(i-1).
+	// Step 2: entry i = entry i-1 + D by co-Z additions (D and the entry
+	// share one Z, and the addition hands D back at the sum's Z: 4
+	// multiplications and 2 squarings), keeping the ratios
+	// zr[i] = Z_i / Z_(i-1).
 	out[0].x.Set(&cur.x)
 	out[0].y.Set(&cur.y)
+	dx, dy := d.x, d.y
 	for i := 1; i < len(out); i++ {
-		if zr[i], ok = addMixed(&cur, &cur, &d.x, &d.y); !ok {
+		if zr[i], ok = addCoZ(&dx, &dy, &out[i-1].x, &out[i-1].y, &out[i].x, &out[i].y); !ok {
 			return zt, false
 		}
-		out[i].x.Set(&cur.x)
-		out[i].y.Set(&cur.y)
 	}
 	// Step 3: bring every entry to the last entry's Z: multiply entry i by
-	// c² and c³, c = Z_last / Z_i = zr[i+1]·...·zr[last].
-	out[len(out)-1].x.Normalize()
-	out[len(out)-1].y.Normalize()
+	// c² and c³, c = Z_last / Z_i = zr[i+1]·...·zr[last]; at the end c is
+	// Z_last itself (Z_0 = 1).
 	var c, c2, c3 secp256k1.FieldVal
 	c.SetInt(1)
 	for i := len(out) - 2; i >= 0; i-- {
@@ -144,9 +144,41 @@ func oddMultiples(p *affinePoint, out []affinePoint, zr []secp256k1.FieldVal) (z
 		out[i].x.Mul(&c2) // mag 1
 		out[i].y.Mul(&c3) // mag 1
 	}
+	cur.z.Set(&c)
 	// Step 4: the common Z, relative to secp256k1 itself, is Z_last·Zd.
 	zt.Mul2(&cur.z, &d.z).Normalize()
 	return zt, true
+}
+
+// addCoZ is the co-Z addition (Meloni): D = (dx, dy) and T = (tx, ty)
+// with one common Z become D at the Z of the sum, and (sx, sy) = D + T
+// there; it returns zr = Z_sum / Z = dx - tx. All coordinates normalized.
+// It reports false when D = ±T (never, for distinct odd multiples).
+//
+//	C = (Xd - Xt)², W1 = Xd·C, W2 = Xt·C, R = Yd - Yt,
+//	X3 = R² - W1 - W2, Y3 = R·(W1 - X3) - Yd·(W1 - W2), D' = (W1, Yd·(W1 - W2))
+func addCoZ(dx, dy, tx, ty, sx, sy *secp256k1.FieldVal) (zr secp256k1.FieldVal, ok bool) {
+	var h, c, w1, w2, r, a1, t secp256k1.FieldVal
+	h.NegateVal(tx, 1).Add(dx).Normalize() // Xd - Xt
+	if h.IsZero() {
+		return zr, false
+	}
+	c.SquareVal(&h)
+	w1.Mul2(dx, &c)
+	w2.Mul2(tx, &c)
+	r.NegateVal(ty, 1).Add(dy)    // R (mag 3)
+	t.NegateVal(&w2, 1).Add(&w1)  // W1 - W2 (mag 3)
+	a1.Mul2(dy, &t)               // A1 (mag 1)
+	sx.SquareVal(&r)              // R² (mag 1)
+	t.Set(&w1).Add(&w2).Negate(2) // -(W1 + W2) (mag 3)
+	sx.Add(&t).Normalize()        // X3
+	t.NegateVal(sx, 1).Add(&w1)   // W1 - X3 (mag 3)
+	var na1 secp256k1.FieldVal
+	na1.NegateVal(&a1, 1)
+	sy.Mul2(&r, &t).Add(&na1).Normalize()
+	dx.Set(w1.Normalize())
+	dy.Set(a1.Normalize())
+	return h, true
 }
 
 // addDigit adds d·T to acc, where T holds the odd multiples of a point

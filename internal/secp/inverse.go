@@ -303,3 +303,12 @@ func toAffineVar(p *secp256k1.JacobianPoint) {
 	p.Y.Mul(&zi3).Normalize()
 	p.Z.SetInt(1)
 }
+
+// AffineXParity returns the affine x coordinate of the finite point j and
+// the parity of its y, using the variable-time inverse (for public points:
+// output keys, nonces). j is not modified.
+func AffineXParity(j *secp256k1.JacobianPoint) ([32]byte, bool) {
+	p := *j
+	toAffineVar(&p)
+	return *p.X.Bytes(), p.Y.IsOdd()
+}

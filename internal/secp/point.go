@@ -81,23 +81,19 @@ func double(r, a *jacPoint) {
 		r.inf = true
 		return
 	}
-	var A, B, D, E, t, x3, y3 secp256k1.FieldVal
-	A.SquareVal(&a.x)              // mag 1
-	B.SquareVal(&a.y)              // mag 1
-	D.Mul2(&a.x, &B).MulInt(4)     // mag 4
-	E.Set(&A).MulInt(3)            // mag 3
-	x3.SquareVal(&E)               // E² (mag 1)
-	t.Set(&D).MulInt(2)            // 2D (mag 8)
-	x3.Add(t.Negate(8))            // X3 (mag 10)
-	x3.Normalize()                 // mag 1
-	t.NegateVal(&x3, 1).Add(&D)    // D - X3 (mag 6)
-	y3.Mul2(&E, &t)                // mag 1
-	t.Set(&B).MulInt(2)            // 2B (mag 2)
-	t.Square().MulInt(2)           // 8B² (mag 2)
-	y3.Add(t.Negate(2))            // Y3 (mag 4)
-	r.z.Mul2(&a.y, &a.z).MulInt(2) // Z3 (mag 2); a.y, a.z read before r.y is written
-	r.x.Set(&x3)
-	r.y.Set(&y3)
+	var A, B, D, t secp256k1.FieldVal
+	A.SquareVal(&a.x)                 // mag 1
+	B.SquareVal(&a.y)                 // mag 1
+	D.Mul2(&a.x, &B).MulInt(4)        // mag 4
+	r.z.Mul2(&a.y, &a.z).MulInt(2)    // Z3 (mag 2); the last read of a.y, a.z
+	A.MulInt(3)                       // E = 3A (mag 3)
+	r.x.SquareVal(&A)                 // E² (mag 1); a.x is not read again
+	t.Set(&D).MulInt(2)               // 2D (mag 8)
+	r.x.Add(t.Negate(8)).Normalize()  // X3 (mag 1)
+	t.NegateVal(&r.x, 1).Add(&D)      // D - X3 (mag 6)
+	B.MulInt(2)                       // 2B (mag 2)
+	B.Square().MulInt(2)              // 8B² (mag 2)
+	r.y.Mul2(&A, &t).Add(B.Negate(2)) // Y3 (mag 4)
 	r.inf = false
 }
 
@@ -131,20 +127,18 @@ func addMixed(r, a *jacPoint, bx, by *secp256k1.FieldVal) (zr secp256k1.FieldVal
 		r.inf = true
 		return zr, false
 	}
-	var hh, hhh, v, y1hhh, x3, y3, t secp256k1.FieldVal
-	hh.SquareVal(&h)                      // H² (mag 1)
-	hhh.Mul2(&h, &hh)                     // H³ (mag 1)
-	v.Mul2(&a.x, &hh)                     // V = X1·H² (mag 1)
-	y1hhh.Mul2(&a.y, &hhh)                // Y1·H³ (mag 1)
-	r.z.Mul2(&a.z, &h)                    // Z3 (mag 1); a.z is not read again
-	x3.SquareVal(&rr)                     // R² (mag 1)
-	x3.Add(hhh.Negate(1))                 // R² - H³ (mag 3)
-	t.Set(&v).MulInt(2)                   // 2V (mag 2)
-	x3.Add(t.Negate(2))                   // X3 (mag 6)
-	t.NegateVal(&x3, 6).Add(&v)           // V - X3 (mag 8)
-	y3.Mul2(&rr, &t).Add(y1hhh.Negate(1)) // Y3 (mag 3)
-	r.x.Set(&x3)
-	r.y.Set(&y3)
+	var hh, hhh, v, y1hhh, t secp256k1.FieldVal
+	hh.SquareVal(&h)                       // H² (mag 1)
+	hhh.Mul2(&h, &hh)                      // H³ (mag 1)
+	v.Mul2(&a.x, &hh)                      // V = X1·H² (mag 1)
+	y1hhh.Mul2(&a.y, &hhh)                 // Y1·H³ (mag 1)
+	r.z.Mul2(&a.z, &h)                     // Z3 (mag 1); a is not read after this line
+	r.x.SquareVal(&rr)                     // R² (mag 1)
+	r.x.Add(hhh.Negate(1))                 // R² - H³ (mag 3)
+	t.Set(&v).MulInt(2)                    // 2V (mag 2)
+	r.x.Add(t.Negate(2))                   // X3 (mag 6)
+	t.NegateVal(&r.x, 6).Add(&v)           // V - X3 (mag 8)
+	r.y.Mul2(&rr, &t).Add(y1hhh.Negate(1)) // Y3 (mag 3)
 	r.inf = false
 	return h, true
 }
