@@ -108,16 +108,22 @@ func signHashChecked(sk *SecretKey, k *PrivateRand, m []byte, fault func(*Public
 
 // signHashUnverified computes the signature (steps 1-4) without the final
 // verification; only signHashChecked and the benchmark that measures the
-// verification's cost call it.
+// verification's cost call it. The computation is the build's backend:
+// signHashGo by default, libsecp256k1 with that build tag.
 func signHashUnverified(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature, error) {
-	var r PublicRand
-	var s Signature
 	if !sk.valid() {
-		return r, s, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
+		return PublicRand{}, Signature{}, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
 	}
 	if !k.valid() {
-		return r, s, fmt.Errorf("%w: missing or zeroed private randomness", ErrInvalidRandomness)
+		return PublicRand{}, Signature{}, fmt.Errorf("%w: missing or zeroed private randomness", ErrInvalidRandomness)
 	}
+	return signHashBackend(sk, k, m)
+}
+
+// signHashGo is BIP-340 signing steps 1-4 in pure Go, for a valid sk and k.
+func signHashGo(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature) {
+	var r PublicRand
+	var s Signature
 	// Step 1 (BIP-340 sign): d = d' if has_even_y(P), else n - d'. P is cached.
 	d := sk.signingScalar()
 	defer d.Zero()
@@ -138,7 +144,7 @@ func signHashUnverified(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Si
 	e.Mul(&d).Add(&kk)
 	e.PutBytes((*[32]byte)(&s))
 	e.Zero()
-	return r, s, nil
+	return r, s
 }
 
 // Verify checks an EOTS signature s over msg under public key pk and public

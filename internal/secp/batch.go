@@ -44,15 +44,12 @@ type Failure struct {
 //     again (with the same coefficients) down to single items, verified
 //     alone: so the failures reported are exactly the invalid items.
 //
-// Variable time: the inputs are public. It runs the backend of the build
-// (backend_go.go): this pure-Go batch by default.
+// Variable time: the inputs are public. A C backend (backend_libsecp.go)
+// may take small batches first; otherwise this pure-Go batch runs.
 func VerifyBatch(items []BatchItem) []Failure {
-	return verifyBatchBackend(items)
-}
-
-// verifyBatchGo is the pure-Go batch verification described at
-// VerifyBatch.
-func verifyBatchGo(items []BatchItem) []Failure {
+	if fails, done := verifyBatchBackend(items); done {
+		return fails // a C backend verified them one by one (small batches)
+	}
 	if len(items) <= 2 {
 		// Verifying one or two alone costs less than any batch of them.
 		var fails []Failure
