@@ -1,6 +1,8 @@
 package regtest
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,7 +91,15 @@ func (f *fakeCore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			reply(nil, -1, "wrong params")
 			return
 		}
-		reply([]map[string]any{{"txid": "00", "wtxid": "00", "allowed": false, "reject-reason": "non-BIP68-final"}}, 0, "")
+		var raws []string
+		_ = json.Unmarshal(req.Params[0], &raws)
+		tx := new(wire.MsgTx)
+		raw, _ := hex.DecodeString(strings.Join(raws, ""))
+		if len(raws) != 1 || tx.Deserialize(bytes.NewReader(raw)) != nil {
+			reply(nil, -22, "TX decode failed")
+			return
+		}
+		reply([]map[string]any{{"txid": tx.TxHash().String(), "wtxid": tx.WitnessHash().String(), "allowed": false, "reject-reason": "non-BIP68-final"}}, 0, "")
 	case "getrawtransaction":
 		reply(nil, -5, "No such mempool or blockchain transaction. Use gettransaction for wallet transactions.")
 	case "getblockhash":
