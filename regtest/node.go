@@ -21,6 +21,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/chain"
+	"github.com/btcstake/btcstake/internal/atomicfile"
 )
 
 // Kind is a node implementation.
@@ -90,10 +91,12 @@ type Node struct {
 	dir     string
 	ownsDir bool
 	logPath string
-	pid     int
-	proc    *os.Process   // nil for an attached node
-	exited  chan struct{} // closed when an own child exits
-	w       *wallet
+	// confPath is the node's config file (RPC credentials, mode 0600).
+	confPath string
+	pid      int
+	proc     *os.Process   // nil for an attached node
+	exited   chan struct{} // closed when an own child exits
+	w        *wallet
 
 	wmu      sync.Mutex // the wallet
 	mu       sync.Mutex // stopped, stopErr
@@ -162,6 +165,13 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 		return nil, err
 	}
 	user, pass := randomHex(8), randomHex(16)
+	// The RPC credentials reach the node through a 0600 config file, never
+	// its command line, which every user of the machine can read (ps,
+	// /proc/PID/cmdline).
+	conf := filepath.Join(dir, string(kind)+".conf")
+	if err := writeNodeConf(conf, kind, user, pass); err != nil {
+		return nil, err
+	}
 	timeout := opts.StartTimeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
@@ -175,14 +185,15 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 			return nil, fmt.Errorf("%w: no free port: %v", ErrStart, perr)
 		}
 		n = &Node{
-			kind:    kind,
-			noIndex: opts.NoTxIndex,
-			params:  params,
-			rpcInfo: RPCInfo{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: user, Pass: pass},
-			dir:     dir,
-			ownsDir: ownsDir,
-			logPath: filepath.Join(dir, "node.log"),
-			w:       w,
+			kind:     kind,
+			noIndex:  opts.NoTxIndex,
+			params:   params,
+			rpcInfo:  RPCInfo{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: user, Pass: pass},
+			dir:      dir,
+			ownsDir:  ownsDir,
+			logPath:  filepath.Join(dir, "node.log"),
+			confPath: conf,
+			w:        w,
 		}
 		if n.c, err = newChainClient(n.rpcInfo); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrStart, err)
@@ -210,14 +221,33 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 	return n, nil
 }
 
+// writeNodeConf writes the node's config file, holding its RPC user and
+// password, with mode 0600 (atomically): for btcd an INI file read with
+// --configfile, for bitcoind a bitcoin.conf read with -conf, its options in
+// the [regtest] section.
+func writeNodeConf(path string, kind Kind, user, pass string) error {
+	var conf string
+	switch kind {
+	case Bitcoind:
+		conf = "[regtest]\nrpcuser=" + user + "\nrpcpassword=" + pass + "\n"
+	default:
+		conf = "[Application Options]\nrpcuser=" + user + "\nrpcpass=" + pass + "\n"
+	}
+	if err := atomicfile.Write(path, []byte(conf), 0o600, false); err != nil {
+		return fmt.Errorf("%w: writing the node's config file: %v", ErrStart, err)
+	}
+	return nil
+}
+
+// args is the node's command line: no secret (the RPC credentials are in
+// the config file, confPath).
 func (n *Node) args(port int) []string {
 	p := strconv.Itoa(port)
 	switch n.kind {
 	case Bitcoind:
 		args := []string{
-			"-regtest", "-server", "-datadir=" + n.dir, "-printtoconsole",
+			"-regtest", "-server", "-datadir=" + n.dir, "-conf=" + n.confPath, "-printtoconsole",
 			"-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-rpcport=" + p,
-			"-rpcuser=" + n.rpcInfo.User, "-rpcpassword=" + n.rpcInfo.Pass,
 			"-listen=0", "-listenonion=0", "-dnsseed=0", "-fixedseeds=0",
 			"-disablewallet", "-acceptnonstdtxn=0", "-minrelaytxfee=0.00001",
 		}
@@ -227,8 +257,7 @@ func (n *Node) args(port int) []string {
 		return args
 	default:
 		args := []string{
-			"--regtest", "--notls", "--rpclisten=127.0.0.1:" + p,
-			"--rpcuser=" + n.rpcInfo.User, "--rpcpass=" + n.rpcInfo.Pass,
+			"--regtest", "--notls", "--configfile=" + n.confPath, "--rpclisten=127.0.0.1:" + p,
 			"--nolisten", "--miningaddr=" + n.w.addr,
 			"--datadir=" + filepath.Join(n.dir, "data"), "--logdir=" + filepath.Join(n.dir, "logs"),
 			"--utxocachemaxsize=16", "--rejectnonstd", "--limitfreerelay=0",
