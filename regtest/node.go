@@ -69,6 +69,11 @@ type Options struct {
 	// blocks (chain.Client.FindTransaction, Locate, FindSpend), not by the
 	// index.
 	NoTxIndex bool
+	// Lock, when set, is the lock of the directory the node belongs to
+	// (LockDir): the node process inherits it and holds it for as long as
+	// it runs, and is recorded as its holder. The caller still closes its
+	// own hold (DirLock.Close) when done.
+	Lock *DirLock
 }
 
 // RPCInfo is how to reach the node's JSON-RPC server.
@@ -198,7 +203,7 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 		if n.c, err = newChainClient(n.rpcInfo); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrStart, err)
 		}
-		err = n.launch(ctx, bin, port, opts.Detached, timeout)
+		err = n.launch(ctx, bin, port, opts.Detached, opts.Lock, timeout)
 		if err == nil {
 			break
 		}
@@ -270,8 +275,9 @@ func (n *Node) args(port int) []string {
 	}
 }
 
-// launch starts the process and polls its RPC until it answers.
-func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, timeout time.Duration) error {
+// launch starts the process, handing it lock when set, and polls its RPC
+// until it answers.
+func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, lock *DirLock, timeout time.Duration) error {
 	logFile, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrStart, err)
@@ -280,6 +286,11 @@ func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, 
 	cmd.Dir = n.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	setProcAttr(cmd, detached)
+	if lock != nil {
+		// The child's descriptor 3 shares the lock's open file, and with
+		// it the flock.
+		cmd.ExtraFiles = []*os.File{lock.f}
+	}
 	err = cmd.Start()
 	logFile.Close() // the child holds its own descriptor
 	if err != nil {
@@ -288,6 +299,11 @@ func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, 
 	n.proc, n.pid = cmd.Process, cmd.Process.Pid
 	n.exited = make(chan struct{})
 	go func() { _ = cmd.Wait(); close(n.exited) }() // also reaps a detached child
+	if lock != nil {
+		if err := lock.setNode(n.pid); err != nil {
+			return err
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -339,6 +355,12 @@ func (n *Node) Dir() string { return n.dir }
 
 // Pid returns the node's process id.
 func (n *Node) Pid() int { return n.pid }
+
+// ConfPath returns the node's config file, which holds its RPC user and
+// password (mode 0600): point an RPC client at it (btcctl -C FILE,
+// bitcoin-cli -conf=FILE) rather than putting the password on a command
+// line. Empty for a node attached from a state that does not name it.
+func (n *Node) ConfPath() string { return n.confPath }
 
 // LogPath returns the file the node's output goes to.
 func (n *Node) LogPath() string { return n.logPath }

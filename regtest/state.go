@@ -45,11 +45,15 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 // "stop" load it. It holds the harness's mining key, so it is stored with
 // mode 0600.
 type State struct {
-	Kind          Kind      `json:"kind"`
-	Pid           int       `json:"pid"`
-	RPC           RPCInfo   `json:"rpc"`
-	Dir           string    `json:"datadir"`
-	Log           string    `json:"log"`
+	Kind Kind    `json:"kind"`
+	Pid  int     `json:"pid"`
+	RPC  RPCInfo `json:"rpc"`
+	Dir  string  `json:"datadir"`
+	Log  string  `json:"log"`
+	// Conf is the node's config file (its RPC credentials, mode 0600),
+	// which RPC clients such as btcctl -C or bitcoin-cli -conf can read
+	// instead of taking the password on their command line.
+	Conf          string    `json:"conf,omitempty"`
 	MiningAddress string    `json:"mining_address"`
 	MiningKey     Secret    `json:"mining_key"`
 	Started       time.Time `json:"started"`
@@ -58,7 +62,7 @@ type State struct {
 // State returns the node's State (including its mining key).
 func (n *Node) State() State {
 	return State{
-		Kind: n.kind, Pid: n.pid, RPC: n.rpcInfo, Dir: n.dir, Log: n.logPath,
+		Kind: n.kind, Pid: n.pid, RPC: n.rpcInfo, Dir: n.dir, Log: n.logPath, Conf: n.confPath,
 		MiningAddress: n.w.addr, MiningKey: Secret(n.w.key.Serialize()),
 		Started: time.Now().UTC().Truncate(time.Second),
 	}
@@ -89,7 +93,7 @@ func Attach(ctx context.Context, s State) (*Node, error) {
 	}
 	n := &Node{
 		kind: s.Kind, params: params, rpcInfo: s.RPC, dir: s.Dir, logPath: s.Log,
-		pid: s.Pid, w: w,
+		confPath: s.Conf, pid: s.Pid, w: w,
 	}
 	if n.c, err = newChainClient(s.RPC); err != nil {
 		return nil, err
