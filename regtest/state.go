@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -139,18 +140,39 @@ func SaveState(path string, s State) error {
 	return writeFileAtomic(path, append(data, '\n'), 0o600)
 }
 
-// LoadState reads a state file written by SaveState.
+// maxStateSize bounds a state file read: SaveState writes well under 1 KiB.
+const maxStateSize = 64 << 10
+
+// LoadState reads a state file written by SaveState: a regular file of at
+// most 64 KiB.
 func LoadState(path string) (State, error) {
 	var s State
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return s, fmt.Errorf("%w: no state file %s (is a node running?)", ErrState, path)
 		}
 		return s, fmt.Errorf("%w: %v", ErrState, err)
 	}
-	if err := json.Unmarshal(data, &s); err != nil {
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return s, fmt.Errorf("%w: %s is not a regular file", ErrState, path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxStateSize+1))
+	if err != nil {
 		return s, fmt.Errorf("%w: %s: %v", ErrState, path, err)
+	}
+	if len(data) > maxStateSize {
+		return s, fmt.Errorf("%w: %s is larger than %d bytes", ErrState, path, maxStateSize)
+	}
+	return parseState(path, data)
+}
+
+// parseState decodes the content of state file path.
+func parseState(path string, data []byte) (State, error) {
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return State{}, fmt.Errorf("%w: %s: %v", ErrState, path, err)
 	}
 	return s, nil
 }
