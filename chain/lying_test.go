@@ -202,6 +202,24 @@ func TestLyingNode(t *testing.T) {
 			call: ctxCall(func(f *lyingFixture, c *Client) error { _, err := c.Transaction(ctxT(t), f.spend.TxHash()); return err }),
 		},
 		{
+			name:    "getblock says the block getrawtransaction names is off the main chain",
+			txindex: true,
+			lies: []lie{{"getblock", func(t *testing.T, f *lyingFixture, ps []json.RawMessage, honest func([]json.RawMessage) answer) answer {
+				a := honest(ps)
+				if blockParam(t, ps) == f.blocks[4].BlockHash().String() && verbosity(t, ps) == 1 {
+					a.result.(map[string]any)["confirmations"] = -1
+				}
+				return a
+			}}},
+			call: func(t *testing.T, f *lyingFixture, c *Client) error {
+				info, err := c.Transaction(ctxT(t), f.spend.TxHash())
+				if err == nil && (info.Confirmations <= 0) == info.Confirmed() {
+					t.Fatalf("confirmed at height %d with %d confirmations", info.Height, info.Confirmations)
+				}
+				return err
+			},
+		},
+		{
 			name:    "the block getrawtransaction names is not on the main chain at its height",
 			txindex: true,
 			lies: []lie{{"getblockhash", func(t *testing.T, f *lyingFixture, ps []json.RawMessage, honest func([]json.RawMessage) answer) answer {

@@ -91,10 +91,15 @@ func (e *invariantError) Error() string { return "invariant broken: " + e.msg }
 var nodeOps = []nodeOp{
 	{"Transaction", func(ctx context.Context, c *Client, fx *replyFixture) error {
 		info, err := c.Transaction(ctx, fx.tx.TxHash())
-		if err == nil && (info.Tx.TxHash() != fx.tx.TxHash() || info.Txid != fx.tx.TxHash() || info.Confirmed() != (info.Confirmations > 0)) {
+		switch {
+		case err != nil:
+			return err
+		case info.Tx.TxHash() != fx.tx.TxHash() || info.Txid != fx.tx.TxHash():
 			return badf("Transaction returned %v for %v", info.Tx.TxHash(), fx.tx.TxHash())
+		case info.Confirmed() != (info.Confirmations > 0):
+			return badf("Transaction: height %d with %d confirmations", info.Height, info.Confirmations)
 		}
-		return err
+		return nil
 	}},
 	{"Locate", func(ctx context.Context, c *Client, fx *replyFixture) error {
 		info, err := c.Locate(ctx, fx.tx)

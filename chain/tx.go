@@ -116,14 +116,18 @@ func parseRawTransaction(res json.RawMessage, txid chainhash.Hash) (*wire.MsgTx,
 
 // checkConfirmedIn checks the node's word that transaction txid is
 // confirmed in block b: b's transaction ids, hashing to its header's Merkle
-// root, hold txid (commitsTo), and, while b is on the main chain, the node's
-// main-chain block at b's height is b.
+// root, hold txid (commitsTo), b is on the main chain (it counts
+// confirmations: a block the node says is off it, or unconfirmed, cannot
+// confirm the transaction, a contradiction also seen when a
+// reorganisation falls between the two calls), and the node's main-chain
+// block at b's height is b.
 func (c *Client) checkConfirmedIn(ctx context.Context, b *blockSummary, txid chainhash.Hash) error {
 	if err := b.commitsTo(txid); err != nil {
 		return err
 	}
 	if b.Confirmations <= 0 {
-		return nil
+		return fmt.Errorf("%w: transaction %s is said to be confirmed in block %s, which the node says has %d confirmations (off the main chain)",
+			ErrBadReply, txid, b.Hash, b.Confirmations)
 	}
 	return c.checkHeight(ctx, b.Hash, b.Height)
 }
