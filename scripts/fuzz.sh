@@ -15,7 +15,9 @@
 # FUZZ_MINIMIZE (default 100x: a hundred runs), so the time goes to fuzzing.
 # A failing input is written by Go to PKG/testdata/fuzz/NAME/ and named in
 # the summary; `go test -run 'NAME/FILE' PKG` reruns it. The script exits 1
-# if any target failed, 2 on bad usage.
+# if any target failed, 2 on bad usage. A run that Go ends with "context
+# deadline exceeded" and no failing input is its own race at the -fuzztime
+# deadline (go.dev/issue/75804, fixed in Go 1.27), reported but not failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +41,7 @@ logdir=$(mktemp -d)
 trap 'rm -rf "$logdir"' EXIT
 summary=()
 failed=0
+flakes=0
 total=0
 start_all=$(date +%s)
 for pkg in $pkgs; do
@@ -65,6 +68,12 @@ for pkg in $pkgs; do
 		execs=${execs:-?}
 		if [ $rc -eq 0 ]; then
 			result=ok
+		elif ! grep -q 'Failing input written to' "$log" && grep -q '^ *context deadline exceeded$' "$log"; then
+			# Go's own race at the -fuzztime deadline (go.dev/issue/75804,
+			# fixed in Go 1.27): the coordinator reports its deadline as a
+			# failure, with no failing input. Not a finding.
+			result="ok (Go's fuzztime deadline race, go.dev/issue/75804; no failing input)"
+			flakes=$((flakes + 1))
 		else
 			failed=$((failed + 1))
 			input=$(grep -o 'testdata/fuzz/[^ ]*' "$log" | tail -1)
@@ -77,14 +86,14 @@ for pkg in $pkgs; do
 			fi
 			sed 's/^/    /' "$log" | tail -40
 		fi
-		summary+=("$(printf '%-22s %-28s %7s %7ss %11s  %s' "${pkg#github.com/btcstake/btcstake/}" "$name" "$fuzzed" "$secs" "$execs" "$result")")
+		summary+=("$(printf '%-14s %-36s %7s %7ss %11s  %s' "${pkg#github.com/btcstake/btcstake/}" "$name" "$fuzzed" "$secs" "$execs" "$result")")
 	done
 done
 
 echo
-printf '%-22s %-28s %7s %8s %11s  %s\n' package target fuzzed wall inputs result
+printf '%-14s %-36s %7s %8s %11s  %s\n' package target fuzzed wall inputs result
 for line in "${summary[@]}"; do
 	echo "$line"
 done
-echo "$total targets, $failed failed, $(( $(date +%s) - start_all ))s in all"
+echo "$total targets, $failed failed, $flakes stopped by Go's deadline race, $(( $(date +%s) - start_all ))s in all"
 [ "$failed" -eq 0 ]
