@@ -224,6 +224,7 @@ type Watcher struct {
 
 	pmu      sync.Mutex
 	progress Progress
+	tipSeen  bool // the node's height was asked since Open (pmu)
 
 	wake chan struct{} // Add / AddFinalityProviderKey nudge a caught-up Run
 
@@ -318,6 +319,15 @@ func (w *Watcher) load() (err error) {
 			return err
 		}
 		w.cursorH, w.cursorHash = h, hash
+		// Progress starts at the stored cursor; the node's tip is not
+		// known until Run or CatchUp asks (until then Tip is the cursor's
+		// height and CaughtUp is false).
+		w.setProgress(func(p *Progress) {
+			p.Height, p.BlockHash = h, cursorHashString(hash)
+			if !w.tipSeen || p.Tip < h {
+				p.Tip = h
+			}
+		})
 		w.start = int64(be64u(m.Get(keyStart)))
 		w.nextSeq = be64u(m.Get(keySeq))
 		if w.nextSeq == 0 {
@@ -958,8 +968,26 @@ func (w *Watcher) setProgress(f func(p *Progress)) Progress {
 	w.pmu.Lock()
 	defer w.pmu.Unlock()
 	f(&w.progress)
-	w.progress.CaughtUp = w.progress.Height >= w.progress.Tip && w.progress.BackfillEntries == 0
+	w.progress.CaughtUp = w.tipSeen && w.progress.Height >= w.progress.Tip && w.progress.BackfillEntries == 0
 	return w.progress
+}
+
+// seeTip records the node's height as just asked.
+func (w *Watcher) seeTip(tip int64) {
+	w.setProgress(func(p *Progress) {
+		w.tipSeen = true
+		p.Tip = tip
+	})
+}
+
+// cursorHashString is the hash of the block at the cursor as Progress
+// shows it: empty while no block is processed (a new store's cursor is
+// the block before its start, whose hash is learned when Run starts).
+func cursorHashString(hash chainhash.Hash) string {
+	if hash == (chainhash.Hash{}) {
+		return ""
+	}
+	return hash.String()
 }
 
 // Events returns up to max stored events with Seq > afterSeq, in order
