@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
+	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
@@ -515,10 +516,13 @@ func isKind(err error) bool {
 }
 
 // Add watches entries. It is idempotent by Entry.ID: an entry already
-// stored with the same staking transaction and keys is left as it is
-// (the newer one replaces it when it carries pre-signed transactions the
-// stored one lacks); one whose id is stored with another staking
-// transaction or other keys is ErrEntryConflict, and nothing is added.
+// stored with the same staking transaction and keys is left as it is,
+// except that the stored one takes what the new one adds (its unbonding
+// transaction when the stored one has none; a slashing PSBT of the same
+// transaction with every signature of the stored one and more), and an
+// output auto-slash refused for want of it is tried again; one whose id is
+// stored with another staking transaction or other keys is
+// ErrEntryConflict, and nothing is added.
 //
 // An entry new to the store is followed from the store's start height:
 // when the follower has already processed blocks from there, Run or
@@ -631,15 +635,28 @@ func (w *Watcher) putEntry(tx *bolt.Tx, j *blockTx, e *Entry) (bool, error) {
 		if err := sameDelegation(&have, e); err != nil {
 			return false, fmt.Errorf("%w: %s: %v", ErrEntryConflict, id, err)
 		}
-		if !richer(e, &have) {
+		m, improved, ok := merge(&have, e)
+		if !ok {
 			return false, nil
 		}
-		// Keep the richer entry: same delegation, more pre-signed data.
+		// Keep the richer entry: same delegation, the pre-signed data of
+		// both.
+		raw, err := m.MarshalJSON()
+		if err != nil {
+			return false, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+		}
 		if err := w.set(tx, j, jEntries, []byte(id), raw); err != nil {
 			return false, err
 		}
 		delete(w.cache, id)
-		if ub := e.unbondingTx; ub != nil && have.unbondingTx == nil {
+		// An output auto-slash could not slash for want of what it has
+		// now is tried again.
+		for _, kind := range improved {
+			if err := w.retryAutoSlash(tx, id, kind); err != nil {
+				return false, err
+			}
+		}
+		if ub := m.unbondingTx; ub != nil && have.unbondingTx == nil {
 			return false, w.set(tx, j, jUbTx, hashKey(ub.TxHash()), []byte(id))
 		}
 		return false, nil
@@ -700,10 +717,77 @@ func sameDelegation(a, b *Entry) error {
 	return nil
 }
 
-// richer: n carries a pre-signed transaction that have lacks.
-func richer(n, have *Entry) bool {
-	return (n.unbondingTx != nil && have.unbondingTx == nil) || (n.slashing != nil && have.slashing == nil) ||
-		(n.unbondingSlashing != nil && have.unbondingSlashing == nil)
+// merge is have (a stored entry) with what n (the same delegation, as
+// sameDelegation checked) adds to it: its unbonding transaction when have
+// has none, and each slashing PSBT of n that is richer than have's
+// (richerSlashing). ok is false when n adds nothing; improved lists the
+// outputs whose slashing PSBT n improved. have's source and confirmation
+// depth are kept.
+func merge(have, n *Entry) (m *Entry, improved []script.OutputKind, ok bool) {
+	c := *have
+	if n.unbondingTx != nil && have.unbondingTx == nil {
+		c.unbondingTx, ok = n.unbondingTx, true
+	}
+	if richerSlashing(n.slashing, have.slashing) {
+		c.slashing, ok = n.slashing, true
+		improved = append(improved, script.StakingOutputKind)
+	}
+	// n's unbonding slashing PSBT spends n's unbonding transaction, which
+	// is have's when have has one (sameDelegation).
+	if richerSlashing(n.unbondingSlashing, have.unbondingSlashing) {
+		c.unbondingSlashing, ok = n.unbondingSlashing, true
+		improved = append(improved, script.UnbondingOutputKind)
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	return &c, improved, true
+}
+
+// richerSlashing: n is a slashing PSBT and have is none, or both are of
+// the same transaction and n carries every signature have carries (the
+// script-path signatures by key and leaf, the covenant adaptor signatures
+// by member and finality provider) and more. Entries are validated, so
+// every signature counted verifies.
+func richerSlashing(n, have *btcpsbt.Packet) bool {
+	switch {
+	case n == nil:
+		return false
+	case have == nil:
+		return true
+	case n.UnsignedTx.TxHash() != have.UnsignedTx.TxHash():
+		return false
+	}
+	ns, hs := psbtSignatures(n), psbtSignatures(have)
+	if len(ns) <= len(hs) {
+		return false
+	}
+	for k := range hs {
+		if !ns[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// psbtSignatures names the signatures input 0 of a slashing PSBT
+// carries: "s" || x-only key || leaf hash for a script-path signature,
+// "a" || covenant member || finality provider for an adaptor signature.
+func psbtSignatures(p *btcpsbt.Packet) map[string]bool {
+	m := map[string]bool{}
+	if len(p.Inputs) == 0 {
+		return m
+	}
+	for _, s := range p.Inputs[0].TaprootScriptSpendSig {
+		if s != nil {
+			m["s"+string(s.XOnlyPubKey)+string(s.LeafHash)] = true
+		}
+	}
+	sigs, _ := psbt.AdaptorSigs(p, 0)
+	for _, a := range sigs {
+		m["a"+string(a.Covenant[:])+string(a.FinalityProvider[:])] = true
+	}
+	return m
 }
 
 // set writes (val != nil) or deletes (val == nil) a key of a journaled
@@ -776,6 +860,19 @@ func (w *Watcher) AddFinalityProviderKey(sk *btcec.PrivateKey) error {
 
 func (w *Watcher) putKey(tx *bolt.Tx, sk *btcec.PrivateKey) error {
 	x := script.XOnly(sk.PubKey())
+	if _, known := w.keys[x]; !known {
+		// A new key may complete what another provider's key could not:
+		// the delegations of this provider that auto-slash refused for
+		// want of signatures are tried again.
+		c := tx.Bucket(bucketFPIndex).Cursor()
+		for k, _ := c.Seek(x[:]); k != nil && bytes.HasPrefix(k, x[:]); k, _ = c.Next() {
+			for _, kind := range []script.OutputKind{script.StakingOutputKind, script.UnbondingOutputKind} {
+				if err := w.retryAutoSlash(tx, string(k[32:]), kind); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	b := sk.Key.Bytes()
 	defer clear(b[:])
 	// bbolt keeps the value slice until the transaction ends: give it its

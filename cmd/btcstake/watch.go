@@ -717,7 +717,7 @@ func addEntries(ctx context.Context, c *chain.Client, w *watch.Watcher, entries 
 	for _, we := range entries {
 		id := we.e.ID()
 		if _, err := w.Stake(id); err == nil {
-			fresh = append(fresh, we.e) // known: Add keeps the richer copy
+			fresh = append(fresh, we.e) // known: Add merges in what it adds
 			continue
 		} else if !errors.Is(err, watch.ErrNotFound) {
 			return fmt.Errorf("--db: %w", err)
