@@ -628,15 +628,18 @@ func parseOutPoint(s string) (wire.OutPoint, error) {
 // is used, and the events delivered since that commit come again.
 type marker struct{ f *os.File }
 
+// markerSuffix names the delivered marker: path + markerSuffix.
+const markerSuffix = "-delivered"
+
 func openMarker(path string) (*marker, uint64, error) {
-	f, err := os.OpenFile(path+"-delivered", os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path+markerSuffix, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: delivered marker: %v", ErrStore, err)
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, fmt.Errorf("%w: delivered marker %s-delivered is not a regular file", ErrStore, path)
+		return nil, 0, fmt.Errorf("%w: delivered marker %s%s is not a regular file", ErrStore, path, markerSuffix)
 	}
 	var b [16]byte
 	n, _ := f.ReadAt(b[:], 0)

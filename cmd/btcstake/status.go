@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"sync/atomic"
@@ -151,8 +152,8 @@ func (s *statusStore) rebuild(node watch.Node, start int64) error {
 		_ = s.w.Close()
 		s.w = nil
 	}
-	if err := removeStore(s.path); err != nil {
-		return err
+	if err := watch.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing the stale status cache: %w", err)
 	}
 	return s.open(node, start)
 }
@@ -315,8 +316,15 @@ block that confirmed it (the store remembers it for the next time).
 							return err
 						}
 					default:
-						if err := removeStore(st.path); err != nil {
-							return err
+						// Another network's store is started over; a
+						// file that is no watcher store (damaged, or
+						// not status's) is left alone.
+						if rerr := watch.Remove(st.path); rerr != nil {
+							fmt.Fprintf(a.stderr, "btcstake: note: the status cache file %s cannot be used (%v) nor removed (%v): answering from a temporary store; remove the file to have status keep this stake again\n",
+								st.path, err, rerr)
+							if err := st.useTemp(txid); err != nil {
+								return err
+							}
 						}
 					}
 				} else if views, err := st.w.Stakes(); err == nil {

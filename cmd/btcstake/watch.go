@@ -605,7 +605,7 @@ func runWatch(cmd *cobra.Command, a *app, f *watchFlags) (err error) {
 		if fresh && !running {
 			// Bad input changes nothing: a store this run created is
 			// removed when the run fails before following the chain.
-			_ = removeStore(f.db)
+			_ = watch.Remove(f.db)
 		} else if cerr != nil && err == nil {
 			err = storeError("db", f.db, chainNet.Name, cerr)
 		}
