@@ -529,7 +529,11 @@ func isKind(err error) bool {
 // CatchUp first brings it through them (a backfill, see AddFrom), with the
 // events and state it would have had had it been watched from the start.
 func (w *Watcher) Add(entries ...*Entry) error {
-	return w.add(-1, entries)
+	froms := make([]int64, len(entries))
+	for i := range froms {
+		froms[i] = -1
+	}
+	return w.add(froms, entries)
 }
 
 // AddFrom is Add for delegations whose staking transaction is known not
@@ -543,10 +547,27 @@ func (w *Watcher) AddFrom(from int64, entries ...*Entry) error {
 	if from < 0 {
 		return fmt.Errorf("%w: backfill height %d is negative", ErrInvalidArgument, from)
 	}
-	return w.add(from, entries)
+	froms := make([]int64, len(entries))
+	for i := range froms {
+		froms[i] = from
+	}
+	return w.add(froms, entries)
 }
 
-func (w *Watcher) add(from int64, entries []*Entry) error {
+// AddEach is AddFrom with a height for each entry: entries[i] new to the
+// store is brought through the blocks from from[i] (a negative from[i]:
+// the store's start height, as Add). Everything is added in one store
+// transaction, or nothing (an ErrEntryConflict among them, say). from and
+// entries of different lengths are ErrInvalidArgument.
+func (w *Watcher) AddEach(from []int64, entries []*Entry) error {
+	if len(from) != len(entries) {
+		return fmt.Errorf("%w: %d heights for %d entries", ErrInvalidArgument, len(from), len(entries))
+	}
+	return w.add(append([]int64(nil), from...), entries)
+}
+
+// add stores entries; froms[i] < 0 is the store's start.
+func (w *Watcher) add(froms []int64, entries []*Entry) error {
 	for i, e := range entries {
 		if e == nil || e.p == nil {
 			return fmt.Errorf("%w: entry %d is nil", ErrInvalidEntry, i)
@@ -554,27 +575,30 @@ func (w *Watcher) add(from int64, entries []*Entry) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if from < 0 {
-		from = w.start
+	for i := range froms {
+		if froms[i] < 0 {
+			froms[i] = w.start
+		}
 	}
-	// The entries new to the store need the blocks from..cursor.
-	backfill := from <= w.cursorH
 	newKey := false
-	var fresh []string
+	fresh := map[string]int64{} // new entries that need the blocks from..cursor
+	added := false
 	err := w.update(func(tx *bolt.Tx) error {
-		for _, e := range entries {
-			added, err := w.putEntry(tx, nil, e)
+		for i, e := range entries {
+			isNew, err := w.putEntry(tx, nil, e)
 			if err != nil {
 				return err
 			}
-			if !added {
+			if !isNew {
 				continue
 			}
+			added = true
 			if w.knowsKeyOf(e) {
 				newKey = true
 			}
-			fresh = append(fresh, e.ID())
-			if backfill {
+			// The entries new to the store need the blocks from..cursor.
+			if from := froms[i]; from <= w.cursorH {
+				fresh[e.ID()] = from
 				if err := tx.Bucket(bucketBackfill).Put([]byte(e.ID()), be64(uint64(from))); err != nil {
 					return fmt.Errorf("%w: %v", ErrStore, err)
 				}
@@ -585,12 +609,12 @@ func (w *Watcher) add(from int64, entries []*Entry) error {
 	if err != nil {
 		return err
 	}
-	if len(fresh) > 0 {
+	if added {
 		// Mempool transactions looked at before may concern them.
 		clear(w.mempoolSeen)
 	}
-	if backfill && len(fresh) > 0 {
-		for _, id := range fresh {
+	if len(fresh) > 0 {
+		for id, from := range fresh {
 			w.bfNext[id] = from
 		}
 		w.setProgress(func(p *Progress) { p.BackfillEntries = len(w.bfNext) })
