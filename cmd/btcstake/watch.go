@@ -82,8 +82,8 @@ docs/watch.md for every field). Logs go to stderr.
 
 Everything it learns is kept in --db (one bbolt file, mode 0600): stop it at
 any time (SIGINT, SIGTERM: exit 0; or kill -9) and it resumes where it was,
-losing no event and repeating at most the events of the last block it
-reported, with the same ids.
+losing no event and printing again at most the last one it printed, with
+the same id (after a power loss, those printed since the last commit).
 
 What to watch (each is added to the store, and stays watched):
   --watch FILE          a watch list (JSON: staking transactions with keys,
