@@ -316,28 +316,27 @@ func EncVerify(pk *btcec.PublicKey, ek *EncryptionKey, msgHash []byte, sig *Sign
 	var rx [32]byte
 	sig.r0.X.PutBytes(&rx)
 	e := secp.Challenge(&rx, &px, msgHash)
-	// Step 2: R = s0·G - e·P.
+	// Step 2: R = s0·G - e·P, one joint multiplication (variable time:
+	// every input is public).
 	e.Negate()
-	var sG, eP, R secp256k1.JacobianPoint
-	secp256k1.ScalarBaseMultNonConst(&sig.s0, &sG)
-	secp256k1.ScalarMultNonConst(&e, &P, &eP)
-	secp256k1.AddNonConst(&sG, &eP, &R)
+	var R secp256k1.JacobianPoint
+	secp.JointMult(&R, &sig.s0, &e, &P)
 	if secp.IsInfinity(&R) {
 		return fmt.Errorf("%w: s0·G - e·P is the point at infinity", ErrInvalidSignature)
 	}
-	R.ToAffine()
-	// Step 3: T' = R0 - R if R0 has even y, else R0 + R.
+	// Step 3: T' = R0 - R if R0 has even y, else R0 + R (R in Jacobian
+	// coordinates; R0 affine, so a mixed addition).
 	if !sig.r0.Y.IsOdd() {
-		secp.Negate(&R)
+		R.Y.Negate(1).Normalize()
 	}
 	var T secp256k1.JacobianPoint
-	secp256k1.AddNonConst(&sig.r0, &R, &T)
+	secp256k1.AddNonConst(&R, &sig.r0, &T)
 	if secp.IsInfinity(&T) {
 		return fmt.Errorf("%w: recovered adaptor point is infinity", ErrInvalidSignature)
 	}
-	T.ToAffine()
-	// Step 4: require T' == T.
-	if !secp.Equal(&T, &ek.t) {
+	// Step 4: require T' == T, compared without leaving Jacobian
+	// coordinates.
+	if !secp.EqualAffine(&T, &ek.t) {
 		return fmt.Errorf("%w: signature does not match this key, encryption key and message", ErrInvalidSignature)
 	}
 	return nil

@@ -3,6 +3,7 @@ package adaptor
 import (
 	"testing"
 
+	"github.com/btcstake/btcstake/internal/benchpair"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
 
@@ -101,4 +102,28 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEncVerifyVsBtcec: adaptor verification beside btcec's
+// schnorr.Verify, interleaved in one benchmark.
+func BenchmarkEncVerifyVsBtcec(b *testing.B) {
+	rng := seeded(4)
+	cov, fp := randKey(b, rng), randKey(b, rng)
+	ek, _ := NewEncryptionKey(fp.PubKey())
+	m := make([]byte, 32)
+	sig, _ := EncSign(cov, ek, m)
+	pk := cov.PubKey()
+	bsig, _ := schnorr.Sign(cov, m)
+	b.ReportAllocs()
+	benchpair.Run(b, "btcec",
+		func() {
+			if !bsig.Verify(m, pk) {
+				b.Fatal("invalid")
+			}
+		},
+		func() {
+			if err := EncVerify(pk, ek, m, sig); err != nil {
+				b.Fatal(err)
+			}
+		})
 }

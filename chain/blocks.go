@@ -58,23 +58,31 @@ type BlockHeader struct {
 	Confirmations int64
 }
 
-// BlockHeader returns the height and confirmations of a block.
+// BlockHeader returns the height and confirmations of a block; the reply
+// must describe the block asked for.
 func (c *Client) BlockHeader(ctx context.Context, hash chainhash.Hash) (BlockHeader, error) {
 	res, err := c.call(ctx, "getblockheader", hash.String(), true)
 	if err != nil {
 		return BlockHeader{}, c.notFound("getblockheader", "block "+hash.String(), err)
 	}
 	var v struct {
-		Height        int64 `json:"height"`
-		Confirmations int64 `json:"confirmations"`
+		Hash          string `json:"hash"`
+		Height        int64  `json:"height"`
+		Confirmations int64  `json:"confirmations"`
 	}
 	if err := decode(res, &v, "getblockheader"); err != nil {
 		return BlockHeader{}, err
 	}
+	if v.Hash != hash.String() || v.Height < 0 {
+		return BlockHeader{}, fmt.Errorf("%w: getblockheader %s described block %q at height %d", ErrBadReply, hash, v.Hash, v.Height)
+	}
 	return BlockHeader{Hash: hash, Height: v.Height, Confirmations: v.Confirmations}, nil
 }
 
-// Block returns a block by hash.
+// Block returns a block by hash: its header hashes to hash, and its
+// transactions are the ones the header commits to (Merkle root, and the
+// witness commitment when transactions carry witnesses), so none was
+// swapped, dropped or given another witness.
 func (c *Client) Block(ctx context.Context, hash chainhash.Hash) (*wire.MsgBlock, error) {
 	res, err := c.call(ctx, "getblock", hash.String(), 0)
 	if err != nil {
@@ -95,15 +103,30 @@ func (c *Client) Block(ctx context.Context, hash chainhash.Hash) (*wire.MsgBlock
 	if got := b.BlockHash(); got != hash {
 		return nil, fmt.Errorf("%w: getblock %s returned block %s", ErrBadReply, hash, got)
 	}
+	if err := checkBlockTxs(b); err != nil {
+		return nil, fmt.Errorf("%w: getblock: %v", ErrBadReply, err)
+	}
 	return b, nil
 }
 
-// BlockAt returns the main-chain block at height and its hash.
+// BlockAt returns the main-chain block at height and its hash: the block
+// getblockhash names there, whose header the node must place at that
+// height too (BlockHeader).
 func (c *Client) BlockAt(ctx context.Context, height int64) (*wire.MsgBlock, chainhash.Hash, error) {
 	h, err := c.BlockHash(ctx, height)
 	if err != nil {
 		return nil, chainhash.Hash{}, err
 	}
 	b, err := c.Block(ctx, h)
-	return b, h, err
+	if err != nil {
+		return nil, chainhash.Hash{}, err
+	}
+	hdr, err := c.BlockHeader(ctx, h)
+	if err != nil {
+		return nil, chainhash.Hash{}, err
+	}
+	if hdr.Height != height {
+		return nil, chainhash.Hash{}, fmt.Errorf("%w: getblockhash %d named block %s, which the node places at height %d", ErrBadReply, height, h, hdr.Height)
+	}
+	return b, h, nil
 }

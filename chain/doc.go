@@ -25,6 +25,20 @@
 // *RejectError matching ErrRejected and the reason's kind, classified from
 // btcd's and Bitcoin Core's reject texts and codes (ClassifyReject).
 //
+// A node's answers are checked against what was asked before they are
+// used, so a buggy, confused or lying node cannot make the client act on
+// another transaction, block, height or spend: a transaction must hash to
+// the id asked for; a block's header must hash to the hash asked for, and
+// its transactions (and their witnesses) to that header's Merkle root and
+// witness commitment; a transaction said to be confirmed must be among its
+// block's committed transaction ids, and that block must be the node's
+// main-chain block at the height it gives; a block fetched by height must
+// be placed at that height; a broadcast or testmempoolaccept answer must
+// name the transaction sent, a gettxout answer must match the output the
+// caller holds, and a named spender must spend the output. An answer that
+// fails is ErrBadReply. A node can still hide what it knows (answer "not
+// found"); only a node of your own settles that.
+//
 // Nothing needs a transaction index (TxIndex says whether a node keeps
 // one): FindTransaction finds a transaction by id in the mempool, the
 // index, or bounded past blocks (TxSearch: down from the tip, or up from

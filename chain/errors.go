@@ -24,7 +24,12 @@ var (
 	// condition held. The context's own error is wrapped as well.
 	ErrTimeout = errors.New("timed out")
 	// ErrBadReply: the node answered with something that is not the
-	// expected JSON-RPC reply (not JSON, a malformed transaction or hash).
+	// expected JSON-RPC reply (not JSON, a malformed transaction or hash),
+	// or with an answer that is not what was asked for: another
+	// transaction or block than the one named, a block whose transactions
+	// or witnesses do not hash to its header, a transaction said to be in
+	// a block that does not hold it, a block at another height than the
+	// one asked for.
 	ErrBadReply = errors.New("unexpected reply from the node")
 	// ErrRPC: the node answered the call with an error object that is
 	// neither a rejection of a transaction nor "not found" (an unknown

@@ -60,6 +60,7 @@ func (f *fakeChain) block(prev chainhash.Hash, txs ...*wire.MsgTx) *wire.MsgBloc
 	for _, tx := range txs {
 		_ = b.AddTransaction(tx)
 	}
+	seal(b)
 	return b
 }
 
@@ -143,19 +144,13 @@ func (f *fakeChain) methods() map[string]func([]json.RawMessage) answer {
 			if param[int](t, ps, 1) == 0 {
 				return ok(serialize(t, b))
 			}
-			v := map[string]any{"hash": hash.String(), "height": h, "confirmations": -1,
-				"previousblockhash": b.Header.PrevBlock.String()}
+			v := blockJSON(b, h, -1)
 			if onMain {
 				v["confirmations"] = f.tip() - h + 1
 				if h < f.tip() {
 					v["nextblockhash"] = f.main[h+1].BlockHash().String()
 				}
 			}
-			var ids []string
-			for _, tx := range b.Transactions {
-				ids = append(ids, tx.TxHash().String())
-			}
-			v["tx"] = ids
 			return ok(v)
 		}),
 		"getblockheader": locked(func(ps []json.RawMessage) answer {
@@ -167,9 +162,9 @@ func (f *fakeChain) methods() map[string]func([]json.RawMessage) answer {
 			case !onMain && f.btcdStale:
 				return fail(-32603, "Failed to obtain block height: block not in main chain")
 			case !onMain:
-				return ok(map[string]any{"height": h, "confirmations": -1})
+				return ok(map[string]any{"hash": hash.String(), "height": h, "confirmations": -1})
 			}
-			return ok(map[string]any{"height": h, "confirmations": f.tip() - h + 1})
+			return ok(map[string]any{"hash": hash.String(), "height": h, "confirmations": f.tip() - h + 1})
 		}),
 		"getrawtransaction": locked(func(ps []json.RawMessage) answer {
 			id, _ := chainhash.NewHashFromStr(param[string](t, ps, 0))

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 )
 
 // DefaultMaxTxScanBlocks bounds the blocks FindTransaction and
@@ -61,6 +64,7 @@ type blockSummary struct {
 	Height        int64
 	Confirmations int64          // -1 when the block is off the main chain (bitcoind)
 	Prev, Next    chainhash.Hash // zero when there is none
+	MerkleRoot    chainhash.Hash // the header's (commitsTo checks Txids against it)
 	Txids         []chainhash.Hash
 }
 
@@ -82,12 +86,26 @@ func (c *Client) blockTxids(ctx context.Context, hash chainhash.Hash) (*blockSum
 	return parseBlockSummary(res, hash)
 }
 
-// parseBlockSummary reads getblock's verbosity-1 reply for block hash.
+// parseBlockSummary reads getblock's verbosity-1 reply for block hash:
+//
+//  1. Decode it; its "hash" must be hash, its height not negative.
+//  2. Rebuild the 80-byte header from the reply's version, previous block,
+//     Merkle root, time, bits and nonce: it must hash to hash, so the
+//     previous block and the Merkle root are the block's own (a block
+//     other than the genesis block has a previous block).
+//  3. Decode the transaction ids (commitsTo checks them against the
+//     Merkle root when a block's list is relied on).
 func parseBlockSummary(res json.RawMessage, hash chainhash.Hash) (*blockSummary, error) {
+	// Step 1.
 	var v struct {
 		Hash          string     `json:"hash"`
 		Height        int64      `json:"height"`
 		Confirmations int64      `json:"confirmations"`
+		Version       int32      `json:"version"`
+		MerkleRoot    string     `json:"merkleroot"`
+		Time          uint32     `json:"time"`
+		Bits          string     `json:"bits"`
+		Nonce         uint32     `json:"nonce"`
 		Prev          string     `json:"previousblockhash"`
 		Next          string     `json:"nextblockhash"`
 		Tx            []txidJSON `json:"tx"`
@@ -106,7 +124,7 @@ func parseBlockSummary(res json.RawMessage, hash chainhash.Hash) (*blockSummary,
 	for _, h := range []struct {
 		s   string
 		out *chainhash.Hash
-	}{{v.Prev, &b.Prev}, {v.Next, &b.Next}} {
+	}{{v.Prev, &b.Prev}, {v.Next, &b.Next}, {v.MerkleRoot, &b.MerkleRoot}} {
 		if h.s == "" {
 			continue
 		}
@@ -114,9 +132,20 @@ func parseBlockSummary(res json.RawMessage, hash chainhash.Hash) (*blockSummary,
 			return nil, err
 		}
 	}
+	// Step 2.
+	bits, err := strconv.ParseUint(v.Bits, 16, 32)
+	if err != nil || len(v.Bits) != 8 {
+		return nil, fmt.Errorf("%w: getblock %s: bits %q are not 8 hex digits", ErrBadReply, hash, v.Bits)
+	}
+	hdr := wire.BlockHeader{Version: v.Version, PrevBlock: b.Prev, MerkleRoot: b.MerkleRoot,
+		Timestamp: time.Unix(int64(v.Time), 0), Bits: uint32(bits), Nonce: v.Nonce}
+	if got := hdr.BlockHash(); got != hash {
+		return nil, fmt.Errorf("%w: getblock %s: the header fields of the reply hash to %s", ErrBadReply, hash, got)
+	}
 	if v.Height > 0 && b.Prev == (chainhash.Hash{}) {
 		return nil, fmt.Errorf("%w: getblock %s: block %d has no previous block", ErrBadReply, hash, v.Height)
 	}
+	// Step 3.
 	for i, id := range v.Tx {
 		b.Txids[i] = chainhash.Hash(id)
 	}
@@ -162,11 +191,22 @@ func newTxScanner(c *Client, txid chainhash.Hash, s TxSearch) *txScanner {
 	return &txScanner{c: c, txid: txid, s: s, seen: make(map[chainhash.Hash]struct{})}
 }
 
-// read reads a block, and reports it when report is set.
-func (t *txScanner) read(ctx context.Context, hash chainhash.Hash, p *ScanProgress, report bool) (*blockSummary, error) {
+// read reads the block hash, which must stand at height (the height it was
+// asked for, or the one below or above the block it was reached from),
+// and reports it when report is set. A block that holds the transaction
+// must prove it (commitsTo) before it is returned as the one that does.
+func (t *txScanner) read(ctx context.Context, hash chainhash.Hash, height int64, p *ScanProgress, report bool) (*blockSummary, error) {
 	b, err := t.c.blockTxids(ctx, hash)
 	if err != nil {
 		return nil, err
+	}
+	if b.Height != height {
+		return nil, fmt.Errorf("%w: getblock %s says height %d, where height %d was expected", ErrBadReply, hash, b.Height, height)
+	}
+	if b.has(t.txid) {
+		if err := b.commitsTo(t.txid); err != nil {
+			return nil, err
+		}
 	}
 	t.seen[hash] = struct{}{}
 	t.top = max(t.top, b.Height)
@@ -188,13 +228,14 @@ func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
 	}
 	t.tip = tip.Height
 	if t.s.FromHeight == 0 {
-		// Downwards from the tip, following each block's parent.
+		// Downwards from the tip, following each block's parent (which
+		// its header, checked by blockTxids, commits to).
 		t.floor = max(1, tip.Height-t.s.MaxBlocks+1)
 		t.top = tip.Height
 		p := ScanProgress{Total: max(0, tip.Height-t.floor+1)}
 		hash := tip.Hash
 		for h := tip.Height; h >= t.floor; h-- {
-			b, err := t.read(ctx, hash, &p, true)
+			b, err := t.read(ctx, hash, h, &p, true)
 			if err != nil {
 				return nil, err
 			}
@@ -214,7 +255,7 @@ func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := t.up(ctx, hash, &p, t.s.MaxBlocks, true)
+	b, err := t.up(ctx, hash, t.s.FromHeight, &p, t.s.MaxBlocks, true)
 	if err == nil && b == nil && p.Read == t.s.MaxBlocks && t.top < tip.Height {
 		err = fmt.Errorf("%w: transaction %s is not in blocks %d..%d, and the scan stops there, short of the tip",
 			ErrNotFound, t.txid, t.s.FromHeight, t.top)
@@ -222,13 +263,18 @@ func (t *txScanner) history(ctx context.Context) (*blockSummary, error) {
 	return b, err
 }
 
-// up reads blocks upwards from hash, following each block's successor, up
-// to the tip or limit blocks (0: no limit).
-func (t *txScanner) up(ctx context.Context, hash chainhash.Hash, p *ScanProgress, limit int64, report bool) (*blockSummary, error) {
+// up reads blocks upwards from hash, the block at height, following each
+// block's successor (which must name it as its previous block), up to the
+// tip or limit blocks (0: no limit).
+func (t *txScanner) up(ctx context.Context, hash chainhash.Hash, height int64, p *ScanProgress, limit int64, report bool) (*blockSummary, error) {
+	var below chainhash.Hash
 	for {
-		b, err := t.read(ctx, hash, p, report)
+		b, err := t.read(ctx, hash, height, p, report)
 		if err != nil {
 			return nil, err
+		}
+		if below != (chainhash.Hash{}) && b.Prev != below {
+			return nil, fmt.Errorf("%w: getblock %s: the node named it as the block after %s, but it builds on %s", ErrBadReply, hash, below, b.Prev)
 		}
 		if b.has(t.txid) {
 			return b, nil
@@ -236,7 +282,7 @@ func (t *txScanner) up(ctx context.Context, hash chainhash.Hash, p *ScanProgress
 		if b.Next == (chainhash.Hash{}) || (limit > 0 && p.Read == limit) {
 			return nil, nil
 		}
-		hash = b.Next
+		below, hash, height = hash, b.Next, height+1
 	}
 }
 
@@ -275,7 +321,7 @@ func (t *txScanner) follow(ctx context.Context) (*blockSummary, error) {
 		return nil, err
 	}
 	var p ScanProgress
-	return t.up(ctx, hash, &p, 0, false)
+	return t.up(ctx, hash, from, &p, 0, false)
 }
 
 // FindTransaction finds a transaction by id: in the mempool, by the node's

@@ -47,45 +47,102 @@ func decodeTxHex(s, what string) (*wire.MsgTx, error) {
 // Transaction looks a transaction up by id: in the mempool, or in the
 // chain when the node keeps a transaction index (btcd --txindex, bitcoind
 // -txindex). Without the index a confirmed transaction is ErrNotFound;
-// TransactionInBlock and Locate find it anyway.
+// TransactionInBlock and Locate find it anyway. The node's answer is
+// checked: the transaction must hash to txid and, when the node says it is
+// confirmed, the block it names must hold it (checkConfirmedIn).
 func (c *Client) Transaction(ctx context.Context, txid chainhash.Hash) (*TxInfo, error) {
+	tx, block, err := c.rawTransaction(ctx, txid)
+	if err != nil {
+		return nil, err
+	}
+	info := &TxInfo{Tx: tx, Txid: txid, Height: -1}
+	if block == (chainhash.Hash{}) {
+		return info, nil
+	}
+	b, err := c.blockTxids(ctx, block)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkConfirmedIn(ctx, b, txid); err != nil {
+		return nil, err
+	}
+	info.Block, info.Height, info.Confirmations = block, b.Height, b.Confirmations
+	return info, nil
+}
+
+// rawTransaction asks the node for transaction txid (getrawtransaction,
+// verbose) and returns it with the block the node says confirms it, zero
+// while it waits in the mempool. Only the transaction is checked here.
+func (c *Client) rawTransaction(ctx context.Context, txid chainhash.Hash) (*wire.MsgTx, chainhash.Hash, error) {
 	res, err := c.call(ctx, "getrawtransaction", txid.String(), 1)
 	if err != nil {
 		err = c.notFound("getrawtransaction", "transaction "+txid.String(), err)
 		if errors.Is(err, ErrNotFound) {
 			err = fmt.Errorf("%w (a node without -txindex finds only mempool transactions by id)", err)
 		}
-		return nil, err
+		return nil, chainhash.Hash{}, err
 	}
+	return parseRawTransaction(res, txid)
+}
+
+// parseRawTransaction reads getrawtransaction's verbose reply for txid:
+// the transaction, which must hash to txid, and the block named when the
+// reply counts confirmations (zero otherwise).
+func parseRawTransaction(res json.RawMessage, txid chainhash.Hash) (*wire.MsgTx, chainhash.Hash, error) {
 	var v struct {
 		Hex           string `json:"hex"`
 		Confirmations int64  `json:"confirmations"`
 		BlockHash     string `json:"blockhash"`
 	}
 	if err := decode(res, &v, "getrawtransaction"); err != nil {
-		return nil, err
+		return nil, chainhash.Hash{}, err
 	}
 	tx, err := decodeTxHex(v.Hex, "getrawtransaction "+txid.String())
 	if err != nil {
-		return nil, err
+		return nil, chainhash.Hash{}, err
 	}
 	if tx.TxHash() != txid {
-		return nil, fmt.Errorf("%w: getrawtransaction %s returned transaction %s", ErrBadReply, txid, tx.TxHash())
+		return nil, chainhash.Hash{}, fmt.Errorf("%w: getrawtransaction %s returned transaction %s", ErrBadReply, txid, tx.TxHash())
 	}
-	info := &TxInfo{Tx: tx, Txid: txid, Height: -1}
 	if v.BlockHash == "" || v.Confirmations <= 0 {
-		return info, nil
+		return tx, chainhash.Hash{}, nil
 	}
 	block, err := parseHash(v.BlockHash, "getrawtransaction")
 	if err != nil {
-		return nil, err
+		return nil, chainhash.Hash{}, err
 	}
-	hdr, err := c.BlockHeader(ctx, block)
+	return tx, block, nil
+}
+
+// checkConfirmedIn checks the node's word that transaction txid is
+// confirmed in block b: b's transaction ids, hashing to its header's Merkle
+// root, hold txid (commitsTo), b is on the main chain (it counts
+// confirmations: a block the node says is off it, or unconfirmed, cannot
+// confirm the transaction, a contradiction also seen when a
+// reorganisation falls between the two calls), and the node's main-chain
+// block at b's height is b.
+func (c *Client) checkConfirmedIn(ctx context.Context, b *blockSummary, txid chainhash.Hash) error {
+	if err := b.commitsTo(txid); err != nil {
+		return err
+	}
+	if b.Confirmations <= 0 {
+		return fmt.Errorf("%w: transaction %s is said to be confirmed in block %s, which the node says has %d confirmations (off the main chain)",
+			ErrBadReply, txid, b.Hash, b.Confirmations)
+	}
+	return c.checkHeight(ctx, b.Hash, b.Height)
+}
+
+// checkHeight checks the node's word that block hash is the main-chain
+// block at height: its getblockhash there must name hash.
+func (c *Client) checkHeight(ctx context.Context, hash chainhash.Hash, height int64) error {
+	at, err := c.BlockHash(ctx, height)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	info.Block, info.Height, info.Confirmations = block, hdr.Height, hdr.Confirmations
-	return info, nil
+	if at != hash {
+		return fmt.Errorf("%w: the node places block %s at height %d, where its main chain has block %s", ErrBadReply, hash, height, at)
+	}
+	return nil
 }
 
 // TransactionInBlock finds a transaction in a given block, which needs no
@@ -101,6 +158,11 @@ func (c *Client) TransactionInBlock(ctx context.Context, txid, block chainhash.H
 			hdr, err := c.BlockHeader(ctx, block)
 			if err != nil {
 				return nil, err
+			}
+			if hdr.Confirmations > 0 {
+				if err := c.checkHeight(ctx, block, hdr.Height); err != nil {
+					return nil, err
+				}
 			}
 			return &TxInfo{Tx: tx, Txid: txid, Confirmations: hdr.Confirmations, Height: hdr.Height, Block: block}, nil
 		}
@@ -126,12 +188,20 @@ func (c *Client) Locate(ctx context.Context, tx *wire.MsgTx) (*TxInfo, error) {
 		if txscript.IsUnspendable(out.PkScript) {
 			continue
 		}
-		o, err := c.gettxout(ctx, wire.OutPoint{Hash: txid, Index: uint32(i)})
+		op := wire.OutPoint{Hash: txid, Index: uint32(i)}
+		o, err := c.gettxout(ctx, op)
 		if err != nil {
 			return nil, err
 		}
 		if o == nil {
 			continue
+		}
+		// The node's output must be the transaction's.
+		if script, err := hex.DecodeString(o.ScriptPubKey.Hex); err != nil || !bytes.Equal(script, out.PkScript) {
+			return nil, fmt.Errorf("%w: gettxout %s: the node's output script is not the transaction's", ErrBadReply, op)
+		}
+		if value, err := btcToSat(o.Value); err != nil || value != out.Value {
+			return nil, fmt.Errorf("%w: gettxout %s: the node's output value %v BTC is not the transaction's %d sat", ErrBadReply, op, o.Value, out.Value)
 		}
 		located := &TxInfo{Tx: tx, Txid: txid, Height: -1}
 		if o.Confirmations <= 0 {
@@ -145,9 +215,23 @@ func (c *Client) Locate(ctx context.Context, tx *wire.MsgTx) (*TxInfo, error) {
 		if err != nil {
 			return nil, err
 		}
+		if o.Confirmations > hdr.Height+1 {
+			return nil, fmt.Errorf("%w: gettxout %s: %d confirmations below a tip at height %d", ErrBadReply, op, o.Confirmations, hdr.Height)
+		}
 		located.Height = hdr.Height - o.Confirmations + 1
 		located.Confirmations = o.Confirmations
 		if located.Block, err = c.BlockHash(ctx, located.Height); err != nil {
+			return nil, err
+		}
+		// The block the confirmations point at must hold the transaction.
+		b, err := c.blockTxids(ctx, located.Block)
+		if err != nil {
+			return nil, err
+		}
+		if b.Height != located.Height {
+			return nil, fmt.Errorf("%w: getblock %s says height %d, getblockhash gave it for height %d", ErrBadReply, located.Block, b.Height, located.Height)
+		}
+		if err := b.commitsTo(txid); err != nil {
 			return nil, err
 		}
 		return located, nil
@@ -252,6 +336,8 @@ func (c *Client) MempoolTxids(ctx context.Context) ([]chainhash.Hash, error) {
 // mempool transaction).
 func (c *Client) MempoolSpender(ctx context.Context, op wire.OutPoint) (chainhash.Hash, bool, error) {
 	var res []struct {
+		Txid         string `json:"txid"`
+		Vout         uint32 `json:"vout"`
 		SpendingTxid string `json:"spendingtxid"`
 	}
 	arg := []map[string]any{{"txid": op.Hash.String(), "vout": op.Index}}
@@ -272,6 +358,9 @@ func (c *Client) MempoolSpender(ctx context.Context, op wire.OutPoint) (chainhas
 	}
 	if len(res) != 1 {
 		return chainhash.Hash{}, false, fmt.Errorf("%w: gettxspendingprevout: %d results for one outpoint", ErrBadReply, len(res))
+	}
+	if res[0].Txid != op.Hash.String() || res[0].Vout != op.Index {
+		return chainhash.Hash{}, false, fmt.Errorf("%w: gettxspendingprevout %s answered for output %s:%d", ErrBadReply, op, res[0].Txid, res[0].Vout)
 	}
 	if res[0].SpendingTxid == "" {
 		return chainhash.Hash{}, false, nil
@@ -345,7 +434,14 @@ func (c *Client) Broadcast(ctx context.Context, tx *wire.MsgTx) (chainhash.Hash,
 	if err := decode(res, &s, "sendrawtransaction"); err != nil {
 		return chainhash.Hash{}, err
 	}
-	return parseHash(s, "sendrawtransaction")
+	txid, err := parseHash(s, "sendrawtransaction")
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	if want := tx.TxHash(); txid != want {
+		return chainhash.Hash{}, fmt.Errorf("%w: sendrawtransaction of %s answered txid %s", ErrBadReply, want, txid)
+	}
+	return txid, nil
 }
 
 // inMempoolText reports whether a reject text says the very transaction is
@@ -371,11 +467,15 @@ func (c *Client) TestMempoolAccept(ctx context.Context, tx *wire.MsgTx) error {
 		return c.rejectError("testmempoolaccept", err)
 	}
 	var items []struct {
+		Txid         string `json:"txid"`
 		Allowed      bool   `json:"allowed"`
 		RejectReason string `json:"reject-reason"`
 	}
 	if err := json.Unmarshal(res, &items); err != nil || len(items) != 1 {
 		return fmt.Errorf("%w: testmempoolaccept: expected one verdict", ErrBadReply)
+	}
+	if want := tx.TxHash().String(); items[0].Txid != want {
+		return fmt.Errorf("%w: testmempoolaccept of %s answered for transaction %q", ErrBadReply, want, items[0].Txid)
 	}
 	if !items[0].Allowed {
 		return &RejectError{Kind: ClassifyReject(items[0].RejectReason), Reason: items[0].RejectReason}

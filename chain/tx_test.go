@@ -198,12 +198,19 @@ func (cs *chainStandIn) methods() map[string]func([]json.RawMessage) answer {
 			if h < 0 {
 				return fail(-5, "Block not found")
 			}
-			return ok(map[string]any{"height": h, "confirmations": tip() - h + 1})
+			return ok(map[string]any{"hash": cs.blocks[h].BlockHash().String(), "height": h, "confirmations": tip() - h + 1})
 		},
 		"getblock": func(ps []json.RawMessage) answer {
 			h := cs.height(param[string](t, ps, 0))
 			if h < 0 {
 				return fail(-5, "Block not found")
+			}
+			if param[int](t, ps, 1) == 1 {
+				v := blockJSON(cs.blocks[h], h, tip()-h+1)
+				if h < tip() {
+					v["nextblockhash"] = cs.blocks[h+1].BlockHash().String()
+				}
+				return ok(v)
 			}
 			var b bytes.Buffer
 			_ = cs.blocks[h].Serialize(&b)
@@ -277,17 +284,21 @@ func newChain(n int) []*wire.MsgBlock {
 		cb.AddTxOut(wire.NewTxOut(50e8, []byte{0x51}))
 		b := wire.NewMsgBlock(wire.NewBlockHeader(1, &prev, &chainhash.Hash{}, 0, uint32(i)))
 		_ = b.AddTransaction(cb)
+		seal(b)
 		blocks[i] = b
 		prev = b.BlockHash()
 	}
 	return blocks
 }
 
-// relink recomputes the previous-block hashes after transactions were
-// added (the stand-in does not check merkle roots).
+// relink recomputes the Merkle roots and previous-block hashes after
+// transactions were added.
 func relink(blocks []*wire.MsgBlock) {
-	for i := 1; i < len(blocks); i++ {
-		blocks[i].Header.PrevBlock = blocks[i-1].BlockHash()
+	for i := range blocks {
+		seal(blocks[i])
+		if i > 0 {
+			blocks[i].Header.PrevBlock = blocks[i-1].BlockHash()
+		}
 	}
 }
 
@@ -446,17 +457,22 @@ func TestFindSpend(t *testing.T) {
 // can end without enough confirmations.
 func TestWaitConfirmations(t *testing.T) {
 	tx := testTx(8)
+	// The block at height 100 that confirms the transaction.
+	blk := newChain(2)[1]
+	blk.AddTransaction(tx)
+	seal(blk)
 	var mu sync.Mutex
-	// The count the node gives at each call of either lookup (one block,
-	// hashOf(1), confirms the transaction from the third call on).
+	// The count the node gives at each call of either lookup (the block
+	// confirms the transaction from the third call on).
 	confs := []int64{0, 0, 1, 2, 3}
+	cur := int64(0)
 	known := true
 	next := func() int64 {
-		c := confs[0]
+		cur = confs[0]
 		if len(confs) > 1 {
 			confs = confs[1:]
 		}
-		return c
+		return cur
 	}
 	s := newStandIn(t, map[string]func([]json.RawMessage) answer{
 		"getrawtransaction": func([]json.RawMessage) answer {
@@ -468,14 +484,22 @@ func TestWaitConfirmations(t *testing.T) {
 			c := next()
 			v := map[string]any{"hex": txHexOf(t, tx), "confirmations": c}
 			if c > 0 {
-				v["blockhash"] = hashOf(1)
+				v["blockhash"] = blk.BlockHash().String()
 			}
 			return ok(v)
 		},
 		"getblockheader": func(ps []json.RawMessage) answer {
 			mu.Lock()
 			defer mu.Unlock()
-			return ok(map[string]any{"height": 100, "confirmations": next()})
+			return ok(map[string]any{"hash": blk.BlockHash().String(), "height": 100, "confirmations": next()})
+		},
+		"getblock": func(ps []json.RawMessage) answer {
+			mu.Lock()
+			defer mu.Unlock()
+			return ok(blockJSON(blk, 100, int(cur)))
+		},
+		"getblockhash": func(ps []json.RawMessage) answer {
+			return ok(blk.BlockHash().String())
 		},
 		// A node with a transaction index (bitcoind's way of saying so).
 		"getindexinfo": func([]json.RawMessage) answer {

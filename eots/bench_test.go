@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"testing"
 
+	"github.com/btcstake/btcstake/internal/benchpair"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
 
@@ -172,4 +173,29 @@ func BenchmarkVerifyProof(b *testing.B) {
 		}
 		i = (i + 7919) % len(rs)
 	}
+}
+
+// BenchmarkVerifyVsBtcec: EOTS verification beside btcec's schnorr.Verify
+// of a BIP-340 signature, interleaved in one benchmark (the ratio is the
+// issue 16 goal: at most 0.6).
+func BenchmarkVerifyVsBtcec(b *testing.B) {
+	rng := seeded(5)
+	sk, k := mustKey(b, rng), mustRand(b, rng)
+	msg := VoteMessage(100, [32]byte{1})
+	s, _ := Sign(sk, k, msg)
+	r, pk := k.PublicRand(), sk.PubKey()
+	h := sha256.Sum256([]byte("vote"))
+	bsig, _ := schnorr.Sign(sk.PrivKey(), h[:])
+	b.ReportAllocs()
+	benchpair.Run(b, "btcec",
+		func() {
+			if !bsig.Verify(h[:], pk) {
+				b.Fatal("invalid")
+			}
+		},
+		func() {
+			if err := Verify(pk, r, msg, s); err != nil {
+				b.Fatal(err)
+			}
+		})
 }

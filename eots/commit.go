@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/btcstake/btcstake/internal/secp"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
@@ -108,14 +109,18 @@ func VerifyCommitWithContext(pk *btcec.PublicKey, context string, start, count u
 
 // verifyCommit checks a 64-byte BIP-340 signature over the commit hash h.
 func verifyCommit(pk *btcec.PublicKey, h [32]byte, sig []byte) error {
-	s, err := schnorr.ParseSignature(sig)
-	if err != nil {
+	if len(sig) != 64 {
 		return fmt.Errorf("%w: commitment signature is malformed", ErrInvalidSignature)
 	}
-	if !s.Verify(h[:], pk) {
-		return fmt.Errorf("%w: commitment signature does not verify", ErrInvalidSignature)
+	key := secp.NewPubKey(pk)
+	switch secp.VerifyBIP340(&key, (*[32]byte)(sig[:32]), (*[32]byte)(sig[32:]), h[:]) {
+	case secp.Valid:
+		return nil
+	case secp.RNotInField, secp.SNotInOrder:
+		// What schnorr.ParseSignature rejects: r >= p or s >= n.
+		return fmt.Errorf("%w: commitment signature is malformed", ErrInvalidSignature)
 	}
-	return nil
+	return fmt.Errorf("%w: commitment signature does not verify", ErrInvalidSignature)
 }
 
 // VoteMessage returns the finality vote message BE64(height) || appHash

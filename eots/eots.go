@@ -108,16 +108,22 @@ func signHashChecked(sk *SecretKey, k *PrivateRand, m []byte, fault func(*Public
 
 // signHashUnverified computes the signature (steps 1-4) without the final
 // verification; only signHashChecked and the benchmark that measures the
-// verification's cost call it.
+// verification's cost call it. The computation is the build's backend:
+// signHashGo by default, libsecp256k1 with that build tag.
 func signHashUnverified(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature, error) {
-	var r PublicRand
-	var s Signature
 	if !sk.valid() {
-		return r, s, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
+		return PublicRand{}, Signature{}, fmt.Errorf("%w: missing or zeroed secret key", ErrInvalidKey)
 	}
 	if !k.valid() {
-		return r, s, fmt.Errorf("%w: missing or zeroed private randomness", ErrInvalidRandomness)
+		return PublicRand{}, Signature{}, fmt.Errorf("%w: missing or zeroed private randomness", ErrInvalidRandomness)
 	}
+	return signHashBackend(sk, k, m)
+}
+
+// signHashGo is BIP-340 signing steps 1-4 in pure Go, for a valid sk and k.
+func signHashGo(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Signature) {
+	var r PublicRand
+	var s Signature
 	// Step 1 (BIP-340 sign): d = d' if has_even_y(P), else n - d'. P is cached.
 	d := sk.signingScalar()
 	defer d.Zero()
@@ -138,7 +144,7 @@ func signHashUnverified(sk *SecretKey, k *PrivateRand, m []byte) (PublicRand, Si
 	e.Mul(&d).Add(&kk)
 	e.PutBytes((*[32]byte)(&s))
 	e.Zero()
-	return r, s, nil
+	return r, s
 }
 
 // Verify checks an EOTS signature s over msg under public key pk and public
@@ -160,38 +166,30 @@ func verifyHash(pk *btcec.PublicKey, r *PublicRand, m []byte, s *Signature) erro
 	if pk == nil || !pk.IsOnCurve() {
 		return fmt.Errorf("%w: missing public key or not a curve point", ErrInvalidKey)
 	}
-	// Step 1 (BIP-340 verify): P = lift_x(x(pk)): the even-y view of pk.
-	P, px := secp.EvenKey(pk)
-	// Step 2: fail if r >= p.
-	var rx secp256k1.FieldVal
-	if rx.SetBytes((*[32]byte)(r)) != 0 {
+	// BIP-340 verification: P = lift_x(x(pk)) (the even-y view of pk), then
+	// r < p, s < n, e = challenge(r, x(P), m), R = s·G - e·P, and R must be
+	// finite with even y and x(R) = r (internal/secp: one joint
+	// multiplication, variable time on these public values).
+	key := secp.NewPubKey(pk)
+	return verifyError(secp.VerifyBIP340(&key, (*[32]byte)(r), (*[32]byte)(s), m))
+}
+
+// verifyError is the error of a BIP-340 verification result: nil for
+// Valid, else ErrInvalidSignature with the failing step.
+func verifyError(res secp.Result) error {
+	switch res {
+	case secp.Valid:
+		return nil
+	case secp.RNotInField:
 		return fmt.Errorf("%w: public randomness is not below the field prime", ErrInvalidSignature)
-	}
-	// Step 3: fail if s >= n.
-	var sc secp256k1.ModNScalar
-	if sc.SetBytes((*[32]byte)(s)) != 0 {
+	case secp.SNotInOrder:
 		return fmt.Errorf("%w: signature scalar is not below the curve order", ErrInvalidSignature)
-	}
-	// Step 4: e = int(tagged_hash("BIP0340/challenge", r || x(P) || m)) mod n.
-	e := secp.Challenge((*[32]byte)(r), &px, m)
-	// Step 5: R = s·G - e·P.
-	e.Negate()
-	var sG, eP, R secp256k1.JacobianPoint
-	secp256k1.ScalarBaseMultNonConst(&sc, &sG)
-	secp256k1.ScalarMultNonConst(&e, &P, &eP)
-	secp256k1.AddNonConst(&sG, &eP, &R)
-	// Step 6: fail if R is infinity, has odd y, or x(R) != r.
-	if secp.IsInfinity(&R) {
+	case secp.RInfinity:
 		return fmt.Errorf("%w: s·G - e·P is the point at infinity", ErrInvalidSignature)
-	}
-	R.ToAffine()
-	if R.Y.IsOdd() {
+	case secp.ROddY:
 		return fmt.Errorf("%w: s·G - e·P has odd y", ErrInvalidSignature)
 	}
-	if !R.X.Equals(&rx) {
-		return fmt.Errorf("%w: signature does not match the public randomness", ErrInvalidSignature)
-	}
-	return nil
+	return fmt.Errorf("%w: signature does not match the public randomness", ErrInvalidSignature)
 }
 
 // Extract recovers the secret key from two signatures made with the same

@@ -52,3 +52,30 @@ func ExampleCommitProofs() {
 	// proof valid: true
 	// aunts: 4
 }
+
+// Checking a randomness commitment and the votes made with it in one batch:
+// the tampered vote is named, with the error verifying it alone gives.
+func ExampleVerifyBatch() {
+	skBytes, _ := hex.DecodeString("0000000000000000000000000000000000000000000000000000000000000003")
+	sk, _ := eots.ParseSecretKey(skBytes)
+	chainID := []byte("bbn-test-5")
+	list, _ := eots.PublicRandList(sk, chainID, 1000, 10, 1)
+	root, _ := eots.CommitProofs(list)
+	commitSig, _ := eots.SignCommit(sk, 1000, 10, root)
+
+	items := []eots.BatchItem{eots.CommitItem(sk.PubKey(), "", 1000, 10, root, commitSig[:])}
+	for h := uint64(1000); h < 1003; h++ {
+		k, _ := eots.DeriveRand(sk, chainID, h)
+		vote := eots.VoteMessage(h, [32]byte{byte(h)})
+		s, _ := eots.Sign(sk, k, vote)
+		if h == 1002 {
+			vote = eots.VoteMessage(h, [32]byte{0xff}) // not what was signed
+		}
+		items = append(items, eots.VoteItem(sk.PubKey(), k.PublicRand(), vote, s))
+	}
+	fmt.Println(eots.VerifyBatch(items))
+	fmt.Println("commitment and first two votes:", eots.VerifyBatch(items[:3]) == nil)
+	// Output:
+	// 1 signature(s) of the batch do not verify: item 3: invalid signature: s·G - e·P has odd y
+	// commitment and first two votes: true
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,7 +18,13 @@ import (
 func newRand(t testing.TB) *rand.ChaCha8 {
 	t.Helper()
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	if v := os.Getenv("BTCSTAKE_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("BTCSTAKE_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (BTCSTAKE_SEED=%d replays it)", seed, seed)
 	return seeded(seed)
 }
 

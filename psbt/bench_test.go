@@ -1,11 +1,15 @@
 package psbt
 
 import (
+	"crypto/sha256"
 	"math/rand"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/psbt/v2"
 
+	"github.com/btcstake/btcstake/internal/benchpair"
 	"github.com/btcstake/btcstake/script"
 )
 
@@ -85,6 +89,40 @@ func BenchmarkFinalizeSlashing3of5(b *testing.B) {
 		res = res2
 		b.StartTimer()
 	}
+}
+
+// BenchmarkFinalizeSlashing3of5VsBtcec is BenchmarkFinalizeSlashing3of5
+// beside one btcec schnorr.Verify (the yardstick), in thread CPU time:
+// btcstake-ns/op is the time to finalise (goal: at most 0.6 ms), ratio
+// the number of btcec verifications it costs.
+func BenchmarkFinalizeSlashing3of5VsBtcec(b *testing.B) {
+	w, d, f := benchWorld(b)
+	signed := func() *psbt.Packet {
+		res, _ := BuildSlashing(d, script.StakingOutputKind, f)
+		for _, k := range append([]*btcec.PrivateKey{w.staker, w.fps[0]}, w.cov[:3]...) {
+			if err := signTapscript(res.Packet, 0, k); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return res.Packet
+	}
+	h := sha256.Sum256([]byte("yardstick"))
+	sig, _ := schnorr.Sign(w.staker, h[:])
+	pk := w.staker.PubKey()
+	var p *psbt.Packet
+	b.ReportAllocs()
+	benchpair.RunWithSetup(b, "btcec-verify",
+		func() {
+			if !sig.Verify(h[:], pk) {
+				b.Fatal("invalid")
+			}
+		},
+		func() { p = signed() },
+		func() {
+			if _, err := Finalize(p); err != nil {
+				b.Fatal(err)
+			}
+		})
 }
 
 // BenchmarkAnalyzeSlashing3of5: the analysis sign and adaptor-sign print

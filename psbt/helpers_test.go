@@ -3,6 +3,8 @@ package psbt
 import (
 	"bytes"
 	"math/rand"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -21,7 +23,13 @@ import (
 func newRand(t testing.TB) *rand.Rand {
 	t.Helper()
 	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
+	if v := os.Getenv("BTCSTAKE_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseInt(v, 10, 64); err != nil {
+			t.Fatalf("BTCSTAKE_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (BTCSTAKE_SEED=%d replays it)", seed, seed)
 	return rand.New(rand.NewSource(seed))
 }
 

@@ -185,6 +185,13 @@ func AddTapscriptSig(p *psbt.Packet, idx int, key script.XOnlyKey, sig []byte) e
 	if err := verifySchnorr(key, h, sig); err != nil {
 		return fmt.Errorf("input %d, key %s: %w", idx, key, err)
 	}
+	recordTapscriptSig(p, idx, ls, key, sig)
+	return nil
+}
+
+// recordTapscriptSig records a verified signature for key on input idx's
+// leaf ls, replacing an earlier one by the same key.
+func recordTapscriptSig(p *psbt.Packet, idx int, ls *psbt.TaprootTapLeafScript, key script.XOnlyKey, sig []byte) {
 	lh := leafHash(ls.Script)
 	in := &p.Inputs[idx]
 	entry := &psbt.TaprootScriptSpendSig{XOnlyPubKey: key.Bytes(), LeafHash: lh[:], Signature: bytes.Clone(sig),
@@ -192,26 +199,14 @@ func AddTapscriptSig(p *psbt.Packet, idx int, key script.XOnlyKey, sig []byte) e
 	for i, s := range in.TaprootScriptSpendSig {
 		if entry.EqualKey(s) {
 			in.TaprootScriptSpendSig[i] = entry
-			return nil
+			return
 		}
 	}
 	in.TaprootScriptSpendSig = append(in.TaprootScriptSpendSig, entry)
-	return nil
 }
 
 func verifySchnorr(key script.XOnlyKey, hash, sig []byte) error {
-	pk, err := key.PubKey()
-	if err != nil {
-		return err
-	}
-	s, err := schnorr.ParseSignature(sig)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadSignature, err)
-	}
-	if !s.Verify(hash, pk) {
-		return fmt.Errorf("%w: does not verify against the sighash", ErrBadSignature)
-	}
-	return nil
+	return verifySchnorrBatch([]sigCheck{{key, hash, sig}})[0]
 }
 
 // VerifyTapscriptSigs checks every tap_script_sig of every input against the
@@ -220,45 +215,62 @@ func VerifyTapscriptSigs(p *psbt.Packet) (int, error) {
 	if err := checkPacket(p); err != nil {
 		return 0, err
 	}
-	n := 0
-	for i := range p.Inputs {
-		if len(p.Inputs[i].TaprootScriptSpendSig) == 0 {
-			continue
-		}
-		ls, leaf, err := tapLeaf(p, i)
-		if err != nil {
-			return n, err
-		}
-		h, err := TapscriptSigHash(p, i)
-		if err != nil {
-			return n, err
-		}
-		lh := leafHash(ls.Script)
-		for _, s := range p.Inputs[i].TaprootScriptSpendSig {
-			if !bytes.Equal(s.LeafHash, lh[:]) {
-				return n, fmt.Errorf("%w: input %d has a signature for another leaf", ErrBadSignature, i)
+	// The structural checks run in order and stop at the first failure;
+	// the signatures before it are then verified in one batch, and the
+	// first of them that does not verify is reported instead, so the
+	// error (and the count) are what checking one by one in order gives.
+	type where struct {
+		input int
+		key   script.XOnlyKey
+	}
+	var checks []sigCheck
+	var at []where
+	var stop error
+	func() {
+		for i := range p.Inputs {
+			if len(p.Inputs[i].TaprootScriptSpendSig) == 0 {
+				continue
 			}
-			x, err := script.ParseXOnlyKey(s.XOnlyPubKey)
+			ls, leaf, err := tapLeaf(p, i)
 			if err != nil {
-				return n, err
+				stop = err
+				return
 			}
-			inLeaf := false
-			for _, k := range leafKeys(leaf) {
-				inLeaf = inLeaf || k == x
+			h, err := TapscriptSigHash(p, i)
+			if err != nil {
+				stop = err
+				return
 			}
-			if !inLeaf {
-				return n, fmt.Errorf("%w: input %d: key %s has no slot in the leaf", ErrBadSignature, i, x)
+			lh := leafHash(ls.Script)
+			for _, s := range p.Inputs[i].TaprootScriptSpendSig {
+				if !bytes.Equal(s.LeafHash, lh[:]) {
+					stop = fmt.Errorf("%w: input %d has a signature for another leaf", ErrBadSignature, i)
+					return
+				}
+				x, err := script.ParseXOnlyKey(s.XOnlyPubKey)
+				if err != nil {
+					stop = err
+					return
+				}
+				if !slices.Contains(leafKeys(leaf), x) {
+					stop = fmt.Errorf("%w: input %d: key %s has no slot in the leaf", ErrBadSignature, i, x)
+					return
+				}
+				if s.SigHash != txscript.SigHashDefault {
+					stop = fmt.Errorf("%w: input %d: sighash type %v, want SIGHASH_DEFAULT", ErrBadSignature, i, s.SigHash)
+					return
+				}
+				checks = append(checks, sigCheck{x, h, s.Signature})
+				at = append(at, where{i, x})
 			}
-			if s.SigHash != txscript.SigHashDefault {
-				return n, fmt.Errorf("%w: input %d: sighash type %v, want SIGHASH_DEFAULT", ErrBadSignature, i, s.SigHash)
-			}
-			if err := verifySchnorr(x, h, s.Signature); err != nil {
-				return n, fmt.Errorf("input %d, key %s: %w", i, x, err)
-			}
-			n++
+		}
+	}()
+	for n, err := range verifySchnorrBatch(checks) {
+		if err != nil {
+			return n, fmt.Errorf("input %d, key %s: %w", at[n].input, at[n].key, err)
 		}
 	}
-	return n, nil
+	return len(checks), stop
 }
 
 // SignFundingInputs signs every P2WPKH, P2TR key-path, P2PKH and

@@ -2,7 +2,6 @@ package psbt
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -186,13 +185,18 @@ func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, err
 	}
 	done := 0
 	for idx := range cp.Inputs {
-		_, leaf, lh, err := slashingLeaf(cp, idx)
+		ls, leaf, lh, err := slashingLeaf(cp, idx)
 		if err != nil {
 			continue
 		}
 		if !contains(leaf.FinalityProviders, fp) {
 			return nil, fmt.Errorf("%w: %s is not a finality provider of input %d", ErrNotSignable, fp, idx)
 		}
+		h, err := TapscriptSigHash(cp, idx)
+		if err != nil {
+			return nil, err
+		}
+		var checks []sigCheck
 		for _, u := range cp.Inputs[idx].Unknowns {
 			// A malformed field (it came unchecked from some PSBT) is
 			// skipped like an invalid signature.
@@ -203,16 +207,19 @@ func CompleteSlashing(p *psbt.Packet, fpKey *btcec.PrivateKey) (*wire.MsgTx, err
 			if a.FinalityProvider != fp || a.LeafHash != lh || !contains(leaf.Covenant, a.Covenant) {
 				continue
 			}
-			// An adaptor signature that does not decrypt to a valid
-			// signature (it came unchecked from some PSBT) is skipped: it
-			// must not block slashing when a quorum of others is valid.
-			// Finalize reports a shortfall.
 			s, err := adaptor.Decrypt(a.Sig, dk)
 			if err != nil {
 				continue
 			}
-			if err := AddTapscriptSig(cp, idx, a.Covenant, s.Serialize()); err != nil && !errors.Is(err, ErrBadSignature) {
-				return nil, err
+			checks = append(checks, sigCheck{a.Covenant, h, s.Serialize()})
+		}
+		// An adaptor signature that does not decrypt to a valid signature
+		// (it came unchecked from some PSBT) is skipped: it must not block
+		// slashing when a quorum of others is valid. Finalize reports a
+		// shortfall. The decrypted signatures are verified in one batch.
+		for i, err := range verifySchnorrBatch(checks) {
+			if err == nil {
+				recordTapscriptSig(cp, idx, ls, checks[i].key, checks[i].sig)
 			}
 		}
 		if err := signTapscript(cp, idx, fpKey); err != nil {

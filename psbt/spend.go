@@ -21,12 +21,17 @@ type Funding struct {
 	Index uint32
 }
 
-// check returns the funding output, verifying it pays o.
+// check returns the funding output, verifying it pays o and that the
+// funding transaction could exist: it passes Bitcoin's context-free rules
+// (checkSanity), as the validators of the transactions spending it require.
 func (f Funding) check(o *script.Output) (*wire.TxOut, wire.OutPoint, error) {
 	if f.Tx == nil || int(f.Index) >= len(f.Tx.TxOut) {
 		return nil, wire.OutPoint{}, fmt.Errorf("%w: funding transaction has no output %d", ErrWrongInput, f.Index)
 	}
 	if err := nilParts("funding tx", f.Tx); err != nil {
+		return nil, wire.OutPoint{}, fmt.Errorf("%w: %v", ErrWrongInput, err)
+	}
+	if err := checkSanity("funding tx", f.Tx); err != nil {
 		return nil, wire.OutPoint{}, fmt.Errorf("%w: %v", ErrWrongInput, err)
 	}
 	out := f.Tx.TxOut[f.Index]

@@ -1,6 +1,8 @@
 package regtest
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,7 +91,15 @@ func (f *fakeCore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			reply(nil, -1, "wrong params")
 			return
 		}
-		reply([]map[string]any{{"txid": "00", "wtxid": "00", "allowed": false, "reject-reason": "non-BIP68-final"}}, 0, "")
+		var raws []string
+		_ = json.Unmarshal(req.Params[0], &raws)
+		tx := new(wire.MsgTx)
+		raw, _ := hex.DecodeString(strings.Join(raws, ""))
+		if len(raws) != 1 || tx.Deserialize(bytes.NewReader(raw)) != nil {
+			reply(nil, -22, "TX decode failed")
+			return
+		}
+		reply([]map[string]any{{"txid": tx.TxHash().String(), "wtxid": tx.WitnessHash().String(), "allowed": false, "reject-reason": "non-BIP68-final"}}, 0, "")
 	case "getrawtransaction":
 		reply(nil, -5, "No such mempool or blockchain transaction. Use gettransaction for wallet transactions.")
 	case "getblockhash":
@@ -182,12 +192,19 @@ func TestNodeArgs(t *testing.T) {
 		{Bitcoind, []string{"-regtest", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-rpcport=18443",
 			"-listen=0", "-txindex", "-acceptnonstdtxn=0", "-disablewallet"}},
 	} {
-		n := &Node{kind: c.kind, dir: "/d", w: w, rpcInfo: RPCInfo{User: "u", Pass: "p"}}
+		n := &Node{kind: c.kind, dir: "/d", confPath: "/d/node.conf", w: w, rpcInfo: RPCInfo{User: "rpc-user-7", Pass: "rpc-pass-secret-9"}}
 		args := strings.Join(n.args(18443), " ")
 		for _, want := range c.want {
 			if !strings.Contains(" "+args+" ", " "+want+" ") {
 				t.Errorf("%s args lack %s: %s", c.kind, want, args)
 			}
+		}
+		// The credentials are in the config file, never on the command line.
+		if strings.Contains(args, "rpc-pass-secret-9") || strings.Contains(args, "rpc-user-7") {
+			t.Errorf("%s args carry the RPC credentials: %s", c.kind, args)
+		}
+		if !strings.Contains(args, "=/d/node.conf ") {
+			t.Errorf("%s args do not name the config file: %s", c.kind, args)
 		}
 		if strings.Contains(args, "0.0.0.0") {
 			t.Errorf("%s listens beyond loopback: %s", c.kind, args)

@@ -38,6 +38,9 @@ var (
 	// ErrState: a state file of a detached node is missing, unreadable or
 	// describes a node that is not running.
 	ErrState = errors.New("bad node state")
+	// ErrDirInUse: another process holds a node directory's lock (see
+	// LockDir): a node runs there, or is being started.
+	ErrDirInUse = errors.New("node directory in use")
 
 	// ErrRejected: the node refused a transaction. Every rejection wraps
 	// it; the kinds below say why when the node's reason is recognised

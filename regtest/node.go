@@ -22,6 +22,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/chain"
+	"github.com/btcstake/btcstake/internal/atomicfile"
 )
 
 // Kind is a node implementation.
@@ -69,6 +70,11 @@ type Options struct {
 	// blocks (chain.Client.FindTransaction, Locate, FindSpend), not by the
 	// index.
 	NoTxIndex bool
+	// Lock, when set, is the lock of the directory the node belongs to
+	// (LockDir): the node process inherits it and holds it for as long as
+	// it runs, and is recorded as its holder. The caller still closes its
+	// own hold (DirLock.Close) when done.
+	Lock *DirLock
 }
 
 // RPCInfo is how to reach the node's JSON-RPC server.
@@ -91,10 +97,12 @@ type Node struct {
 	dir     string
 	ownsDir bool
 	logPath string
-	pid     int
-	proc    *os.Process   // nil for an attached node
-	exited  chan struct{} // closed when an own child exits
-	w       *wallet
+	// confPath is the node's config file (RPC credentials, mode 0600).
+	confPath string
+	pid      int
+	proc     *os.Process   // nil for an attached node
+	exited   chan struct{} // closed when an own child exits
+	w        *wallet
 
 	wmu      sync.Mutex // the wallet
 	mu       sync.Mutex // stopped, stopErr
@@ -163,6 +171,13 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 		return nil, err
 	}
 	user, pass := randomHex(8), randomHex(16)
+	// The RPC credentials reach the node through a 0600 config file, never
+	// its command line, which every user of the machine can read (ps,
+	// /proc/PID/cmdline).
+	conf := filepath.Join(dir, string(kind)+".conf")
+	if err := writeNodeConf(conf, kind, user, pass); err != nil {
+		return nil, err
+	}
 	timeout := opts.StartTimeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
@@ -176,19 +191,20 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 			return nil, fmt.Errorf("%w: no free port: %v", ErrStart, perr)
 		}
 		n = &Node{
-			kind:    kind,
-			noIndex: opts.NoTxIndex,
-			params:  params,
-			rpcInfo: RPCInfo{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: user, Pass: pass},
-			dir:     dir,
-			ownsDir: ownsDir,
-			logPath: filepath.Join(dir, "node.log"),
-			w:       w,
+			kind:     kind,
+			noIndex:  opts.NoTxIndex,
+			params:   params,
+			rpcInfo:  RPCInfo{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: user, Pass: pass},
+			dir:      dir,
+			ownsDir:  ownsDir,
+			logPath:  filepath.Join(dir, "node.log"),
+			confPath: conf,
+			w:        w,
 		}
 		if n.c, err = newChainClient(n.rpcInfo); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrStart, err)
 		}
-		err = n.launch(ctx, bin, port, opts.Detached, timeout)
+		err = n.launch(ctx, bin, port, opts.Detached, opts.Lock, timeout)
 		if err == nil {
 			break
 		}
@@ -211,14 +227,33 @@ func Start(ctx context.Context, opts Options) (n *Node, err error) {
 	return n, nil
 }
 
+// writeNodeConf writes the node's config file, holding its RPC user and
+// password, with mode 0600 (atomically): for btcd an INI file read with
+// --configfile, for bitcoind a bitcoin.conf read with -conf, its options in
+// the [regtest] section.
+func writeNodeConf(path string, kind Kind, user, pass string) error {
+	var conf string
+	switch kind {
+	case Bitcoind:
+		conf = "[regtest]\nrpcuser=" + user + "\nrpcpassword=" + pass + "\n"
+	default:
+		conf = "[Application Options]\nrpcuser=" + user + "\nrpcpass=" + pass + "\n"
+	}
+	if err := atomicfile.Write(path, []byte(conf), 0o600, false); err != nil {
+		return fmt.Errorf("%w: writing the node's config file: %v", ErrStart, err)
+	}
+	return nil
+}
+
+// args is the node's command line: no secret (the RPC credentials are in
+// the config file, confPath).
 func (n *Node) args(port int) []string {
 	p := strconv.Itoa(port)
 	switch n.kind {
 	case Bitcoind:
 		args := []string{
-			"-regtest", "-server", "-datadir=" + n.dir, "-printtoconsole",
+			"-regtest", "-server", "-datadir=" + n.dir, "-conf=" + n.confPath, "-printtoconsole",
 			"-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-rpcport=" + p,
-			"-rpcuser=" + n.rpcInfo.User, "-rpcpassword=" + n.rpcInfo.Pass,
 			"-listen=0", "-listenonion=0", "-dnsseed=0", "-fixedseeds=0",
 			"-disablewallet", "-acceptnonstdtxn=0", "-minrelaytxfee=0.00001",
 		}
@@ -228,8 +263,7 @@ func (n *Node) args(port int) []string {
 		return args
 	default:
 		args := []string{
-			"--regtest", "--notls", "--rpclisten=127.0.0.1:" + p,
-			"--rpcuser=" + n.rpcInfo.User, "--rpcpass=" + n.rpcInfo.Pass,
+			"--regtest", "--notls", "--configfile=" + n.confPath, "--rpclisten=127.0.0.1:" + p,
 			"--nolisten", "--miningaddr=" + n.w.addr,
 			"--datadir=" + filepath.Join(n.dir, "data"), "--logdir=" + filepath.Join(n.dir, "logs"),
 			"--utxocachemaxsize=16", "--rejectnonstd", "--limitfreerelay=0",
@@ -242,8 +276,9 @@ func (n *Node) args(port int) []string {
 	}
 }
 
-// launch starts the process and polls its RPC until it answers.
-func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, timeout time.Duration) error {
+// launch starts the process, handing it lock when set, and polls its RPC
+// until it answers.
+func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, lock *DirLock, timeout time.Duration) error {
 	logFile, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrStart, err)
@@ -252,6 +287,11 @@ func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, 
 	cmd.Dir = n.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	setProcAttr(cmd, detached)
+	if lock != nil {
+		// The child's descriptor 3 shares the lock's open file, and with
+		// it the flock.
+		cmd.ExtraFiles = []*os.File{lock.f}
+	}
 	err = cmd.Start()
 	logFile.Close() // the child holds its own descriptor
 	if err != nil {
@@ -260,6 +300,11 @@ func (n *Node) launch(ctx context.Context, bin string, port int, detached bool, 
 	n.proc, n.pid = cmd.Process, cmd.Process.Pid
 	n.exited = make(chan struct{})
 	go func() { _ = cmd.Wait(); close(n.exited) }() // also reaps a detached child
+	if lock != nil {
+		if err := lock.setNode(n.pid); err != nil {
+			return err
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -311,6 +356,12 @@ func (n *Node) Dir() string { return n.dir }
 
 // Pid returns the node's process id.
 func (n *Node) Pid() int { return n.pid }
+
+// ConfPath returns the node's config file, which holds its RPC user and
+// password (mode 0600): point an RPC client at it (btcctl -C FILE,
+// bitcoin-cli -conf=FILE) rather than putting the password on a command
+// line. Empty for a node attached from a state that does not name it.
+func (n *Node) ConfPath() string { return n.confPath }
 
 // LogPath returns the file the node's output goes to.
 func (n *Node) LogPath() string { return n.logPath }

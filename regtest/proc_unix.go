@@ -27,6 +27,23 @@ func lockFile(path string) (func(), error) {
 	}, nil
 }
 
+// tryFlock takes an exclusive flock on f without waiting; false when
+// another open file holds it.
+func tryFlock(f *os.File) (bool, error) {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch err {
+		case nil:
+			return true, nil
+		case syscall.EWOULDBLOCK:
+			return false, nil
+		case syscall.EINTR:
+			continue
+		}
+		return false, err
+	}
+}
+
 // setProcAttr puts the node in its own session (so a terminal's Ctrl-C or
 // the CLI's exit does not reach it) and, for nodes owned by this process,
 // asks Linux to kill it if this process dies.

@@ -47,11 +47,15 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 // "stop" load it. It holds the harness's mining key, so it is stored with
 // mode 0600.
 type State struct {
-	Kind          Kind      `json:"kind"`
-	Pid           int       `json:"pid"`
-	RPC           RPCInfo   `json:"rpc"`
-	Dir           string    `json:"datadir"`
-	Log           string    `json:"log"`
+	Kind Kind    `json:"kind"`
+	Pid  int     `json:"pid"`
+	RPC  RPCInfo `json:"rpc"`
+	Dir  string  `json:"datadir"`
+	Log  string  `json:"log"`
+	// Conf is the node's config file (its RPC credentials, mode 0600),
+	// which RPC clients such as btcctl -C or bitcoin-cli -conf can read
+	// instead of taking the password on their command line.
+	Conf          string    `json:"conf,omitempty"`
 	MiningAddress string    `json:"mining_address"`
 	MiningKey     Secret    `json:"mining_key"`
 	Started       time.Time `json:"started"`
@@ -60,7 +64,7 @@ type State struct {
 // State returns the node's State (including its mining key).
 func (n *Node) State() State {
 	return State{
-		Kind: n.kind, Pid: n.pid, RPC: n.rpcInfo, Dir: n.dir, Log: n.logPath,
+		Kind: n.kind, Pid: n.pid, RPC: n.rpcInfo, Dir: n.dir, Log: n.logPath, Conf: n.confPath,
 		MiningAddress: n.w.addr, MiningKey: Secret(n.w.key.Serialize()),
 		Started: time.Now().UTC().Truncate(time.Second),
 	}
@@ -91,7 +95,7 @@ func Attach(ctx context.Context, s State) (*Node, error) {
 	}
 	n := &Node{
 		kind: s.Kind, params: params, rpcInfo: s.RPC, dir: s.Dir, logPath: s.Log,
-		pid: s.Pid, w: w,
+		confPath: s.Conf, pid: s.Pid, w: w,
 	}
 	if n.c, err = newChainClient(s.RPC); err != nil {
 		return nil, err
@@ -143,18 +147,24 @@ const maxStateSize = 64 << 10
 // LoadState reads a state file written by SaveState: a regular file (a
 // pipe or a device is refused before it is read) of at most 64 KiB that
 // only its owner can access (it holds the mining key), decoded strictly
-// (internal/strictjson: unknown fields, a field given twice and data after
-// the object are refused).
+// (parseState).
 func LoadState(path string) (State, error) {
-	var s State
 	data, err := inputfile.Read(path, inputfile.Options{Max: maxStateSize, Forbid: inputfile.Private})
 	if err != nil {
 		if os.IsNotExist(err) {
-			return s, fmt.Errorf("%w: no state file %s (is a node running?)", ErrState, path)
+			return State{}, fmt.Errorf("%w: no state file %s (is a node running?)", ErrState, path)
 		}
-		return s, fmt.Errorf("%w: %v", ErrState, err)
+		return State{}, fmt.Errorf("%w: %v", ErrState, err)
 	}
 	defer clear(data)
+	return parseState(path, data)
+}
+
+// parseState decodes the content of state file path strictly
+// (internal/strictjson: unknown fields, a field given twice and data after
+// the object are refused).
+func parseState(path string, data []byte) (State, error) {
+	var s State
 	if err := strictjson.Decode(data, &s); err != nil {
 		return State{}, fmt.Errorf("%w: %s: %v", ErrState, path, err)
 	}

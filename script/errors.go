@@ -69,4 +69,9 @@ var (
 	// output they are checked against (another output's leaf, or a Merkle
 	// path or internal key that tweaks to another output key).
 	ErrWrongOutput = errors.New("leaf does not commit to the output")
+	// ErrMalformedBlock: bytes that are not a serialized block as btcd's
+	// wire decoder reads one (truncated, a non-canonical length, a count
+	// or script beyond its limits, a witness flag without witnesses, bytes
+	// after the last transaction).
+	ErrMalformedBlock = errors.New("malformed block")
 )

@@ -1,11 +1,13 @@
 package script_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/script"
 )
@@ -123,4 +125,38 @@ func ExampleParseWitness() {
 	// covenant signed: false
 	// covenant signed: true
 	// spends the staking output, staking time 144
+}
+
+// Scanning a serialized block (the bytes a node serves) for phase-1
+// staking transactions: ordinary transactions are skipped in place.
+func ExampleStakingTxParser_ScanBlock() {
+	cov := []*btcec.PublicKey{key("cov1").PubKey(), key("cov2").PubKey(), key("cov3").PubKey()}
+	parser, _ := script.NewStakingTxParser(script.ParserConfig{Tag: []byte("bbt4"), Covenant: cov, CovenantQuorum: 2})
+
+	// A block with a payment and a staking transaction.
+	staker, fp := key("staker").PubKey(), key("fp").PubKey()
+	out, _ := script.NewStakingOutput(script.Parties{Staker: staker, FinalityProviders: []*btcec.PublicKey{fp},
+		Covenant: cov, CovenantQuorum: 2}, 1000)
+	data, _ := script.NewV0StakingData([]byte("bbt4"), staker, []*btcec.PublicKey{fp}, 1000)
+	payment, stake := wire.NewMsgTx(2), wire.NewMsgTx(2)
+	for _, tx := range []*wire.MsgTx{payment, stake} {
+		tx.AddTxIn(&wire.TxIn{Witness: wire.TxWitness{make([]byte, 64)}})
+	}
+	payment.AddTxOut(wire.NewTxOut(5000, append([]byte{0x00, 0x14}, make([]byte, 20)...)))
+	stake.AddTxOut(out.TxOut(100_000))
+	stake.AddTxOut(data.TxOut())
+	block := wire.MsgBlock{Transactions: []*wire.MsgTx{payment, stake}}
+	var raw bytes.Buffer
+	_ = block.Serialize(&raw)
+
+	found, err := parser.ScanBlock(raw.Bytes())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, f := range found {
+		fmt.Println("tx", f.Index, "stakes", f.Parsed.Value, "sat for", f.Parsed.Data.StakingTime, "blocks")
+	}
+	// Output:
+	// tx 1 stakes 100000 sat for 1000 blocks
 }

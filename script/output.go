@@ -159,6 +159,23 @@ func NewStakingOutput(p Parties, stakingTime uint16) (*Output, error) {
 }
 
 func buildStaking(v *parties, stakingTime uint16) (*Output, error) {
+	return buildStakingKeyed(v, stakingTime, nil)
+}
+
+// outputKey is a staking output's key computed ahead (ScanBlock computes
+// the keys of a block's staking transactions together): the Merkle root
+// it was computed for, the tweak and Q.
+type outputKey struct {
+	leaves [3]chainhash.Hash // the leaf hashes the root was computed from
+	root   chainhash.Hash
+	tweak  [32]byte
+	q      XOnlyKey
+	odd    bool
+}
+
+// buildStakingKeyed is buildStaking with the output key given (when key
+// is not nil and matches the tree's root; otherwise it is computed).
+func buildStakingKeyed(v *parties, stakingTime uint16, key *outputKey) (*Output, error) {
 	if stakingTime == 0 {
 		return nil, fmt.Errorf("%w: staking time must be at least 1 block", ErrInvalidTimelock)
 	}
@@ -177,7 +194,7 @@ func buildStaking(v *parties, stakingTime uint16) (*Output, error) {
 	}
 	kinds := []PathKind{TimelockPath, UnbondingPath, SlashingPath}
 	return newOutput(StakingOutputKind, v, v.staker, stakingTime, leaves, kinds,
-		BranchNode(BranchNode(LeafNode(0), LeafNode(1)), LeafNode(2)))
+		BranchNode(BranchNode(LeafNode(0), LeafNode(1)), LeafNode(2)), key)
 }
 
 // NewUnbondingOutput builds the unbonding output: leaves
@@ -195,7 +212,7 @@ func NewUnbondingOutput(p Parties, unbondingTime uint16) (*Output, error) {
 	leaves := []TapLeaf{{BaseLeafVersion, tl}, {BaseLeafVersion, sl}}
 	kinds := []PathKind{TimelockPath, SlashingPath}
 	return newOutput(UnbondingOutputKind, v, v.staker, unbondingTime, leaves, kinds,
-		BranchNode(LeafNode(0), LeafNode(1)))
+		BranchNode(LeafNode(0), LeafNode(1)), nil)
 }
 
 // NewSlashingChangeOutput builds the output that returns the unslashed part
@@ -211,18 +228,24 @@ func NewSlashingChangeOutput(staker *btcec.PublicKey, unbondingTime uint16) (*Ou
 	s := XOnly(staker)
 	leaves := []TapLeaf{{BaseLeafVersion, timelockScript(nil, s, unbondingTime)}}
 	return newOutput(SlashingChangeOutputKind, nil, s, unbondingTime, leaves,
-		[]PathKind{TimelockPath}, LeafNode(0))
+		[]PathKind{TimelockPath}, LeafNode(0), nil)
 }
 
 func newOutput(kind OutputKind, v *parties, staker XOnlyKey, lock uint16,
-	leaves []TapLeaf, kinds []PathKind, shape *TreeNode) (*Output, error) {
+	leaves []TapLeaf, kinds []PathKind, shape *TreeNode, key *outputKey) (*Output, error) {
 
-	tree, err := NewTapTree(leaves, shape)
+	var hashes []chainhash.Hash
+	if key != nil && len(leaves) == len(key.leaves) {
+		hashes = key.leaves[:]
+	}
+	tree, err := newTapTree(leaves, hashes, shape)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := NewTaprootOutput(NUMSKey, tree)
-	if err != nil {
+	var tr *TaprootOutput
+	if key != nil && key.root == tree.root {
+		tr = &TaprootOutput{InternalKey: NUMSKey, Tree: tree, Tweak: key.tweak, OutputKey: key.q, OddY: key.odd}
+	} else if tr, err = NewTaprootOutput(NUMSKey, tree); err != nil {
 		return nil, err
 	}
 	o := &Output{Kind: kind, Taproot: tr, PkScript: tr.PkScript(), Timelock: lock, p: v, s: staker}

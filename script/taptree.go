@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/btcstake/btcstake/internal/secp"
 )
 
 // BaseLeafVersion is the BIP-342 tapscript leaf version.
@@ -171,6 +172,12 @@ type TapTree struct {
 // shape exactly once. The leaves' scripts are not copied: callers must not
 // modify them afterwards.
 func NewTapTree(leaves []TapLeaf, shape *TreeNode) (*TapTree, error) {
+	return newTapTree(leaves, nil, shape)
+}
+
+// newTapTree is NewTapTree with the leaf hashes given (when hashes is not
+// nil; they must be the leaves' hashes).
+func newTapTree(leaves []TapLeaf, hashes []chainhash.Hash, shape *TreeNode) (*TapTree, error) {
 	if len(leaves) == 0 || shape == nil {
 		return nil, fmt.Errorf("%w: no leaves", ErrInvalidTree)
 	}
@@ -179,8 +186,12 @@ func NewTapTree(leaves []TapLeaf, shape *TreeNode) (*TapTree, error) {
 		hashes: make([]chainhash.Hash, len(leaves)),
 		proofs: make([][]chainhash.Hash, len(leaves)),
 	}
-	for i, l := range leaves {
-		t.hashes[i] = l.Hash()
+	if len(hashes) == len(leaves) {
+		copy(t.hashes, hashes)
+	} else {
+		for i, l := range leaves {
+			t.hashes[i] = l.Hash()
+		}
 	}
 	seen := make([]bool, len(leaves))
 	root, _, err := t.walk(shape, seen, 0)
@@ -315,28 +326,13 @@ func tweakKey(internal XOnlyKey, root *chainhash.Hash) (tweak [32]byte, q XOnlyK
 	return tweak, q, oddY, nil
 }
 
-// fieldPrime is the secp256k1 field prime p.
-var fieldPrime, _ = new(big.Int).SetString("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f", 16)
-
 // affineXParity returns x = X/Z^2 and the parity of y = Y/Z^3 of a Jacobian
-// point. It inverts Z with math/big's extended Euclid, about seven times
-// faster here than dcrd's Fermat inversion in ToAffine. That is not constant
-// time, which is fine: output keys are public.
+// point, inverting Z in variable time (internal/secp's safegcd inverse,
+// several times faster than dcrd's Fermat inversion in ToAffine): output
+// keys are public.
 func affineXParity(q *secp256k1.JacobianPoint) (XOnlyKey, bool) {
-	q.Z.Normalize()
-	z := new(big.Int).SetBytes(q.Z.Bytes()[:])
-	z.ModInverse(z, fieldPrime)
-	var zb [32]byte
-	z.FillBytes(zb[:])
-	var zinv, zinv2, zinv3, x, y secp256k1.FieldVal
-	zinv.SetBytes(&zb)
-	zinv2.SquareVal(&zinv)
-	zinv3.Mul2(&zinv2, &zinv)
-	x.Mul2(&q.X, &zinv2).Normalize()
-	y.Mul2(&q.Y, &zinv3).Normalize()
-	var k XOnlyKey
-	x.PutBytesUnchecked(k[:])
-	return k, y.IsOdd()
+	x, odd := secp.AffineXParity(q)
+	return XOnlyKey(x), odd
 }
 
 // PkScript returns the segwit v1 output script OP_1 <x(Q)>.

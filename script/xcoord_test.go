@@ -1,7 +1,6 @@
 package script
 
 import (
-	"bytes"
 	"math/big"
 	"testing"
 
@@ -40,29 +39,6 @@ func TestIsXCoordinateMatchesLiftX(t *testing.T) {
 		check(x)
 	}
 	check(NUMSKey)
-}
-
-// TestJacobiMatchesBig compares the limb arithmetic with math/big.
-func TestJacobiMatchesBig(t *testing.T) {
-	r := newRand(t)
-	var ab, nb [32]byte
-	for i := 0; i < 5000; i++ {
-		r.Read(ab[:])
-		r.Read(nb[:])
-		nb[31] |= 1 // odd
-		if i%3 == 0 {
-			copy(nb[:], bytes.Repeat([]byte{0}, 24)) // small n
-			nb[31] |= 1
-		}
-		n := new(big.Int).SetBytes(nb[:])
-		if n.Sign() == 0 {
-			continue
-		}
-		want := big.Jacobi(new(big.Int).SetBytes(ab[:]), n)
-		if got := jacobi(u256FromBE(&ab), u256FromBE(&nb)); got != want {
-			t.Fatalf("jacobi(%x, %x) = %d, want %d", ab, nb, got, want)
-		}
-	}
 }
 
 func BenchmarkIsXCoordinate(b *testing.B) {

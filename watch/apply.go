@@ -575,10 +575,9 @@ func revealedPath(wit wire.TxWitness, e *Entry) (script.PathKind, bool) {
 	return leaf.Kind, true
 }
 
-// isExtension tells a stake extension from an unbonding (as
-// monitor.isExtension): the staking output spent as input 0 of a
-// transaction of exactly two inputs that pays no unbonding output of the
-// delegation.
+// isExtension tells a stake extension from an unbonding: the staking
+// output spent as input 0 of a transaction of exactly two inputs that
+// pays no unbonding output of the delegation.
 func isExtension(tx *wire.MsgTx, input int, unbonding *script.Output) bool {
 	return input == 0 && len(tx.TxIn) == 2 && outputIndex(tx, unbonding.PkScript) < 0
 }

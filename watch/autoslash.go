@@ -3,11 +3,16 @@ package watch
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/btcstake/btcstake/chain"
@@ -27,22 +32,55 @@ import (
 //     slashing transaction of that output with the key and broadcasts it.
 //     A delegation whose staking transaction is not yet confirmed waits
 //     until it is.
-//  3. Each (delegation, output) is handled once, across restarts: the
-//     outcome (the txid broadcast, or why it was refused) is stored
-//     before the event is delivered, outside the journal (a broadcast
-//     cannot be undone by a reorganisation). A node that cannot be
-//     reached is retried later; a node that refuses the transaction is an
-//     auto_slash_refused event with its reason, as is an entry without the
-//     slashing transaction or the covenant adaptor signatures it needs
-//     (Missing names the members).
-//  4. Delegations added later for a provider whose key is known are
-//     slashed the same way.
+//  3. Each (delegation, output) is broadcast at most once, across
+//     restarts: the outcome (the txid broadcast, or why it was refused)
+//     is stored before the event is delivered, outside the journal (a
+//     broadcast cannot be undone by a reorganisation). A node that cannot
+//     be reached is retried later; a node that refuses the transaction is
+//     an auto_slash_refused event with its reason, final.
+//  4. An entry without the slashing transaction or the covenant adaptor
+//     signatures it needs is an auto_slash_refused event too (Missing
+//     names the members). It is tried again, once, each time something
+//     new may complete it: Add merges in a richer slashing PSBT of that
+//     output, or the key of another of its providers becomes known. Each
+//     such refusal is an event with its own id.
+//  5. Delegations added later for a provider whose key is known are
+//     slashed the same way. Of several known keys of one delegation's
+//     providers, the first (by x-only key) that completes the
+//     transaction is used.
 
 type slashJob struct {
 	id   string
 	kind script.OutputKind
-	sk   *btcec.PrivateKey
+	keys []*btcec.PrivateKey // known keys of its providers, by x-only key
 	c    *watched
+	prev autoSlashRecord // the refusal tried again (zero: first attempt)
+}
+
+// retryAutoSlash marks an Incomplete refusal of (id, kind) to be tried
+// again (something new may complete it). Callers hold w.mu.
+func (w *Watcher) retryAutoSlash(tx *bolt.Tx, id string, kind script.OutputKind) error {
+	b := tx.Bucket(bucketAutoSlash)
+	k := autoSlashKey(id, byte(kind))
+	raw := b.Get(k)
+	if raw == nil {
+		return nil
+	}
+	rec, err := decodeAutoSlash(raw)
+	if err != nil {
+		return err
+	}
+	if !rec.Incomplete || rec.Retry {
+		return nil
+	}
+	rec.Retry = true
+	v, _ := json.Marshal(rec)
+	if err := b.Put(k, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	w.slashDue = true
+	w.nudge()
+	return nil
 }
 
 // autoSlash slashes the delegations rule 2 names, when something changed
@@ -54,9 +92,16 @@ func (w *Watcher) autoSlash(ctx context.Context) error {
 		return nil
 	}
 	w.slashDue = false
-	var jobs []slashJob
+	var jobs []*slashJob
+	byOutput := map[string]*slashJob{}
+	xs := make([]script.XOnlyKey, 0, len(w.keys))
+	for x := range w.keys {
+		xs = append(xs, x)
+	}
+	sort.Slice(xs, func(i, j int) bool { return bytes.Compare(xs[i][:], xs[j][:]) < 0 })
 	err := w.view(func(tx *bolt.Tx) error {
-		for x, sk := range w.keys {
+		for _, x := range xs {
+			sk := w.keys[x]
 			c := tx.Bucket(bucketFPIndex).Cursor()
 			for k, _ := c.Seek(x[:]); k != nil && bytes.HasPrefix(k, x[:]); k, _ = c.Next() {
 				id := string(k[32:])
@@ -79,14 +124,27 @@ func (w *Watcher) autoSlash(ctx context.Context) error {
 				default:
 					continue
 				}
-				if tx.Bucket(bucketAutoSlash).Get(autoSlashKey(id, byte(kind))) != nil {
+				ok := string(autoSlashKey(id, byte(kind)))
+				if j := byOutput[ok]; j != nil {
+					j.keys = append(j.keys, sk) // another provider's key
 					continue
+				}
+				var prev autoSlashRecord
+				if raw := tx.Bucket(bucketAutoSlash).Get([]byte(ok)); raw != nil {
+					if prev, err = decodeAutoSlash(raw); err != nil {
+						return err
+					}
+					if !prev.Incomplete || !prev.Retry {
+						continue // handled
+					}
 				}
 				e, err := w.entryIn(tx, id)
 				if err != nil {
 					return err
 				}
-				jobs = append(jobs, slashJob{id: id, kind: kind, sk: sk, c: e})
+				j := &slashJob{id: id, kind: kind, keys: []*btcec.PrivateKey{sk}, c: e, prev: prev}
+				byOutput[ok] = j
+				jobs = append(jobs, j)
 			}
 		}
 		return nil
@@ -103,14 +161,30 @@ func (w *Watcher) autoSlash(ctx context.Context) error {
 	return w.deliver()
 }
 
-func (w *Watcher) slashOne(ctx context.Context, j slashJob) error {
-	x := script.XOnly(j.sk.PubKey())
+func (w *Watcher) slashOne(ctx context.Context, j *slashJob) error {
+	// The first key that completes the transaction; when none does, the
+	// refusal names the first key's provider and what it lacked.
+	var stx *wire.MsgTx
+	var sk *btcec.PrivateKey
+	var err error
+	for i, k := range j.keys {
+		tx, kerr := completeSlashing(j.c.e, j.kind, k)
+		if kerr == nil {
+			stx, sk, err = tx, k, nil
+			break
+		}
+		if i == 0 {
+			sk, err = k, kerr
+		}
+	}
+	x := script.XOnly(sk.PubKey())
 	ev := Event{Delegation: j.id, FinalityProvider: hexKey(x), Output: j.kind.String()}
 	var rec autoSlashRecord
-	stx, err := completeSlashing(j.c.e, j.kind, j.sk)
 	if err != nil {
 		ev.Kind = EventAutoSlashRefused
 		rec.Reason = fmt.Sprintf("cannot complete the slashing transaction of the %s output: %v", j.kind, err)
+		rec.Incomplete = true
+		rec.Refusals = j.prev.Refusals + 1
 		var mm *MissingAdaptorSigsError
 		if errors.As(err, &mm) {
 			rec.Missing = append([]string(nil), mm.Missing...)
@@ -125,6 +199,7 @@ func (w *Watcher) slashOne(ctx context.Context, j slashJob) error {
 			ev.Kind = EventAutoSlashRefused
 			ev.Txid = stx.TxHash().String()
 			rec.Reason = fmt.Sprintf("the node refused slashing transaction %s: %v", stx.TxHash(), err)
+			rec.Refusals = j.prev.Refusals + 1
 		default:
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -150,6 +225,11 @@ func (w *Watcher) slashOne(ctx context.Context, j slashJob) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ev.Height = w.cursorH
+	if n := j.prev.Refusals; n > 0 {
+		// A second attempt at the same cursor would otherwise have the
+		// first refusal's id.
+		ev.ID = attemptID(eventID(&ev), n+1)
+	}
 	return w.update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketAutoSlash).Put(autoSlashKey(j.id, byte(j.kind)), raw); err != nil {
 			return fmt.Errorf("%w: %v", ErrStore, err)
@@ -157,4 +237,15 @@ func (w *Watcher) slashOne(ctx context.Context, j slashJob) error {
 		_, err := w.storeEvent(tx, &ev)
 		return err
 	})
+}
+
+// attemptID is the id of the n-th (n > 1) auto-slash attempt at an output:
+// the first 16 bytes of sha256(id || BE32(n)), in hex.
+func attemptID(id string, n int) string {
+	h := sha256.New()
+	h.Write([]byte(id))
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(n))
+	h.Write(b[:])
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -251,3 +251,207 @@ func TestAutoSlashMissing(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// slashingPSBTs are the staking output's slashing PSBT of s, staker-signed,
+// as it grows: with the adaptor signatures of no covenant member, of
+// member 0, of members 0 and 1 (a quorum).
+func (f *fixture) slashingPSBTs(t *testing.T, s *stake) []*btcpsbt.Packet {
+	t.Helper()
+	d := s.e.Delegation()
+	res, err := psbt.BuildSlashing(d, script.StakingOutputKind, psbt.Funding{Tx: s.tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := psbt.SignTapscript(res.Packet, 0, s.staker); err != nil {
+		t.Fatal(err)
+	}
+	out := []*btcpsbt.Packet{}
+	for i := 0; ; i++ {
+		c, err := clone(res.Packet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+		if i == 2 {
+			return out
+		}
+		signer, err := psbt.NewCovenantSigner(f.cov[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := signer.Sign(res.Packet, 0, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) withSlashing(t *testing.T, s *stake, p *btcpsbt.Packet) *Entry {
+	t.Helper()
+	d := s.e.Delegation()
+	e, err := NewEntry(EntryConfig{Source: SourcePSBTDir, Params: f.p, Staker: d.Staker, FPs: d.FinalityProviders,
+		StakingTime: d.StakingTime, StakingTx: s.tx, Slashing: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestAutoSlashRetriesRicherEntry: a delegation refused for want of
+// covenant adaptor signatures is tried again each time Add brings a
+// richer slashing PSBT (a new refusal with its own id while it still
+// falls short, then the broadcast), never when it brings nothing new, and
+// is broadcast once, across a restart.
+func TestAutoSlashRetriesRicherEntry(t *testing.T) {
+	f := newFixture(t)
+	n := newFakeNode()
+	rec := &recorder{}
+	path := dbPath(t)
+	cfg := testConfig(n, rec)
+	cfg.AutoSlash = true
+	w := openTest(t, path, cfg)
+	fp := f.key()
+	s := f.newStake(t, 100, fp)
+	ps := f.slashingPSBTs(t, s)
+	e0, e1, e2 := f.withSlashing(t, s, ps[0]), f.withSlashing(t, s, ps[1]), f.withSlashing(t, s, ps[2])
+	id := s.e.ID()
+	cov := func(i int) string { return script.XOnly(f.cov[i].PubKey()).String() }
+	if err := w.Add(e0); err != nil {
+		t.Fatal(err)
+	}
+	n.mine(s.tx) // 1
+	if err := w.AddFinalityProviderKey(fp); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w, 1)
+	got := rec.all()
+	wantKinds(t, got, nil, "1 staking_confirmed", "1 auto_slash_refused/staking")
+	first := got[1]
+	if first.Delegation != id || len(first.Missing) != 3 {
+		t.Fatalf("first refusal %+v", first)
+	}
+	// The same entry again: nothing new, not tried again.
+	if err := w.Add(e0); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w, 1)
+	if len(rec.all()) != 2 {
+		t.Fatalf("tried again without anything new: %v", kinds(rec.all(), nil))
+	}
+	// One adaptor signature more: tried again, still one short.
+	if err := w.Add(e1); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w, 1)
+	got = rec.all()
+	wantKinds(t, got[2:], nil, "1 auto_slash_refused/staking")
+	second := got[2]
+	if second.ID == first.ID || fmt.Sprint(second.Missing) != fmt.Sprint([]string{cov(1), cov(2)}) &&
+		fmt.Sprint(second.Missing) != fmt.Sprint([]string{cov(2), cov(1)}) {
+		t.Fatalf("second refusal %+v (first %s)", second, first.ID)
+	}
+	if v, _ := w.Stake(id); v.CanAutoSlash {
+		t.Fatal("one adaptor signature short, yet CanAutoSlash")
+	}
+	// A quorum: broadcast.
+	if err := w.Add(e1, e2); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := w.Stake(id); !v.CanAutoSlash {
+		t.Fatal("the richer entry was not kept")
+	}
+	catchUp(t, w, 1)
+	got = rec.all()
+	wantKinds(t, got[3:], nil, "1 auto_slash_broadcast/staking")
+	if len(n.sent) != 1 || n.sent[0].TxIn[0].PreviousOutPoint != s.op || got[3].Txid != n.sent[0].TxHash().String() {
+		t.Fatalf("broadcast %d transactions, event %+v", len(n.sent), got[3])
+	}
+	ids := map[string]bool{}
+	for _, e := range got {
+		if ids[e.ID] {
+			t.Fatalf("id %s twice: %v", e.ID, got)
+		}
+		ids[e.ID] = true
+	}
+	// Restarted with every copy and the key again: never again.
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec.reset()
+	w = openTest(t, path, cfg)
+	if err := w.Add(e0, e1, e2); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddFinalityProviderKey(fp); err != nil {
+		t.Fatal(err)
+	}
+	n.mineEmpty(1)
+	catchUp(t, w, 2)
+	if len(rec.all()) != 0 || len(n.sent) != 1 {
+		t.Fatalf("after the restart: %v, %d broadcast", kinds(rec.all(), nil), len(n.sent))
+	}
+}
+
+// TestAutoSlashRetriesNewKey: a delegation to two providers whose
+// slashing PSBT holds adaptor signatures for the second only is refused
+// with the first provider's key (given again: not retried), and slashed
+// once the second's key is known.
+func TestAutoSlashRetriesNewKey(t *testing.T) {
+	f := newFixture(t)
+	n := newFakeNode()
+	rec := &recorder{}
+	cfg := testConfig(n, rec)
+	cfg.AutoSlash = true
+	w := openTest(t, dbPath(t), cfg)
+	fp1, fp2 := f.key(), f.key()
+	s := f.newStake(t, 100, fp1, fp2)
+	p := f.slashingPSBTs(t, s)[2]
+	// Drop the adaptor signatures encrypted to fp1 (key data: covenant
+	// member, finality provider, leaf hash, after the proprietary prefix).
+	x1 := script.XOnly(fp1.PubKey())
+	prefix := 1 + 1 + len("btcstake") + 1
+	kept := p.Inputs[0].Unknowns[:0]
+	for _, u := range p.Inputs[0].Unknowns {
+		if len(u.Key) == prefix+96 && string(u.Key[prefix+32:prefix+64]) == string(x1[:]) {
+			continue
+		}
+		kept = append(kept, u)
+	}
+	p.Inputs[0].Unknowns = kept
+	sigs, err := psbt.AdaptorSigs(p, 0)
+	if err != nil || len(sigs) != 2 {
+		t.Fatalf("%d adaptor signatures left (%v), want fp2's 2", len(sigs), err)
+	}
+	if err := w.Add(f.withSlashing(t, s, p)); err != nil {
+		t.Fatal(err)
+	}
+	n.mine(s.tx)
+	if err := w.AddFinalityProviderKey(fp1); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w, 1)
+	got := rec.all()
+	wantKinds(t, got, nil, "1 staking_confirmed", "1 auto_slash_refused/staking")
+	if got[1].FinalityProvider != x1.String() || len(got[1].Missing) != 3 {
+		t.Fatalf("refusal %+v", got[1])
+	}
+	if err := w.AddFinalityProviderKey(fp1); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w, 1)
+	if len(rec.all()) != 2 || len(n.sent) != 0 {
+		t.Fatalf("a key known already brought a new attempt: %v", kinds(rec.all(), nil))
+	}
+	if err := w.AddFinalityProviderKey(fp2); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w, 1)
+	got = rec.all()
+	wantKinds(t, got[2:], nil, "1 auto_slash_broadcast/staking")
+	if got[2].FinalityProvider != script.XOnly(fp2.PubKey()).String() || len(n.sent) != 1 {
+		t.Fatalf("broadcast %+v, %d sent", got[2], len(n.sent))
+	}
+	ls, err := script.ParseWitness(n.sent[0].TxIn[0].Witness)
+	if err != nil || ls.Leaf.Kind != script.SlashingPath || script.CountSigned(ls.Covenant) != 2 {
+		t.Fatalf("not a complete slashing spend (%v)", err)
+	}
+}

@@ -71,6 +71,9 @@ type Entry struct {
 	unbondingTx       *wire.MsgTx
 	slashing          *btcpsbt.Packet
 	unbondingSlashing *btcpsbt.Packet
+	// stated is the Bitcoin height the entry's source stated, plus one
+	// (0: none); not stored (StatedHeight).
+	stated int64
 }
 
 // NewEntry validates c and copies what it keeps (the caller's values are
@@ -215,6 +218,17 @@ func copyPacket(p *btcpsbt.Packet) (*btcpsbt.Packet, error) {
 
 // ID is the delegation's id: its staking output, "txid:vout".
 func (e *Entry) ID() string { return e.StakingOutPoint().String() }
+
+// StatedHeight is the Bitcoin height the entry's source stated for its
+// staking transaction, ok false when none did: a watch-list item's
+// staking_height (--btc-height for `btcstake watch --staking-tx`), the
+// block of a phase-1 staking transaction (FromPhaseOne). It is what chose
+// the params version, and where the staking transaction should be looked
+// for (Watcher.AddFrom): at or below its block. It is not stored: an entry
+// read back from a store has none.
+func (e *Entry) StatedHeight() (height int64, ok bool) {
+	return e.stated - 1, e.stated > 0
+}
 
 // Source says how the entry was made (Source* constants).
 func (e *Entry) Source() string { return e.source }

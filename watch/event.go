@@ -111,12 +111,16 @@ type StakeView struct {
 
 // Progress is where the follower is.
 type Progress struct {
-	// Height and BlockHash are the last block processed.
+	// Height and BlockHash are the last block processed: from Open on,
+	// the store's cursor (a new store: the block before its start height,
+	// with an empty BlockHash until Run or CatchUp starts).
 	Height    int64  `json:"height"`
 	BlockHash string `json:"block_hash"`
-	// Tip is the node's best height as last seen.
+	// Tip is the node's best height as last seen; until Run or CatchUp
+	// has asked the node, Height.
 	Tip int64 `json:"tip"`
-	// CaughtUp: Height == Tip when last checked, and no backfill is due.
+	// CaughtUp: Height == Tip when last checked, and no backfill is due;
+	// false until Run or CatchUp has asked the node its height.
 	CaughtUp bool `json:"caught_up"`
 	// BackfillEntries is how many delegations added after the follower
 	// passed blocks that may concern them still wait to be brought through

@@ -146,7 +146,7 @@ func (w *Watcher) follow(ctx context.Context, stop int64) (err error) {
 		}); err != nil {
 			return err
 		}
-		w.setProgress(func(p *Progress) { p.Tip = tip })
+		w.seeTip(tip)
 		target := tip
 		if stop >= 0 && stop < target {
 			target = stop
@@ -304,6 +304,7 @@ func (w *Watcher) initCursor(ctx context.Context) error {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.cursorHash = nh
+		w.setProgress(func(p *Progress) { p.BlockHash = nh.String() })
 		return w.update(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketBlocks).Put(heightKey(h), nh[:])
 		})
@@ -663,7 +664,10 @@ func (w *Watcher) reorg(ctx context.Context) error {
 		return err
 	}
 	w.log.Warn("reorganisation: blocks left the chain", "from_height", fork+1, "blocks", cur-fork)
-	w.setProgress(func(p *Progress) { p.Height = fork; p.BlockHash = "" })
+	w.mu.Lock()
+	forkHash := w.cursorHash
+	w.mu.Unlock()
+	w.setProgress(func(p *Progress) { p.Height, p.BlockHash = fork, cursorHashString(forkHash) })
 	return w.deliver()
 }
 

@@ -238,6 +238,9 @@ func buildUnder(versions *params.Versions, choice versionChoice, base EntryConfi
 			return e, nil
 		}()
 		if err == nil {
+			if choice.height != nil {
+				e.stated = int64(*choice.height) + 1
+			}
 			return e, nil
 		}
 		if explicit {
@@ -286,8 +289,13 @@ func FromPhaseOne(tx *wire.MsgTx, height uint32, versions *params.Versions) (*En
 	if err != nil {
 		return nil, fmt.Errorf("%w: transaction %s under %s: %w", ErrInvalidEntry, tx.TxHash(), describeVersion(v), err)
 	}
-	return NewEntry(EntryConfig{Source: SourcePhaseOne, Params: p, Staker: d.Staker, FPs: d.FinalityProviders,
+	e, err := NewEntry(EntryConfig{Source: SourcePhaseOne, Params: p, Staker: d.Staker, FPs: d.FinalityProviders,
 		StakingTime: d.StakingTime, StakingTx: tx, ConfirmationDepth: v.Babylon().ConfirmationDepth})
+	if err != nil {
+		return nil, err
+	}
+	e.stated = int64(height) + 1
+	return e, nil
 }
 
 // watchListJSON is the watch list document.

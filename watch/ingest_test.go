@@ -120,10 +120,29 @@ func TestVersionRule(t *testing.T) {
 		t.Fatalf("unbonding time %d", es[0].Params().UnbondingTime())
 	}
 	// Stated: params_version 1, or a height in B's range (200..299).
-	for _, extra := range []map[string]any{{"params_version": 1}, {"staking_height": 250}} {
-		es, err = ParseWatchList(list(t, item(f, extra)), vs)
+	// The stated height is kept (where a backfill may start); a version
+	// number states none.
+	for _, c := range []struct {
+		extra  map[string]any
+		height int64
+		ok     bool
+	}{{map[string]any{"params_version": 1}, -1, false}, {map[string]any{"staking_height": 250}, 250, true}} {
+		es, err = ParseWatchList(list(t, item(f, c.extra)), vs)
 		if err != nil || es[0].Params().UnbondingTime() != 20 {
-			t.Fatalf("%v: %v", extra, err)
+			t.Fatalf("%v: %v", c.extra, err)
+		}
+		if h, ok := es[0].StatedHeight(); h != c.height || ok != c.ok {
+			t.Fatalf("%v: stated height %d %v", c.extra, h, ok)
+		}
+	}
+	if _, ok := es[0].StatedHeight(); ok {
+		raw, _ := es[0].MarshalJSON()
+		var back Entry
+		if err := back.UnmarshalJSON(raw); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := back.StatedHeight(); ok {
+			t.Fatal("a stated height survived the store's encoding")
 		}
 	}
 	// Stated wrongly: version 0 (another committee), height 150, a
@@ -297,6 +316,9 @@ func TestFromPhaseOne(t *testing.T) {
 			!e.Delegation().FinalityProviders[0].IsEqual(w.fps[0].PubKey()) || e.Delegation().StakingTime != 1000 ||
 			e.StakingOutPoint().Index != f.index {
 			t.Fatalf("height %d: %+v", c.height, e.Delegation())
+		}
+		if h, ok := e.StatedHeight(); !ok || h != int64(c.height) {
+			t.Fatalf("height %d: stated %d %v", c.height, h, ok)
 		}
 	}
 	if _, err := FromPhaseOne(f.stakingTx, 50, vs); !errors.Is(err, ErrNoParamsVersion) {

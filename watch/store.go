@@ -579,10 +579,32 @@ func decodeUndo(b []byte) (*undoRecord, error) {
 // autoSlashRecord says what auto-slash did for one (delegation, output):
 // broadcast Txid, or refused for Reason. It is kept outside the journal:
 // a broadcast cannot be undone by a reorganisation.
+//
+// Incomplete marks a refusal because the slashing transaction could not
+// be completed (no slashing PSBT, too few covenant adaptor signatures):
+// Retry is set on it when something new may complete it (a richer entry
+// of the delegation, a key of another of its providers), and the output
+// is tried again. Refusals counts the refusals recorded so far (each
+// refusal event has its own id). A broadcast, or a refusal by the node,
+// is final.
 type autoSlashRecord struct {
-	Txid    string   `json:"txid,omitempty"`
-	Reason  string   `json:"reason,omitempty"`
-	Missing []string `json:"missing,omitempty"`
+	Txid       string   `json:"txid,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Missing    []string `json:"missing,omitempty"`
+	Incomplete bool     `json:"incomplete,omitempty"`
+	Retry      bool     `json:"retry,omitempty"`
+	Refusals   int      `json:"refusals,omitempty"`
+}
+
+func decodeAutoSlash(b []byte) (autoSlashRecord, error) {
+	var r autoSlashRecord
+	if len(b) > maxRecord {
+		return r, fmt.Errorf("%w: auto-slash record of %d bytes", ErrStore, len(b))
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("%w: auto-slash record: %v", ErrStore, err)
+	}
+	return r, nil
 }
 
 func autoSlashKey(id string, kind byte) []byte {
@@ -606,15 +628,18 @@ func parseOutPoint(s string) (wire.OutPoint, error) {
 // is used, and the events delivered since that commit come again.
 type marker struct{ f *os.File }
 
+// markerSuffix names the delivered marker: path + markerSuffix.
+const markerSuffix = "-delivered"
+
 func openMarker(path string) (*marker, uint64, error) {
-	f, err := os.OpenFile(path+"-delivered", os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path+markerSuffix, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: delivered marker: %v", ErrStore, err)
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, fmt.Errorf("%w: delivered marker %s-delivered is not a regular file", ErrStore, path)
+		return nil, 0, fmt.Errorf("%w: delivered marker %s%s is not a regular file", ErrStore, path, markerSuffix)
 	}
 	var b [16]byte
 	n, _ := f.ReadAt(b[:], 0)

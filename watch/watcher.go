@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
+	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 
@@ -224,6 +225,7 @@ type Watcher struct {
 
 	pmu      sync.Mutex
 	progress Progress
+	tipSeen  bool // the node's height was asked since Open (pmu)
 
 	wake chan struct{} // Add / AddFinalityProviderKey nudge a caught-up Run
 
@@ -318,6 +320,15 @@ func (w *Watcher) load() (err error) {
 			return err
 		}
 		w.cursorH, w.cursorHash = h, hash
+		// Progress starts at the stored cursor; the node's tip is not
+		// known until Run or CatchUp asks (until then Tip is the cursor's
+		// height and CaughtUp is false).
+		w.setProgress(func(p *Progress) {
+			p.Height, p.BlockHash = h, cursorHashString(hash)
+			if !w.tipSeen || p.Tip < h {
+				p.Tip = h
+			}
+		})
 		w.start = int64(be64u(m.Get(keyStart)))
 		w.nextSeq = be64u(m.Get(keySeq))
 		if w.nextSeq == 0 {
@@ -505,17 +516,24 @@ func isKind(err error) bool {
 }
 
 // Add watches entries. It is idempotent by Entry.ID: an entry already
-// stored with the same staking transaction and keys is left as it is
-// (the newer one replaces it when it carries pre-signed transactions the
-// stored one lacks); one whose id is stored with another staking
-// transaction or other keys is ErrEntryConflict, and nothing is added.
+// stored with the same staking transaction and keys is left as it is,
+// except that the stored one takes what the new one adds (its unbonding
+// transaction when the stored one has none; a slashing PSBT of the same
+// transaction with every signature of the stored one and more), and an
+// output auto-slash refused for want of it is tried again; one whose id is
+// stored with another staking transaction or other keys is
+// ErrEntryConflict, and nothing is added.
 //
 // An entry new to the store is followed from the store's start height:
 // when the follower has already processed blocks from there, Run or
 // CatchUp first brings it through them (a backfill, see AddFrom), with the
 // events and state it would have had had it been watched from the start.
 func (w *Watcher) Add(entries ...*Entry) error {
-	return w.add(-1, entries)
+	froms := make([]int64, len(entries))
+	for i := range froms {
+		froms[i] = -1
+	}
+	return w.add(froms, entries)
 }
 
 // AddFrom is Add for delegations whose staking transaction is known not
@@ -529,10 +547,27 @@ func (w *Watcher) AddFrom(from int64, entries ...*Entry) error {
 	if from < 0 {
 		return fmt.Errorf("%w: backfill height %d is negative", ErrInvalidArgument, from)
 	}
-	return w.add(from, entries)
+	froms := make([]int64, len(entries))
+	for i := range froms {
+		froms[i] = from
+	}
+	return w.add(froms, entries)
 }
 
-func (w *Watcher) add(from int64, entries []*Entry) error {
+// AddEach is AddFrom with a height for each entry: entries[i] new to the
+// store is brought through the blocks from from[i] (a negative from[i]:
+// the store's start height, as Add). Everything is added in one store
+// transaction, or nothing (an ErrEntryConflict among them, say). from and
+// entries of different lengths are ErrInvalidArgument.
+func (w *Watcher) AddEach(from []int64, entries []*Entry) error {
+	if len(from) != len(entries) {
+		return fmt.Errorf("%w: %d heights for %d entries", ErrInvalidArgument, len(from), len(entries))
+	}
+	return w.add(append([]int64(nil), from...), entries)
+}
+
+// add stores entries; froms[i] < 0 is the store's start.
+func (w *Watcher) add(froms []int64, entries []*Entry) error {
 	for i, e := range entries {
 		if e == nil || e.p == nil {
 			return fmt.Errorf("%w: entry %d is nil", ErrInvalidEntry, i)
@@ -540,27 +575,30 @@ func (w *Watcher) add(from int64, entries []*Entry) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if from < 0 {
-		from = w.start
+	for i := range froms {
+		if froms[i] < 0 {
+			froms[i] = w.start
+		}
 	}
-	// The entries new to the store need the blocks from..cursor.
-	backfill := from <= w.cursorH
 	newKey := false
-	var fresh []string
+	fresh := map[string]int64{} // new entries that need the blocks from..cursor
+	added := false
 	err := w.update(func(tx *bolt.Tx) error {
-		for _, e := range entries {
-			added, err := w.putEntry(tx, nil, e)
+		for i, e := range entries {
+			isNew, err := w.putEntry(tx, nil, e)
 			if err != nil {
 				return err
 			}
-			if !added {
+			if !isNew {
 				continue
 			}
+			added = true
 			if w.knowsKeyOf(e) {
 				newKey = true
 			}
-			fresh = append(fresh, e.ID())
-			if backfill {
+			// The entries new to the store need the blocks from..cursor.
+			if from := froms[i]; from <= w.cursorH {
+				fresh[e.ID()] = from
 				if err := tx.Bucket(bucketBackfill).Put([]byte(e.ID()), be64(uint64(from))); err != nil {
 					return fmt.Errorf("%w: %v", ErrStore, err)
 				}
@@ -571,12 +609,12 @@ func (w *Watcher) add(from int64, entries []*Entry) error {
 	if err != nil {
 		return err
 	}
-	if len(fresh) > 0 {
+	if added {
 		// Mempool transactions looked at before may concern them.
 		clear(w.mempoolSeen)
 	}
-	if backfill && len(fresh) > 0 {
-		for _, id := range fresh {
+	if len(fresh) > 0 {
+		for id, from := range fresh {
 			w.bfNext[id] = from
 		}
 		w.setProgress(func(p *Progress) { p.BackfillEntries = len(w.bfNext) })
@@ -621,15 +659,28 @@ func (w *Watcher) putEntry(tx *bolt.Tx, j *blockTx, e *Entry) (bool, error) {
 		if err := sameDelegation(&have, e); err != nil {
 			return false, fmt.Errorf("%w: %s: %v", ErrEntryConflict, id, err)
 		}
-		if !richer(e, &have) {
+		m, improved, ok := merge(&have, e)
+		if !ok {
 			return false, nil
 		}
-		// Keep the richer entry: same delegation, more pre-signed data.
+		// Keep the richer entry: same delegation, the pre-signed data of
+		// both.
+		raw, err := m.MarshalJSON()
+		if err != nil {
+			return false, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+		}
 		if err := w.set(tx, j, jEntries, []byte(id), raw); err != nil {
 			return false, err
 		}
 		delete(w.cache, id)
-		if ub := e.unbondingTx; ub != nil && have.unbondingTx == nil {
+		// An output auto-slash could not slash for want of what it has
+		// now is tried again.
+		for _, kind := range improved {
+			if err := w.retryAutoSlash(tx, id, kind); err != nil {
+				return false, err
+			}
+		}
+		if ub := m.unbondingTx; ub != nil && have.unbondingTx == nil {
 			return false, w.set(tx, j, jUbTx, hashKey(ub.TxHash()), []byte(id))
 		}
 		return false, nil
@@ -690,10 +741,77 @@ func sameDelegation(a, b *Entry) error {
 	return nil
 }
 
-// richer: n carries a pre-signed transaction that have lacks.
-func richer(n, have *Entry) bool {
-	return (n.unbondingTx != nil && have.unbondingTx == nil) || (n.slashing != nil && have.slashing == nil) ||
-		(n.unbondingSlashing != nil && have.unbondingSlashing == nil)
+// merge is have (a stored entry) with what n (the same delegation, as
+// sameDelegation checked) adds to it: its unbonding transaction when have
+// has none, and each slashing PSBT of n that is richer than have's
+// (richerSlashing). ok is false when n adds nothing; improved lists the
+// outputs whose slashing PSBT n improved. have's source and confirmation
+// depth are kept.
+func merge(have, n *Entry) (m *Entry, improved []script.OutputKind, ok bool) {
+	c := *have
+	if n.unbondingTx != nil && have.unbondingTx == nil {
+		c.unbondingTx, ok = n.unbondingTx, true
+	}
+	if richerSlashing(n.slashing, have.slashing) {
+		c.slashing, ok = n.slashing, true
+		improved = append(improved, script.StakingOutputKind)
+	}
+	// n's unbonding slashing PSBT spends n's unbonding transaction, which
+	// is have's when have has one (sameDelegation).
+	if richerSlashing(n.unbondingSlashing, have.unbondingSlashing) {
+		c.unbondingSlashing, ok = n.unbondingSlashing, true
+		improved = append(improved, script.UnbondingOutputKind)
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	return &c, improved, true
+}
+
+// richerSlashing: n is a slashing PSBT and have is none, or both are of
+// the same transaction and n carries every signature have carries (the
+// script-path signatures by key and leaf, the covenant adaptor signatures
+// by member and finality provider) and more. Entries are validated, so
+// every signature counted verifies.
+func richerSlashing(n, have *btcpsbt.Packet) bool {
+	switch {
+	case n == nil:
+		return false
+	case have == nil:
+		return true
+	case n.UnsignedTx.TxHash() != have.UnsignedTx.TxHash():
+		return false
+	}
+	ns, hs := psbtSignatures(n), psbtSignatures(have)
+	if len(ns) <= len(hs) {
+		return false
+	}
+	for k := range hs {
+		if !ns[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// psbtSignatures names the signatures input 0 of a slashing PSBT
+// carries: "s" || x-only key || leaf hash for a script-path signature,
+// "a" || covenant member || finality provider for an adaptor signature.
+func psbtSignatures(p *btcpsbt.Packet) map[string]bool {
+	m := map[string]bool{}
+	if len(p.Inputs) == 0 {
+		return m
+	}
+	for _, s := range p.Inputs[0].TaprootScriptSpendSig {
+		if s != nil {
+			m["s"+string(s.XOnlyPubKey)+string(s.LeafHash)] = true
+		}
+	}
+	sigs, _ := psbt.AdaptorSigs(p, 0)
+	for _, a := range sigs {
+		m["a"+string(a.Covenant[:])+string(a.FinalityProvider[:])] = true
+	}
+	return m
 }
 
 // set writes (val != nil) or deletes (val == nil) a key of a journaled
@@ -766,6 +884,19 @@ func (w *Watcher) AddFinalityProviderKey(sk *btcec.PrivateKey) error {
 
 func (w *Watcher) putKey(tx *bolt.Tx, sk *btcec.PrivateKey) error {
 	x := script.XOnly(sk.PubKey())
+	if _, known := w.keys[x]; !known {
+		// A new key may complete what another provider's key could not:
+		// the delegations of this provider that auto-slash refused for
+		// want of signatures are tried again.
+		c := tx.Bucket(bucketFPIndex).Cursor()
+		for k, _ := c.Seek(x[:]); k != nil && bytes.HasPrefix(k, x[:]); k, _ = c.Next() {
+			for _, kind := range []script.OutputKind{script.StakingOutputKind, script.UnbondingOutputKind} {
+				if err := w.retryAutoSlash(tx, string(k[32:]), kind); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	b := sk.Key.Bytes()
 	defer clear(b[:])
 	// bbolt keeps the value slice until the transaction ends: give it its
@@ -958,8 +1089,26 @@ func (w *Watcher) setProgress(f func(p *Progress)) Progress {
 	w.pmu.Lock()
 	defer w.pmu.Unlock()
 	f(&w.progress)
-	w.progress.CaughtUp = w.progress.Height >= w.progress.Tip && w.progress.BackfillEntries == 0
+	w.progress.CaughtUp = w.tipSeen && w.progress.Height >= w.progress.Tip && w.progress.BackfillEntries == 0
 	return w.progress
+}
+
+// seeTip records the node's height as just asked.
+func (w *Watcher) seeTip(tip int64) {
+	w.setProgress(func(p *Progress) {
+		w.tipSeen = true
+		p.Tip = tip
+	})
+}
+
+// cursorHashString is the hash of the block at the cursor as Progress
+// shows it: empty while no block is processed (a new store's cursor is
+// the block before its start, whose hash is learned when Run starts).
+func cursorHashString(hash chainhash.Hash) string {
+	if hash == (chainhash.Hash{}) {
+		return ""
+	}
+	return hash.String()
 }
 
 // Events returns up to max stored events with Seq > afterSeq, in order

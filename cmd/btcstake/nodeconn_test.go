@@ -28,16 +28,21 @@ type fakeNodeServer struct {
 	// signetChallenge, when set, is reported by getblockchaininfo (hex).
 	signetChallenge string
 	hang            bool
-	methods         []string
-	srv             *httptest.Server
+	// lieTxid, when set, is the txid the method lieIn
+	// (sendrawtransaction or testmempoolaccept) answers instead of the
+	// transaction's own.
+	lieTxid, lieIn string
+	methods        []string
+	srv            *httptest.Server
 }
 
 func newFakeNodeServer(t *testing.T, chainName string) *fakeNodeServer {
 	f := &fakeNodeServer{chain: chainName, genesis: *chaincfg.RegressionNetParams.GenesisHash}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Method string `json:"method"`
-			ID     any    `json:"id"`
+			Method string            `json:"method"`
+			Params []json.RawMessage `json:"params"`
+			ID     any               `json:"id"`
 		}
 		body, _ := io.ReadAll(r.Body)
 		_ = json.Unmarshal(body, &req)
@@ -60,9 +65,9 @@ func newFakeNodeServer(t *testing.T, chainName string) *fakeNodeServer {
 			result = f.genesis.String()
 			f.mu.Unlock()
 		case "testmempoolaccept":
-			result = []any{map[string]any{"allowed": true}}
+			result = []any{map[string]any{"txid": f.sentTxid(t, req.Method, req.Params), "allowed": true}}
 		case "sendrawtransaction":
-			result = strings.Repeat("ab", 32)
+			result = f.sentTxid(t, req.Method, req.Params)
 		case "getrawtransaction":
 			if hang {
 				<-r.Context().Done()
@@ -73,6 +78,32 @@ func newFakeNodeServer(t *testing.T, chainName string) *fakeNodeServer {
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// sentTxid is the txid of the transaction a broadcast call carries (hex,
+// alone or in a list), or lieTxid when the call is lieIn.
+func (f *fakeNodeServer) sentTxid(t *testing.T, method string, params []json.RawMessage) string {
+	f.mu.Lock()
+	lie, lieIn := f.lieTxid, f.lieIn
+	f.mu.Unlock()
+	if lie != "" && lieIn == method {
+		return lie
+	}
+	var one string
+	var list []string
+	if len(params) == 0 || (json.Unmarshal(params[0], &one) != nil && json.Unmarshal(params[0], &list) != nil) {
+		t.Errorf("a broadcast call without a transaction: %s", params)
+		return ""
+	}
+	if len(list) == 1 {
+		one = list[0]
+	}
+	tx, err := parseTxHex("tx", one)
+	if err != nil {
+		t.Errorf("a broadcast call with a bad transaction: %v", err)
+		return ""
+	}
+	return tx.TxHash().String()
 }
 
 func (f *fakeNodeServer) calls() []string {

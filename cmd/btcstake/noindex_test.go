@@ -109,6 +109,27 @@ func TestStatusOfASlashedStakeWithoutIndex(t *testing.T) {
 		t.Fatalf("with the cache held: %+v", s)
 	}
 	held.Close()
+	// A cache file that is no watcher store is left as it is: status says
+	// so and answers from a store of its own.
+	kept, err := os.ReadFile(cacheFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := []byte(strings.Repeat("not a store ", 600))
+	if err := os.WriteFile(cacheFile, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := statusOf(st.Txid.String())
+	if s := mustJSON[stakeStatus](t, out); code != 0 || s.State != "staked" || s.DBFile != "" ||
+		!strings.Contains(errOut, "the status cache file "+cacheFile+" cannot be used") {
+		t.Fatalf("with a cache file that is no store: exit %d %+v %q", code, s, errOut)
+	}
+	if b, _ := os.ReadFile(cacheFile); string(b) != string(junk) {
+		t.Fatal("status changed a cache file that is no watcher store")
+	}
+	if err := os.WriteFile(cacheFile, kept, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	ds, err := sc.DoubleSign(0, uint64(st.Height))
 	if err != nil {

@@ -103,6 +103,53 @@ func attachRegtest(f *regtestFlags) (*regtest.Node, regtest.State, error) {
 	return n, st, nil
 }
 
+// lockRegtestDir takes the lock of --dir for a start. While another start
+// is under way there it waits for it (until ctx ends): for its node, then
+// reported, or for its failure, then the lock is taken. A node holding the
+// directory that answers is reported (exit 1, with its pid and RPC
+// address); one that is alive but does not answer (it hangs, or the
+// state's credentials are stale) is stopped and the lock taken once it
+// has let go; a node without a state file is reported with its pid.
+func lockRegtestDir(ctx context.Context, f *regtestFlags) (*regtest.DirLock, error) {
+	for {
+		lock, err := regtest.LockDir(f.dir)
+		var inUse *regtest.DirInUseError
+		if !errors.As(err, &inUse) {
+			return lock, err
+		}
+		if inUse.Starting {
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("%w; gave up waiting for that start: %v", err, context.Cause(ctx))
+			case <-time.After(50 * time.Millisecond):
+				continue
+			}
+		}
+		st, serr := regtest.LoadState(f.statePath())
+		if serr != nil {
+			return nil, fmt.Errorf("%w, but no node state is there (%v); stop that process yourself", err, serr)
+		}
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, aerr := regtest.Attach(actx, st)
+		cancel()
+		if aerr == nil {
+			n.Close()
+			return nil, fmt.Errorf("a regtest node is already running in %s (pid %d, rpc %s); stop it with 'btcstake regtest stop --dir %s'", f.dir, st.Pid, st.RPC.Host, f.dir)
+		}
+		running, serr := regtest.StopState(st)
+		if serr != nil {
+			return nil, fmt.Errorf("the node of %s does not answer and could not be stopped: %w", f.statePath(), serr)
+		}
+		if !running {
+			return nil, fmt.Errorf("%w, which is not the node of %s (pid %d, not running); stop that process yourself", err, f.statePath(), st.Pid)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		lock, err = regtest.WaitLockDir(wctx, f.dir)
+		cancel()
+		return lock, err
+	}
+}
+
 // regtestStartJSON is what "regtest start" and "regtest status" print: the
 // connection fields are spelt as in the node config file (rpc_host is the
 // host:port an rpc_url takes), paths end in _dir or _file.
@@ -114,6 +161,7 @@ type regtestStartJSON struct {
 	RPCPass       string       `json:"rpc_pass"`
 	DataDir       string       `json:"data_dir"`
 	LogFile       string       `json:"log_file"`
+	ConfFile      string       `json:"conf_file,omitempty"`
 	Height        int32        `json:"height"`
 	MiningAddress string       `json:"mining_address"`
 	StateFile     string       `json:"state_file"`
@@ -121,7 +169,7 @@ type regtestStartJSON struct {
 
 func newRegtestStartJSON(st regtest.State, height int32, stateFile string) regtestStartJSON {
 	return regtestStartJSON{Kind: st.Kind, Pid: st.Pid, RPCHost: st.RPC.Host, RPCUser: st.RPC.User, RPCPass: st.RPC.Pass,
-		DataDir: st.Dir, LogFile: st.Log, Height: height, MiningAddress: st.MiningAddress, StateFile: stateFile}
+		DataDir: st.Dir, LogFile: st.Log, ConfFile: st.Conf, Height: height, MiningAddress: st.MiningAddress, StateFile: stateFile}
 }
 
 func newRegtestStartCmd(a *app, f *regtestFlags) *cobra.Command {
@@ -153,6 +201,22 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 			if blocks == 0 {
 				blocks = -1 // regtest.Options: negative means none
 			}
+			// The node runs in its own session, so Ctrl-C during start
+			// reaches only this process: cancel the start, which then
+			// kills the half-started node instead of orphaning it.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			defer cancel()
+			// One node per directory: the lock is handed to the node and
+			// held for as long as it runs (a second start finds it taken).
+			lock, err := lockRegtestDir(ctx, f)
+			if err != nil {
+				return err
+			}
+			defer lock.Close()
+			// Under the lock, a state left here describes no running node
+			// of ours (it died, or was started without the lock).
 			if st, err := regtest.LoadState(f.statePath()); err == nil {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				n, aerr := regtest.Attach(ctx, st)
@@ -172,18 +236,8 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 			if err := os.RemoveAll(f.dataDir()); err != nil {
 				return fmt.Errorf("clearing %s: %v", f.dataDir(), err)
 			}
-			if err := os.MkdirAll(f.dir, 0o700); err != nil {
-				return err
-			}
-			// The node runs in its own session, so Ctrl-C during start
-			// reaches only this process: cancel the start, which then
-			// kills the half-started node instead of orphaning it.
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-			defer cancel()
 			n, err := regtest.Start(ctx, regtest.Options{
-				Kind: kind, Dir: f.dataDir(), InitialBlocks: blocks, Detached: true,
+				Kind: kind, Dir: f.dataDir(), InitialBlocks: blocks, Detached: true, Lock: lock,
 				Logf: func(format string, args ...any) { fmt.Fprintf(a.stderr, "btcstake: "+format+"\n", args...) },
 			})
 			if err != nil {
@@ -213,10 +267,12 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 			a.printf("  log:            %s\n", out.LogFile)
 			a.printf("  mining address: %s\n", out.MiningAddress)
 			a.printf("  state file:     %s\n", out.StateFile)
+			// The credentials come from the node's 0600 config file, not
+			// the command line, where every user could read them.
 			if out.Kind == regtest.Btcd {
-				a.printf("connect: btcctl --regtest --notls --rpcserver=%s --rpcuser=%s --rpcpass=%s getblockcount\n", out.RPCHost, out.RPCUser, out.RPCPass)
+				a.printf("connect: btcctl -C %s --regtest --notls --rpcserver=%s getblockcount\n", out.ConfFile, out.RPCHost)
 			} else {
-				a.printf("connect: bitcoin-cli -regtest -rpcconnect=%s -rpcuser=%s -rpcpassword=%s getblockcount\n", out.RPCHost, out.RPCUser, out.RPCPass)
+				a.printf("connect: bitcoin-cli -regtest -conf=%s -rpcconnect=%s getblockcount\n", out.ConfFile, out.RPCHost)
 			}
 			a.printf("stop it with: btcstake regtest stop --dir %s\n", f.dir)
 			return nil
@@ -300,11 +356,23 @@ func newRegtestStopCmd(a *app, f *regtestFlags) *cobra.Command {
 			} else if err := n.Stop(); err != nil {
 				return err
 			}
-			if err := os.Remove(f.statePath()); err != nil && !os.IsNotExist(err) {
-				return err
+			// The node has exited and let go of the directory's lock: take
+			// it before removing the state and data, so that a start that
+			// got the directory first keeps its own.
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			lock, err := regtest.WaitLockDir(ctx, f.dir)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("the node (pid %d) is stopped, but its state and data stay: %w", st.Pid, err)
 			}
-			if err := os.RemoveAll(f.dataDir()); err != nil {
-				return err
+			defer lock.Close()
+			if now, err := regtest.LoadState(f.statePath()); err == nil && now.Pid == st.Pid {
+				if err := os.Remove(f.statePath()); err != nil && !os.IsNotExist(err) {
+					return err
+				}
+				if err := os.RemoveAll(f.dataDir()); err != nil {
+					return err
+				}
 			}
 			if a.json {
 				return a.printJSON(map[string]any{"stopped": wasRunning, "pid": st.Pid})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"sync/atomic"
@@ -92,8 +93,21 @@ type catchUpReporter struct {
 
 func (r *catchUpReporter) BlockProcessed(p watch.Progress) {
 	r.fails.Store(0)
-	if f := r.scan.report(); f != nil && r.to >= r.from {
-		f(chain.ScanProgress{Height: p.Height, Read: p.Height - r.from + 1, Total: r.to - r.from + 1})
+	r.show(p.Height)
+}
+
+// BackfillProgress: the stake's backfill reads the blocks below the
+// cursor, before the follower reads those after it; one count for both.
+func (r *catchUpReporter) BackfillProgress(p watch.Progress) {
+	r.fails.Store(0)
+	if p.BackfillTo > 0 && p.BackfillHeight >= p.BackfillFrom {
+		r.show(p.BackfillHeight)
+	}
+}
+
+func (r *catchUpReporter) show(h int64) {
+	if f := r.scan.report(); f != nil && r.to >= r.from && h >= r.from {
+		f(chain.ScanProgress{Height: h, Read: h - r.from + 1, Total: r.to - r.from + 1})
 	}
 }
 
@@ -113,6 +127,12 @@ type statusStore struct {
 	net     *chaincfg.Params
 	obs     *catchUpReporter
 	w       *watch.Watcher
+	// backfillFrom is the height the stake's backfill starts at when it
+	// was new to the store (-1: none; the store's blocks below the cursor
+	// are read again from there).
+	backfillFrom int64
+	// entry is the stake, added again when the store is started over.
+	entry *watch.Entry
 }
 
 // useTemp makes the store a temporary one, removed at the end.
@@ -151,8 +171,8 @@ func (s *statusStore) rebuild(node watch.Node, start int64) error {
 		_ = s.w.Close()
 		s.w = nil
 	}
-	if err := removeStore(s.path); err != nil {
-		return err
+	if err := watch.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing the stale status cache: %w", err)
 	}
 	return s.open(node, start)
 }
@@ -285,7 +305,7 @@ block that confirmed it (the store remembers it for the next time).
 			defer c.Close()
 
 			// The store: --db, else the cache file of this transaction.
-			st := &statusStore{path: dbFlag, net: net,
+			st := &statusStore{path: dbFlag, net: net, backfillFrom: -1,
 				obs: &catchUpReporter{scan: a.scanReporter("following stake " + txid.String()), stop: stop}}
 			defer st.close()
 			if st.path == "" {
@@ -315,8 +335,15 @@ block that confirmed it (the store remembers it for the next time).
 							return err
 						}
 					default:
-						if err := removeStore(st.path); err != nil {
-							return err
+						// Another network's store is started over; a
+						// file that is no watcher store (damaged, or
+						// not status's) is left alone.
+						if rerr := watch.Remove(st.path); rerr != nil {
+							fmt.Fprintf(a.stderr, "btcstake: note: the status cache file %s cannot be used (%v) nor removed (%v): answering from a temporary store; remove the file to have status keep this stake again\n",
+								st.path, err, rerr)
+							if err := st.useTemp(txid); err != nil {
+								return err
+							}
 						}
 					}
 				} else if views, err := st.w.Stakes(); err == nil {
@@ -393,23 +420,28 @@ block that confirmed it (the store remembers it for the next time).
 					return storeError(dbFlagName, st.path, net.Name, err)
 				}
 			}
-			// A store that has read past the stake's block without
-			// seeing it confirm (it did not watch it yet) cannot see it
-			// any more.
+			// A stake new to a store that has read past its block is
+			// brought through the blocks from there first (a backfill).
+			// One the store watches as unconfirmed although it read the
+			// block that confirmed it (added with a height past its
+			// block) cannot be seen to confirm any more.
 			sv, err := st.w.Stake(id)
 			if err != nil && !errors.Is(err, watch.ErrNotFound) {
 				return storeError(dbFlagName, st.path, net.Name, err)
 			}
-			if cur, _ := st.w.Cursor(); info.Height >= 0 && info.Height <= cur && (err != nil || sv.State == watch.StatePending) {
+			cur, _ := st.w.Cursor()
+			if err == nil && sv.State == watch.StatePending && info.Height >= 0 && info.Height <= cur && st.w.Progress().BackfillEntries == 0 {
 				if !st.cache {
-					return fmt.Errorf("--db: %s has read the chain up to height %d, past block %d that confirmed staking transaction %s, without watching it: give a new --db (or none, for status's own cache)",
-						st.path, cur, info.Height, txid)
+					return fmt.Errorf("--db: %s watches staking transaction %s as unconfirmed, yet has read block %d that confirmed it (up to height %d): give a new --db (or none, for status's own cache)",
+						st.path, txid, info.Height, cur)
 				}
 				if err := st.rebuild(c, start); err != nil {
 					return storeError(dbFlagName, st.path, net.Name, err)
 				}
+			} else if errors.Is(err, watch.ErrNotFound) {
+				st.backfillFrom = start
 			}
-			if err := st.w.Add(entry); err != nil {
+			if err := st.w.AddFrom(start, entry); err != nil {
 				if !st.cache || !errors.Is(err, watch.ErrEntryConflict) {
 					return storeError(dbFlagName, st.path, net.Name, err)
 				}
@@ -418,11 +450,12 @@ block that confirmed it (the store remembers it for the next time).
 				if err := st.rebuild(c, start); err != nil {
 					return storeError(dbFlagName, st.path, net.Name, err)
 				}
-				if err := st.w.Add(entry); err != nil {
+				if err := st.w.AddFrom(start, entry); err != nil {
 					return storeError(dbFlagName, st.path, net.Name, err)
 				}
 			}
 
+			st.entry = entry
 			tip, err := st.catchUp(ctx, c, maxScan, start)
 			if err != nil {
 				return err
@@ -470,11 +503,18 @@ func (s *statusStore) catchUp(ctx context.Context, c *chain.Client, maxScan, sta
 			return 0, nodeError(c, err)
 		}
 		cur, _ := s.w.Cursor()
-		if n := tip - cur; n > maxScan {
-			return 0, fmt.Errorf("--max-scan-blocks: following the stake from height %d to the tip %d reads %d blocks, more than %d: give a larger --max-scan-blocks (or keep it followed with 'btcstake watch')",
-				cur+1, tip, n, maxScan)
+		// The blocks read: the stake's backfill through the blocks the
+		// store had read (when it was new to the store), then the
+		// blocks after the cursor.
+		low := cur + 1
+		if s.backfillFrom >= 0 && s.backfillFrom < low && s.w.Progress().BackfillEntries > 0 {
+			low = s.backfillFrom
 		}
-		s.obs.from, s.obs.to = cur+1, tip
+		if n := tip - low + 1; n > maxScan {
+			return 0, fmt.Errorf("--max-scan-blocks: following the stake from height %d to the tip %d reads %d blocks, more than %d: give a larger --max-scan-blocks (or keep it followed with 'btcstake watch')",
+				low, tip, n, maxScan)
+		}
+		s.obs.from, s.obs.to = low, tip
 		err = s.w.CatchUp(ctx, tip)
 		s.obs.scan.done()
 		switch {
@@ -485,6 +525,9 @@ func (s *statusStore) catchUp(ctx context.Context, c *chain.Client, maxScan, sta
 		case errors.Is(err, watch.ErrReorgTooDeep) && s.cache && attempt == 0:
 			if err := s.rebuild(c, start); err != nil {
 				return 0, err
+			}
+			if err := s.w.AddFrom(start, s.entry); err != nil {
+				return 0, storeError("", s.path, s.net.Name, err)
 			}
 			continue
 		case errors.Is(err, chain.ErrAuth), errors.Is(err, chain.ErrUnreachable), errors.Is(err, chain.ErrTimeout):

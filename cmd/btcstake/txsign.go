@@ -357,6 +357,11 @@ chmod 600) or a keystore
 				}
 				return opError("psbt", err)
 			}
+			// The library checked every input as consensus would; btcd's
+			// script engine checks them too before anything is printed.
+			if err := psbt.VerifyTx(tx, p); err != nil {
+				return opError("psbt", err)
+			}
 			return a.emitFinal(tx, p, out, "slashing transaction completed")
 		},
 	}
@@ -394,6 +399,11 @@ repeated: copies signed separately by different parties are combined first
 			}
 			tx, err := psbt.Finalize(p)
 			if err != nil {
+				return opError("psbt", err)
+			}
+			// Finalize checked every input as consensus would; btcd's script
+			// engine checks them too before anything is printed.
+			if err := psbt.VerifyTx(tx, p); err != nil {
 				return opError("psbt", err)
 			}
 			return a.emitFinal(tx, p, out, "finalized")

@@ -82,8 +82,8 @@ docs/watch.md for every field). Logs go to stderr.
 
 Everything it learns is kept in --db (one bbolt file, mode 0600): stop it at
 any time (SIGINT, SIGTERM: exit 0; or kill -9) and it resumes where it was,
-losing no event and repeating at most the events of the last block it
-reported, with the same ids.
+losing no event and printing again at most the last one it printed, with
+the same id (after a power loss, those printed since the last commit).
 
 What to watch (each is added to the store, and stays watched):
   --watch FILE          a watch list (JSON: staking transactions with keys,
@@ -95,9 +95,10 @@ What to watch (each is added to the store, and stays watched):
   --phase1              every phase-1 staking transaction of the params' tag
 
 A new store needs --from-height: the first block to read, at or below the
-block of every watched staking transaction (or "tip"). A delegation whose
-staking transaction confirmed in a block the store has already read is
-refused: the watcher would never see it confirm.
+block of every watched staking transaction (or "tip"). A delegation added
+to a store that has already read past its staking transaction's block is
+brought through the blocks it missed first (from that block when the node
+or the watch list's staking_height says, else from the store's start).
 
 With --auto-slash, once a finality provider's key is known (recovered from
 an on-chain slashing of a watched delegation, or given with --fp-key from
@@ -605,7 +606,7 @@ func runWatch(cmd *cobra.Command, a *app, f *watchFlags) (err error) {
 		if fresh && !running {
 			// Bad input changes nothing: a store this run created is
 			// removed when the run fails before following the chain.
-			_ = removeStore(f.db)
+			_ = watch.Remove(f.db)
 		} else if cerr != nil && err == nil {
 			err = storeError("db", f.db, chainNet.Name, cerr)
 		}
@@ -707,17 +708,23 @@ func runWatch(cmd *cobra.Command, a *app, f *watchFlags) (err error) {
 	return nil
 }
 
-// addEntries adds the delegations to the store. One the store has not
-// watched yet must not have confirmed in a block the store has already
-// read: asked through its unspent outputs (no -txindex needed), a
-// staking transaction confirmed at or below the cursor is refused.
+// addEntries adds the delegations to the store, in one store
+// transaction. One new to the store is brought through the blocks the
+// store has already read (a backfill, watch.Watcher.AddEach) from the
+// lowest height its staking transaction can be at: its block when the
+// node says (asked through its unspent outputs, so no -txindex is
+// needed), else the height its source stated (a watch list's
+// staking_height, --btc-height), else the store's start height. One in
+// the node's mempool needs no backfill.
 func addEntries(ctx context.Context, c *chain.Client, w *watch.Watcher, entries []watchedEntry, log *slog.Logger) error {
 	cur, _ := w.Cursor()
-	var fresh []*watch.Entry
+	var es []*watch.Entry
+	var from []int64
 	for _, we := range entries {
 		id := we.e.ID()
+		es = append(es, we.e)
 		if _, err := w.Stake(id); err == nil {
-			fresh = append(fresh, we.e) // known: Add keeps the richer copy
+			from = append(from, -1) // known: Add merges in what it adds
 			continue
 		} else if !errors.Is(err, watch.ErrNotFound) {
 			return fmt.Errorf("--db: %w", err)
@@ -725,26 +732,40 @@ func addEntries(ctx context.Context, c *chain.Client, w *watch.Watcher, entries 
 		info, err := c.Locate(ctx, we.e.StakingTx())
 		switch {
 		case errors.Is(err, chain.ErrNotFound):
-			log.Info("staking transaction not in the node's mempool or unspent outputs (not broadcast yet, or spent): followed from the store's cursor on",
-				"delegation", id, "cursor", cur)
+			h, ok := we.e.StatedHeight()
+			if !ok {
+				h = -1
+			}
+			from = append(from, h)
+			if h < 0 {
+				h = w.StartHeight()
+			}
+			if h <= cur {
+				log.Info("staking transaction not in the node's mempool or unspent outputs (not broadcast yet, or spent): the blocks the store has read are searched for it",
+					"delegation", id, "from_height", h, "to_height", cur)
+			}
 		case err != nil:
 			return nodeError(c, err)
-		case info.Height >= 0 && info.Height <= cur:
-			return fmt.Errorf("--%s: delegation %s: its staking transaction confirmed at height %d, which the store has already read (up to height %d): the watcher would never see it confirm; watch it with a new --db and --from-height %d or lower",
-				we.flag, id, info.Height, cur, info.Height)
+		case info.Height >= 0:
+			from = append(from, info.Height)
+			if info.Height <= cur {
+				log.Info("staking transaction confirmed in a block the store has read: the store goes back through the blocks from there",
+					"delegation", id, "from_height", info.Height, "to_height", cur)
+			}
+		default: // in the mempool: it confirms in a block to come
+			from = append(from, cur+1)
 		}
-		fresh = append(fresh, we.e)
 	}
-	if len(fresh) == 0 {
+	if len(es) == 0 {
 		return nil
 	}
-	if err := w.Add(fresh...); err != nil {
+	if err := w.AddEach(from, es); err != nil {
 		if errors.Is(err, watch.ErrEntryConflict) {
 			return fmt.Errorf("--db: a delegation given conflicts with the one the store keeps under its staking output: %w", err)
 		}
 		return fmt.Errorf("--db: %w", err)
 	}
-	log.Info("delegations added", "count", len(fresh))
+	log.Info("delegations added", "count", len(es))
 	return nil
 }
 

@@ -159,8 +159,9 @@ func sameEvents(t *testing.T, got []watch.Event, want []expectedEvent, first uin
 // TestWatchOnNode: a few delegations staked on regtest (no -txindex), one
 // unbonded; 'watch --until-height' prints the events the protocol's rules
 // predict as JSON lines, resumes after a stop without repeating any,
-// serves /metrics, / and /api/stakes while it runs (polled), and refuses
-// a delegation confirmed below its cursor; 'watch events' and 'watch
+// serves /metrics, / and /api/stakes while it runs (polled), and brings a
+// delegation confirmed below its cursor through the blocks it missed;
+// 'watch events' and 'watch
 // stakes' read the stopped store; status answers from a watcher, its own
 // cache or the service's store.
 func TestWatchOnNode(t *testing.T) {
@@ -413,29 +414,62 @@ func TestWatchOnNode(t *testing.T) {
 		t.Fatalf("status from the service's store: %+v", s)
 	}
 
-	// 6. A delegation confirmed below the store's cursor is refused, and
-	// the store is left as it was.
+	// 6. A delegation confirmed below the store's cursor is added and
+	// brought through the blocks from its staking block (found through
+	// the node's unspent outputs): its events appear, from that block,
+	// after the store's others, which are not repeated.
 	late, err := w.sc.Stake(regtest.StakeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	lateID := fmt.Sprintf("%s:%d", late.Txid, late.OutputIndex)
+	w.mine(2)
 	tip = w.height()
 	if code, _, errOut := runCLI(t, watchCmd(tip)...); code != 0 {
 		t.Fatalf("watch to the tip: %s", errOut)
 	}
 	_, before, _ := runCLI(t, "watch", "events", "--db", db)
-	code, out, errOut = runCLI(t, watchCmd(tip, "--staking-tx", txHex(late.Tx), "--staker-pk", script.XOnly(late.Delegation.Staker).String(),
-		"--fp-pk", script.XOnly(late.Delegation.FinalityProviders[0]).String(), "--fp-pk", script.XOnly(late.Delegation.FinalityProviders[1]).String(),
-		"--staking-time", strconv.Itoa(int(late.Delegation.StakingTime)))...)
-	if code != 1 || out != "" || !strings.Contains(errOut, fmt.Sprintf("confirmed at height %d, which the store has already read", late.Height)) {
-		t.Fatalf("late delegation: exit %d %q %q", code, out, errOut)
+	stored := uint64(len(parseEvents(t, before)))
+	lateFlags := []string{"--staking-tx", txHex(late.Tx), "--staker-pk", script.XOnly(late.Delegation.Staker).String(), "--staking-time", strconv.Itoa(int(late.Delegation.StakingTime))}
+	for _, fp := range late.Delegation.FinalityProviders {
+		lateFlags = append(lateFlags, "--fp-pk", script.XOnly(fp).String())
 	}
-	if _, after, _ := runCLI(t, "watch", "events", "--db", db); after != before {
-		t.Fatal("a refused delegation changed the store's events")
+	// status on a copy of the store: the same.
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
 	}
+	dbCopy := filepath.Join(w.dir, "copy.db")
+	if err := os.WriteFile(dbCopy, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, append(append([]string{"status", "--json", "--params", w.paramsFile, "--db", dbCopy}, lateFlags...), w.conn...)...)
+	if s := mustJSON[stakeStatus](t, out); code != 0 || s.State != "staked" || s.Confirmations != tip-int64(late.Height)+1 || s.DBFile != dbCopy {
+		t.Fatalf("status of the late delegation from a store past its block: exit %d %+v %q", code, s, errOut)
+	}
+	code, out, errOut = runCLI(t, watchCmd(tip, lateFlags...)...)
+	if code != 0 || !strings.Contains(errOut, "the store goes back through the blocks from there") {
+		t.Fatalf("late delegation: exit %d %q", code, errOut)
+	}
+	want = []expectedEvent{{int64(late.Height), watch.EventStakingConfirmed, lateID}}
+	if deep := int64(late.Height) + 5; deep <= tip {
+		want = append(want, expectedEvent{deep, watch.EventStakingDeep, lateID})
+	}
+	sameEvents(t, parseEvents(t, out), want, stored+1)
 	code, out, _ = runCLI(t, "watch", "stakes", "--db", db, "--json")
-	if sj := mustJSON[watchStakesJSON](t, out); code != 0 || sj.Count != 3 {
-		t.Fatalf("a refused delegation was added: %+v", sj)
+	sj = mustJSON[watchStakesJSON](t, out)
+	lateState := ""
+	for _, v := range sj.Stakes {
+		if v.Delegation == lateID {
+			lateState = v.State
+		}
+	}
+	if code != 0 || sj.Count != 4 || lateState != watch.StateStaked {
+		t.Fatalf("the late delegation: %+v", sj)
+	}
+	// Given again: nothing new.
+	if code, out, errOut := runCLI(t, watchCmd(tip, lateFlags...)...); code != 0 || out != "" {
+		t.Fatalf("the late delegation again: exit %d %q %q", code, out, errOut)
 	}
 
 	// 7. Auto-slash with provider 0's key (EOTS evidence): its two
@@ -449,6 +483,14 @@ func TestWatchOnNode(t *testing.T) {
 	}
 	txids := map[string]string{}
 	for _, e := range parseEvents(t, out) {
+		if e.Delegation == lateID {
+			// Watched without its pre-signed transactions: refused when
+			// provider 0 is one of its providers.
+			if e.Kind != watch.EventAutoSlashRefused || e.Reason == "" {
+				t.Fatalf("the late delegation: %+v", e)
+			}
+			continue
+		}
 		if e.Kind != watch.EventAutoSlashBroadcast || slashedBy[e.Delegation] != e.Output || e.FinalityProvider != script.XOnly(w.sc.FinalityProviders[0].PubKey()).String() {
 			t.Fatalf("auto-slash event %+v", e)
 		}
@@ -464,8 +506,8 @@ func TestWatchOnNode(t *testing.T) {
 	}
 	slashed := map[string]string{}
 	for _, e := range parseEvents(t, out) {
-		if e.Delegation == ids[1] {
-			t.Fatalf("provider 1's delegation: %+v", e)
+		if e.Delegation == ids[1] || (e.Delegation == lateID && e.Kind != watch.EventStakingDeep && e.Kind != watch.EventTimelockReached) {
+			t.Fatalf("a delegation not slashed: %+v", e)
 		}
 		if e.Kind == watch.EventSlashed {
 			if e.Txid != txids[e.Delegation] || e.Output != slashedBy[e.Delegation] || e.Height != tip+1 {

@@ -73,14 +73,3 @@ func statusCacheDir(network string) string {
 func statusCacheFile(dir string, txid chainhash.Hash) string {
 	return filepath.Join(dir, txid.String()+".db")
 }
-
-// removeStore deletes a store status made for itself (never a --db file),
-// with the delivery marker the watcher may keep beside it.
-func removeStore(path string) error {
-	for _, p := range []string{path, path + "-delivered"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("removing the stale status cache %s: %w", p, err)
-		}
-	}
-	return nil
-}
