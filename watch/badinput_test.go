@@ -168,7 +168,10 @@ func TestNodeUnreachable(t *testing.T) {
 		t.Fatalf("the node error counted is %v, want chain.ErrUnreachable", lastErr)
 	}
 	px.setUp(true)
-	poll(t, ctx, "catching up", func() bool { p := w.Progress(); return p.Height == int64(tip) && p.CaughtUp })
+	poll(t, ctx, "catching up", func() bool {
+		p := w.Progress()
+		return p.Height == int64(tip) && p.CaughtUp && rec.len() >= len(want)
+	})
 	sameEvents(t, "after an outage at the start", rec.from(0), want)
 
 	// Down again while blocks are mined (with an unbonding in them);
@@ -188,7 +191,10 @@ func TestNodeUnreachable(t *testing.T) {
 	}
 	px.setUp(true)
 	tip2 := int64(ub.Height) + 2
-	poll(t, ctx, "catching up again", func() bool { p := w.Progress(); return p.Height == tip2 && p.CaughtUp })
+	poll(t, ctx, "catching up again", func() bool {
+		p := w.Progress()
+		return p.Height == tip2 && p.CaughtUp && rec.len() > len(want)
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
