@@ -171,8 +171,9 @@ func verifyFinalized(tx *wire.MsgTx, p *psbt.Packet, ours map[int]map[script.XOn
 //  4. the staker signed; a slashing leaf has exactly one finality
 //     provider's signature, and unbonding and slashing leaves exactly
 //     quorum covenant signatures (the threshold checks are NUMEQUAL);
-//  5. a timelock leaf's OP_CHECKSEQUENCEVERIFY holds: version >= 2, the
-//     input's relative lock enabled, in blocks, and at least the leaf's.
+//  5. a timelock leaf's OP_CHECKSEQUENCEVERIFY holds: version >= 2 (read
+//     as unsigned), the input's relative lock enabled, in blocks, and at
+//     least the leaf's.
 func checkLeafSpend(tx *wire.MsgTx, idx int, prev *wire.TxOut, verified map[script.XOnlyKey][]byte) error {
 	in := tx.TxIn[idx]
 	// Step 1.
@@ -239,8 +240,10 @@ func checkLeafSpend(tx *wire.MsgTx, idx int, prev *wire.TxOut, verified map[scri
 	// Step 5 (BIP-68/112 for a block-based lock).
 	const disable, typeFlag, mask = 1 << 31, 1 << 22, 0xffff
 	switch {
-	case tx.Version < 2:
-		return fmt.Errorf("OP_CHECKSEQUENCEVERIFY needs transaction version 2, got %d", tx.Version)
+	case uint32(tx.Version) < 2:
+		// Consensus reads the version as unsigned here (BIP-68/112): a
+		// negative version is a large one and enforces the lock.
+		return fmt.Errorf("OP_CHECKSEQUENCEVERIFY needs transaction version 2 or more, got %d", tx.Version)
 	case in.Sequence&disable != 0:
 		return fmt.Errorf("sequence %#x disables the relative lock", in.Sequence)
 	case in.Sequence&typeFlag != 0:

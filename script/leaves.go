@@ -210,20 +210,43 @@ func checkCommittee(staker XOnlyKey, fps, covenant []XOnlyKey, quorum uint32) ([
 // covenant keys pairwise distinct across the roles (duplicates within one
 // role are caught by sortedUnique).
 func checkDistinct(staker XOnlyKey, fps, cov []XOnlyKey) error {
+	switch k, c := roleClash(staker, fps, cov); c {
+	case fpIsStaker:
+		return fmt.Errorf("%w: finality provider key %s is the staker key", ErrDuplicateKey, k)
+	case fpIsCovenant:
+		return fmt.Errorf("%w: finality provider key %s is also a covenant key", ErrDuplicateKey, k)
+	case covenantIsStaker:
+		return fmt.Errorf("%w: covenant key %s is the staker key", ErrDuplicateKey, k)
+	}
+	return nil
+}
+
+// The ways two roles can share a key (roleClash).
+const (
+	noClash = iota
+	fpIsStaker
+	fpIsCovenant
+	covenantIsStaker
+)
+
+// roleClash returns the first key found in two roles and how, or noClash.
+// It does not allocate: the block scan (ScanBlock) checks every candidate
+// with it.
+func roleClash(staker XOnlyKey, fps, cov []XOnlyKey) (XOnlyKey, int) {
 	for _, f := range fps {
 		if f == staker {
-			return fmt.Errorf("%w: finality provider key %s is the staker key", ErrDuplicateKey, f)
+			return f, fpIsStaker
 		}
 		for _, c := range cov {
 			if f == c {
-				return fmt.Errorf("%w: finality provider key %s is also a covenant key", ErrDuplicateKey, f)
+				return f, fpIsCovenant
 			}
 		}
 	}
 	for _, c := range cov {
 		if c == staker {
-			return fmt.Errorf("%w: covenant key %s is the staker key", ErrDuplicateKey, c)
+			return c, covenantIsStaker
 		}
 	}
-	return nil
+	return XOnlyKey{}, noClash
 }

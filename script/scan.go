@@ -171,7 +171,7 @@ func (p *StakingTxParser) candidate(tx *rawTx, sc *scanScratch, c *scanCandidate
 	// Step 3: the parties (the committee was checked when p was built)
 	// and the staking time.
 	c.fpKeys[0] = c.data.FinalityProvider
-	if c.data.StakingTime == 0 || checkDistinct(c.data.Staker, c.fpKeys[:], p.cov) != nil {
+	if _, clash := roleClash(c.data.Staker, c.fpKeys[:], p.cov); c.data.StakingTime == 0 || clash != noClash {
 		return false
 	}
 	// The three leaves, their Merkle root and the tweak (buildStaking's

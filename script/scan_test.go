@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand"
 	"testing"
 
@@ -270,6 +271,27 @@ func TestScanBlockAllocations(t *testing.T) {
 	// key and result slices, scratch space), then those of each
 	// ParsedStakingTx.
 	const perBlock, perTx = 25, 32
+	// Transactions that carry the marker but are no staking transaction
+	// (duplicate or clashing keys, a zero time, no or two staking outputs,
+	// a key off the curve) cost nothing per transaction either: a block of
+	// nothing else allocates what a block does, plus the doublings of its
+	// candidate slices (one per power of two of their number).
+	var nearMiss []*wire.MsgTx
+	for len(nearMiss) < 300 {
+		if tx := w.stakingTx(t, r); w.parser.IsPossible(tx) {
+			if _, err := w.parser.Parse(tx); err != nil {
+				nearMiss = append(nearMiss, tx)
+			}
+		}
+	}
+	raw = serializeBlock(t, nearMiss)
+	if f := mustScan(t, w.parser, raw); len(f) != 0 {
+		t.Fatalf("%d staking txs found among the near misses", len(f))
+	}
+	limit := perBlock + bits.Len(uint(len(nearMiss)))
+	if n := testing.AllocsPerRun(10, func() { w.parser.ScanBlock(raw) }); n > float64(limit) {
+		t.Fatalf("%v allocations for a block of %d near misses and no staking transaction, more than %d", n, len(nearMiss), limit)
+	}
 	for _, k := range []int{1, 10, 40} {
 		txs := append([]*wire.MsgTx{}, plain...)
 		found := 0

@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/btcstake/btcstake/adaptor"
+	"github.com/btcstake/btcstake/internal/secp"
 	"github.com/btcstake/btcstake/psbt"
 	"github.com/btcstake/btcstake/script"
 )
@@ -145,7 +146,8 @@ func (e *Entry) fpKey(x script.XOnlyKey) (*btcec.PublicKey, bool) {
 //     txid), a valid slashing transaction of the output
 //     (psbt.ValidateSlashingTx), its witness spends the output's slashing
 //     leaf with exactly quorum covenant signatures, each a valid BIP-340
-//     signature by that member, and btcd's script engine accepts it.
+//     signature by that member (verified in one batch), and btcd's script
+//     engine accepts it.
 func (e *Entry) CompleteSlashing(from script.OutputKind, fpKey *btcec.PrivateKey) (*wire.MsgTx, error) {
 	// Step 1.
 	if fpKey == nil {
@@ -270,23 +272,43 @@ func (e *Entry) verifyCompleted(tx *wire.MsgTx, p *btcpsbt.Packet, s *slashingIn
 	if spend.Leaf.Kind != script.SlashingPath {
 		return fail("it spends the %s leaf", spend.Leaf.Kind)
 	}
-	n := 0
+	var signed []script.SignatureSlot
 	for _, sl := range spend.Covenant {
-		if sl.Sig == nil {
-			continue
+		if sl.Sig != nil {
+			signed = append(signed, sl)
 		}
-		if !verifySchnorr(sl.Key, h, sl.Sig) {
-			return fail("covenant member %s's signature does not verify", sl.Key)
-		}
-		n++
 	}
-	if n != int(e.p.CovenantQuorum()) {
+	if i := firstInvalid(signed, h); i >= 0 {
+		return fail("covenant member %s's signature does not verify", signed[i].Key)
+	}
+	if n := len(signed); n != int(e.p.CovenantQuorum()) {
 		return fail("%d covenant signatures, the leaf takes exactly %d", n, e.p.CovenantQuorum())
 	}
 	if err := psbt.VerifyTx(tx, p); err != nil {
 		return fail("%v", err)
 	}
 	return nil
+}
+
+// firstInvalid verifies the signatures of slots against the sighash h in
+// one batch (BIP-340 batch verification, internal/secp.VerifyBatch) and
+// returns the index of the first that is not its key's 64-byte
+// (SIGHASH_DEFAULT) BIP-340 signature of h, or -1 if all are.
+func firstInvalid(slots []script.SignatureSlot, h []byte) int {
+	keys := make([]secp.PubKey, len(slots))
+	items := make([]secp.BatchItem, len(slots))
+	for i, sl := range slots {
+		k, ok := secp.ParsePubKey((*[32]byte)(&sl.Key))
+		if !ok || len(sl.Sig) != schnorr.SignatureSize {
+			continue // no key: the item fails in the batch
+		}
+		keys[i] = k
+		items[i] = secp.BatchItem{Key: &keys[i], R: [32]byte(sl.Sig[:32]), S: [32]byte(sl.Sig[32:]), Msg: h}
+	}
+	if f := secp.VerifyBatch(items); len(f) > 0 {
+		return f[0].Index
+	}
+	return -1
 }
 
 // verifySchnorr reports whether sig (64 bytes, SIGHASH_DEFAULT) is k's

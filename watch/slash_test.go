@@ -3,7 +3,10 @@ package watch
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -294,5 +297,84 @@ func TestRecoverKeyRefusals(t *testing.T) {
 	}
 	if _, _, err := RecoverKey(bare, tx, 0); !errors.Is(err, ErrNoSlashingTx) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestVerifyCompletedCovenantSigs: the last check of CompleteSlashing
+// verifies the covenant signatures of the completed witness in one batch
+// and names the member whose signature fails first in slot order, as
+// verifying them one by one with btcec (the oracle) would; a completed
+// transaction with every signature intact passes.
+func TestVerifyCompletedCovenantSigs(t *testing.T) {
+	w := newWorld(t, 61, 1, 7, 5)
+	e := w.delegate(t, []int{0}, 300_000, 1000, false, []int{0, 1, 2, 3, 4, 5, 6}).entry(t)
+	tx, err := e.CompleteSlashing(script.StakingOutputKind, w.fps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.slashingInput(script.StakingOutputKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt, err := copyPacket(s.pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := psbt.TapscriptSigHash(pkt, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.verifyCompleted(tx, pkt, s, h); err != nil {
+		t.Fatalf("the completed transaction: %v", err)
+	}
+	spend, err := script.ParseWitness(tx.TxIn[0].Witness)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := len(spend.Covenant)
+	var signed []int // covenant slots (leaf order) holding a signature
+	for i, sl := range spend.Covenant {
+		if sl.Sig != nil {
+			signed = append(signed, i)
+		}
+	}
+	if len(signed) != 5 {
+		t.Fatalf("%d covenant signatures in a 5-of-7 slashing", len(signed))
+	}
+	r := rand.New(rand.NewSource(61))
+	for rep := 0; rep < 40; rep++ {
+		bad := tx.Copy()
+		wit := bad.TxIn[0].Witness
+		for i := range wit {
+			wit[i] = bytes.Clone(wit[i])
+		}
+		// Break one to three of the signatures: a flipped bit, s >= n, or
+		// r >= p (the slots run in descending key order in the witness).
+		for k := 1 + r.Intn(3); k > 0; k-- {
+			sig := wit[nc-1-signed[r.Intn(len(signed))]]
+			switch r.Intn(3) {
+			case 0:
+				sig[r.Intn(64)] ^= 1 << r.Intn(8)
+			case 1:
+				copy(sig[32:], bytes.Repeat([]byte{0xff}, 32))
+			default:
+				copy(sig[:32], bytes.Repeat([]byte{0xff}, 32))
+			}
+		}
+		var want string
+		for _, i := range signed {
+			sl := spend.Covenant[i]
+			if !verifySchnorr(sl.Key, h, wit[nc-1-i]) {
+				want = fmt.Sprintf("covenant member %s's signature does not verify", sl.Key)
+				break
+			}
+		}
+		err := e.verifyCompleted(bad, pkt, s, h)
+		if want == "" {
+			t.Fatalf("rep %d: the oracle finds every signature valid", rep)
+		}
+		if !errors.Is(err, ErrSlashingInvalid) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("rep %d: %v, want ErrSlashingInvalid: ...%s", rep, err, want)
+		}
 	}
 }

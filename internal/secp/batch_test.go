@@ -263,3 +263,62 @@ func TestVerifyBatchRandom(t *testing.T) {
 		t.Fatalf("nil key: %v", got)
 	}
 }
+
+// TestVerifyBatchCancellingErrors: two invalid signatures whose errors
+// cancel in the plain sum (s_i + δ and s_j - δ: Σ s_i·G - Σ R_i - Σ e_i·P_i
+// is still infinity, checked here with dcrd's arithmetic) are both
+// reported, wherever they stand: the random coefficients are what catch
+// them.
+func TestVerifyBatchCancellingErrors(t *testing.T) {
+	r := newRand(t)
+	for rep := 0; rep < 20; rep++ {
+		n := 3 + r.Intn(40)
+		items := batchCase(r, n, nil)
+		i, j := r.Intn(n), r.Intn(n-1)
+		if j >= i {
+			j++
+		}
+		delta := randScalar(r)
+		if delta.IsZero() {
+			delta.SetInt(1)
+		}
+		var si, sj secp256k1.ModNScalar
+		si.SetBytes(&items[i].S)
+		sj.SetBytes(&items[j].S)
+		si.Add(&delta)
+		sj.Add(new(secp256k1.ModNScalar).NegateVal(&delta))
+		items[i].S, items[j].S = si.Bytes(), sj.Bytes()
+		// With every coefficient 1 the batch equation would hold.
+		var sum secp256k1.ModNScalar
+		var acc secp256k1.JacobianPoint
+		for k := range items {
+			it := &items[k]
+			var s secp256k1.ModNScalar
+			s.SetBytes(&it.S)
+			sum.Add(&s)
+			var R, P, eP secp256k1.JacobianPoint
+			if !LiftX(&it.R, &R) {
+				t.Fatal("r of a valid signature does not lift")
+			}
+			R.Y.Negate(1).Normalize()
+			secp256k1.AddNonConst(&acc, &R, &acc)
+			e := Challenge(&it.R, &it.Key.px, it.Msg)
+			e.Negate()
+			P.X.Set(&it.Key.p.x)
+			P.Y.Set(&it.Key.p.y)
+			P.Z.SetInt(1)
+			secp256k1.ScalarMultNonConst(&e, &P, &eP)
+			secp256k1.AddNonConst(&acc, &eP, &acc)
+		}
+		var sG secp256k1.JacobianPoint
+		secp256k1.ScalarBaseMultNonConst(&sum, &sG)
+		secp256k1.AddNonConst(&acc, &sG, &acc)
+		if !isInf(&acc) {
+			t.Fatalf("rep %d: the errors do not cancel in the plain sum", rep)
+		}
+		got := checkBatch(t, items, fmt.Sprintf("rep %d: n=%d, cancelling errors at %d and %d", rep, n, i, j))
+		if len(got) != 2 {
+			t.Fatalf("rep %d: failures %v, want items %d and %d", rep, got, i, j)
+		}
+	}
+}
