@@ -32,7 +32,8 @@ var (
 	// ErrInvalidMessage: bytes that are not the protobuf encoding of the
 	// message asked for: a malformed field, a field of the wrong wire
 	// type, an unknown or repeated singular field, a value of the wrong
-	// size (a 32-byte key, a 64-byte signature, a 32-byte hash).
+	// size (a 32-byte key, a 64-byte signature, a 32-byte hash); or a
+	// JSON rendering of a message that is not MarshalJSON's.
 	ErrInvalidMessage = errors.New("invalid Babylon message encoding")
 	// ErrInvalidAddress: a Babylon account address that is not bech32
 	// with the "bbn" prefix and a payload of 20 or 32 bytes.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/btcstake/btcstake/internal/strictjson"
 )
 
 // Sizes Babylon's custom types require.
@@ -138,35 +140,76 @@ func (p *InclusionProof) toJSON() *proofJSON {
 // "encoded" (hex of Marshal)}.
 func (p *InclusionProof) MarshalJSON() ([]byte, error) { return json.Marshal(p.toJSON()) }
 
-// MarshalJSON renders the message with the proto pbField names, bytes in
-// hex, and "encoded": the hex of Marshal.
-func (m *MsgCreateBTCDelegation) MarshalJSON() ([]byte, error) {
+// msgCreateJSON is MarshalJSON's rendering of MsgCreateBTCDelegation.
+type msgCreateJSON struct {
+	StakerAddr                    string     `json:"staker_addr"`
+	Pop                           string     `json:"pop"`
+	BtcPk                         string     `json:"btc_pk"`
+	FpBtcPkList                   []string   `json:"fp_btc_pk_list"`
+	StakingTime                   uint32     `json:"staking_time"`
+	StakingValue                  int64      `json:"staking_value"`
+	StakingTx                     string     `json:"staking_tx"`
+	StakingTxInclusionProof       *proofJSON `json:"staking_tx_inclusion_proof"`
+	SlashingTx                    string     `json:"slashing_tx"`
+	DelegatorSlashingSig          string     `json:"delegator_slashing_sig"`
+	UnbondingTime                 uint32     `json:"unbonding_time"`
+	UnbondingTx                   string     `json:"unbonding_tx"`
+	UnbondingValue                int64      `json:"unbonding_value"`
+	UnbondingSlashingTx           string     `json:"unbonding_slashing_tx"`
+	DelegatorUnbondingSlashingSig string     `json:"delegator_unbonding_slashing_sig"`
+	Encoded                       string     `json:"encoded"`
+}
+
+func (m *MsgCreateBTCDelegation) toJSON() *msgCreateJSON {
 	fps := make([]string, len(m.FpBtcPkList))
 	for i, k := range m.FpBtcPkList {
 		fps[i] = hex.EncodeToString(k)
 	}
-	return json.Marshal(struct {
-		StakerAddr                    string     `json:"staker_addr"`
-		Pop                           string     `json:"pop"`
-		BtcPk                         string     `json:"btc_pk"`
-		FpBtcPkList                   []string   `json:"fp_btc_pk_list"`
-		StakingTime                   uint32     `json:"staking_time"`
-		StakingValue                  int64      `json:"staking_value"`
-		StakingTx                     string     `json:"staking_tx"`
-		StakingTxInclusionProof       *proofJSON `json:"staking_tx_inclusion_proof"`
-		SlashingTx                    string     `json:"slashing_tx"`
-		DelegatorSlashingSig          string     `json:"delegator_slashing_sig"`
-		UnbondingTime                 uint32     `json:"unbonding_time"`
-		UnbondingTx                   string     `json:"unbonding_tx"`
-		UnbondingValue                int64      `json:"unbonding_value"`
-		UnbondingSlashingTx           string     `json:"unbonding_slashing_tx"`
-		DelegatorUnbondingSlashingSig string     `json:"delegator_unbonding_slashing_sig"`
-		Encoded                       string     `json:"encoded"`
-	}{m.StakerAddr, hex.EncodeToString(m.Pop), hex.EncodeToString(m.BtcPk), fps, m.StakingTime, m.StakingValue,
+	return &msgCreateJSON{m.StakerAddr, hex.EncodeToString(m.Pop), hex.EncodeToString(m.BtcPk), fps, m.StakingTime, m.StakingValue,
 		hex.EncodeToString(m.StakingTx), m.StakingTxInclusionProof.toJSON(), hex.EncodeToString(m.SlashingTx),
 		hex.EncodeToString(m.DelegatorSlashingSig), m.UnbondingTime, hex.EncodeToString(m.UnbondingTx), m.UnbondingValue,
 		hex.EncodeToString(m.UnbondingSlashingTx), hex.EncodeToString(m.DelegatorUnbondingSlashingSig),
-		hex.EncodeToString(m.Marshal())})
+		hex.EncodeToString(m.Marshal())}
+}
+
+// MarshalJSON renders the message with the proto pbField names, bytes in
+// hex, and "encoded": the hex of Marshal.
+func (m *MsgCreateBTCDelegation) MarshalJSON() ([]byte, error) { return json.Marshal(m.toJSON()) }
+
+// UnmarshalMsgCreateBTCDelegationJSON reads the message back from its
+// MarshalJSON rendering:
+//
+//  1. b must be one JSON object with no key given twice, no key
+//     MarshalJSON does not write, and nothing after it (strictjson).
+//  2. "encoded" must be present and hex; its bytes are decoded with
+//     UnmarshalMsgCreateBTCDelegation.
+//  3. Every other field must be that message's own rendering (the same
+//     JSON once both are rendered compactly), so a reader of the fields
+//     and a reader of "encoded" see the same message.
+//
+// Errors wrap ErrInvalidMessage.
+func UnmarshalMsgCreateBTCDelegationJSON(b []byte) (*MsgCreateBTCDelegation, error) {
+	var got msgCreateJSON
+	if err := strictjson.Decode(b, &got); err != nil {
+		return nil, fmt.Errorf("%w: MsgCreateBTCDelegation JSON: %w", ErrInvalidMessage, err)
+	}
+	if got.Encoded == "" {
+		return nil, fmt.Errorf("%w: MsgCreateBTCDelegation JSON without encoded", ErrInvalidMessage)
+	}
+	raw, err := hex.DecodeString(got.Encoded)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoded: not hex", ErrInvalidMessage)
+	}
+	m, err := UnmarshalMsgCreateBTCDelegation(raw)
+	if err != nil {
+		return nil, fmt.Errorf("encoded: %w", err)
+	}
+	want, errW := json.Marshal(m.toJSON())
+	have, errH := json.Marshal(&got)
+	if errW != nil || errH != nil || !bytes.Equal(want, have) {
+		return nil, fmt.Errorf("%w: the message's fields do not agree with its encoded form", ErrInvalidMessage)
+	}
+	return m, nil
 }
 
 // MsgAddBTCDelegationInclusionProof is

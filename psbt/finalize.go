@@ -146,12 +146,8 @@ func verifyFinalized(tx *wire.MsgTx, p *psbt.Packet, ours map[int]map[script.XOn
 		if hashes == nil {
 			hashes = txscript.NewTxSigHashes(tx, fetch)
 		}
-		vm, err := txscript.NewEngine(prev.PkScript, tx, i, txscript.StandardVerifyFlags, nil, hashes, prev.Value, fetch)
-		if err == nil {
-			err = vm.Execute()
-		}
-		if err != nil {
-			return fmt.Errorf("%w: input %d: %v", ErrScriptValidation, i, err)
+		if err := execInput(tx, i, prev, hashes, fetch); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -254,6 +250,19 @@ func checkLeafSpend(tx *wire.MsgTx, idx int, prev *wire.TxOut, verified map[scri
 	return nil
 }
 
+// execInput runs input i of tx against prev with btcd's script engine
+// (standard verification flags).
+func execInput(tx *wire.MsgTx, i int, prev *wire.TxOut, hashes *txscript.TxSigHashes, fetch txscript.PrevOutputFetcher) error {
+	vm, err := txscript.NewEngine(prev.PkScript, tx, i, txscript.StandardVerifyFlags, nil, hashes, prev.Value, fetch)
+	if err == nil {
+		err = vm.Execute()
+	}
+	if err != nil {
+		return fmt.Errorf("%w: input %d: %v", ErrScriptValidation, i, err)
+	}
+	return nil
+}
+
 // VerifyTx executes every input of tx with btcd's script engine (standard
 // verification flags) against the spent outputs recorded in p.
 func VerifyTx(tx *wire.MsgTx, p *psbt.Packet) error {
@@ -272,12 +281,8 @@ func VerifyTx(tx *wire.MsgTx, p *psbt.Packet) error {
 	hashes := txscript.NewTxSigHashes(tx, fetch)
 	for i, in := range tx.TxIn {
 		prev := fetch.FetchPrevOutput(in.PreviousOutPoint)
-		vm, err := txscript.NewEngine(prev.PkScript, tx, i, txscript.StandardVerifyFlags, nil, hashes, prev.Value, fetch)
-		if err == nil {
-			err = vm.Execute()
-		}
-		if err != nil {
-			return fmt.Errorf("%w: input %d: %v", ErrScriptValidation, i, err)
+		if err := execInput(tx, i, prev, hashes, fetch); err != nil {
+			return err
 		}
 	}
 	return nil

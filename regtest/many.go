@@ -327,16 +327,9 @@ func (p *presigner) stake(plan manyPlan, coin psbt.UTXO) (*PresignedStake, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the staking tx: %w", ErrScenario, err)
 	}
-	if n, err := psbt.SignFundingInputs(res.Packet, p.wallet); err != nil || n != 1 {
-		return nil, fmt.Errorf("%w: signing the staking tx (%d inputs signed): %w", ErrScenario, n, err)
-	}
-	tx, err := psbt.Finalize(res.Packet)
+	tx, idx, err := finishStaking(res.Packet, p.wallet, d)
 	if err != nil {
-		return nil, fmt.Errorf("%w: finalizing the staking tx: %w", ErrScenario, err)
-	}
-	idx, err := psbt.ValidateStakingTx(tx, d)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
+		return nil, err
 	}
 	st := &PresignedStake{
 		Stake: Stake{Delegation: d, Tx: tx, Txid: tx.TxHash(), OutputIndex: idx, Value: plan.value,

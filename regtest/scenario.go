@@ -324,16 +324,9 @@ func (s *Scenario) Stake(opts StakeOptions) (*Stake, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the staking tx: %w", ErrScenario, err)
 	}
-	if n, err := psbt.SignFundingInputs(res.Packet, s.Wallet); err != nil || n != len(res.Packet.Inputs) {
-		return nil, fmt.Errorf("%w: signing the staking tx (%d inputs signed): %w", ErrScenario, n, err)
-	}
-	tx, err := psbt.Finalize(res.Packet)
+	tx, idx, err := finishStaking(res.Packet, s.Wallet, d)
 	if err != nil {
-		return nil, fmt.Errorf("%w: finalizing the staking tx: %w", ErrScenario, err)
-	}
-	idx, err := psbt.ValidateStakingTx(tx, d)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
+		return nil, err
 	}
 	txid, height, err := s.confirm(tx, "staking")
 	if err != nil {
@@ -932,4 +925,22 @@ func covenantSign(p *btcpsbt.Packet, k *btcec.PrivateKey, d psbt.Delegation) err
 	defer signer.Zero()
 	_, err = signer.Sign(p, 0, d)
 	return err
+}
+
+// finishStaking signs every input of the staking psbt pkt with wallet,
+// finalizes it, and checks the transaction against d: the staking
+// transaction and the index of its staking output.
+func finishStaking(pkt *btcpsbt.Packet, wallet *btcec.PrivateKey, d psbt.Delegation) (*wire.MsgTx, uint32, error) {
+	if n, err := psbt.SignFundingInputs(pkt, wallet); err != nil || n != len(pkt.Inputs) {
+		return nil, 0, fmt.Errorf("%w: signing the staking tx (%d inputs signed): %w", ErrScenario, n, err)
+	}
+	tx, err := psbt.Finalize(pkt)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: finalizing the staking tx: %w", ErrScenario, err)
+	}
+	idx, err := psbt.ValidateStakingTx(tx, d)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", ErrScenario, err)
+	}
+	return tx, idx, nil
 }

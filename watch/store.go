@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/btcstake/btcstake/internal/boltfile"
 )
 
 // Store layout (one bbolt file, mode 0600):
@@ -171,17 +172,6 @@ func recoverStore(err *error) {
 	}
 }
 
-// bbolt's meta page (go.etcd.io/bbolt internal/common/meta.go), little
-// endian: a 16-byte page header, then magic u32, version u32, pageSize
-// u32, flags u32, root {pgid u64, sequence u64}, freelist u64, pgid u64,
-// txid u64, checksum u64 (FNV-64a of the preceding 56 bytes).
-const (
-	boltMagic      = 0xED0CDAED
-	boltVersion    = 2
-	boltPageHeader = 16
-	boltMetaLen    = 64
-)
-
 // preflight reads the file's two meta pages before bbolt maps it: a file
 // that is not bbolt is refused with a clear error, and a file truncated
 // below the high-water mark of its valid meta (which bbolt would fault on,
@@ -197,53 +187,34 @@ func preflight(path string) error {
 		return fmt.Errorf("%w: %v", ErrStore, err)
 	}
 	size := st.Size()
-	head := make([]byte, boltPageHeader+boltMetaLen)
+	head := make([]byte, boltfile.PageHeaderSize+boltfile.MetaSize)
 	if _, err := io.ReadFull(f, head); err != nil {
 		return fmt.Errorf("%w: %s is too short to be a watcher store (%d bytes)", ErrStore, path, size)
 	}
-	if binary.LittleEndian.Uint32(head[boltPageHeader:]) != boltMagic {
+	if !boltfile.HasMagic(head) {
 		return fmt.Errorf("%w: %s is not a bbolt file (not a watcher store)", ErrStore, path)
 	}
-	best, ok := parseMeta(head)
+	best, ok := boltfile.ParseMeta(head)
 	pageSize := int64(4096)
 	if ok {
-		pageSize = int64(best.pageSize)
+		pageSize = int64(best.PageSize)
 	}
-	if pageSize < 512 || pageSize > 1<<16 || pageSize&(pageSize-1) != 0 {
+	if !boltfile.PlausiblePageSize(pageSize) {
 		return fmt.Errorf("%w: %s: bad page size %d", ErrStore, path, pageSize)
 	}
-	second := make([]byte, boltPageHeader+boltMetaLen)
+	second := make([]byte, boltfile.PageHeaderSize+boltfile.MetaSize)
 	if _, err := f.ReadAt(second, pageSize); err == nil {
-		if m, ok2 := parseMeta(second); ok2 && (!ok || m.txid > best.txid) {
+		if m, ok2 := boltfile.ParseMeta(second); ok2 && (!ok || m.TxID > best.TxID) {
 			best, ok = m, true
 		}
 	}
 	if !ok {
 		return fmt.Errorf("%w: %s: both bbolt meta pages are damaged", ErrStore, path)
 	}
-	if int64(best.pgid)*int64(best.pageSize) > size {
-		return fmt.Errorf("%w: %s is truncated (%d bytes, its pages reach %d)", ErrStore, path, size, int64(best.pgid)*int64(best.pageSize))
+	if !best.Fits(size) {
+		return fmt.Errorf("%w: %s is truncated (%d bytes, its pages reach %d)", ErrStore, path, size, int64(best.PGID)*int64(best.PageSize))
 	}
 	return nil
-}
-
-type boltMeta struct {
-	pageSize   uint32
-	pgid, txid uint64
-}
-
-func parseMeta(b []byte) (boltMeta, bool) {
-	m := b[boltPageHeader : boltPageHeader+boltMetaLen]
-	le := binary.LittleEndian
-	if le.Uint32(m[0:]) != boltMagic || le.Uint32(m[4:]) != boltVersion {
-		return boltMeta{}, false
-	}
-	h := fnv.New64a()
-	h.Write(m[:56])
-	if h.Sum64() != le.Uint64(m[56:]) {
-		return boltMeta{}, false
-	}
-	return boltMeta{pageSize: le.Uint32(m[8:]), pgid: le.Uint64(m[40:]), txid: le.Uint64(m[48:])}, true
 }
 
 // initStore creates the buckets and meta of a new store, or checks those

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/btcstake/btcstake/internal/boltfile"
 )
 
 // populated returns the bytes of a store with a few hundred records.
@@ -49,9 +51,9 @@ func populatedStore(t *testing.T) ([]byte, string, *eots.SecretKey) {
 
 // newestMeta returns the meta page with the higher transaction id.
 func newestMeta(b []byte, ps int) boltMeta {
-	m0, _ := parseBoltMeta(b)
-	m1, _ := parseBoltMeta(b[ps:])
-	if m1.tx > m0.tx {
+	m0, _ := boltfile.ParseMeta(b)
+	m1, _ := boltfile.ParseMeta(b[ps:])
+	if m1.TxID > m0.TxID {
 		return m1
 	}
 	return m0
@@ -69,16 +71,16 @@ func assertUnchanged(t *testing.T, path string, data []byte) {
 // (bbolt files may be longer than their high-water mark).
 func lastPageCut(t *testing.T, b []byte) int {
 	t.Helper()
-	m0, ok0 := parseBoltMeta(b)
-	m1, ok1 := parseBoltMeta(b[m0.pageSize:])
+	m0, ok0 := boltfile.ParseMeta(b)
+	m1, ok1 := boltfile.ParseMeta(b[m0.PageSize:])
 	if !ok0 || !ok1 {
 		t.Fatal("populated store has bad meta pages")
 	}
 	m := m0
-	if m1.tx > m0.tx {
+	if m1.TxID > m0.TxID {
 		m = m1
 	}
-	return int((m.pgid - 1) * uint64(m.pageSize))
+	return int((m.PGID - 1) * uint64(m.PageSize))
 }
 
 // TestFailClosedDamagedStore: truncated, empty, garbage or foreign files are
@@ -234,7 +236,7 @@ func TestFailClosedPageShapes(t *testing.T) {
 	rootLeaf := func(b []byte) (int, func(string) int) {
 		ps := int(le.Uint32(b[boltPageHeader+8:]))
 		m := newestMeta(b, ps)
-		rootOff := int(m.root) * ps
+		rootOff := int(m.Root) * ps
 		return ps, func(name string) int {
 			root := b[rootOff:]
 			for i := 0; i < int(le.Uint16(root[10:])); i++ {
@@ -310,7 +312,7 @@ func TestFailClosedFreelistNamesLivePage(t *testing.T) {
 	if off < 0 {
 		t.Fatal("record not found")
 	}
-	fl := data[int(m.freelist)*ps:]
+	fl := data[int(m.Freelist)*ps:]
 	n := int(le.Uint16(fl[10:]))
 	if n >= 0xFFFF || boltPageHeader+8*(n+1) > ps {
 		t.Fatal("fixture: the freelist page has no room for one more entry")
@@ -359,10 +361,10 @@ func TestFailClosedFreelistCount(t *testing.T) {
 	ps := int(le.Uint32(data[boltPageHeader+8:]))
 	m := newestMeta(data, ps)
 	slots := (ps - boltPageHeader - 8) / 8
-	if m.pgid < uint64(slots)+3 {
-		t.Fatalf("store too small: %d pages", m.pgid)
+	if m.PGID < uint64(slots)+3 {
+		t.Fatalf("store too small: %d pages", m.PGID)
 	}
-	fl := data[int(m.freelist)*ps:]
+	fl := data[int(m.Freelist)*ps:]
 	le.PutUint32(fl[12:], 0) // no overflow pages
 	le.PutUint16(fl[10:], 0xFFFF)
 	le.PutUint64(fl[boltPageHeader:], 1<<61+1) // ·8 wraps to 8
@@ -458,7 +460,7 @@ func TestFailClosedLeafCount(t *testing.T) {
 			le.PutUint16(pg[10:], le.Uint16(pg[10:])+1)
 		},
 		"page neither reachable nor free": func(b []byte) {
-			fl := b[int(m.freelist)*ps:]
+			fl := b[int(m.Freelist)*ps:]
 			n := le.Uint16(fl[10:])
 			if n == 0 || n == 0xFFFF {
 				t.Fatalf("fixture: freelist count %d; the test needs a non-empty freelist", n)
@@ -514,10 +516,10 @@ func TestFailClosedOneMetaDamaged(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	le := binary.LittleEndian
 	ps := int(le.Uint32(data[boltPageHeader+8:]))
-	m0, _ := parseBoltMeta(data)
-	m1, _ := parseBoltMeta(data[ps:])
+	m0, _ := boltfile.ParseMeta(data)
+	m1, _ := boltfile.ParseMeta(data[ps:])
 	newest := 0
-	if m1.tx > m0.tx {
+	if m1.TxID > m0.TxID {
 		newest = ps
 	}
 	data[newest+boltPageHeader+boltMetaChecksum] ^= 0x01

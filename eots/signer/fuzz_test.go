@@ -33,27 +33,6 @@ func FuzzDecodeRecord(f *testing.F) {
 	})
 }
 
-// FuzzParseBoltMeta: the preflight meta parser reads untrusted files.
-func FuzzParseBoltMeta(f *testing.F) {
-	dir := f.TempDir()
-	st, err := OpenStore(filepath.Join(dir, "s.db"), StoreOptions{Create: true})
-	if err != nil {
-		f.Fatal(err)
-	}
-	st.Close()
-	b, _ := os.ReadFile(filepath.Join(dir, "s.db"))
-	f.Add(b[:4096])
-	f.Add(make([]byte, 80))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, ok := parseBoltMeta(b)
-		if ok && (m.pageSize == 0 && m.pgid == 0 && m.tx == 0 && m.root == 0 && m.freelist == 0) {
-			// A valid meta with all-zero fields is possible only with a
-			// matching checksum; nothing to check beyond not panicking.
-			return
-		}
-	})
-}
-
 // storeImage is a store holding two records, as bytes: the image the
 // store fuzz target damages.
 func storeImage(f *testing.F) []byte {

@@ -4,51 +4,22 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
+
+	"github.com/btcstake/btcstake/internal/boltfile"
 )
 
-// bbolt's meta page (go.etcd.io/bbolt internal/common/meta.go), in the
-// machine's byte order (little endian on every platform this runs on):
-// a 16-byte page header, then magic u32, version u32, pageSize u32,
-// flags u32, root {pgid u64, sequence u64}, freelist u64, pgid u64,
-// txid u64, checksum u64 (FNV-64a of the preceding 56 bytes).
+// The bbolt file layout this preflight reads, named for the page walk
+// below (internal/boltfile describes the meta page).
 const (
-	boltMagic        = 0xED0CDAED
-	boltVersion      = 2
-	boltPageHeader   = 16
-	boltMetaSize     = 64
-	boltNoFreelist   = ^uint64(0)
-	minBoltPageSize  = 512
-	maxBoltPageSize  = 1 << 16
-	boltMetaChecksum = 56
+	boltPageHeader   = boltfile.PageHeaderSize
+	boltMetaSize     = boltfile.MetaSize
+	boltMetaChecksum = boltfile.MetaChecksumOffset
+	boltNoFreelist   = boltfile.NoFreelist
 )
 
-type boltMeta struct {
-	pageSize, flags          uint32
-	root, freelist, pgid, tx uint64
-}
-
-func parseBoltMeta(b []byte) (boltMeta, bool) {
-	if len(b) < boltPageHeader+boltMetaSize {
-		return boltMeta{}, false
-	}
-	m := b[boltPageHeader : boltPageHeader+boltMetaSize]
-	le := binary.LittleEndian
-	if le.Uint32(m[0:]) != boltMagic || le.Uint32(m[4:]) != boltVersion {
-		return boltMeta{}, false
-	}
-	h := fnv.New64a()
-	h.Write(m[:boltMetaChecksum])
-	if h.Sum64() != le.Uint64(m[boltMetaChecksum:]) {
-		return boltMeta{}, false
-	}
-	return boltMeta{
-		pageSize: le.Uint32(m[8:]), flags: le.Uint32(m[12:]),
-		root: le.Uint64(m[16:]), freelist: le.Uint64(m[32:]), pgid: le.Uint64(m[40:]), tx: le.Uint64(m[48:]),
-	}, true
-}
+type boltMeta = boltfile.Meta
 
 // preflight validates a bbolt file before bbolt maps it: bbolt trusts its
 // meta page and faults (an unrecoverable SIGSEGV/SIGBUS, not a panic) on a
@@ -70,24 +41,24 @@ func preflight(path string) error {
 	if _, err := io.ReadFull(f, head); err != nil {
 		return fmt.Errorf("%w: file too short for a store (%d bytes)", ErrStoreCorrupt, size)
 	}
-	m0, ok0 := parseBoltMeta(head)
+	m0, ok0 := boltfile.ParseMeta(head)
 	// The page size, found the way bbolt's getPageSize finds it: from meta
 	// page 0 when a full 4 KiB can be read there, else from the first valid
 	// meta page at 1 KiB, 2 KiB, 4 KiB, ... (else the OS page size). Taking
 	// meta page 1 from the OS page size alone let a valid-looking meta at
 	// 1 KiB go unchecked while bbolt used it.
 	pageSize := int64(os.Getpagesize())
-	if ok0 && size >= boltProbeSize {
-		pageSize = int64(m0.pageSize)
-	} else if ps, ok := probeMetaPageSize(f, size); ok {
+	if ok0 && size >= boltfile.ProbeSize {
+		pageSize = int64(m0.PageSize)
+	} else if ps, ok := boltfile.ProbePageSize(f, size); ok {
 		pageSize = ps
 	}
-	if pageSize < minBoltPageSize || pageSize > maxBoltPageSize || pageSize&(pageSize-1) != 0 {
+	if !boltfile.PlausiblePageSize(pageSize) {
 		return fmt.Errorf("%w: implausible page size %d", ErrStoreCorrupt, pageSize)
 	}
 	second := make([]byte, boltPageHeader+boltMetaSize)
 	_, err = f.ReadAt(second, pageSize)
-	m1, ok1 := parseBoltMeta(second)
+	m1, ok1 := boltfile.ParseMeta(second)
 	if err != nil {
 		ok1 = false
 	}
@@ -95,7 +66,7 @@ func preflight(path string) error {
 	switch {
 	case ok0 && ok1:
 		m = m0
-		if m1.tx > m0.tx {
+		if m1.TxID > m0.TxID {
 			m = m1
 		}
 	case ok0 || ok1:
@@ -107,66 +78,42 @@ func preflight(path string) error {
 	default:
 		return fmt.Errorf("%w: no valid meta page (not a store, or damaged)", ErrStoreCorrupt)
 	}
-	if int64(m.pageSize) != pageSize {
+	if int64(m.PageSize) != pageSize {
 		return fmt.Errorf("%w: meta pages disagree on the page size", ErrStoreCorrupt)
 	}
-	if m.pgid < 2 || m.pgid > uint64(size)/uint64(pageSize) {
-		return fmt.Errorf("%w: file is truncated (%d bytes, store needs %d pages of %d)", ErrStoreCorrupt, size, m.pgid, pageSize)
+	if m.PGID < 2 || !m.Fits(size) {
+		return fmt.Errorf("%w: file is truncated (%d bytes, store needs %d pages of %d)", ErrStoreCorrupt, size, m.PGID, pageSize)
 	}
 	// Without a synced freelist bbolt rebuilds it while opening, running its
 	// tree checker (key order included), which panics in a goroutine of its
 	// own on a damaged tree, and writes a freelist into the file. This
 	// signer never turns freelist syncing off, so such a file is not its.
-	if m.freelist == boltNoFreelist {
+	if m.Freelist == boltNoFreelist {
 		return fmt.Errorf("%w: store has no synced freelist (not written by this signer)", ErrStoreCorrupt)
 	}
-	if m.root >= m.pgid || m.freelist >= m.pgid {
+	if m.Root >= m.PGID || m.Freelist >= m.PGID {
 		return fmt.Errorf("%w: meta page points past the end of the store", ErrStoreCorrupt)
 	}
 	// bbolt reads the freelist and the root bucket's page while opening;
 	// check their headers (id u64, flags u16, count u16, overflow u32).
-	if m.freelist != boltNoFreelist {
-		if err := checkPage(f, m, m.freelist, boltFreelistPage); err != nil {
+	if m.Freelist != boltNoFreelist {
+		if err := checkPage(f, m, m.Freelist, boltFreelistPage); err != nil {
 			return err
 		}
 	}
-	if err := checkPage(f, m, m.root, boltBranchPage|boltLeafPage); err != nil {
+	if err := checkPage(f, m, m.Root, boltBranchPage|boltLeafPage); err != nil {
 		return err
 	}
 	w := &treeWalker{f: f, m: m, seen: map[uint64]bool{}}
-	if m.freelist != boltNoFreelist {
+	if m.Freelist != boltNoFreelist {
 		if err := w.freelist(); err != nil {
 			return err
 		}
 	}
-	if err := w.page(m.root, 0, nil, nil); err != nil {
+	if err := w.page(m.Root, 0, nil, nil); err != nil {
 		return err
 	}
 	return w.liveFree()
-}
-
-// boltProbeSize is how much bbolt reads where it looks for a meta page.
-const boltProbeSize = 0x1000
-
-// probeMetaPageSize mirrors bbolt's getPageSizeFromSecondMeta: the page size
-// recorded in the first valid meta page at offsets 1 KiB << i, i = 0..14,
-// below the last KiB of the file.
-func probeMetaPageSize(f *os.File, size int64) (int64, bool) {
-	buf := make([]byte, boltProbeSize)
-	for i := 0; i <= 14; i++ {
-		pos := int64(1024) << i
-		if pos >= size-1024 {
-			break
-		}
-		clear(buf)
-		n, err := f.ReadAt(buf, pos)
-		if (err == nil && n == len(buf)) || (err == io.EOF && int64(n) == size-pos) {
-			if m, ok := parseBoltMeta(buf); ok {
-				return int64(m.pageSize), true
-			}
-		}
-	}
-	return 0, false
 }
 
 // treeWalker checks every page reachable from the root bucket before bbolt
@@ -194,20 +141,20 @@ func (w *treeWalker) corrupt(format string, args ...any) error {
 
 // read returns page id with its overflow pages.
 func (w *treeWalker) read(id uint64) ([]byte, error) {
-	if id < 2 || id >= w.m.pgid {
+	if id < 2 || id >= w.m.PGID {
 		return nil, w.corrupt("page id %d outside the store", id)
 	}
 	if w.seen[id] {
 		return nil, w.corrupt("page %d reached twice", id)
 	}
 	w.seen[id] = true
-	ps := int64(w.m.pageSize)
+	ps := int64(w.m.PageSize)
 	var hdr [boltPageHeader]byte
 	if _, err := w.f.ReadAt(hdr[:], int64(id)*ps); err != nil {
 		return nil, w.corrupt("page %d unreadable", id)
 	}
 	overflow := uint64(binary.LittleEndian.Uint32(hdr[12:]))
-	if binary.LittleEndian.Uint64(hdr[:]) != id || id+overflow >= w.m.pgid {
+	if binary.LittleEndian.Uint64(hdr[:]) != id || id+overflow >= w.m.PGID {
 		return nil, w.corrupt("page %d has a bad header", id)
 	}
 	buf := make([]byte, int64(overflow+1)*ps)
@@ -221,7 +168,7 @@ func (w *treeWalker) read(id uint64) ([]byte, error) {
 }
 
 func (w *treeWalker) freelist() error {
-	buf, err := w.read(w.m.freelist)
+	buf, err := w.read(w.m.Freelist)
 	if err != nil {
 		return err
 	}
@@ -236,7 +183,7 @@ func (w *treeWalker) freelist() error {
 	w.free = map[uint64]bool{}
 	for i := uint64(0); i < count; i++ {
 		id := le.Uint64(buf[start+i*8:])
-		if id < 2 || id >= w.m.pgid {
+		if id < 2 || id >= w.m.PGID {
 			return w.corrupt("freelist names page %d outside the store", id)
 		}
 		if w.free[id] {
@@ -259,7 +206,7 @@ func (w *treeWalker) liveFree() error {
 			return w.corrupt("freelist names page %d, which is in use", id)
 		}
 	}
-	for id := uint64(2); id < w.m.pgid; id++ {
+	for id := uint64(2); id < w.m.PGID; id++ {
 		if !w.seen[id] && !w.free[id] {
 			return w.corrupt("page %d is neither reachable nor free", id)
 		}
@@ -384,7 +331,7 @@ const (
 
 func checkPage(f *os.File, m boltMeta, id uint64, flags uint16) error {
 	var hdr [boltPageHeader]byte
-	if _, err := f.ReadAt(hdr[:], int64(id)*int64(m.pageSize)); err != nil {
+	if _, err := f.ReadAt(hdr[:], int64(id)*int64(m.PageSize)); err != nil {
 		return fmt.Errorf("%w: page %d unreadable", ErrStoreCorrupt, id)
 	}
 	le := binary.LittleEndian
@@ -393,7 +340,7 @@ func checkPage(f *os.File, m boltMeta, id uint64, flags uint16) error {
 	if le.Uint64(hdr[0:]) != id || pflags&flags == 0 || pflags&^flags != 0 {
 		return fmt.Errorf("%w: page %d has the wrong header", ErrStoreCorrupt, id)
 	}
-	if id+overflow >= m.pgid {
+	if id+overflow >= m.PGID {
 		return fmt.Errorf("%w: page %d overflows past the end of the store", ErrStoreCorrupt, id)
 	}
 	if flags == boltFreelistPage {
@@ -402,12 +349,12 @@ func checkPage(f *os.File, m boltMeta, id uint64, flags uint16) error {
 		extra := uint64(0)
 		if count == 0xFFFF {
 			var c [8]byte
-			if _, err := f.ReadAt(c[:], int64(id)*int64(m.pageSize)+boltPageHeader); err != nil {
+			if _, err := f.ReadAt(c[:], int64(id)*int64(m.PageSize)+boltPageHeader); err != nil {
 				return fmt.Errorf("%w: freelist unreadable", ErrStoreCorrupt)
 			}
 			count, extra = le.Uint64(c[:]), 1
 		}
-		if count > ((overflow+1)*uint64(m.pageSize)-boltPageHeader)/8-extra { // no wrap-around
+		if count > ((overflow+1)*uint64(m.PageSize)-boltPageHeader)/8-extra { // no wrap-around
 			return fmt.Errorf("%w: freelist larger than its pages", ErrStoreCorrupt)
 		}
 	}

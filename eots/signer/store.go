@@ -259,6 +259,23 @@ func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
 	return bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
 }
 
+// sumRecords decodes every record in tx (checking its checksum) and adds
+// it to sums, keyed by its key without the height: what load checks the
+// high-water mark against and what a backup's marks are made from.
+func sumRecords(tx *bolt.Tx, sums map[string]summary) error {
+	return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+		r, err := decodeRecord(k, v)
+		if err != nil {
+			return err
+		}
+		p := string(k[:len(k)-8])
+		sum := sums[p]
+		sum.add(k, v, r.Height)
+		sums[p] = sum
+		return nil
+	})
+}
+
 // load checks an existing store: its format marker and every record's
 // checksum (the pages were checked by preflight; bbolt's own tx.Check runs
 // in a goroutine whose panics on a damaged page cannot be recovered, so it
@@ -279,17 +296,7 @@ func (s *Store) load() (err error) {
 		default:
 			return fmt.Errorf("%w: unknown high-water-mark flag", ErrStoreCorrupt)
 		}
-		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-			r, err := decodeRecord(k, v)
-			if err != nil {
-				return err
-			}
-			p := string(k[:len(k)-8])
-			sum := sums[p]
-			sum.add(k, v, r.Height)
-			sums[p] = sum
-			return nil
-		})
+		return sumRecords(tx, sums)
 	})
 	if err != nil {
 		return err
@@ -719,17 +726,7 @@ func (s *Store) Backup(path string) (err error) {
 	var buf bytes.Buffer
 	sums := map[string]summary{}
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-			r, err := decodeRecord(k, v)
-			if err != nil {
-				return err
-			}
-			p := string(k[:len(k)-8])
-			sum := sums[p]
-			sum.add(k, v, r.Height)
-			sums[p] = sum
-			return nil
-		}); err != nil {
+		if err := sumRecords(tx, sums); err != nil {
 			return err
 		}
 		_, err := tx.WriteTo(&buf)
