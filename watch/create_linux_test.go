@@ -1,0 +1,89 @@
+//go:build linux
+
+package watch
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestCreateFullDisk: creating a store when the disk fills up (here: a
+// file size limit in a child process, so that every write past it fails
+// as on a full disk) fails and leaves nothing at the store's path, so the
+// next start, with room, creates a good store. bbolt used to create the
+// file in place: a full disk left a partial file, refused by every later
+// start as "truncated" or "not a btcstake watcher store".
+func TestCreateFullDisk(t *testing.T) {
+	if path := os.Getenv("BTCSTAKE_WATCH_CREATE"); path != "" {
+		createChild(path)
+		return
+	}
+	failed, ok := 0, 0
+	for limit := 0; limit <= 64<<10; limit += 4096 {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "watch.db")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCreateFullDisk$")
+		cmd.Env = append(os.Environ(), "BTCSTAKE_WATCH_CREATE="+path, "BTCSTAKE_WATCH_FSIZE="+strconv.Itoa(limit))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("limit %d: child: %v %s", limit, err, out)
+		}
+		var res string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "create: ") {
+				res = strings.TrimPrefix(l, "create: ")
+			}
+		}
+		switch {
+		case res == "ok":
+			ok++
+		case strings.HasPrefix(res, "error "):
+			failed++
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("limit %d: a failed create (%s) left %v", limit, res, entries)
+			}
+		default:
+			t.Fatalf("limit %d: child said %q", limit, out)
+		}
+		// The next start, with room, opens (or creates) a good store.
+		w, err := Open(path, Config{Network: regtest, StartHeight: 1})
+		if err != nil {
+			t.Fatalf("limit %d: open after the create (%s): %v", limit, res, err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d creates failed on a full disk, %d succeeded", failed, ok)
+	if failed == 0 || ok == 0 {
+		t.Fatal("the limits never (or always) made creation fail")
+	}
+}
+
+// createChild creates the store at path under the file size limit
+// $BTCSTAKE_WATCH_FSIZE and prints the outcome.
+func createChild(path string) {
+	n, _ := strconv.ParseUint(os.Getenv("BTCSTAKE_WATCH_FSIZE"), 10, 64)
+	signal.Ignore(syscall.SIGXFSZ)
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+		fmt.Println("create: setup", err)
+		return
+	}
+	w, err := Open(path, Config{Network: regtest, StartHeight: 1})
+	if err != nil {
+		fmt.Println("create: error", err)
+		return
+	}
+	if err := w.Close(); err != nil {
+		fmt.Println("create: error closing", err)
+		return
+	}
+	fmt.Println("create: ok")
+}
