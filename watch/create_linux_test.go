@@ -3,6 +3,7 @@
 package watch
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -86,4 +87,33 @@ func createChild(path string) {
 		return
 	}
 	fmt.Println("create: ok")
+}
+
+// TestMarkerNotThroughLink: the delivered marker beside the store is
+// written in place, so a symbolic link (or any other non-regular file) at
+// its name is refused before it is opened: the marker never writes through
+// a link into whatever file the link names.
+func TestMarkerNotThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "watch.db")
+	victim := filepath.Join(dir, "precious")
+	want := []byte("not yours to overwrite\n")
+	if err := os.WriteFile(victim, want, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path+markerSuffix); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open(path, Config{Network: regtest, StartHeight: 1})
+	if err == nil {
+		_ = w.marker.set(7)
+		w.Close()
+		t.Fatal("a store opened with its delivered marker a symbolic link")
+	}
+	if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("open: %v", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != string(want) {
+		t.Fatalf("the link's target was changed: %q", got)
+	}
 }

@@ -696,6 +696,12 @@ type marker struct{ f *os.File }
 const markerSuffix = "-delivered"
 
 func openMarker(path string) (*marker, uint64, error) {
+	// The marker is written in place: whatever is at its name must be a
+	// regular file itself, never a link to one (it would be written
+	// through), checked before opening (which follows links).
+	if fi, err := os.Lstat(path + markerSuffix); err == nil && !fi.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%w: delivered marker %s%s is not a regular file", ErrStore, path, markerSuffix)
+	}
 	f, err := os.OpenFile(path+markerSuffix, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: delivered marker: %v", ErrStore, err)
