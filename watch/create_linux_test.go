@@ -117,3 +117,39 @@ func TestMarkerNotThroughLink(t *testing.T) {
 		t.Fatalf("the link's target was changed: %q", got)
 	}
 }
+
+// TestStoreNotPrivate: the store holds finality providers' secret keys
+// (recovered or given with --fp-key), so one that the group or others can
+// read is refused, as a keystore would be, and left as it is.
+func TestStoreNotPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "watch.db")
+	w, err := Open(path, Config{Network: regtest, StartHeight: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := os.ReadFile(path)
+		w, err := Open(path, Config{Network: regtest, StartHeight: 1})
+		if err == nil {
+			w.Close()
+			t.Fatalf("mode %04o: a store others can read was opened", mode)
+		}
+		if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Fatalf("mode %04o: %v", mode, err)
+		}
+		if after, _ := os.ReadFile(path); string(after) != string(before) {
+			t.Fatalf("mode %04o: the refused store was changed", mode)
+		}
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if w, err = Open(path, Config{Network: regtest, StartHeight: 1}); err != nil {
+		t.Fatalf("mode 0600: %v", err)
+	}
+	w.Close()
+}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -148,6 +149,9 @@ func openDB(path string, genesis chainhash.Hash, start int64) (db *bolt.DB, err 
 		// bbolt would silently initialise an empty file: an existing empty
 		// file is a lost store, not a new one.
 		return nil, fmt.Errorf("%w: %s is empty (not a watcher store)", ErrStore, path)
+	case err == nil && st.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows":
+		// It holds finality providers' secret keys (bucket fpkeys).
+		return nil, fmt.Errorf("%w: %s has mode %04o: the group or others can read it, and it holds secret keys; run chmod 600 %s", ErrStore, path, st.Mode().Perm(), path)
 	case err == nil:
 		if err := preflight(path); err != nil {
 			return nil, err
