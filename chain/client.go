@@ -53,6 +53,11 @@ func NormalizeURL(s string) (string, error) {
 	if !strings.Contains(s, "://") {
 		s = "http://" + s
 	}
+	if authority, _, _ := strings.Cut(s[strings.Index(s, "://")+3:], "/"); strings.Contains(authority, "@") {
+		// user:password@host: the password must not reach an error
+		// message (nor, better, the command line): never echo the URL.
+		return "", fmt.Errorf("%w: the URL carries credentials (user:password@host; not shown here): give them as the RPC user and password, a password file or a cookie instead", ErrInvalidArgument)
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.User != nil {
 		return "", fmt.Errorf("%w: %q is not host:port or http://host:port", ErrInvalidArgument, raw)

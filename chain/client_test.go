@@ -36,6 +36,14 @@ func TestNormalizeURL(t *testing.T) {
 			t.Errorf("NormalizeURL(%q) = %q, %v; want ErrInvalidArgument", in, got, err)
 		}
 	}
+	// A URL with credentials is refused without echoing the password,
+	// however it is spelled (a parse error would otherwise quote it).
+	for _, in := range []string{"http://u:s3cretpw@127.0.0.1:8332", "u:s3cretpw@127.0.0.1:8332", "http://u:s3cretpw@[::1", "http://u:s3cretpw@"} {
+		_, err := NormalizeURL(in)
+		if !errors.Is(err, ErrInvalidArgument) || strings.Contains(err.Error(), "s3cretpw") {
+			t.Errorf("NormalizeURL(%q): %v; want ErrInvalidArgument without the password", in, err)
+		}
+	}
 	if _, err := New(Config{URL: "127.0.0.1:1", CallTimeout: -1}); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("negative call timeout: %v", err)
 	}

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -15,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/btcstake/btcstake/internal/atomicfile"
 	"github.com/btcstake/btcstake/internal/boltfile"
 )
 
@@ -129,33 +133,96 @@ const (
 // file before ErrStoreInUse.
 const openTimeout = 250 * time.Millisecond
 
-// openDB validates and opens the file (creating it when absent).
-func openDB(path string) (db *bolt.DB, fresh bool, err error) {
+// openDB validates and opens the file, creating the store first when it
+// is absent (createDB).
+func openDB(path string, genesis chainhash.Hash, start int64) (db *bolt.DB, err error) {
+	if _, err := os.Lstat(path); os.IsNotExist(err) {
+		if err := createDB(path, genesis, start); err != nil {
+			return nil, err
+		}
+	}
 	st, err := os.Stat(path)
 	switch {
 	case err == nil && !st.Mode().IsRegular():
-		return nil, false, fmt.Errorf("%w: %s is not a regular file", ErrStore, path)
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrStore, path)
 	case err == nil && st.Size() == 0:
 		// bbolt would silently initialise an empty file: an existing empty
 		// file is a lost store, not a new one.
-		return nil, false, fmt.Errorf("%w: %s is empty (not a watcher store)", ErrStore, path)
+		return nil, fmt.Errorf("%w: %s is empty (not a watcher store)", ErrStore, path)
+	case err == nil && st.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows":
+		// It holds finality providers' secret keys (bucket fpkeys).
+		return nil, fmt.Errorf("%w: %s has mode %04o: the group or others can read it, and it holds secret keys; run chmod 600 %s", ErrStore, path, st.Mode().Perm(), path)
 	case err == nil:
 		if err := preflight(path); err != nil {
-			return nil, false, err
+			return nil, err
 		}
-	case os.IsNotExist(err):
-		fresh = true
 	default:
-		return nil, false, fmt.Errorf("%w: %v", ErrStore, err)
+		return nil, fmt.Errorf("%w: %v", ErrStore, err)
 	}
 	db, err = openBolt(path)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, false, fmt.Errorf("%w: %s is locked by another process", ErrStoreInUse, path)
+			return nil, fmt.Errorf("%w: %s is locked by another process", ErrStoreInUse, path)
 		}
-		return nil, false, fmt.Errorf("%w: %s: %v", ErrStore, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrStore, path, err)
 	}
-	return db, fresh, nil
+	return db, nil
+}
+
+// createDB puts a new store at path atomically, so that a full disk or a
+// crash never leaves a half-made store there (which every later start
+// would refuse as no watcher store):
+//
+//  1. build the store (bbolt's first pages, the buckets and the meta) in
+//     a temporary directory;
+//  2. link its bytes into place through internal/atomicfile (a temporary
+//     file beside path, fsynced, then linked, never over an existing
+//     file, and the directory fsynced).
+//
+// A store that another process linked meanwhile is kept (and opened).
+func createDB(path string, genesis chainhash.Hash, start int64) error {
+	data, err := newStoreImage(genesis, start)
+	if err != nil {
+		return fmt.Errorf("%w: creating %s: %v", ErrStore, path, err)
+	}
+	if err := atomicfile.Write(path, data, 0o600, true); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: creating %s: %v", ErrStore, path, err)
+	}
+	return nil
+}
+
+// maxNewStore bounds the image of a new store (a few pages).
+const maxNewStore = 1 << 20
+
+// newStoreImage returns the bytes of a new store.
+func newStoreImage(genesis chainhash.Hash, start int64) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "btcstake-watch-new-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	p := filepath.Join(dir, "watch.db")
+	db, err := openBolt(p)
+	if err != nil {
+		return nil, err
+	}
+	err = initStore(db, true, genesis, start)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxNewStore+1))
+	if err == nil && len(data) > maxNewStore {
+		err = fmt.Errorf("new store image larger than %d bytes", maxNewStore)
+	}
+	return data, err
 }
 
 // openBolt opens the file with bbolt, turning its panics on damaged pages
@@ -603,6 +670,12 @@ type marker struct{ f *os.File }
 const markerSuffix = "-delivered"
 
 func openMarker(path string) (*marker, uint64, error) {
+	// The marker is written in place: whatever is at its name must be a
+	// regular file itself, never a link to one (it would be written
+	// through), checked before opening (which follows links).
+	if fi, err := os.Lstat(path + markerSuffix); err == nil && !fi.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%w: delivered marker %s%s is not a regular file", ErrStore, path, markerSuffix)
+	}
 	f, err := os.OpenFile(path+markerSuffix, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: delivered marker: %v", ErrStore, err)

@@ -286,11 +286,11 @@ func Open(path string, cfg Config) (*Watcher, error) {
 		return nil, fmt.Errorf("%w: watching phase-1 staking transactions needs params versions", ErrInvalidConfig)
 	}
 	cfg.withDefaults()
-	db, fresh, err := openDB(path)
+	db, err := openDB(path, *cfg.Network.GenesisHash, cfg.StartHeight)
 	if err != nil {
 		return nil, err
 	}
-	if err := initStore(db, fresh, *cfg.Network.GenesisHash, cfg.StartHeight); err != nil {
+	if err := initStore(db, false, *cfg.Network.GenesisHash, cfg.StartHeight); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -30,6 +30,37 @@ type regtestFlags struct {
 func (f *regtestFlags) statePath() string { return filepath.Join(f.dir, "state.json") }
 func (f *regtestFlags) dataDir() string   { return filepath.Join(f.dir, "node") }
 
+// harnessNodeFiles are the names a regtest node of the harness leaves in
+// its data directory (--dir/node): btcd's config file, data and logs
+// directories; bitcoind's config file and regtest directory; the log.
+var harnessNodeFiles = map[string]bool{"btcd.conf": true, "bitcoind.conf": true, "node.log": true, "data": true, "logs": true, "regtest": true}
+
+// checkNodeDir refuses to clear a data directory that holds anything a
+// node of the harness did not make (--dir names a directory of the user's
+// with a "node" in it): start deletes it to begin afresh, and nothing of
+// the user's may go with it.
+func checkNodeDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return usagef("dir", "%v", err)
+	case !fi.IsDir():
+		return usagef("dir", "%s is not a directory a regtest node made; start would delete it: choose another --dir, or move it away", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return usagef("dir", "%v", err)
+	}
+	for _, e := range entries {
+		if !harnessNodeFiles[e.Name()] {
+			return usagef("dir", "%s holds %s, which no regtest node made; start would delete it: choose another --dir, or move it away", dir, e.Name())
+		}
+	}
+	return nil
+}
+
 // defaultRegtestDir is the per-user state directory of the CLI's node:
 // $XDG_STATE_HOME/btcstake/regtest, ~/.local/state/btcstake/regtest on
 // Unix, the user config directory elsewhere.
@@ -232,6 +263,9 @@ the Go toolchain (about 30 s); later starts take about a second.`,
 					return fmt.Errorf("the node of %s does not answer and could not be stopped: %w", f.statePath(), err)
 				}
 				_ = os.Remove(f.statePath())
+			}
+			if err := checkNodeDir(f.dataDir()); err != nil {
+				return err
 			}
 			if err := os.RemoveAll(f.dataDir()); err != nil {
 				return fmt.Errorf("clearing %s: %v", f.dataDir(), err)

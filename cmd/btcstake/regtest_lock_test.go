@@ -173,3 +173,47 @@ func TestRegtestConcurrentStarts(t *testing.T) {
 		t.Fatalf("second stop: exit %d %q", code, errOut)
 	}
 }
+
+// TestRegtestStartKeepsForeignNodeDir: "regtest start" clears --dir/node
+// to begin afresh; when that directory (or file) is not one a regtest node
+// made, such as a project's "node" directory in the --dir a user gave,
+// start refuses (exit 2, naming what it would delete) and deletes nothing,
+// before any node is built or started. It used to delete it silently.
+func TestRegtestStartKeepsForeignNodeDir(t *testing.T) {
+	isolate(t)
+	for _, c := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"a project directory", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, "node", "data"), 0o755)
+			os.WriteFile(filepath.Join(dir, "node", "package.json"), []byte("{}\n"), 0o644)
+		}, "holds package.json"},
+		{"a file", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "node"), []byte("notes\n"), 0o644)
+		}, "is not a directory a regtest node made"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c.setup(t, dir)
+			before := dirSnapshot(t, filepath.Join(dir, "node"))
+			code, out, errOut := runCLI(t, "regtest", "start", "--dir", dir)
+			if code != 2 || out != "" || !strings.Contains(errOut, "--dir") || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+				t.Fatalf("exit %d %q %q", code, out, errOut)
+			}
+			after := dirSnapshot(t, filepath.Join(dir, "node"))
+			if len(before) != len(after) {
+				t.Fatalf("the node directory changed: %v -> %v", before, after)
+			}
+			for k, v := range before {
+				if after[k] != v {
+					t.Fatalf("%s changed", k)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "state.json")); err == nil {
+				t.Fatal("a state file was written")
+			}
+		})
+	}
+}

@@ -364,13 +364,18 @@ func readMarkFile(name string) (*markState, bool, error) {
 }
 
 // writeMarks writes m to its file (slot m.seq mod 2) in place, mode 0600,
-// and fsyncs it (and the directory when the file is new). The other file
-// keeps the previous version until the next write.
+// and fsyncs it. The other file keeps the previous version until the next
+// write. A file that does not exist yet is created atomically instead
+// (temporary file, fsync, link, fsync of the directory): a new store's
+// first mark has no other file to fall back on, and a full disk must not
+// leave it empty or torn, which would refuse the new, empty store forever.
 func writeMarks(path string, m *markState) error {
 	name := markFiles(path)[m.seq%2]
 	data := encodeMarks(m)
 	fi, statErr := os.Lstat(name)
-	created := errors.Is(statErr, os.ErrNotExist)
+	if errors.Is(statErr, os.ErrNotExist) {
+		return writeFileAtomic(name, data, true)
+	}
 	if statErr == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", name)
 	}
@@ -394,13 +399,7 @@ func writeMarks(path string, m *markState) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if created {
-		return syncDir(dirOf(path))
-	}
-	return nil
+	return f.Close()
 }
 
 // pairOf splits a record-key prefix into its chain ID and public key.
