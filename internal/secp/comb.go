@@ -95,6 +95,34 @@ func combDigits(d *[combWindows]int16, t *secp256k1.ModNScalar) {
 	}
 }
 
+// tweakScratch keeps TweakAddBatch's scratch space (about 2.5 KiB per
+// tweak) between calls: a block scan calls it once per block.
+var tweakScratch = sync.Pool{New: func() any { return new(bucketScratch) }}
+
+// resize makes sc hold nTerms points in nBuckets buckets, as
+// newBucketScratch(nTerms, nBuckets) would, reusing its arrays where they
+// are large enough. Stale contents are left: every reader of sc reads only
+// what its writer wrote first.
+func (sc *bucketScratch) resize(nTerms, nBuckets int) {
+	sc.pts = resized(sc.pts, nTerms)
+	sc.start = resized(sc.start, nBuckets+1)
+	sc.size = resized(sc.size, nBuckets)
+	sc.next = resized(sc.next, nBuckets)
+	sc.den = resized(sc.den, nTerms/2+1)
+	sc.inv = resized(sc.inv, nTerms/2+1)
+	sc.pair = resized(sc.pair, nBuckets)[:0]
+	sc.kind = resized(sc.kind, nTerms/2+1)[:0]
+}
+
+// resized returns s with length n, reallocated only if its capacity is
+// smaller.
+func resized[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
 // TweakResult is P + t·G as TweakAddBatch returns it: the x coordinate
 // and the parity of y, or Infinity.
 type TweakResult struct {
@@ -113,7 +141,9 @@ func TweakAddBatch(p *secp256k1.JacobianPoint, tweaks []secp256k1.ModNScalar, ou
 	tab := combTable()
 	// Step 1: per tweak, a bucket holding P and the table points of its
 	// digits.
-	sc := newBucketScratch(len(tweaks)*(combWindows+1), len(tweaks))
+	sc := tweakScratch.Get().(*bucketScratch)
+	defer tweakScratch.Put(sc)
+	sc.resize(len(tweaks)*(combWindows+1), len(tweaks))
 	pos := 0
 	for i := range tweaks {
 		var d [combWindows]int16
