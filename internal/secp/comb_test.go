@@ -9,9 +9,11 @@ import (
 // TestTweakAddBatch compares P + t·G for batches of tweaks with dcrd's
 // multiplication, including t = 0, t = 1, t = n-1, t with every digit
 // ±128, and a tweak that cancels P (infinity).
+// The sizes grow and shrink, so that a call reuses the (pooled) scratch
+// space of a larger and of a smaller one.
 func TestTweakAddBatch(t *testing.T) {
 	r := newRand(t)
-	for _, n := range []int{1, 2, 7, 40} {
+	for _, n := range []int{1, 2, 7, 40, 5, 64, 1, 9} {
 		p := randPoint(r)
 		tweaks := make([]secp256k1.ModNScalar, n)
 		for i := range tweaks {

@@ -24,51 +24,47 @@ import (
 // posdivsteps62 runs 62 positive divsteps from δ = delta on the low bits
 // of f (odd) and g, flipping bit 0 of *jac for every factor -1 of the
 // symbol, and returns the new δ and the transition matrix.
+//
+// The steps are taken in runs: all the halvings of an even g at once
+// (a trailing-zero count, with a sentinel bit so that it stops at the
+// 62nd step), then, g being odd, the swap if δ > 0, and the next steps
+// without a swap (δ stays <= 0 through them) as one addition g += w·f for
+// the w that clears g's low bits: each such step adds f when g is odd and
+// halves, so k of them are g <- (g + w·f) / 2^k with w = -g·f^-1 mod 2^k;
+// the halvings are the next run's. Up to 6 bits after a swap, 4 otherwise
+// (libsecp256k1's choice for its posdivsteps).
 func posdivsteps62(delta int64, f, g uint64, jac *uint64) (int64, trans) {
 	u, v, q, r := int64(1), int64(0), int64(0), int64(1)
-	for i := 62; i > 0; {
-		if g&1 == 0 {
-			z := bits.TrailingZeros64(g)
-			if z > i {
-				z = i
-			}
-			g >>= uint(z)
-			u <<= uint(z)
-			v <<= uint(z)
-			delta += int64(z)
-			i -= z
-			// (2 | f)^z.
-			*jac ^= uint64(z) & (f>>1 ^ f>>2)
-			continue
+	i := 62
+	for {
+		// Step 1: the halvings, each times (2 | f).
+		z := bits.TrailingZeros64(g | ^uint64(0)<<uint(i))
+		g >>= uint(z)
+		u <<= uint(z)
+		v <<= uint(z)
+		delta += int64(z)
+		i -= z
+		*jac ^= uint64(z) & (f>>1 ^ f>>2)
+		if i == 0 {
+			break
 		}
+		// Step 2: g is odd. Swap when δ > 0, with reciprocity (-1 iff f ≡
+		// g ≡ 3 mod 4), then w for up to min(1-δ, i) steps.
+		var w uint64
 		if delta > 0 {
-			// Swap, with reciprocity, then one step: g <- (g + f)/2,
-			// times (2 | f).
 			*jac ^= (f & g) >> 1
 			f, g = g, f
 			u, v, q, r = q, r, u, v
 			delta = -delta
-			g = (g + f) >> 1
-			q, r = q+u, r+v
-			u, v = u<<1, v<<1
-			*jac ^= f>>1 ^ f>>2
-			delta++
-			i--
-			continue
+			m := ^uint64(0) >> uint(64-min(int(1-delta), i)) & 63
+			w = f * g * (f*f - 2) & m // -g·f^-1 mod 64: f·(f²-2) ≡ -f^-1
+		} else {
+			m := ^uint64(0) >> uint(64-min(int(1-delta), i)) & 15
+			w = -(f + (f+1)&4<<1) * g & m // f + ((f+1)&4)·2 ≡ f^-1 mod 16
 		}
-		// k steps without a swap at once (δ stays <= 0 through them): each
-		// adds f when g is odd and halves, so together they are g <- (g +
-		// w·f) / 2^k for the w in [0, 2^k) that clears g's low k bits, times
-		// (2 | f)^k. Up to 4 bits (w = -g·f^-1 mod 2^k).
-		k := min(i, int(1-delta), 4)
-		inv := f * (2 - f*f) // f^-1 mod 16
-		w := -g * inv & (1<<uint(k) - 1)
-		g = (g + w*f) >> uint(k)
-		q, r = q+int64(w)*u, r+int64(w)*v
-		u, v = u<<uint(k), v<<uint(k)
-		*jac ^= uint64(k) & (f>>1 ^ f>>2)
-		delta += int64(k)
-		i -= k
+		g += f * w
+		q += u * int64(w)
+		r += v * int64(w)
 	}
 	return delta, trans{u, v, q, r}
 }
