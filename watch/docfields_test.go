@@ -100,3 +100,30 @@ func TestEventsTableParsed(t *testing.T) {
 		t.Errorf("docs/watch.md's events table has %d kinds, want 14", len(doc))
 	}
 }
+
+// TestCLIDocListsEveryKind: docs/cli.md's watch section names every kind
+// docs/watch.md's events table has.
+func TestCLIDocListsEveryKind(t *testing.T) {
+	doc, err := docFields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	start := strings.Index(text, "\n## watch\n")
+	if start < 0 {
+		t.Fatal("docs/cli.md has no watch section")
+	}
+	text = text[start+1:]
+	if end := strings.Index(text[3:], "\n## "); end >= 0 {
+		text = text[:end+3]
+	}
+	for k := range doc {
+		if !strings.Contains(text, "`"+string(k)+"`") {
+			t.Errorf("docs/cli.md's watch section does not name the event kind %s", k)
+		}
+	}
+}
