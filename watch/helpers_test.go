@@ -422,6 +422,7 @@ func wantKinds(t testing.TB, got []Event, label map[string]string, want ...strin
 	if fmt.Sprint(g) != fmt.Sprint(want) {
 		t.Fatalf("events:\n got  %q\n want %q", g, want)
 	}
+	checkDocumented(t, got)
 }
 
 func isKindErr(err, kind error) bool { return errors.Is(err, kind) }
