@@ -37,7 +37,10 @@ import (
 //     is stored before the event is delivered, outside the journal (a
 //     broadcast cannot be undone by a reorganisation). A node that cannot
 //     be reached is retried later; a node that refuses the transaction is
-//     an auto_slash_refused event with its reason, final.
+//     an auto_slash_refused event with its reason, final, except a refusal
+//     for missing inputs while the watcher is behind the node's tip (the
+//     output may have been spent in a block it has not read yet): that is
+//     tried again, and only final once the watcher has caught up.
 //  4. An entry without the slashing transaction or the covenant adaptor
 //     signatures it needs is an auto_slash_refused event too (Missing
 //     names the members). It is tried again, once, each time something
@@ -195,6 +198,18 @@ func (w *Watcher) slashOne(ctx context.Context, j *slashJob) error {
 		case err == nil:
 		case errors.Is(err, chain.ErrAlreadyKnown):
 			txid, err = stx.TxHash(), nil
+		case errors.Is(err, chain.ErrMissingInputs) && w.behindNode(ctx):
+			// The output may have been spent in a block the watcher has
+			// not read yet (it slashes from its own view of the chain,
+			// not the node's tip): not final. Once it reads that block
+			// the stake moves on and this job goes away; if not, it is
+			// tried again after the next commit, and a refusal at the
+			// tip is final as below.
+			w.log.Info("auto-slash: the node does not have the output yet or any more; will retry once caught up", "delegation", j.id, "output", j.kind)
+			w.mu.Lock()
+			w.slashDue = true
+			w.mu.Unlock()
+			return nil
 		case errors.Is(err, chain.ErrRejected):
 			ev.Kind = EventAutoSlashRefused
 			ev.Txid = stx.TxHash().String()
@@ -248,4 +263,21 @@ func attemptID(id string, n int) string {
 	binary.BigEndian.PutUint32(b[:], uint32(n))
 	h.Write(b[:])
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// behindNode reports whether the node's tip is past the last block the
+// watcher processed (or a backfill is due), asking the node; a node that
+// does not answer counts as ahead, so the caller tries again rather than
+// taking a refusal as final.
+func (w *Watcher) behindNode(ctx context.Context) bool {
+	if p := w.Progress(); p.BackfillEntries > 0 {
+		return true
+	}
+	tip, err := w.cfg.Node.Height(ctx)
+	if err != nil {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return tip > w.cursorH
 }

@@ -455,3 +455,60 @@ func TestAutoSlashRetriesNewKey(t *testing.T) {
 		t.Fatalf("not a complete slashing spend (%v)", err)
 	}
 }
+
+// TestAutoSlashMissingInputsBehindTip: while the watcher is behind the
+// node's tip, a refusal for missing inputs (the output may be spent in a
+// block it has not read yet) is not final: nothing is recorded and the
+// slashing is tried again; at the tip the same refusal is final.
+func TestAutoSlashMissingInputsBehindTip(t *testing.T) {
+	f := newFixture(t)
+	n := newFakeNode()
+	rec := &recorder{}
+	cfg := testConfig(n, rec)
+	cfg.AutoSlash = true
+	w := openTest(t, dbPath(t), cfg)
+	fp := f.key()
+	A, _ := f.presigned(t, fp, false)
+	B, _ := f.presigned(t, fp, false)
+	_ = w.Add(A.e, B.e)
+	n.mine(A.tx)
+	n.mine(B.tx)
+	catchUp(t, w, 2)
+	n.mine()
+	n.mine() // the tip is 4; the watcher stops at 3 below
+	n.sendErr = &chain.RejectError{Kind: chain.ErrMissingInputs, Reason: "bad-txns-inputs-missingorspent"}
+	if err := w.AddFinalityProviderKey(fp); err != nil {
+		t.Fatal(err)
+	}
+	catchUp(t, w, 3)
+	if evs := autoSlashEvents(rec.all()); len(evs) != 0 {
+		t.Fatalf("behind the tip: %v, want no auto-slash event", kinds(evs, nil))
+	}
+	n.sendErr = nil
+	catchUp(t, w, 4)
+	got := autoSlashEvents(rec.all())
+	if len(got) != 2 || got[0].Kind != EventAutoSlashBroadcast || got[1].Kind != EventAutoSlashBroadcast || len(n.sent) != 2 {
+		t.Fatalf("retried: %v, %d sent", kinds(got, nil), len(n.sent))
+	}
+
+	// At the tip, the same refusal is final.
+	C, _ := f.presigned(t, fp, false)
+	_ = w.Add(C.e)
+	n.sendErr = &chain.RejectError{Kind: chain.ErrMissingInputs, Reason: "bad-txns-inputs-missingorspent"}
+	n.mine(C.tx)
+	catchUp(t, w, 5)
+	got = autoSlashEvents(rec.all())[2:]
+	if len(got) != 1 || got[0].Kind != EventAutoSlashRefused || !strings.Contains(got[0].Reason, "missingorspent") {
+		t.Fatalf("at the tip: %v", kinds(got, nil))
+	}
+}
+
+func autoSlashEvents(evs []Event) []Event {
+	var out []Event
+	for _, e := range evs {
+		if e.Kind == EventAutoSlashBroadcast || e.Kind == EventAutoSlashRefused {
+			out = append(out, e)
+		}
+	}
+	return out
+}
