@@ -96,35 +96,6 @@ func TestFetchDecode(t *testing.T) {
 	}
 }
 
-func TestRSS(t *testing.T) {
-	peak, err := PeakRSS()
-	if err != nil {
-		t.Skipf("no /proc here: %v", err)
-	}
-	// Hold 64 MiB, touched, and the peak must cover it.
-	buf := make([]byte, 64<<20)
-	for i := range buf {
-		buf[i] = byte(i)
-	}
-	after, err := PeakRSS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after < peak || after < 64<<20 {
-		t.Fatalf("peak %d before, %d after touching 64 MiB", peak, after)
-	}
-	if buf[len(buf)-1] != byte(len(buf)-1) {
-		t.Fatal("buffer changed")
-	}
-	cur, p, err := ProcessRSS(os.Getpid())
-	if err != nil || cur <= 0 || p < cur {
-		t.Fatalf("own RSS %d, peak %d, %v", cur, p, err)
-	}
-	if _, _, err := ProcessRSS(-1); !errors.Is(err, ErrRSS) {
-		t.Fatalf("RSS of no process: %v", err)
-	}
-}
-
 func TestParseStatusKB(t *testing.T) {
 	status := []byte("Name:\tbtcd\nVmPeak:\t  123 kB\nVmHWM:\t   4567 kB\nVmRSS:\t  4000 kB\nThreads:\t9\n")
 	if v, err := ParseStatusKB(status, "VmHWM"); err != nil || v != 4567 {
