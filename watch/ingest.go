@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -15,6 +13,7 @@ import (
 	btcpsbt "github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/btcstake/btcstake/internal/inputfile"
 	"github.com/btcstake/btcstake/internal/strictjson"
 	"github.com/btcstake/btcstake/params"
 	"github.com/btcstake/btcstake/psbt"
@@ -87,44 +86,15 @@ const (
 	MaxPSBTDirFiles = 10_000
 )
 
-// readFileBounded reads a regular file of at most max bytes. With
-// followLinks false, a symbolic link is refused like any other
-// non-regular file (a directory scan names only what it finds); with it
-// true, the named path may be a link to a regular file.
+// readFileBounded reads a regular file of at most max bytes through the
+// project's one bounded reader (internal/inputfile), its errors under
+// ErrInvalidFile. With followLinks false, a symbolic link is refused like
+// any other non-regular file (a directory scan names only what it finds);
+// with it true, the named path may be a link to a regular file.
 func readFileBounded(path string, max int64, followLinks bool) ([]byte, error) {
-	// Step 1: a regular file, known before opening it (opening a named
-	// pipe blocks until a writer comes).
-	stat := os.Stat
-	if !followLinks {
-		stat = os.Lstat
-	}
-	before, err := stat(path)
+	b, err := inputfile.Read(path, inputfile.Options{Max: max, NoFollow: !followLinks})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidFile, err)
-	}
-	if !before.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalidFile, path)
-	}
-	// Step 2: the file opened is the file checked.
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidFile, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidFile, err)
-	}
-	if !os.SameFile(before, fi) {
-		return nil, fmt.Errorf("%w: %s was replaced while it was being opened", ErrInvalidFile, path)
-	}
-	// Step 3: at most max bytes.
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidFile, path, err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidFile, path, max)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
 	}
 	return b, nil
 }

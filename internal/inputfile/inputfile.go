@@ -56,10 +56,13 @@ type Options struct {
 	// NotOthers); 0 checks nothing. Not checked on Windows, whose file
 	// modes do not say who may read a file (access is in its ACL).
 	Forbid fs.FileMode
+	// NoFollow refuses a symbolic link at path like any other file that
+	// is not regular (a directory scan reads only what it finds there).
+	NoFollow bool
 }
 
-// Read reads the regular file at path (symbolic links followed) under the
-// bounds of o.
+// Read reads the regular file at path (symbolic links followed unless
+// o.NoFollow) under the bounds of o.
 //
 //  1. Stat the path: it must be a regular file (ErrNotRegular otherwise),
 //     checked before opening, since opening a named pipe waits for a
@@ -72,7 +75,11 @@ func Read(path string, o Options) ([]byte, error) {
 	if o.Max <= 0 {
 		return nil, fmt.Errorf("inputfile: no size limit given for %s", path)
 	}
-	before, err := os.Stat(path)
+	stat := os.Stat
+	if o.NoFollow {
+		stat = os.Lstat
+	}
+	before, err := stat(path)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +138,8 @@ func regular(path string, fi fs.FileInfo) error {
 		what = "a device"
 	case m&fs.ModeSocket != 0:
 		what = "a socket"
+	case m&fs.ModeSymlink != 0:
+		what = "a symbolic link"
 	}
 	return fmt.Errorf("%w: %s is %s, not a regular file", ErrNotRegular, path, what)
 }

@@ -187,3 +187,26 @@ func ExampleRead() {
 	// "correct horse" <nil>
 	// not a regular file: /dev/zero is a character device, not a regular file
 }
+
+// TestReadNoFollow: a symbolic link to a regular file is read by default
+// and refused, as not regular, with NoFollow.
+func TestReadNoFollow(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Read(link, Options{Max: 16}); err != nil || string(b) != "data" {
+		t.Fatalf("followed: %q, %v", b, err)
+	}
+	if b, err := Read(link, Options{Max: 16, NoFollow: true}); !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "a symbolic link") || b != nil {
+		t.Fatalf("NoFollow: %q, %v", b, err)
+	}
+	if b, err := Read(target, Options{Max: 16, NoFollow: true}); err != nil || string(b) != "data" {
+		t.Fatalf("NoFollow on a regular file: %q, %v", b, err)
+	}
+}
