@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -191,38 +190,9 @@ func createDB(path string, genesis chainhash.Hash, start int64) error {
 	return nil
 }
 
-// maxNewStore bounds the image of a new store (a few pages).
-const maxNewStore = 1 << 20
-
 // newStoreImage returns the bytes of a new store.
 func newStoreImage(genesis chainhash.Hash, start int64) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "btcstake-watch-new-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	p := filepath.Join(dir, "watch.db")
-	db, err := openBolt(p)
-	if err != nil {
-		return nil, err
-	}
-	err = initStore(db, true, genesis, start)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxNewStore+1))
-	if err == nil && len(data) > maxNewStore {
-		err = fmt.Errorf("new store image larger than %d bytes", maxNewStore)
-	}
-	return data, err
+	return boltfile.NewImage(openBolt, func(db *bolt.DB) error { return initStore(db, true, genesis, start) })
 }
 
 // openBolt opens the file with bbolt, turning its panics on damaged pages

@@ -6,12 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/btcstake/btcstake/eots"
+	"github.com/btcstake/btcstake/internal/boltfile"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -208,47 +208,23 @@ func createStore(path string, timeout time.Duration, noMarks bool) error {
 // the high-water-mark flag, built in a temporary directory.
 func newStoreImage(timeout time.Duration) (data []byte, err error) {
 	defer recoverCorrupt(&err)
-	dir, err := os.MkdirTemp("", "btcstake-signer-new-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	p := dir + "/store.db"
-	db, err := bolt.Open(p, 0o600, &bolt.Options{Timeout: timeout})
-	if err != nil {
-		return nil, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		m, err := tx.CreateBucket(bucketMeta)
-		if err != nil {
+	open := func(p string) (*bolt.DB, error) { return bolt.Open(p, 0o600, &bolt.Options{Timeout: timeout}) }
+	return boltfile.NewImage(open, func(db *bolt.DB) error {
+		return db.Update(func(tx *bolt.Tx) error {
+			m, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			if err := m.Put(keyFormat, formatV1); err != nil {
+				return err
+			}
+			if err := m.Put(keyMarked, markedV1); err != nil {
+				return err
+			}
+			_, err = tx.CreateBucket(bucketRecords)
 			return err
-		}
-		if err := m.Put(keyFormat, formatV1); err != nil {
-			return err
-		}
-		if err := m.Put(keyMarked, markedV1); err != nil {
-			return err
-		}
-		_, err = tx.CreateBucket(bucketRecords)
-		return err
+		})
 	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	const maxNewStore = 1 << 20 // a few pages; bounded all the same
-	data, err = io.ReadAll(io.LimitReader(f, maxNewStore+1))
-	if err == nil && len(data) > maxNewStore {
-		err = fmt.Errorf("new store image larger than %d bytes", maxNewStore)
-	}
-	return data, err
 }
 
 // openBolt opens the file with bbolt, turning its panics on damaged pages
